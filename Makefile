@@ -1,0 +1,37 @@
+# Two entry points for a fresh machine: `make run` (dashboard on the demo database) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DB := data/wpmi.sqlite
+
+.PHONY: run test demo install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(DEMO_DB): | $(VENV)/.installed
+	$(BIN)/wpmi demo --scale small --db sqlite:///$(DEMO_DB)
+
+demo: $(VENV)/.installed
+	$(BIN)/wpmi demo --scale small --db sqlite:///$(DEMO_DB) --replace
+
+run: $(VENV)/.installed $(DEMO_DB)
+	$(BIN)/streamlit run streamlit_app.py --server.port 8501 --server.headless true
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm

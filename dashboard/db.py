@@ -1,0 +1,75 @@
+"""The one way to get a database engine: URL from the caller, else WPMI_DB_URL, else the local SQLite file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DB_PATH = ROOT / "data" / "wpmi.sqlite"
+DEFAULT_DB_URL = f"sqlite:///{DEFAULT_DB_PATH}"
+ENV_VAR = "WPMI_DB_URL"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+WRITE_OPTION = "wpmi_write"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The database URL to use: explicit, else $WPMI_DB_URL, else data/wpmi.sqlite."""
+    return url or os.environ.get(ENV_VAR) or DEFAULT_DB_URL
+
+
+def _configure_sqlite(dbapi_conn, _record) -> None:
+    # WAL lets the dashboard read while an ingest writes; the busy timeout makes concurrent writers queue
+    # instead of failing with "database is locked".
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # Writers (see `writing`) take the write lock up front with BEGIN IMMEDIATE, so two ingests queue on the
+    # busy timeout instead of one failing mid-transaction on a lock upgrade; readers begin deferred.
+    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """A new engine for `url` (see resolve_url), with SQLite tuned for concurrent use."""
+    url = resolve_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _configure_sqlite)
+
+        @event.listens_for(engine, "connect")
+        def _no_autobegin(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_begin)
+
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None) -> Engine:
+    """A shared engine per resolved URL (the dashboard and CLI both come through here)."""
+    return make_engine(resolve_url(url))
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """One write transaction: committed if the block completes, rolled back entirely if it raises."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            yield conn

@@ -1,0 +1,219 @@
+"""The database schema: reference tables, submissions with their facts, and the analysts' SQL views.
+
+Facts keep their submission id and spreadsheet row, so every figure traces back to a cell. Months are stored
+as first-of-month dates computed at ingest, so the views need no dialect-specific date functions and run
+unchanged on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# --- reference data (from data/reference/, each row with its source) ------------------------------------
+cpa = Table(
+    "cpa", metadata,
+    Column("cpa_code", Integer, primary_key=True, autoincrement=False),
+    Column("cpa_name", Text, nullable=False),
+    Column("nation", String(16), nullable=False),
+    Column("name_status", String(32)),
+    Column("source", Text, nullable=False),
+)
+prime = Table(
+    "prime", metadata,
+    Column("prime_id", String(40), primary_key=True),
+    Column("prime_name", Text, nullable=False),
+    Column("aliases", Text),
+    Column("source", Text, nullable=False),
+)
+contract = Table(
+    "contract", metadata,
+    Column("contract_id", String(60), primary_key=True),
+    Column("prime_id", String(40), ForeignKey("prime.prime_id"), nullable=False),
+    Column("cpa_code", Integer, ForeignKey("cpa.cpa_code"), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("end_reason", Text),
+    Column("source", Text, nullable=False),
+)
+payment_group = Table(
+    "payment_group", metadata,
+    Column("code", String(8), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("short_name", Text, nullable=False),
+    Column("benefit", String(16)),
+    Column("outcome_weeks", Integer, nullable=False),
+    Column("outcome_period_status", String(16)),
+    Column("england_only", Boolean),
+    Column("source", Text, nullable=False),
+)
+minimum_performance_level = Table(
+    "minimum_performance_level", metadata,
+    Column("contract_year", Integer, primary_key=True, autoincrement=False),
+    Column("payment_group", String(8), primary_key=True),
+    Column("year_start", Date, nullable=False),
+    Column("year_end", Date, nullable=False),
+    Column("mpl", Float),
+    Column("actual_note", Text),
+    Column("measure", Text),
+    Column("source", Text, nullable=False),
+)
+standard = Table(
+    "standard", metadata,
+    Column("standard_id", String(40), primary_key=True),
+    Column("prime_id", String(40), ForeignKey("prime.prime_id"), nullable=False),
+    Column("cpa_scope", Text, nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("quote", Text),
+    Column("rule_kind", String(24), nullable=False),
+    Column("from_milestone", String(40)),
+    Column("to_milestone", String(40)),
+    Column("limit_days", Integer),
+    Column("day_basis", String(16)),
+    Column("target_share", Float),
+    Column("frequency_days", Integer),
+    Column("payment_groups", Text),
+    Column("measurable_note", Text),
+    Column("source", Text, nullable=False),
+)
+partner = Table(
+    "partner", metadata,
+    Column("partner_id", Integer, primary_key=True),
+    Column("partner_name", Text, nullable=False, unique=True),
+    Column("sector", String(16), nullable=False, default="unknown"),  # private | public | vcs | unknown
+    Column("tier", String(16), nullable=False, default="unknown"),  # end_to_end | specialist | unknown
+    Column("registered_at", DateTime, nullable=False),
+    Column("source", Text, nullable=False),
+)
+
+# --- submissions and facts ----------------------------------------------------------------------------
+submission = Table(
+    "submission", metadata,
+    Column("submission_id", Integer, primary_key=True),
+    Column("file_name", Text, nullable=False),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("partner_id", Integer, ForeignKey("partner.partner_id"), nullable=False),
+    Column("contract_id", String(60), ForeignKey("contract.contract_id"), nullable=False),
+    Column("period", Date, nullable=False),  # first day of the reporting month
+    Column("layout", String(60), nullable=False),
+    Column("content", Text, nullable=False),  # the sheets it holds rows for, e.g. "Feedback,Participants"
+    Column("status", String(16), nullable=False, default="current"),  # current | superseded | withdrawn
+    Column("superseded_by", Integer),
+    Column("rows_participants", Integer, nullable=False, default=0),
+    Column("rows_contacts", Integer, nullable=False, default=0),
+    Column("rows_monthly", Integer, nullable=False, default=0),
+    Column("rows_projections", Integer, nullable=False, default=0),
+    Column("rows_feedback", Integer, nullable=False, default=0),
+    Column("warnings", Integer, nullable=False, default=0),
+    Column("report_json", Text),  # warnings and notes; never cell values flagged as personal data
+    Column("loaded_at", DateTime, nullable=False),
+    Column("loaded_by", Text),
+    Index("ix_submission_key", "partner_id", "contract_id", "period"),
+)
+
+_DATE_COLUMNS = (
+    "referral_date", "first_contact_date", "attachment_date", "initial_assessment_date", "action_plan_date",
+    "job_start_date", "job_outcome_date", "exit_date", "exit_report_requested_date", "exit_report_sent_date",
+)
+# Months of the four flow milestones, computed at ingest (see module docstring).
+MONTH_COLUMNS = {
+    "referral_date": "referral_month",
+    "attachment_date": "attachment_month",
+    "job_start_date": "job_start_month",
+    "job_outcome_date": "job_outcome_month",
+}
+
+participant = Table(
+    "participant", metadata,
+    Column("submission_id", Integer, ForeignKey("submission.submission_id"), nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("participant_ref", String(64), nullable=False),
+    Column("payment_group", String(8), nullable=False),
+    *[Column(name, Date) for name in _DATE_COLUMNS],
+    Column("in_work_support_offered", Boolean),
+    *[Column(name, Date) for name in MONTH_COLUMNS.values()],
+    Column("flags", Text),  # codes of warnings raised on this row, comma-separated
+    Index("ix_participant_submission", "submission_id"),
+    Index("ix_participant_ref", "participant_ref"),
+)
+contact = Table(
+    "contact", metadata,
+    Column("submission_id", Integer, ForeignKey("submission.submission_id"), nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("participant_ref", String(64), nullable=False),
+    Column("contact_date", Date, nullable=False),
+    Column("mode", String(32)),
+    Index("ix_contact_submission", "submission_id"),
+)
+monthly_return = Table(
+    "monthly_return", metadata,
+    Column("submission_id", Integer, ForeignKey("submission.submission_id"), nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("month", Date, nullable=False),
+    Column("payment_group", String(8), nullable=False),
+    Column("referrals", Integer),
+    Column("attachments", Integer),
+    Column("job_starts", Integer),
+    Column("job_outcomes", Integer),
+    Column("suppressed", Boolean, nullable=False, default=False),  # a count was sent as *, <5 or -
+    Index("ix_monthly_submission", "submission_id"),
+)
+projection = Table(
+    "projection", metadata,
+    Column("submission_id", Integer, ForeignKey("submission.submission_id"), nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("month", Date, nullable=False),
+    Column("payment_group", String(8), nullable=False),
+    Column("projected_referrals", Integer),
+    Index("ix_projection_submission", "submission_id"),
+)
+feedback = Table(
+    "feedback", metadata,
+    Column("submission_id", Integer, ForeignKey("submission.submission_id"), nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("month", Date, nullable=False),
+    Column("complaints_received", Integer),
+    Column("complaints_resolved_in_time", Integer),
+    Column("satisfaction_responses", Integer),
+    Column("satisfaction_mean", Float),
+    Index("ix_feedback_submission", "submission_id"),
+)
+
+# --- bookkeeping ---------------------------------------------------------------------------------------
+audit_log = Table(
+    "audit_log", metadata,
+    Column("audit_id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False),
+    Column("action", String(24), nullable=False),  # submitted | rejected | superseded | withdrawn | registered
+    Column("submission_id", Integer),
+    Column("file_name", Text),
+    Column("sha256", String(64)),
+    Column("actor", Text),
+    Column("detail", Text),
+)
+meta = Table(
+    "meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text),
+    UniqueConstraint("key", name="uq_meta_key"),
+)
+
+FACT_TABLES = {"Participants": participant, "Contacts": contact, "Monthly": monthly_return,
+               "Projections": projection, "Feedback": feedback}
+REFERENCE_TABLES = (cpa, prime, contract, payment_group, minimum_performance_level, standard)

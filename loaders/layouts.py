@@ -1,0 +1,429 @@
+"""Layout profiles: how a prime's MI workbook maps onto the wpmi sheets, declared in data/layouts/*.toml.
+
+A profile says which sheets to read (a name pattern), how to find the header row (labels it contains, one
+or two header rows), what each column is called (synonyms added to the data dictionary's), how to translate
+values, and for aggregate returns with months across the columns, how to turn them long. A new prime's
+layout is a new TOML file, not new code. Files no profile matches fall back to synonym detection.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dashboard.db import ROOT
+from loaders import fields as F
+from loaders.cleaning import normalise_label, parse_month
+from loaders.template import is_template
+from loaders.errors import LayoutProfileError, MissingColumns, NoMatchingLayout
+from loaders.readers import SheetData, Workbook
+
+LAYOUTS_DIR = ROOT / "data" / "layouts"
+AUTO = "auto"
+DEFAULT_SKIP = r"^(total|totals|grand total|sub ?total|notes?|source|end of report|\*)\b"
+MAX_HEADER_SCAN = 40
+
+
+@dataclass
+class WideSpec:
+    """Months across the columns: one row per measure and payment group."""
+
+    measure_column: list[str]
+    group_column: list[str]
+    measures: dict[str, list[str]]
+    total_labels: list[str] = field(default_factory=lambda: ["total", "all", "all groups", "ytd", "year to date"])
+
+
+@dataclass
+class SheetProfile:
+    target: str
+    sheet: str = ".*"
+    header_labels: list[str] = field(default_factory=list)
+    header_rows: int = 1
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    skip_rows: str = DEFAULT_SKIP
+    required: bool = True
+    wide: WideSpec | None = None
+
+    @property
+    def spec(self) -> F.Sheet:
+        return F.SHEETS_BY_NAME[self.target]
+
+
+@dataclass
+class LayoutProfile:
+    name: str
+    description: str
+    sheets: list[SheetProfile]
+    meta: list[str] = field(default_factory=list)  # regexes with named groups partner/prime/cpa/period
+    template: bool = False  # the wpmi standard template (header block on the Instructions sheet)
+    path: Path | None = None
+
+
+@dataclass
+class MappedSheet:
+    """A sheet's cells lined up under wpmi field names, with where each came from."""
+
+    target: str
+    sheet: str
+    header_row: int  # spreadsheet row number of the (last) header row
+    columns: dict[str, str]  # field -> header text as the sender wrote it
+    column_letters: dict[str, str]  # field -> column letter
+    raw: dict[str, list]  # field -> raw values
+    source_rows: list[int]
+    unused_columns: list[str] = field(default_factory=list)
+    skipped_rows: list[tuple[int, str]] = field(default_factory=list)  # (row, why)
+    totals: list[dict] = field(default_factory=list)  # stated totals to check (wide layouts)
+    # wide layouts only: (record index, field) -> (spreadsheet row, column letter) of the cell it came from
+    cells: dict[tuple[int, str], tuple[int, str]] = field(default_factory=dict)
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _profile_from_dict(data: dict, path: Path | None) -> LayoutProfile:
+    try:
+        sheets = []
+        for s in data["sheets"]:
+            wide = WideSpec(**s["wide"]) if "wide" in s else None
+            header = s.get("header", {})
+            sheets.append(SheetProfile(
+                target=s["target"], sheet=s.get("sheet", ".*"), header_labels=header.get("labels", []),
+                header_rows=header.get("rows", 1), columns=s.get("columns", {}), values=s.get("values", {}),
+                skip_rows=s.get("skip_rows", DEFAULT_SKIP), required=s.get("required", True), wide=wide,
+            ))
+            if s["target"] not in F.SHEETS_BY_NAME:
+                raise KeyError(f"target {s['target']!r} (use one of {', '.join(F.SHEETS_BY_NAME)})")
+        return LayoutProfile(name=data["name"], description=data.get("description", ""), sheets=sheets,
+                             meta=data.get("meta", []), template=data.get("template", False), path=path)
+    except (KeyError, TypeError) as exc:
+        where = path.name if path else "profile"
+        raise LayoutProfileError(f"Layout profile {where} is malformed: missing or wrong {exc}.") from exc
+
+
+def load_profiles(directory: Path = LAYOUTS_DIR) -> dict[str, LayoutProfile]:
+    """Every layout profile in `directory`, by name."""
+    profiles = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise LayoutProfileError(f"Layout profile {path.name} is not valid TOML: {exc}.") from exc
+        profile = _profile_from_dict(data, path)
+        profiles[profile.name] = profile
+    return profiles
+
+
+def _synonyms(spec: F.Sheet, extra: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Normalised labels per field: profile synonyms first, then the data dictionary's."""
+    out = {}
+    for f in spec.fields:
+        labels = list(extra.get(f.name, [])) + [f.name, f.name.replace("_", " "), *f.synonyms]
+        seen, ordered = set(), []
+        for label in labels:
+            norm = normalise_label(label)
+            if norm not in seen:
+                seen.add(norm)
+                ordered.append(norm)
+        out[f.name] = ordered
+    return out
+
+
+def _header_labels(rows: list[list], index: int, header_rows: int) -> list[list[str]]:
+    """For each column, the candidate labels: the combined multi-row header, then the last row alone."""
+    last = rows[index]
+    width = max(len(rows[i]) for i in range(index - header_rows + 1, index + 1))
+    out = []
+    for c in range(width):
+        parts = []
+        for i in range(index - header_rows + 1, index + 1):
+            value = rows[i][c] if c < len(rows[i]) else ""
+            text = normalise_label(value) if value not in (None, "") else ""
+            if text and text not in parts:
+                parts.append(text)
+        lower = normalise_label(last[c]) if c < len(last) and last[c] not in (None, "") else ""
+        out.append([x for x in dict.fromkeys([" ".join(parts), lower]) if x])
+    return out
+
+
+def _match_columns(labels: list[list[str]], synonyms: dict[str, list[str]]) -> dict[str, int]:
+    taken: dict[str, int] = {}
+    used = set()
+    # Exact-synonym matching, in synonym priority order so a profile's own names win.
+    for fname, syns in synonyms.items():
+        for syn in syns:
+            hit = next((c for c, cands in enumerate(labels) if c not in used and syn in cands), None)
+            if hit is not None:
+                taken[fname] = hit
+                used.add(hit)
+                break
+    return taken
+
+
+def find_header(sheet: SheetData, spec: F.Sheet, synonyms: dict[str, list[str]], header_rows: int = 1,
+                required_labels: list[str] | None = None) -> tuple[int, dict[str, int]] | None:
+    """The header row index and field -> column index with the most matches (at least two fields)."""
+    best = None
+    required = [normalise_label(x) for x in (required_labels or [])]
+    limit = min(len(sheet.rows), MAX_HEADER_SCAN)
+    for i in range(header_rows - 1, limit):
+        labels = _header_labels(sheet.rows, i, header_rows)
+        flat = {x for cands in labels for x in cands}
+        if required and not all(any(x == r or x.endswith(" " + r) for x in flat) for r in required):
+            continue
+        matched = _match_columns(labels, synonyms)
+        if len(matched) >= 2 and any(f in matched for f in spec.required_fields):
+            if best is None or len(matched) > len(best[1]):
+                best = (i, matched)
+    return best
+
+
+def nearest_names(found: str, spec: F.Sheet) -> list[str]:
+    names = [f.name for f in spec.fields] + [s for f in spec.fields for s in f.synonyms]
+    return difflib.get_close_matches(normalise_label(found), names, n=3, cutoff=0.5)
+
+
+def missing_columns_error(file: str, sheet: SheetData, spec: F.Sheet, header_index: int | None,
+                          matched: dict[str, int]) -> MissingColumns:
+    missing = [f for f in spec.required_fields if f not in matched]
+    found = []
+    if header_index is not None:
+        found = [str(v) for v in sheet.rows[header_index] if v not in (None, "")]
+    hints = []
+    for name in missing:
+        close = difflib.get_close_matches(name.replace("_", " "), [normalise_label(x) for x in found], n=2,
+                                          cutoff=0.4)
+        hints.append(f"{name}" + (f" (closest found: {', '.join(close)})" if close else ""))
+    row = f" row {header_index + 1}" if header_index is not None else ""
+    return MissingColumns(
+        f"{file}, sheet {sheet.name!r}{row}: required column(s) missing: {'; '.join(hints)}. "
+        f"Columns found: {', '.join(found) or 'none'}. Rename the columns to the wpmi names "
+        f"(see `wpmi template`) or pass --layout with a profile that maps them."
+    )
+
+
+def _extract(sheet: SheetData, header_index: int, matched: dict[str, int], target: str,
+             skip_pattern: str) -> MappedSheet:
+    header = sheet.rows[header_index]
+    header_norm = [normalise_label(v) for v in header]
+    skip = re.compile(skip_pattern, re.IGNORECASE)
+    raw: dict[str, list] = {f: [] for f in matched}
+    source_rows, skipped = [], []
+    cols = list(matched.items())
+    for i in range(header_index + 1, len(sheet.rows)):
+        row = sheet.rows[i]
+        first = next((v for v in row if v not in (None, "")), None)
+        if first is None:
+            continue
+        if isinstance(first, str) and skip.match(first.strip().lower()):
+            skipped.append((i + 1, "total or note row"))
+            continue
+        if [normalise_label(v) for v in row[: len(header_norm)]] == header_norm:
+            skipped.append((i + 1, "repeated header row"))
+            continue
+        source_rows.append(i + 1)
+        for fname, c in cols:
+            raw[fname].append(row[c] if c < len(row) else None)
+    used = set(matched.values())
+    unused = [str(v) for c, v in enumerate(header) if c not in used and v not in (None, "")]
+    return MappedSheet(
+        target=target, sheet=sheet.name, header_row=header_index + 1,
+        columns={f: str(header[c]) for f, c in matched.items()},
+        column_letters={f: column_letter(c) for f, c in matched.items()},
+        raw=raw, source_rows=source_rows, unused_columns=unused, skipped_rows=skipped,
+    )
+
+
+def map_sheet(book: Workbook, sheet: SheetData, profile: SheetProfile) -> MappedSheet | None:
+    """Map one sheet with one sheet profile; None if its header cannot be found."""
+    if profile.wide:
+        return map_wide_sheet(book, sheet, profile)
+    synonyms = _synonyms(profile.spec, profile.columns)
+    found = find_header(sheet, profile.spec, synonyms, profile.header_rows, profile.header_labels)
+    if found is None:
+        return None
+    index, matched = found
+    if any(f not in matched for f in profile.spec.required_fields):
+        raise missing_columns_error(book.name, sheet, profile.spec, index, matched)
+    return _extract(sheet, index, matched, profile.target, profile.skip_rows)
+
+
+def map_wide_sheet(book: Workbook, sheet: SheetData, profile: SheetProfile) -> MappedSheet | None:
+    """Months across the columns -> one record per month and payment group, with stated totals kept."""
+    wide = profile.wide
+    measure_syns = {normalise_label(x) for x in wide.measure_column}
+    group_syns = {normalise_label(x) for x in wide.group_column}
+    totals = {normalise_label(x) for x in wide.total_labels}
+    for i in range(min(len(sheet.rows), MAX_HEADER_SCAN)):
+        labels = _header_labels(sheet.rows, i, profile.header_rows) if i >= profile.header_rows - 1 else []
+        m_col = next((c for c, cands in enumerate(labels) if measure_syns & set(cands)), None)
+        g_col = next((c for c, cands in enumerate(labels) if group_syns & set(cands)), None)
+        if m_col is None or g_col is None:
+            continue
+        header = sheet.rows[i]
+        months, total_col = {}, None
+        for c, value in enumerate(header):
+            if c in (m_col, g_col) or value in (None, ""):
+                continue
+            month, problem = parse_month(value)
+            if month and not problem:
+                months[c] = month
+            elif normalise_label(value) in totals:
+                total_col = c
+        if not months:
+            continue
+        return _melt(book, sheet, profile, i, m_col, g_col, months, total_col, totals)
+    return None
+
+
+def _melt(book, sheet, profile, header_index, m_col, g_col, months, total_col, totals) -> MappedSheet:
+    wide = profile.wide
+    measure_of = {normalise_label(s): m for m, syns in wide.measures.items() for s in [m, *syns]}
+    skip = re.compile(profile.skip_rows, re.IGNORECASE)
+    records: dict[tuple, dict] = {}
+    stated_totals, skipped = [], []
+    current_measure = None
+    for i in range(header_index + 1, len(sheet.rows)):
+        row = sheet.rows[i]
+        cell = lambda c: row[c] if c < len(row) else None  # noqa: E731
+        m_raw, g_raw = cell(m_col), cell(g_col)
+        if m_raw not in (None, ""):
+            measure = measure_of.get(normalise_label(m_raw))
+            if measure is None:
+                if skip.match(str(m_raw).strip().lower()):
+                    skipped.append((i + 1, "total or note row"))
+                else:
+                    skipped.append((i + 1, f"measure {m_raw!r} is not one wpmi uses"))
+                current_measure = None
+                continue
+            current_measure = measure
+        if current_measure is None or g_raw in (None, ""):
+            continue
+        is_total_row = normalise_label(g_raw) in totals
+        for c, month in months.items():
+            if is_total_row:
+                stated_totals.append({"kind": "column", "measure": current_measure, "month": month,
+                                      "value": cell(c), "row": i + 1, "column": column_letter(c)})
+                continue
+            rec = records.setdefault((month, str(g_raw).strip()), {"row": i + 1})
+            rec[current_measure] = cell(c)
+            rec.setdefault("_rows", {})[current_measure] = (i + 1, column_letter(c))
+        if total_col is not None and not is_total_row:
+            stated_totals.append({"kind": "row", "measure": current_measure, "group": str(g_raw).strip(),
+                                  "value": cell(total_col), "row": i + 1, "column": column_letter(total_col)})
+    fields = ["month", "payment_group", *wide.measures]
+    raw = {f: [] for f in fields}
+    source_rows = []
+    for (month, group), rec in records.items():
+        raw["month"].append(month)
+        raw["payment_group"].append(group)
+        for m in wide.measures:
+            raw[m].append(rec.get(m))
+        source_rows.append(rec["row"])
+    mapped = MappedSheet(
+        target=profile.target, sheet=sheet.name, header_row=header_index + 1,
+        columns={f: f for f in fields}, column_letters={}, raw=raw, source_rows=source_rows,
+        skipped_rows=skipped, totals=stated_totals,
+    )
+    mapped.cells = {(idx, m): rec["_rows"][m] for idx, rec in enumerate(records.values())
+                    for m in rec.get("_rows", {})}
+    return mapped
+
+
+def map_with_profile(book: Workbook, profile: LayoutProfile) -> list[MappedSheet]:
+    """Apply a profile to a workbook: each sheet profile maps the first sheet it fits."""
+    mapped, used = [], set()
+    for sp in profile.sheets:
+        pattern = re.compile(sp.sheet, re.IGNORECASE)
+        hit = None
+        for sheet in book.sheets:
+            if sheet.name in used or not pattern.search(sheet.name):
+                continue
+            hit = map_sheet(book, sheet, sp)
+            if hit is not None:
+                used.add(sheet.name)
+                break
+        if hit is not None:
+            mapped.append(hit)
+        elif sp.required:
+            return []
+    return mapped
+
+
+def detect_columns(book: Workbook) -> list[MappedSheet]:
+    """No profile fits: find each wpmi sheet by its data-dictionary synonyms."""
+    mapped, used = [], set()
+    for spec in F.SHEETS:
+        candidates = sorted(book.sheets, key=lambda s: normalise_label(s.name) != normalise_label(spec.name))
+        best = None
+        for sheet in candidates:
+            if sheet.name in used:
+                continue
+            synonyms = _synonyms(spec, {})
+            found = find_header(sheet, spec, synonyms)
+            if found and (best is None or len(found[1]) > len(best[1][1])):
+                best = (sheet, found)
+        if best is None:
+            continue
+        sheet, (index, matched) = best
+        # A sheet named for another wpmi sheet is not taken by this one on a weak match.
+        if normalise_label(sheet.name) in {normalise_label(s.name) for s in F.SHEETS if s is not spec}:
+            continue
+        if any(f not in matched for f in spec.required_fields):
+            raise missing_columns_error(book.name, sheet, spec, index, matched)
+        used.add(sheet.name)
+        mapped.append(_extract(sheet, index, matched, spec.name, DEFAULT_SKIP))
+    return mapped
+
+
+def detect_layout(book: Workbook, profiles: dict[str, LayoutProfile], forced: str | None = None
+                  ) -> tuple[str, LayoutProfile | None, list[MappedSheet]]:
+    """Choose and apply a layout: the forced one, else the profile mapping most sheets, else synonyms."""
+    if forced and forced != AUTO:
+        if forced not in profiles:
+            raise NoMatchingLayout(
+                f"No layout profile named {forced!r}. Known layouts: {', '.join(sorted(profiles))}, auto."
+            )
+        mapped = map_with_profile(book, profiles[forced])
+        if not mapped:
+            raise NoMatchingLayout(
+                f"{book.name}: does not fit layout {forced!r} (sheets: {', '.join(s.name for s in book.sheets)}). "
+                "Check the sheet names and header labels against the profile, or drop --layout to auto-detect."
+            )
+        return forced, profiles[forced], mapped
+    template = next((p for p in profiles.values() if p.template), None)
+    instructions = book.sheet(F.INSTRUCTIONS_SHEET)
+    if template and instructions and is_template(instructions.rows):
+        mapped = map_with_profile(book, template)
+        if mapped:
+            return template.name, template, mapped
+    best: tuple[str, LayoutProfile, list[MappedSheet]] | None = None
+    for name, profile in profiles.items():
+        if profile.template:
+            continue
+        try:
+            mapped = map_with_profile(book, profile)
+        except MissingColumns:
+            continue
+        if mapped and (best is None or sum(len(m.source_rows) > 0 for m in mapped) > sum(
+                len(m.source_rows) > 0 for m in best[2])):
+            best = (name, profile, mapped)
+    if best:
+        return best
+    mapped = detect_columns(book)
+    if not mapped:
+        raise NoMatchingLayout(
+            f"{book.name}: no sheet looks like wpmi MI (sheets: {', '.join(s.name for s in book.sheets)}). "
+            "Use the standard template (`wpmi template OUT.xlsx`) or pass --layout NAME."
+        )
+    return AUTO, None, mapped

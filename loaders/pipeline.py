@@ -1,0 +1,196 @@
+"""Ingest one file: read -> detect layout -> map -> validate -> write, all or nothing.
+
+`ingest_file` never raises for a bad file: it returns an IngestResult whose problems say what is wrong and
+where. Only a fault in wpmi itself or the database escapes as an exception, and then the transaction has
+been rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from dashboard import schema
+from dashboard.db import writing
+from loaders import fields as F
+from loaders.cleaning import PaymentGroupCodes
+from loaders.errors import ERROR, NOTE, WARNING, Problem, WpmiError
+from loaders.layouts import LayoutProfile, detect_layout, load_profiles
+from loaders.organisation import Registry, read_header_meta, register_partner, resolve_sender
+from loaders.privacy import find_personal_columns, find_personal_values
+from loaders.readers import read_file
+from loaders.store import audit, find_submission_by_hash, write_submission
+from loaders.validation import check_sheet, end_of_month, type_sheet
+
+log = logging.getLogger("wpmi.ingest")
+
+LOADED, REJECTED, UNCHANGED, VALID = "loaded", "rejected", "unchanged", "valid (dry run)"
+
+
+@dataclass
+class IngestOptions:
+    """What the person ingesting told wpmi about the files."""
+
+    layout: str | None = None
+    partner: str | None = None
+    prime: str | None = None
+    cpa: int | str | None = None
+    period: str | None = None
+    register_partner: bool = False
+    sector: str = "unknown"
+    tier: str = "unknown"
+    dry_run: bool = False
+    actor: str | None = None
+
+
+@dataclass
+class IngestResult:
+    """The outcome of one file: status, what landed, and every problem found."""
+
+    file: str
+    status: str
+    sha256: str = ""
+    layout: str = ""
+    submission_id: int | None = None
+    partner: str = ""
+    contract_id: str = ""
+    period: date | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+    def summary_by_type(self) -> list[tuple[str, str, int]]:
+        """(severity, code, count), errors first, as the report groups them."""
+        counts = Counter((p.severity, p.code) for p in self.problems)
+        order = {ERROR: 0, WARNING: 1, NOTE: 2}
+        return sorted(((s, c, n) for (s, c), n in counts.items()), key=lambda t: (order[t[0]], -t[2], t[1]))
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file, "status": self.status, "sha256": self.sha256, "layout": self.layout,
+            "submission_id": self.submission_id, "partner": self.partner, "contract_id": self.contract_id,
+            "period": self.period.isoformat() if self.period else None, "rows": self.rows,
+            "summary": [{"severity": s, "code": c, "count": n} for s, c, n in self.summary_by_type()],
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+class Ingestor:
+    """Holds what every file needs (profiles, payment groups) so a folder of files loads them once."""
+
+    def __init__(self, engine: Engine, profiles: dict[str, LayoutProfile] | None = None):
+        self.engine = engine
+        self.profiles = profiles if profiles is not None else load_profiles()
+        with engine.connect() as conn:
+            self.payment_groups = [dict(r._mapping) for r in conn.execute(select(schema.payment_group))]
+
+    def _codes(self, profile: LayoutProfile | None) -> PaymentGroupCodes:
+        extra = {}
+        for sp in profile.sheets if profile else ():
+            extra.update(sp.values.get("payment_group", {}))
+        return PaymentGroupCodes(self.payment_groups, extra)
+
+    def ingest(self, path: Path | str, options: IngestOptions | None = None, data: bytes | None = None,
+               file_name: str | None = None) -> IngestResult:
+        """Ingest one file (from disk, or `data` bytes from an upload)."""
+        options = options or IngestOptions()
+        path = Path(path)
+        name = file_name or path.name
+        result = IngestResult(file=name, status=REJECTED)
+        try:
+            self._ingest(path, options, data, result)
+        except WpmiError as exc:
+            result.problems.append(Problem(type(exc).__name__, ERROR, str(exc), name))
+        if result.status == REJECTED:
+            log.info("rejected %s: %d error(s)", name, len(result.errors))
+            self._record_rejection(result, options)
+        return result
+
+    def _record_rejection(self, result: IngestResult, options: IngestOptions) -> None:
+        if options.dry_run:
+            return
+        codes = ", ".join(f"{c} x{n}" for s, c, n in result.summary_by_type() if s == ERROR)
+        with writing(self.engine) as conn:
+            audit(conn, "rejected", file_name=result.file, sha256=result.sha256 or None, actor=options.actor,
+                  detail=codes)
+
+    def _ingest(self, path: Path, options: IngestOptions, data: bytes | None, result: IngestResult) -> None:
+        book = read_file(path, data)
+        book.path = Path(result.file)
+        result.sha256 = book.sha256
+        with self.engine.connect() as conn:
+            existing = find_submission_by_hash(conn, book.sha256)
+        if existing is not None:
+            result.status, result.submission_id = UNCHANGED, existing.submission_id
+            result.problems.append(Problem("unchanged", NOTE, f"Identical to submission {existing.submission_id} "
+                                           f"({existing.file_name}); nothing to do.", result.file))
+            return
+        personal = find_personal_values(book)
+        layout, profile, mapped = detect_layout(book, self.profiles, options.layout)
+        result.layout = layout
+        personal += find_personal_columns(book, mapped)
+        if personal:
+            result.problems.extend(personal)
+            return  # nothing else is looked at, so no personal value can reach a report or a row
+        codes = self._codes(profile)
+        typed = [type_sheet(m, result.file, codes) for m in mapped]
+        if not any(t.rows for t in typed):
+            sheets = ", ".join(f"{m.sheet} (header row {m.header_row})" for m in mapped)
+            result.problems.append(Problem("no_data", ERROR, f"No data rows found under the header in: {sheets}. "
+                                           "Fill in at least one sheet.", result.file))
+            return
+        meta = read_header_meta(book, profile, mapped)
+        cli = {"partner": options.partner, "prime": options.prime, "cpa": options.cpa, "period": options.period,
+               "register_partner": options.register_partner}
+        with self.engine.connect() as conn:
+            sender = resolve_sender(Registry(conn), meta, cli, infer_period(typed), result.file)
+        result.partner, result.contract_id, result.period = sender.partner_name, sender.contract_id, sender.period
+        for m, t in zip(mapped, typed):
+            check_sheet(m, t, result.file, codes, end_of_month(sender.period))
+            result.problems.extend(t.problems)
+        result.rows = {t.target: len(t.rows) for t in typed}
+        if result.errors:
+            return
+        if options.dry_run:
+            result.status = VALID
+            return
+        report = {"warnings": len(result.warnings),
+                  "problems": [p.as_dict() for p in result.problems if p.severity != ERROR][:1000]}
+        with writing(self.engine) as conn:
+            partner_id = sender.partner_id
+            if sender.register:
+                partner_id = register_partner(conn, sender.partner_name, options.sector, options.tier)
+            result.submission_id = write_submission(
+                conn, file_name=result.file, sha256=book.sha256, partner_id=partner_id,
+                contract_id=sender.contract_id, period=sender.period, layout=layout, sheets=typed, report=report,
+                actor=options.actor,
+            )
+        result.status = LOADED
+        log.info("loaded %s as submission %s", result.file, result.submission_id)
+
+
+def infer_period(typed) -> date | None:
+    """The latest month any date in the file falls in: the period when the file does not state one."""
+    latest = None
+    date_fields = {s.name: [f.name for f in s.fields if f.type in (F.DATE, F.MONTH)] for s in F.SHEETS}
+    for t in typed:
+        if t.target == "Projections":
+            continue  # projections run ahead of the return they come with
+        for row in t.rows:
+            for name in date_fields[t.target]:
+                d = row.get(name)
+                if d is not None and (latest is None or d > latest):
+                    latest = d
+    return latest.replace(day=1) if latest else None

@@ -1,0 +1,91 @@
+"""Create the schema and load the programme's reference data from data/reference/*.csv (idempotent)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine, Table, select
+
+from dashboard import schema
+from dashboard.db import ROOT, writing
+from dashboard.views import create_views
+
+REFERENCE_DIR = ROOT / "data" / "reference"
+# Reference table -> its CSV file, loaded in this order (foreign keys first).
+REFERENCE_FILES: dict[str, str] = {
+    "cpa": "cpas.csv",
+    "prime": "primes.csv",
+    "contract": "contracts.csv",
+    "payment_group": "payment_groups.csv",
+    "minimum_performance_level": "minimum_performance_levels.csv",
+    "standard": "standards.csv",
+}
+
+
+class ReferenceDataError(ValueError):
+    """A reference CSV is missing or has a value that does not fit its column."""
+
+
+def _convert(table: Table, column: str, raw: str, where: str):
+    if raw is None or raw.strip() == "":
+        return None
+    col = table.c[column]
+    kind = col.type.python_type
+    try:
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if kind is bool:
+            return raw.strip().lower() in {"true", "yes", "y", "1"}
+        if kind is date:
+            return date.fromisoformat(raw.strip())
+    except ValueError as exc:
+        raise ReferenceDataError(f"{where}: column {column!r} has {raw!r}, not a {kind.__name__} ({exc}).") from exc
+    return raw.strip()
+
+
+def read_reference_csv(table: Table, path: Path) -> list[dict]:
+    """Rows of one reference CSV, typed for its table; unknown columns are an error, not silently dropped."""
+    if not path.exists():
+        raise ReferenceDataError(f"Reference file {path} is missing; restore it from the repository.")
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        unknown = set(reader.fieldnames or ()) - set(table.c.keys())
+        if unknown:
+            raise ReferenceDataError(
+                f"{path.name} has columns {sorted(unknown)} that table {table.name} does not have."
+            )
+        return [
+            {k: _convert(table, k, v, f"{path.name} row {i}") for k, v in row.items()}
+            for i, row in enumerate(reader, start=2)
+        ]
+
+
+def _upsert(conn, table: Table, rows: list[dict]) -> None:
+    # Portable upsert (no dialect-specific ON CONFLICT): reference tables are small.
+    keys = [c.name for c in table.primary_key.columns]
+    existing = {tuple(r) for r in conn.execute(select(*[table.c[k] for k in keys]))}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        if key in existing:
+            cond = [table.c[k] == row[k] for k in keys]
+            conn.execute(table.update().where(*cond).values(**row))
+        else:
+            conn.execute(table.insert().values(**row))
+
+
+def init_db(engine: Engine, reference_dir: Path = REFERENCE_DIR) -> dict[str, int]:
+    """Create tables and views and load reference data; safe to run any number of times."""
+    schema.metadata.create_all(engine)
+    counts = {}
+    with writing(engine) as conn:
+        for table_name, file_name in REFERENCE_FILES.items():
+            table = schema.metadata.tables[table_name]
+            rows = read_reference_csv(table, reference_dir / file_name)
+            _upsert(conn, table, rows)
+            counts[table_name] = len(rows)
+        create_views(conn)
+    return counts

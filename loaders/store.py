@@ -1,0 +1,93 @@
+"""Write one validated file as one submission, in one transaction.
+
+The same bytes twice is a no-op (matched by sha256). A newer file for the same partner, contract and period
+supersedes the older: the old one stays as history with status 'superseded', and the views read only
+current submissions. Any failure rolls the whole file back.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+
+from sqlalchemy import Connection, select
+
+from dashboard import schema
+from loaders.fields import SHEETS_BY_NAME
+from loaders.validation import TypedSheet
+
+ROW_COUNT_COLUMNS = {"Participants": "rows_participants", "Contacts": "rows_contacts", "Monthly": "rows_monthly",
+                     "Projections": "rows_projections", "Feedback": "rows_feedback"}
+INSERT_BATCH = 20_000
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def find_submission_by_hash(conn: Connection, sha256: str):
+    return conn.execute(select(schema.submission).where(schema.submission.c.sha256 == sha256)).first()
+
+
+def audit(conn: Connection, action: str, *, submission_id=None, file_name=None, sha256=None, actor=None,
+          detail=None) -> None:
+    """Record one event in the audit log (inside the caller's transaction)."""
+    conn.execute(schema.audit_log.insert().values(at=now(), action=action, submission_id=submission_id,
+                                                  file_name=file_name, sha256=sha256, actor=actor, detail=detail))
+
+
+def _month(day: date | None) -> date | None:
+    return day.replace(day=1) if day else None
+
+
+def fact_rows(typed: TypedSheet, submission_id: int) -> list[dict]:
+    """Rows ready for insert: typed values plus submission id, source row, derived months and flags."""
+    names = [f.name for f in SHEETS_BY_NAME[typed.target].fields]
+    out = []
+    for row, source_row, flags in zip(typed.rows, typed.source_rows, typed.flags):
+        rec = {name: row.get(name) for name in names}
+        rec["submission_id"] = submission_id
+        rec["source_row"] = source_row
+        if typed.target == "Participants":
+            for date_col, month_col in schema.MONTH_COLUMNS.items():
+                rec[month_col] = _month(rec[date_col])
+            rec["flags"] = ",".join(sorted(flags)) or None
+        elif typed.target == "Monthly":
+            rec["suppressed"] = "suppressed" in flags
+        out.append(rec)
+    return out
+
+
+def write_submission(conn: Connection, *, file_name: str, sha256: str, partner_id: int, contract_id: str,
+                     period: date, layout: str, sheets: list[TypedSheet], report: dict, actor: str | None) -> int:
+    """Insert the submission and its facts, superseding any current one for the same key; returns its id."""
+    counts = {col: 0 for col in ROW_COUNT_COLUMNS.values()}
+    for typed in sheets:
+        counts[ROW_COUNT_COLUMNS[typed.target]] += len(typed.rows)
+    sub = schema.submission
+    content = sorted({t.target for t in sheets if t.rows})
+    submission_id = conn.execute(sub.insert().values(
+        file_name=file_name, sha256=sha256, partner_id=partner_id, contract_id=contract_id, period=period,
+        layout=layout, content=",".join(content), status="current", warnings=report.get("warnings", 0),
+        report_json=json.dumps(report, default=str), loaded_at=now(), loaded_by=actor, **counts,
+    )).inserted_primary_key[0]
+    for typed in sheets:
+        rows = fact_rows(typed, submission_id)
+        table = schema.FACT_TABLES[typed.target]
+        for start in range(0, len(rows), INSERT_BATCH):
+            conn.execute(table.insert(), rows[start:start + INSERT_BATCH])
+    # A newer file supersedes an older one for the same partner, contract and period when it carries every
+    # kind of data the older did: a caseload file and a separate feedback return for one month both stand.
+    older = conn.execute(select(sub.c.submission_id, sub.c.content).where(
+        sub.c.partner_id == partner_id, sub.c.contract_id == contract_id, sub.c.period == period,
+        sub.c.status == "current", sub.c.submission_id != submission_id,
+    )).all()
+    for old_id, old_content in older:
+        if not set(old_content.split(",")) <= set(content):
+            continue
+        conn.execute(sub.update().where(sub.c.submission_id == old_id).values(
+            status="superseded", superseded_by=submission_id))
+        audit(conn, "superseded", submission_id=old_id, actor=actor, detail=f"by submission {submission_id}")
+    audit(conn, "submitted", submission_id=submission_id, file_name=file_name, sha256=sha256, actor=actor,
+          detail=json.dumps({**counts, "warnings": report.get("warnings", 0)}))
+    return submission_id

@@ -1,0 +1,239 @@
+"""Type and validate mapped sheets: one Problem per bad cell, with a plain note on how to fix it.
+
+Errors reject the whole file; warnings let the row land with its flag recorded; notes are for information.
+Every message names the problem and the fix, and the report adds file, sheet, row, column and value.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date
+
+from loaders import fields as F
+from loaders.cleaning import (
+    BAD_BOOL, BAD_DATE, BAD_NUMBER, NOT_WHOLE, SUPPRESSED, PaymentGroupCodes, parse_bool, parse_count,
+    parse_date, parse_month, parse_real, parse_text,
+)
+from loaders.errors import ERROR, NOTE, WARNING, Problem
+from loaders.layouts import MappedSheet
+
+PROGRAMME_START = date(2011, 6, 1)
+JOURNEY_ORDER = ("referral_date", "attachment_date", "job_start_date", "job_outcome_date")
+AFTER_REFERRAL = ("first_contact_date", "initial_assessment_date", "action_plan_date", "exit_date",
+                  "exit_report_requested_date")
+MAX_REF_LENGTH = 64
+PARSERS = {F.DATE: parse_date, F.MONTH: parse_month, F.INT: parse_count, F.REAL: parse_real,
+           F.BOOL: parse_bool, F.TEXT: parse_text}
+MESSAGES = {
+    BAD_DATE: "{value!r} is not a date. Enter a date such as 03/04/2013.",
+    BAD_NUMBER: "{value!r} is not a number. Enter a count such as 12.",
+    NOT_WHOLE: "{value!r} is not a whole number. Counts cannot have decimals.",
+    BAD_BOOL: "{value!r} is not Y or N. Enter Y if in-work support was offered, else N.",
+    "bad_payment_group": "{value!r} is not a payment group. Use PG1 to PG9 (or a name such as 'JSA 18-24').",
+    SUPPRESSED: "{value!r} is a suppression marker, so the count is stored as unknown. Send true counts: "
+                "wpmi suppresses small numbers itself when it publishes.",
+}
+
+
+@dataclass
+class TypedSheet:
+    """A mapped sheet with typed values, row flags and the problems found."""
+
+    target: str
+    sheet: str
+    rows: list[dict]
+    source_rows: list[int]
+    flags: list[set] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def end_of_month(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _cell(mapped: MappedSheet, index: int, fname: str) -> tuple[int, str]:
+    """Spreadsheet row and column letter of one record's field."""
+    if (index, fname) in mapped.cells:
+        return mapped.cells[(index, fname)]
+    return mapped.source_rows[index], mapped.column_letters.get(fname, fname)
+
+
+def type_sheet(mapped: MappedSheet, file: str, pg_codes: PaymentGroupCodes) -> TypedSheet:
+    """Parse every mapped cell into its field's type, reporting cells that do not parse."""
+    spec = F.SHEETS_BY_NAME[mapped.target]
+    n = len(mapped.source_rows)
+    rows: list[dict] = [{} for _ in range(n)]
+    flags: list[set] = [set() for _ in range(n)]
+    problems: list[Problem] = []
+    for f in spec.fields:
+        values = mapped.raw.get(f.name)
+        if values is None:
+            for row in rows:
+                row[f.name] = None
+            continue
+        parse = pg_codes.parse if f.type == F.PAYMENT_GROUP else PARSERS[f.type]
+        for i, raw in enumerate(values):
+            value, code = parse(raw)
+            rows[i][f.name] = value
+            if code:
+                r, col = _cell(mapped, i, f.name)
+                severity = WARNING if code == SUPPRESSED else ERROR
+                problems.append(Problem(code, severity, MESSAGES[code].format(value=raw), file, mapped.sheet, r,
+                                        mapped.columns.get(f.name, col), str(raw)))
+                flags[i].add(code)
+            elif value is None and f.required:
+                r, col = _cell(mapped, i, f.name)
+                problems.append(Problem("missing_value", ERROR,
+                                        f"{f.name} is required but empty. Fill it in or remove the row.",
+                                        file, mapped.sheet, r, mapped.columns.get(f.name, col), ""))
+    return TypedSheet(mapped.target, mapped.sheet, rows, list(mapped.source_rows), flags, problems)
+
+
+def _problem(sheet: TypedSheet, file: str, i: int, code: str, severity: str, column: str, value, message: str):
+    sheet.problems.append(Problem(code, severity, message, file, sheet.sheet, sheet.source_rows[i], column,
+                                  "" if value is None else str(value)))
+    if severity == WARNING:
+        sheet.flags[i].add(code)
+
+
+def check_dates_in_range(sheet: TypedSheet, file: str, period_end: date) -> None:
+    """No date before the programme began, none after the end of the reporting period."""
+    spec = F.SHEETS_BY_NAME[sheet.target]
+    date_fields = [f.name for f in spec.fields if f.type in (F.DATE, F.MONTH)]
+    for i, row in enumerate(sheet.rows):
+        for name in date_fields:
+            d = row.get(name)
+            if d is None:
+                continue
+            if d < PROGRAMME_START:
+                _problem(sheet, file, i, "date_before_programme", ERROR, name, d.isoformat(),
+                         f"{d:%d/%m/%Y} is before the Work Programme began (01/06/2011). Check the year.")
+            elif d > period_end and not (sheet.target == "Projections" and name == "month"):
+                _problem(sheet, file, i, "date_after_period", ERROR, name, d.isoformat(),
+                         f"{d:%d/%m/%Y} is after the end of the reporting period ({period_end:%d/%m/%Y}). "
+                         "Dates cannot be later than the return they are in.")
+
+
+def check_journeys(sheet: TypedSheet, file: str) -> None:
+    """Referral <= attachment <= job start <= job outcome, and nothing before the referral."""
+    for i, row in enumerate(sheet.rows):
+        previous = None
+        for name in JOURNEY_ORDER:
+            d = row.get(name)
+            if d is None:
+                continue
+            if previous and d < row[previous]:
+                _problem(sheet, file, i, "journey_order", WARNING, name, d.isoformat(),
+                         f"{name} ({d:%d/%m/%Y}) is before {previous} ({row[previous]:%d/%m/%Y}). "
+                         "Check both dates; the row is kept but flagged.")
+            previous = name
+        referral = row.get("referral_date")
+        for name in AFTER_REFERRAL:
+            d = row.get(name)
+            if referral and d and d < referral:
+                _problem(sheet, file, i, "journey_order", WARNING, name, d.isoformat(),
+                         f"{name} ({d:%d/%m/%Y}) is before referral_date ({referral:%d/%m/%Y}). "
+                         "Check both dates; the row is kept but flagged.")
+        sent, requested = row.get("exit_report_sent_date"), row.get("exit_report_requested_date")
+        if sent and requested and sent < requested:
+            _problem(sheet, file, i, "journey_order", WARNING, "exit_report_sent_date", sent.isoformat(),
+                     f"exit_report_sent_date ({sent:%d/%m/%Y}) is before exit_report_requested_date "
+                     f"({requested:%d/%m/%Y}). Check both dates; the row is kept but flagged.")
+
+
+def check_duplicates(sheet: TypedSheet, file: str) -> None:
+    """One row per key (participant_ref for Participants; month and group for returns)."""
+    key = F.SHEETS_BY_NAME[sheet.target].key
+    if not key or sheet.target == "Contacts":
+        return
+    seen: dict[tuple, int] = {}
+    for i, row in enumerate(sheet.rows):
+        k = tuple(row.get(name) for name in key)
+        if any(v is None for v in k):
+            continue
+        if k in seen:
+            shown = ", ".join(f"{name} {row.get(name)!s}" for name in key)
+            _problem(sheet, file, i, "duplicate", ERROR, key[0], str(k[0]),
+                     f"{shown} appears more than once in this sheet (first at row {seen[k]}). "
+                     "Send one row for each.")
+        else:
+            seen[k] = sheet.source_rows[i]
+
+
+def check_counts(sheet: TypedSheet, file: str) -> None:
+    """Counts are not negative; satisfaction is 1-5; parts do not exceed their whole."""
+    spec = F.SHEETS_BY_NAME[sheet.target]
+    count_fields = [f.name for f in spec.fields if f.type == F.INT]
+    for i, row in enumerate(sheet.rows):
+        for name in count_fields:
+            v = row.get(name)
+            if v is not None and v < 0:
+                _problem(sheet, file, i, "negative_count", ERROR, name, v,
+                         f"{v} is negative. Counts cannot be below zero.")
+        score = row.get("satisfaction_mean")
+        if score is not None and not 1 <= score <= 5:
+            _problem(sheet, file, i, "out_of_range", ERROR, "satisfaction_mean", score,
+                     f"{score} is outside the 1-5 satisfaction scale. Send the mean score from 1 to 5.")
+        received, resolved = row.get("complaints_received"), row.get("complaints_resolved_in_time")
+        if received is not None and resolved is not None and resolved > received:
+            _problem(sheet, file, i, "total_mismatch", ERROR, "complaints_resolved_in_time", resolved,
+                     f"complaints_resolved_in_time ({resolved}) is more than complaints_received ({received}). "
+                     "Resolved complaints are part of those received.")
+        if row.get("participant_ref") and len(row["participant_ref"]) > MAX_REF_LENGTH:
+            _problem(sheet, file, i, "bad_reference", ERROR, "participant_ref", row["participant_ref"][:20] + "...",
+                     f"participant_ref is longer than {MAX_REF_LENGTH} characters. Use your short case reference.")
+
+
+def check_totals(mapped: MappedSheet, typed: TypedSheet, file: str, pg_codes: PaymentGroupCodes) -> None:
+    """Stated totals (a Total row per month, a Total column per row) equal the sum of their parts."""
+    if not mapped.totals:
+        return
+    by_month: dict[tuple, list] = {}
+    by_group: dict[tuple, list] = {}
+    for row in typed.rows:
+        for measure in (k for k in row if k not in ("month", "payment_group")):
+            by_month.setdefault((measure, row["month"]), []).append(row[measure])
+            by_group.setdefault((measure, row["payment_group"]), []).append(row[measure])
+    for t in mapped.totals:
+        stated, code = parse_count(t["value"])
+        if stated is None or code:
+            continue
+        if t["kind"] == "column":
+            parts = by_month.get((t["measure"], t["month"]), [])
+            where = f"{t['measure']} in {t['month']:%b %Y}"
+        else:
+            group, _ = pg_codes.parse(t["group"])
+            parts = by_group.get((t["measure"], group), [])
+            where = f"{t['measure']} for {t['group']}"
+        if not parts or any(p is None for p in parts):
+            continue  # a suppressed or bad part: the sum cannot be checked (already reported)
+        if sum(parts) != stated:
+            typed.problems.append(Problem(
+                "total_mismatch", ERROR,
+                f"The stated total for {where} is {stated:,} but the parts add up to {sum(parts):,}. "
+                "Correct the parts or the total.",
+                file, mapped.sheet, t["row"], t["column"], str(t["value"]),
+            ))
+
+
+def sheet_notes(mapped: MappedSheet, file: str) -> list[Problem]:
+    """Notes on what was ignored: unused columns and skipped rows."""
+    notes = [Problem("unused_column", NOTE, f"Column {name!r} is not used by wpmi and was ignored.", file,
+                     mapped.sheet, mapped.header_row, name, "") for name in mapped.unused_columns]
+    for row, why in mapped.skipped_rows:
+        severity = WARNING if why == "repeated header row" else NOTE
+        notes.append(Problem("skipped_row", severity, f"Row skipped: {why}.", file, mapped.sheet, row, "", ""))
+    return notes
+
+
+def check_sheet(mapped: MappedSheet, typed: TypedSheet, file: str, pg_codes: PaymentGroupCodes,
+                period_end: date) -> None:
+    """Run every rule that applies to a typed sheet (its problems list grows)."""
+    check_dates_in_range(typed, file, period_end)
+    if typed.target == "Participants":
+        check_journeys(typed, file)
+    check_duplicates(typed, file)
+    check_counts(typed, file)
+    check_totals(mapped, typed, file, pg_codes)
+    typed.problems.extend(sheet_notes(mapped, file))

@@ -158,9 +158,17 @@ def parse_text(value):
     return str(value).strip(), None
 
 
+_NON_WORD = re.compile(r"[^a-z0-9+]+")
+
+
+@lru_cache(maxsize=65_536)
+def _normalise(text: str) -> str:
+    return _NON_WORD.sub(" ", text.lower()).strip()
+
+
 def normalise_label(text) -> str:
     """Lower case, punctuation to single spaces: how headers and codes are compared."""
-    return re.sub(r"[^a-z0-9+]+", " ", str(text).lower()).strip()
+    return _normalise(text if isinstance(text, str) else str(text))
 
 
 class PaymentGroupCodes:

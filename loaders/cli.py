@@ -171,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_template)
 
     p = with_db(sub.add_parser("demo", help="build a synthetic demo programme through the real loader"))
-    p.add_argument("--scale", choices=("small", "programme"), default="small")
+    p.add_argument("--scale", choices=("tiny", "small", "programme"), default="small",
+                   help="tiny (tests, seconds), small (about a minute, what `make run` builds) or programme (1.8m)")
     p.add_argument("--seed", type=int, default=2011)
     p.add_argument("--replace", action="store_true", help="delete an existing demo database first")
     p.add_argument("--files", metavar="DIR", help="where to write the MI files (default: a temporary folder)")

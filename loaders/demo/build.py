@@ -63,9 +63,8 @@ def _contracts(engine: Engine) -> list[dict]:
     return out
 
 
-def _projections(rng, people: pd.DataFrame, contract: dict) -> pd.DataFrame:
+def _projections(rng, flows: pd.DataFrame, contract: dict) -> pd.DataFrame:
     """The prime's referral profile for the partner: above what arrived, far above for ESA groups."""
-    flows = monthly_flows(people)
     end = min(contract["end_date"], AS_OF)
     months = pd.date_range("2011-06-01", end, freq="MS")
     rows = []
@@ -77,8 +76,8 @@ def _projections(rng, people: pd.DataFrame, contract: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["month", "payment_group", "projected_referrals"])
 
 
-def _feedback(rng, people: pd.DataFrame) -> pd.DataFrame:
-    flows = monthly_flows(people).groupby("month")["attachments"].sum()
+def _feedback(rng, flows: pd.DataFrame) -> pd.DataFrame:
+    flows = flows.groupby("month")["attachments"].sum()
     active = flows.rolling(24, min_periods=1).sum()
     rows = []
     base_rate, base_sat = rng.uniform(0.2, 1.5), rng.normal(3.9, 0.35)
@@ -143,10 +142,10 @@ def write_programme(engine: Engine, out: Path, scale: str, seed: int, progress=N
         stem = f"{c['contract_id']}_{p.partner_id:03d}"
         layout = "monthly" if p.aggregate_only else PRIME_LAYOUT.get(c["prime_id"], "standard")
         contacts = generate_contacts(rng, p, people) if p.sends_contacts and not p.aggregate_only else None
-        projections, feedback = _projections(rng, people, c), _feedback(rng, people)
+        flows = monthly_flows(people)
+        projections, feedback = _projections(rng, flows, c), _feedback(rng, flows)
         link = {"partner": p.name, "partner_id": p.partner_id, "contract_id": c["contract_id"], "layout": layout,
                 "sector": p.sector, "tier": p.tier, "planted": p.planted, "effect": p.effect}
-        flows = monthly_flows(people)
         if layout == "monthly":
             path, known = writers.write_monthly_wide(out / f"{stem}.xlsx", header, flows, projections,
                                                      suppress=bool(p.partner_id % 2), rng=rng)

@@ -17,14 +17,14 @@ from loaders.demo.world import Partner
 
 AS_OF = date(2017, 3, 31)
 PROGRAMME_START = date(2011, 6, 1)
-PARTICIPANTS = {"small": 60_000, "programme": 1_800_000}
+PARTICIPANTS = {"tiny": 4_000, "small": 60_000, "programme": 1_800_000}
 # Referral mix by payment group (JSA 25+ the largest group; ESA groups smaller), and the chance of a job
 # start within two years for a mid-programme cohort. Tuned so 2-year job outcome rates land near
 # LW-2018's JSA 18-24 36%, JSA 25+ 32%, new ESA 15%, ESA ex-IB 5%.
 PG_MIX = {"PG1": 0.19, "PG2": 0.42, "PG3": 0.05, "PG4": 0.03, "PG5": 0.03, "PG6": 0.17, "PG7": 0.06,
           "PG8": 0.02, "PG9": 0.03}
-PG_START = {"PG1": 0.56, "PG2": 0.49, "PG3": 0.45, "PG4": 0.27, "PG5": 0.27, "PG6": 0.24, "PG7": 0.09,
-            "PG8": 0.17, "PG9": 0.36}
+PG_START = {"PG1": 0.64, "PG2": 0.56, "PG3": 0.50, "PG4": 0.29, "PG5": 0.28, "PG6": 0.25, "PG7": 0.09,
+            "PG8": 0.18, "PG9": 0.40}
 OUTCOME_WEEKS = {"PG1": 26, "PG2": 26, "PG3": 26, "PG4": 13, "PG5": 13, "PG6": 13, "PG7": 13, "PG8": 13,
                  "PG9": 26}
 START_TO_OUTCOME = 0.70  # ERSA: about 70% of job starts became job outcomes
@@ -33,9 +33,9 @@ MAX_WEEKS = 104
 
 
 def cohort_factor(referral_days: np.ndarray) -> np.ndarray:
-    """Performance improving over the programme: ~0.55 of mature performance in mid-2011 to 1.0 from 2014."""
+    """Performance improving over the programme: 0.6 of mature performance in mid-2011 to 1.0 from 2014."""
     years = referral_days / 365.25
-    return np.clip(0.55 + 0.18 * years, 0.55, 1.0)
+    return np.clip(0.6 + 0.16 * years, 0.6, 1.0)
 
 
 def _days(d: date) -> int:
@@ -70,7 +70,7 @@ def generate_participants(rng: np.random.Generator, partner: Partner, contract: 
     odds = p_start / (1 - p_start) * partner.effect
     p_start = odds / (1 + odds)
     starts = (rng.random(n) < p_start) & (attach >= 0)
-    start_delay = np.clip(rng.gamma(2.0, 120.0, n), 14, MAX_WEEKS * 7 - 1).astype(int)
+    start_delay = np.clip(rng.gamma(1.5, 110.0, n), 14, MAX_WEEKS * 7 - 1).astype(int)
     job_start = np.where(starts, attach + start_delay, -1)
     job_start = np.where((job_start >= 0) & (job_start <= as_of), job_start, -1)
     weeks = np.array([OUTCOME_WEEKS[g] for g in pg])
@@ -120,9 +120,14 @@ def monthly_flows(people: pd.DataFrame) -> pd.DataFrame:
     parts = []
     for measure, column in (("referrals", "referral_date"), ("attachments", "attachment_date"),
                             ("job_starts", "job_start_date"), ("job_outcomes", "job_outcome_date")):
-        d = people[people[column].notna()]
-        counts = d.groupby([d[column].dt.to_period("M").dt.to_timestamp(), d["payment_group"]]).size()
-        parts.append(counts.rename(measure))
-    flows = pd.concat(parts, axis=1).fillna(0).astype(int)
-    flows.index.names = ["month", "payment_group"]
+        d = people.loc[people[column].notna(), [column, "payment_group"]]
+        parts.append(pd.DataFrame({"month": d[column].values.astype("datetime64[M]"),
+                                   "payment_group": d["payment_group"].values, "measure": measure}))
+    long = pd.concat(parts, ignore_index=True)
+    flows = pd.crosstab([long["month"], long["payment_group"]], long["measure"])
+    for measure in ("referrals", "attachments", "job_starts", "job_outcomes"):
+        if measure not in flows:
+            flows[measure] = 0
+    flows = flows[["referrals", "attachments", "job_starts", "job_outcomes"]].astype(int)
+    flows.columns.name = None
     return flows.reset_index()

@@ -13,9 +13,9 @@ import numpy as np
 # work-programme.md: VCS about 47-48% of subcontractors; the rest private and public bodies.
 SECTOR_MIX = {"vcs": 0.47, "private": 0.38, "public": 0.15}
 END_TO_END_SHARE = 0.45
-PARTNERS = {"small": 350, "programme": 350}
+PARTNERS = {"tiny": 60, "small": 350, "programme": 350}  # "tiny" is for the test suite
 SECOND_CONTRACT_SHARE = 0.12  # partners delivering for two contracts (a VCS risk: dependence on one prime)
-PLANTED = 8  # partners planted clearly better, and as many clearly worse, than their peers
+PLANTED = {"tiny": 3, "small": 8, "programme": 8}  # planted clearly better, and as many clearly worse
 
 PLACES = ("Tyneside", "Wearside", "Humber", "Pennine", "Mersey", "Solent", "Severn", "Trent", "Clyde", "Tay",
           "Cardiff Bay", "Gwent", "Fenland", "Chiltern", "Medway", "Wessex", "Peak", "Dales", "Calder", "Aire",
@@ -93,16 +93,16 @@ def build_partners(rng: np.random.Generator, contracts: list[dict], scale: str) 
         p = partners[idx]
         options = [c["contract_id"] for c in contracts if c["contract_id"] not in p.contracts]
         p.contracts.append(str(rng.choice(options)))
-    _plant(rng, partners)
+    _plant(rng, partners, PLANTED[scale])
     return partners
 
 
-def _plant(rng: np.random.Generator, partners: list[Partner]) -> None:
+def _plant(rng: np.random.Generator, partners: list[Partner], count: int) -> None:
     """Plant clearly better and clearly worse end-to-end partners with participant-level data and volume."""
     eligible = [p for p in partners if p.tier == "end_to_end" and not p.aggregate_only and len(p.contracts) == 1]
-    chosen = rng.choice(len(eligible), size=2 * PLANTED, replace=False)
+    chosen = rng.choice(len(eligible), size=2 * count, replace=False)
     for k, idx in enumerate(chosen):
         p = eligible[idx]
-        p.planted = "better" if k < PLANTED else "worse"
+        p.planted = "better" if k < count else "worse"
         p.effect = 2.0 if p.planted == "better" else 0.45
         p.volume_weight = max(p.volume_weight, 3.0)  # enough participants for the difference to be evident

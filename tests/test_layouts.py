@@ -1,0 +1,193 @@
+"""Every layout primes send lands the same facts: the template, three legacy profiles, CSV, ODS and .xlsm."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import text
+
+from loaders.demo import writers
+from loaders.pipeline import LOADED, IngestOptions
+from loaders.layouts import load_profiles
+from tests.conftest import CPA, HEADER, PARTNER, PRIME, participants
+
+
+def facts(engine, sql):
+    with engine.connect() as conn:
+        return conn.execute(text(sql)).all()
+
+
+def loaded_participants(engine):
+    return facts(engine, "SELECT participant_ref, payment_group, referral_date, attachment_date, job_start_date, "
+                         "in_work_support_offered FROM v_participants ORDER BY participant_ref")
+
+
+EXPECTED = [
+    ("P00001", "PG1", "2013-01-02", "2013-01-08", "2013-02-01", 1),
+    ("P00002", "PG2", "2013-01-03", "2013-01-09", None, None),
+    ("P00003", "PG6", "2013-01-04", "2013-01-10", "2013-02-03", 1),
+]
+
+
+def as_rows(rows):
+    return [tuple(str(v) if isinstance(v, date) else v for v in r) for r in rows]
+
+
+def test_every_profile_in_data_layouts_loads():
+    profiles = load_profiles()
+    assert {"wpmi_template", "caseload_title_block", "journeys_two_row_header", "monthly_wide"} <= set(profiles)
+
+
+def test_standard_template_lands_every_participant(tmp_path, engine, ingestor):
+    path = writers.write_standard(tmp_path / "t.xlsx", HEADER, participants())
+    result = ingestor.ingest(path)
+    assert result.status == LOADED, result.errors
+    assert result.layout == "wpmi_template"
+    assert (result.partner, result.contract_id, result.period) == (PARTNER, "CPA05-ingeus", date(2013, 3, 1))
+    assert as_rows(loaded_participants(engine)) == EXPECTED
+
+
+def test_caseload_title_block_reads_header_from_title_rows_and_skips_totals(tmp_path, engine, ingestor):
+    path = writers.write_caseload(tmp_path / "c.xlsx", HEADER, participants(), None, np.random.default_rng(1))
+    result = ingestor.ingest(path)
+    assert result.status == LOADED, result.errors
+    assert result.layout == "caseload_title_block"
+    assert as_rows(loaded_participants(engine)) == EXPECTED
+    notes = {(p.code, p.message) for p in result.problems}
+    assert ("unused_column", "Column 'Office' is not used by wpmi and was ignored.") in notes
+    assert ("skipped_row", "Row skipped: total or note row.") in notes
+
+
+def test_journeys_two_row_merged_header_with_names_serials_and_datetimes(tmp_path, engine, ingestor):
+    rng = np.random.default_rng(3)
+    path = writers.write_journeys(tmp_path / "j.xlsx", HEADER, participants(), rng)
+    result = ingestor.ingest(path)
+    assert result.status == LOADED, result.errors
+    assert result.layout == "journeys_two_row_header"
+    assert as_rows(loaded_participants(engine)) == EXPECTED
+
+
+def test_monthly_wide_turns_months_across_columns_into_rows_and_keeps_suppressed_unknown(tmp_path, engine, ingestor):
+    flows = pd.DataFrame({
+        "month": [pd.Timestamp("2013-01-01"), pd.Timestamp("2013-01-01"), pd.Timestamp("2013-02-01"),
+                  pd.Timestamp("2013-02-01")],
+        "payment_group": ["PG1", "PG2", "PG1", "PG2"],
+        "referrals": [1200, 3, 40, 50], "attachments": [1100, 2, 38, 45], "job_starts": [10, 0, 5, 6],
+        "job_outcomes": [2, 0, 1, 0],
+    })
+    projections = pd.DataFrame({"month": [date(2013, 1, 1), date(2013, 2, 1)], "payment_group": ["PG1", "PG1"],
+                                "projected_referrals": [1500, 60]})
+    path, _ = writers.write_monthly_wide(tmp_path / "m.xlsx", HEADER, flows, projections, suppress=True,
+                                         rng=np.random.default_rng(0))
+    result = ingestor.ingest(path)
+    assert result.status == LOADED, result.errors
+    assert result.layout == "monthly_wide"
+    rows = facts(engine, "SELECT month, payment_group, referrals, attachments, job_starts, job_outcomes, basis "
+                         "FROM v_monthly ORDER BY month, payment_group")
+    assert as_rows(rows) == [
+        ("2013-01-01", "PG1", 1200, 1100, 10, None, "aggregate"),  # 2 was sent suppressed
+        ("2013-01-01", "PG2", None, None, 0, 0, "aggregate"),
+        ("2013-02-01", "PG1", 40, 38, 5, None, "aggregate"),
+        ("2013-02-01", "PG2", 50, 45, 6, 0, "aggregate"),
+    ]
+    assert as_rows(facts(engine, "SELECT month, projected_referrals FROM v_projections ORDER BY month")) == [
+        ("2013-01-01", 1500), ("2013-02-01", 60)]
+    assert {p.code for p in result.warnings} == {"suppressed"}
+
+
+def test_csv_without_header_block_takes_sender_from_options(tmp_path, engine, ingestor):
+    path = writers.write_csv(tmp_path / "p.csv", participants(), "utf-8-sig")
+    result = ingestor.ingest(path, IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03"))
+    assert result.status == LOADED, result.errors
+    assert result.layout == "auto"
+    assert as_rows(loaded_participants(engine)) == EXPECTED
+
+
+def test_windows_1252_csv_is_decoded(tmp_path, engine, ingestor):
+    path = tmp_path / "w.csv"
+    path.write_bytes("Client Ref,Benefit Group,Referral Dt,Notes\nP1,PG 1,03/04/2013,caf\xe9 referral\n"
+                     .encode("latin-1"))
+    result = ingestor.ingest(path, IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-04"))
+    assert result.status == LOADED, result.errors
+    assert as_rows(facts(engine, "SELECT participant_ref, payment_group, referral_date FROM v_participants")) == [
+        ("P1", "PG1", "2013-04-03")]
+
+
+def test_ods_workbook_is_read(tmp_path, engine, ingestor):
+    path = tmp_path / "p.ods"
+    frame = participants()
+    frame.to_excel(path, sheet_name="Participants", index=False, engine="odf")
+    result = ingestor.ingest(path, IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03"))
+    assert result.status == LOADED, result.errors
+    assert [r[0] for r in loaded_participants(engine)] == ["P00001", "P00002", "P00003"]
+
+
+def test_xlsm_values_are_read_and_macros_never_run(tmp_path, engine, ingestor):
+    xlsx = writers.write_standard(tmp_path / "t.xlsx", HEADER, participants())
+    xlsm = tmp_path / "t.xlsm"
+    # A macro part inside the package: calamine reads cell values only, so nothing in it can execute.
+    with zipfile.ZipFile(xlsx) as src, zipfile.ZipFile(xlsm, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        dst.writestr("xl/vbaProject.bin", b"Attribute VB_Name = \"Evil\"\nShell \"rm -rf /\"")
+    result = ingestor.ingest(xlsm)
+    assert result.status == LOADED, result.errors
+    assert len(loaded_participants(engine)) == 3
+
+
+def test_synonym_detection_maps_unfamiliar_headers(tmp_path, engine, ingestor):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws.append(["Client Reference", "Benefit Group", "Date Referred", "Date Attached", "Job Entry Date", "Team"])
+    ws.append(["A1", "JSA 25+", date(2013, 2, 1), date(2013, 2, 5), None, "East"])
+    path = tmp_path / "odd.xlsx"
+    wb.save(path)
+    result = ingestor.ingest(path, IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03"))
+    assert result.status == LOADED, result.errors
+    assert as_rows(facts(engine, "SELECT participant_ref, payment_group, referral_date, attachment_date "
+                                 "FROM v_participants")) == [("A1", "PG2", "2013-02-01", "2013-02-05")]
+    assert any(p.message == "Column 'Team' is not used by wpmi and was ignored." for p in result.problems)
+
+
+def test_missing_required_columns_lists_columns_found_and_nearest_names(tmp_path, ingestor):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Participants"
+    ws.append(["Client Ref", "Benefit Grp", "Referal Date"])
+    ws.append(["A1", "PG1", date(2013, 2, 1)])
+    path = tmp_path / "missing.xlsx"
+    wb.save(path)
+    result = ingestor.ingest(path, IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03"))
+    assert result.status == "rejected"
+    assert [p.code for p in result.errors] == ["NoMatchingLayout"]
+    # With only one known column the sheet is not recognised at all; with two it names what is missing.
+    ws.cell(row=1, column=2, value="Benefit Group")
+    wb.save(path)
+    result = ingestor.ingest(path, IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03"))
+    assert [p.code for p in result.errors] == ["MissingColumns"]
+    assert result.errors[0].message == (
+        "missing.xlsx, sheet 'Participants' row 1: required column(s) missing: referral_date "
+        "(closest found: referal date). Columns found: Client Ref, Benefit Group, Referal Date. Rename the "
+        "columns to the wpmi names (see `wpmi template`) or pass --layout with a profile that maps them."
+    )
+
+
+def test_forcing_an_unknown_layout_names_the_known_ones(tmp_path, ingestor):
+    path = writers.write_standard(tmp_path / "t.xlsx", HEADER, participants())
+    result = ingestor.ingest(path, IngestOptions(layout="nope"))
+    assert result.errors[0].message.startswith("No layout profile named 'nope'. Known layouts: caseload_title_block")
+
+
+@pytest.mark.parametrize("raw,expected", [("PG1", "PG1"), ("PG 1", "PG1"), ("pg01", "PG1"), ("JSA 18-24", "PG1"),
+                                          ("JSA 18 to 24", "PG1"), ("New ESA claimants", "PG6"), (7, "PG7"),
+                                          (7.0, "PG7")])
+def test_payment_groups_are_read_as_codes_or_names(raw, expected, ingestor):
+    from loaders.cleaning import PaymentGroupCodes
+
+    assert PaymentGroupCodes(ingestor.payment_groups).parse(raw) == (expected, None)

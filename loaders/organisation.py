@@ -77,9 +77,10 @@ def read_header_meta(book: Workbook, profile: LayoutProfile | None, mapped: list
                         for key, v in match.groupdict().items():
                             if v and key not in found:
                                 found[key] = v.strip()
+                # "Partner | Name" pairs: only in short rows, so a column header row ("month", ...) never counts.
                 label = normalise_label(text)
                 for key, labels in LABELS.items():
-                    if label in labels and key not in found and c + 1 < len(cells):
+                    if label in labels and key not in found and c + 1 < len(cells) and len(cells) <= 3:
                         found[key] = cells[c + 1]
     return found
 

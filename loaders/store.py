@@ -76,6 +76,8 @@ def write_submission(conn: Connection, *, file_name: str, sha256: str, partner_i
         table = schema.FACT_TABLES[typed.target]
         for start in range(0, len(rows), INSERT_BATCH):
             conn.execute(table.insert(), rows[start:start + INSERT_BATCH])
+    audit(conn, "submitted", submission_id=submission_id, file_name=file_name, sha256=sha256, actor=actor,
+          detail=json.dumps({**counts, "warnings": report.get("warnings", 0)}))
     # A newer file supersedes an older one for the same partner, contract and period when it carries every
     # kind of data the older did: a caseload file and a separate feedback return for one month both stand.
     older = conn.execute(select(sub.c.submission_id, sub.c.content).where(
@@ -88,6 +90,4 @@ def write_submission(conn: Connection, *, file_name: str, sha256: str, partner_i
         conn.execute(sub.update().where(sub.c.submission_id == old_id).values(
             status="superseded", superseded_by=submission_id))
         audit(conn, "superseded", submission_id=old_id, actor=actor, detail=f"by submission {submission_id}")
-    audit(conn, "submitted", submission_id=submission_id, file_name=file_name, sha256=sha256, actor=actor,
-          detail=json.dumps({**counts, "warnings": report.get("warnings", 0)}))
     return submission_id

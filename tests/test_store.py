@@ -1,0 +1,130 @@
+"""Writing: all or nothing per file, same bytes twice is a no-op, newer returns supersede older ones."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from dashboard.db import make_engine
+from loaders import store
+from loaders.demo import writers
+from loaders.pipeline import LOADED, UNCHANGED
+from loaders.reference import init_db
+from tests.conftest import HEADER, participants
+
+
+def snapshot(engine) -> dict:
+    """Every row of every table except the audit log (which records attempts by design)."""
+    tables = ("submission", "participant", "contact", "monthly_return", "projection", "feedback", "partner")
+    with engine.connect() as conn:
+        return {t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}")).all()), key=repr) for t in tables}
+
+
+def count(engine, sql):
+    with engine.connect() as conn:
+        return conn.execute(text(sql)).scalar()
+
+
+def test_init_is_idempotent_and_loads_reference_data(db_url):
+    engine = make_engine(db_url)
+    first = init_db(engine)
+    second = init_db(engine)
+    assert first == second
+    assert (first["cpa"], first["contract"], first["payment_group"]) == (18, 40, 9)
+    assert count(engine, "SELECT COUNT(*) FROM contract") == 40
+    assert count(engine, "SELECT end_date FROM contract WHERE contract_id = 'CPA18-ncg'") == "2015-03-31"
+
+
+def test_same_bytes_twice_is_a_no_op(tmp_path, engine, ingestor):
+    path = writers.write_standard(tmp_path / "t.xlsx", HEADER, participants())
+    first = ingestor.ingest(path)
+    before = snapshot(engine)
+    second = ingestor.ingest(path)
+    assert (first.status, second.status) == (LOADED, UNCHANGED)
+    assert second.submission_id == first.submission_id
+    assert second.problems[0].message == f"Identical to submission {first.submission_id} (t.xlsx); nothing to do."
+    assert snapshot(engine) == before
+
+
+def test_newer_return_for_the_same_period_supersedes_and_history_is_kept(tmp_path, engine, ingestor):
+    old = ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)))
+    new = ingestor.ingest(writers.write_standard(tmp_path / "b.xlsx", HEADER, participants(3)))
+    assert old.status == new.status == LOADED
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT submission_id, status, superseded_by FROM submission ORDER BY 1")).all()
+        assert [tuple(r) for r in rows] == [(old.submission_id, "superseded", new.submission_id),
+                                            (new.submission_id, "current", None)]
+        assert conn.execute(text("SELECT COUNT(*) FROM participant")).scalar() == 5  # history kept
+        assert conn.execute(text("SELECT COUNT(*) FROM v_participants")).scalar() == 3  # views show the latest
+        actions = [r[0] for r in conn.execute(text("SELECT action FROM audit_log ORDER BY audit_id"))]
+    assert actions == ["registered", "submitted", "submitted", "superseded"]
+
+
+def test_a_separate_feedback_return_for_the_same_period_does_not_supersede_the_caseload(tmp_path, engine, ingestor):
+    ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)))
+    import pandas as pd
+
+    feedback = pd.DataFrame([{"month": date(2013, 3, 1), "complaints_received": 2, "complaints_resolved_in_time": 2,
+                              "satisfaction_responses": 10, "satisfaction_mean": 4.2}])
+    ingestor.ingest(writers.write_standard(tmp_path / "f.xlsx", HEADER, feedback=feedback))
+    assert count(engine, "SELECT COUNT(*) FROM submission WHERE status = 'current'") == 2
+    assert count(engine, "SELECT COUNT(*) FROM v_participants") == 2
+    assert count(engine, "SELECT SUM(complaints_received) FROM v_feedback") == 2
+
+
+def test_later_period_updates_a_participant_and_keeps_the_others(tmp_path, engine, ingestor):
+    ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)))
+    april = dict(HEADER, period=date(2013, 4, 1))
+    update = participants(1, job_outcome_date=[date(2013, 4, 20)])
+    ingestor.ingest(writers.write_standard(tmp_path / "b.xlsx", april, update))
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT participant_ref, job_outcome_date FROM v_participants ORDER BY 1")).all()
+    assert [tuple(r) for r in rows] == [("P00001", "2013-04-20"), ("P00002", None)]
+
+
+def test_failure_mid_write_leaves_the_database_unchanged(tmp_path, engine, ingestor, monkeypatch):
+    ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)))
+    before = snapshot(engine)
+    real_audit = store.audit
+
+    def failing_audit(conn, action, **kwargs):
+        if action == "submitted":  # after the submission row and every fact row were inserted
+            raise RuntimeError("disk full")
+        return real_audit(conn, action, **kwargs)
+
+    monkeypatch.setattr(store, "audit", failing_audit)
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingestor.ingest(writers.write_standard(tmp_path / "b.xlsx", HEADER, participants(3)))
+    assert snapshot(engine) == before
+
+
+def test_rejected_file_leaves_the_database_unchanged_but_is_audited(tmp_path, engine, ingestor):
+    before = snapshot(engine)
+    bad = participants(2, payment_group=["PG1", "PG99"])
+    result = ingestor.ingest(writers.write_standard(tmp_path / "bad.xlsx", HEADER, bad))
+    assert result.status == "rejected"
+    assert snapshot(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT action, file_name, detail FROM audit_log WHERE action = 'rejected'")).one() \
+            == ("rejected", "bad.xlsx", "bad_payment_group x1")
+
+
+def test_every_fact_row_keeps_its_submission_and_spreadsheet_row(tmp_path, engine, ingestor):
+    result = ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)))
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT submission_id, source_row, participant_ref FROM participant ORDER BY 2")).all()
+        sub = conn.execute(text("SELECT file_name, sha256, rows_participants, period, loaded_at FROM submission")).one()
+    assert [tuple(r) for r in rows] == [(result.submission_id, 2, "P00001"), (result.submission_id, 3, "P00002")]
+    assert sub[:4] == ("a.xlsx", result.sha256, 2, "2013-03-01") and sub[4]
+
+
+def test_dry_run_validates_without_writing(tmp_path, engine, ingestor):
+    from loaders.pipeline import VALID, IngestOptions
+
+    before = snapshot(engine)
+    result = ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)),
+                             IngestOptions(dry_run=True))
+    assert result.status == VALID and result.rows["Participants"] == 2
+    assert snapshot(engine) == before

@@ -148,6 +148,8 @@ participant = Table(
     *[Column(name, Date) for name in _DATE_COLUMNS],
     Column("in_work_support_offered", Boolean),
     *[Column(name, Date) for name in MONTH_COLUMNS.values()],
+    Column("days_to_job_start", Integer),  # from referral; lets cohort rates be summed without date functions
+    Column("days_to_job_outcome", Integer),
     Column("flags", Text),  # codes of warnings raised on this row, comma-separated
     Index("ix_participant_submission", "submission_id"),
     Index("ix_participant_ref", "participant_ref"),
@@ -193,6 +195,37 @@ feedback = Table(
     Column("satisfaction_responses", Integer),
     Column("satisfaction_mean", Float),
     Index("ix_feedback_submission", "submission_id"),
+)
+
+# --- summaries maintained at ingest (so pages never scan participant rows) -------------------------------
+monthly_summary = Table(
+    "monthly_summary", metadata,
+    Column("partner_id", Integer, nullable=False),
+    Column("contract_id", String(60), nullable=False),
+    Column("month", Date, nullable=False),
+    Column("payment_group", String(8), nullable=False),
+    Column("referrals", Integer),
+    Column("attachments", Integer),
+    Column("job_starts", Integer),
+    Column("job_outcomes", Integer),
+    Column("basis", String(16), nullable=False),
+    Index("ix_monthly_summary_key", "partner_id", "contract_id"),
+)
+cohort_summary = Table(
+    "cohort_summary", metadata,
+    Column("partner_id", Integer, nullable=False),
+    Column("contract_id", String(60), nullable=False),
+    Column("referral_month", Date, nullable=False),
+    Column("payment_group", String(8), nullable=False),
+    Column("referrals", Integer, nullable=False),
+    Column("attachments", Integer, nullable=False),
+    Column("job_starts_12m", Integer, nullable=False),
+    Column("job_outcomes_12m", Integer, nullable=False),
+    Column("job_starts_24m", Integer, nullable=False),
+    Column("job_outcomes_24m", Integer, nullable=False),
+    Column("job_starts", Integer, nullable=False),
+    Column("job_outcomes", Integer, nullable=False),
+    Index("ix_cohort_summary_key", "partner_id", "contract_id"),
 )
 
 # --- bookkeeping ---------------------------------------------------------------------------------------

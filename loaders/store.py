@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import Connection, select
 
 from dashboard import schema
+from dashboard.summaries import refresh_summaries
 from loaders.fields import SHEETS_BY_NAME
 from loaders.validation import TypedSheet
 
@@ -51,6 +52,9 @@ def fact_rows(typed: TypedSheet, submission_id: int) -> list[dict]:
         if typed.target == "Participants":
             for date_col, month_col in schema.MONTH_COLUMNS.items():
                 rec[month_col] = _month(rec[date_col])
+            referral = rec["referral_date"]
+            for name, col in (("days_to_job_start", "job_start_date"), ("days_to_job_outcome", "job_outcome_date")):
+                rec[name] = (rec[col] - referral).days if referral and rec[col] else None
             rec["flags"] = ",".join(sorted(flags)) or None
         elif typed.target == "Monthly":
             rec["suppressed"] = "suppressed" in flags
@@ -90,4 +94,5 @@ def write_submission(conn: Connection, *, file_name: str, sha256: str, partner_i
         conn.execute(sub.update().where(sub.c.submission_id == old_id).values(
             status="superseded", superseded_by=submission_id))
         audit(conn, "superseded", submission_id=old_id, actor=actor, detail=f"by submission {submission_id}")
+    refresh_summaries(conn, partner_id, contract_id)
     return submission_id

@@ -91,3 +91,19 @@ def test_attachment_rate_is_about_94_percent(demo):
     (rate,) = query(engine, "SELECT 1.0 * SUM(CASE WHEN attachment_date IS NOT NULL THEN 1 ELSE 0 END) / COUNT(*) "
                             "FROM v_participants WHERE referral_date < '2017-01-01'")[0]
     assert 0.90 <= rate <= 0.97
+
+
+def test_monthly_summary_maintained_at_ingest_equals_v_monthly(demo):
+    engine, _ = demo
+    view = query(engine, "SELECT partner_id, contract_id, month, payment_group, referrals, attachments, job_starts, "
+                         "job_outcomes, basis FROM v_monthly ORDER BY 1, 2, 3, 4")
+    summary = query(engine, "SELECT partner_id, contract_id, month, payment_group, referrals, attachments, "
+                            "job_starts, job_outcomes, basis FROM monthly_summary ORDER BY 1, 2, 3, 4")
+    assert [tuple(r) for r in summary] == [tuple(r) for r in view]
+
+
+def test_cohort_summary_counts_every_participant_once(demo):
+    engine, truths = demo
+    (n, starts) = query(engine, "SELECT SUM(referrals), SUM(job_starts) FROM cohort_summary")[0]
+    (m, s) = query(engine, "SELECT COUNT(*), COUNT(job_start_date) FROM v_participants")[0]
+    assert (n, starts) == (m, s)

@@ -104,5 +104,5 @@ def _plant(rng: np.random.Generator, partners: list[Partner], count: int) -> Non
     for k, idx in enumerate(chosen):
         p = eligible[idx]
         p.planted = "better" if k < count else "worse"
-        p.effect = 2.0 if p.planted == "better" else 0.45
-        p.volume_weight = max(p.volume_weight, 3.0)  # enough participants for the difference to be evident
+        p.effect = 2.6 if p.planted == "better" else 0.4
+        p.volume_weight = max(p.volume_weight, 5.0)  # enough participants for the difference to be evident

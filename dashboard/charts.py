@@ -1,0 +1,558 @@
+"""Pure Altair chart builders for the dashboard pages: no Streamlit, no SQL, no statistics.
+
+Each builder takes a DataFrame with the columns named in its docstring and returns an Altair chart.
+Conventions the pages rely on:
+- every colour has a legend, and comparison colours come from one fixed scale (COMPARISON_COLOURS),
+  so "Better" is the same green on every page;
+- tooltips on a rate always show the numerator (x), denominator (n) and the interval bounds;
+- an empty frame gives `empty_chart()`, a text mark saying "No data for this selection", never an error;
+- a frame missing a column raises `MissingColumns`, naming the builder, the columns and what was found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import altair as alt
+import pandas as pd
+
+NO_DATA = "No data for this selection"
+COMPARISON_COLOURS = {"Better": "#1b7837", "Similar": "#f1c232", "Worse": "#b2182b", "Not compared": "#bdbdbd"}
+# metrics.compare_to_benchmark(polarity=None) makes no judgement, so neither do the colours.
+NEUTRAL_COMPARISON_COLOURS = {"Higher": "#2166ac", "Similar": "#f1c232", "Lower": "#762a83", "Not compared": "#bdbdbd"}
+# Diverging: funnel flags say higher or lower, not better or worse (the rate's polarity is not known here).
+FUNNEL_COLOURS = {
+    "High (99.8%)": "#2166ac",
+    "High (95%)": "#67a9cf",
+    "Not significant": "#969696",
+    "Low (95%)": "#ef8a62",
+    "Low (99.8%)": "#b2182b",
+}
+STATUS_COLOURS = {
+    "Meets target": "#1b7837",
+    "Below target (not significant)": "#f1c232",
+    "Below target (significant)": "#b2182b",
+    "Not enough data": "#bdbdbd",
+}
+SUBMISSION_COLOURS = {"Submitted": "#2171b5", "Missing": "#fcbba1"}
+REFERRAL_COLOURS = {
+    "Actual": "#08306b",
+    "Forecast": "#4292c6",
+    "Projected": "#636363",
+    "Tolerance band": "#d9d9d9",
+    "Forecast interval": "#c6dbef",
+}
+REFERRAL_DASHES = {"Actual": [1, 0], "Forecast": [6, 4], "Projected": [2, 2]}
+SPREAD_COLOURS = {"Range (minimum to maximum)": "#e6e6e6", "Middle half (25th to 75th percentile)": "#a6a6a6"}
+LIMIT_DASHES = {"95% limits": [6, 4], "99.8% limits": [1, 0]}
+ROW_HEIGHT = 22
+MIN_HEIGHT = 120
+PCT = ".1%"
+AXIS_PCT = ".0%"
+
+
+class MissingColumns(ValueError):
+    """A chart was given a frame without a column it needs."""
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+
+
+def empty_chart(message: str = NO_DATA, *, title: str = "") -> alt.Chart:
+    """A chart holding only a text message, shown in place of a chart with nothing to draw."""
+    chart = alt.Chart(pd.DataFrame({"message": [message]})).mark_text(size=14, color="#595959")
+    chart = chart.encode(text="message:N").properties(width="container", height=80)
+    return chart.properties(title=title) if title else chart
+
+
+def _is_empty(frame) -> bool:
+    return frame is None or len(frame) == 0
+
+
+def _check(frame: pd.DataFrame, columns: Iterable[str], chart: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise MissingColumns(
+            f"{chart} needs column(s) {', '.join(missing)} (found: {', '.join(map(str, frame.columns)) or 'none'}). "
+            "Rename the columns in the query or pass the frame the chart documents."
+        )
+
+
+def _scale(colours: dict) -> alt.Scale:
+    return alt.Scale(domain=list(colours), range=list(colours.values()))
+
+
+def _comparison_colours(values: pd.Series) -> dict:
+    return NEUTRAL_COMPARISON_COLOURS if values.isin(["Higher", "Lower"]).any() else COMPARISON_COLOURS
+
+
+def _comparison(values: pd.Series) -> alt.Color:
+    return alt.Color("comparison:N", title="Compared with benchmark", scale=_scale(_comparison_colours(values)))
+
+
+def _pct(field: str, title: str) -> alt.Tooltip:
+    return alt.Tooltip(f"{field}:Q", title=title, format=PCT)
+
+
+def _count(field: str, title: str) -> alt.Tooltip:
+    return alt.Tooltip(f"{field}:Q", title=title, format=",")
+
+
+def _rate_tooltips(rate_label: str) -> list[alt.Tooltip]:
+    """Rate, its 95% interval and the x / n it comes from."""
+    return [
+        _pct("rate", rate_label),
+        _pct("lower", "95% interval: lower"),
+        _pct("upper", "95% interval: upper"),
+        _count("x", "Numerator (x)"),
+        _count("n", "Denominator (n)"),
+    ]
+
+
+def _height(rows: int) -> int:
+    return max(MIN_HEIGHT, ROW_HEIGHT * rows)
+
+
+def _order(frame: pd.DataFrame, by: str, label: str) -> list:
+    """Labels sorted by a value, highest first, missing values last (an explicit sort Vega keeps)."""
+    return frame.sort_values(by, ascending=False, na_position="last")[label].astype(str).tolist()
+
+
+# -- benchmarking -------------------------------------------------------------------------------------
+
+
+def funnel_chart(
+    points: pd.DataFrame,
+    curves: pd.DataFrame,
+    baseline: float,
+    *,
+    rate_label: str = "Job outcome rate",
+    unit_label: str = "Partner",
+    log_x: bool = True,
+) -> alt.LayerChart | alt.Chart:
+    """Funnel plot: each unit's rate against its denominator, inside 95% (dashed) and 99.8% (solid) limits.
+
+    points: unit, n, x, rate, lower, upper, flag. curves: n, low95, high95, low998, high998
+    (`curves.attrs["limits"]`, as metrics.funnel_curves sets, names the limits in the subtitle).
+    Units without a rate (n = 0 or suppressed) are left off and counted in the subtitle.
+    """
+    title = f"{rate_label} by {unit_label.lower()} size (funnel plot)"
+    if _is_empty(points):
+        return empty_chart(title=title)
+    _check(points, ["unit", "n", "x", "rate", "lower", "upper", "flag"], "funnel_chart points")
+    _check(curves, ["n", "low95", "high95", "low998", "high998"], "funnel_chart curves")
+    plotted = points.dropna(subset=["rate", "n"])
+    plotted = plotted[plotted["n"] > 0]
+    subtitle = [f"Baseline (black line) {baseline:.1%}; limits: {curves.attrs.get('limits', 'plain')}"]
+    if len(plotted) < len(points):
+        subtitle.append(f"{len(points) - len(plotted)} {unit_label.lower()}(s) without a rate not shown")
+    x_scale = alt.Scale(type="log") if log_x else alt.Scale(zero=False)
+    x = alt.X("n:Q", title="Denominator (n)", scale=x_scale)
+
+    limits = curves[curves["n"] > 0] if log_x else curves
+    lines = pd.concat(
+        [
+            pd.DataFrame({"n": limits["n"], "limit": name, "side": side, "value": limits[column]})
+            for name, suffix in (("95% limits", "95"), ("99.8% limits", "998"))
+            for side, column in (("lower", f"low{suffix}"), ("upper", f"high{suffix}"))
+        ],
+        ignore_index=True,
+    )
+    limit_layer = (
+        alt.Chart(lines)
+        .mark_line(color="#737373", strokeWidth=1.2)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=rate_label, axis=alt.Axis(format=AXIS_PCT)),
+            detail="side:N",
+            strokeDash=alt.StrokeDash("limit:N", title="Control limits", scale=_scale(LIMIT_DASHES)),
+            tooltip=[_count("n", "Denominator (n)"), alt.Tooltip("limit:N", title="Limit"), _pct("value", "Limit")],
+        )
+    )
+    baseline_rule = (
+        alt.Chart(pd.DataFrame({"baseline": [baseline]}))
+        .mark_rule(color="black", strokeWidth=1.5)
+        .encode(y="baseline:Q", tooltip=[_pct("baseline", "Baseline (pooled rate)")])
+    )
+    dots = (
+        alt.Chart(plotted)
+        .mark_circle(size=80, opacity=0.9, stroke="white", strokeWidth=0.5)
+        .encode(
+            x=x,
+            y=alt.Y("rate:Q", title=rate_label),
+            color=alt.Color("flag:N", title="Against the limits", scale=_scale(FUNNEL_COLOURS)),
+            tooltip=[alt.Tooltip("unit:N", title=unit_label), *_rate_tooltips(rate_label), alt.Tooltip("flag:N", title="Flag")],
+        )
+    )
+    return (
+        alt.layer(limit_layer, baseline_rule, dots)
+        .properties(title=alt.Title(title, subtitle=subtitle), width="container", height=380)
+    )
+
+
+def _interval_chart(
+    table: pd.DataFrame,
+    *,
+    value: str,
+    lower: str,
+    upper: str,
+    reference: float,
+    reference_label: str,
+    axis_title: str,
+    axis_format: str,
+    tooltip_format: str,
+    unit_label: str,
+    tooltips: list,
+    title: str,
+) -> alt.LayerChart:
+    """A dot and interval per unit, sorted by value, coloured by comparison, with a reference rule."""
+    order = _order(table, value, "unit")
+    y = alt.Y("unit:N", title=unit_label, sort=order)
+    colour = _comparison(table["comparison"])
+    base = alt.Chart(table).encode(y=y, color=colour, tooltip=tooltips)
+    bars = base.mark_rule(strokeWidth=2).encode(x=alt.X(f"{lower}:Q"), x2=f"{upper}:Q")
+    dots = base.mark_circle(size=90, opacity=1).encode(
+        x=alt.X(f"{value}:Q", title=axis_title, axis=alt.Axis(format=axis_format))
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"reference": [reference], "label": [reference_label]}))
+        .mark_rule(color="black", strokeDash=[4, 3])
+        .encode(x="reference:Q", tooltip=[alt.Tooltip("label:N", title="Line"), alt.Tooltip("reference:Q", title="Value", format=tooltip_format)])
+    )
+    return alt.layer(bars, dots, rule).properties(
+        title=alt.Title(title, subtitle=f"Dashed line: {reference_label}; bars: 95% interval"),
+        width="container",
+        height=_height(len(table)),
+    )
+
+
+def league_chart(
+    table: pd.DataFrame, benchmark: float, *, rate_label: str = "Job outcome rate", unit_label: str = "Partner"
+) -> alt.LayerChart | alt.Chart:
+    """Units ranked by rate, each with its 95% interval, coloured Better/Similar/Worse against the benchmark.
+
+    table: unit, x, n, rate, lower, upper, comparison.
+    """
+    title = f"{rate_label} by {unit_label.lower()}"
+    if _is_empty(table):
+        return empty_chart(title=title)
+    _check(table, ["unit", "x", "n", "rate", "lower", "upper", "comparison"], "league_chart")
+    tooltips = [alt.Tooltip("unit:N", title=unit_label), *_rate_tooltips(rate_label), alt.Tooltip("comparison:N", title="Compared with benchmark")]
+    return _interval_chart(
+        table, value="rate", lower="lower", upper="upper", reference=benchmark,
+        reference_label=f"benchmark {benchmark:.1%}", axis_title=rate_label, axis_format=AXIS_PCT, tooltip_format=PCT,
+        unit_label=unit_label, tooltips=tooltips, title=title,
+    )
+
+
+def ratio_chart(table: pd.DataFrame, *, unit_label: str = "Partner") -> alt.LayerChart | alt.Chart:
+    """Case-mix adjusted view: observed / expected outcomes per unit, 1.0 meaning as expected.
+
+    table: unit, observed, expected, ratio, ratio_lower, ratio_upper, comparison (optional: n).
+    """
+    title = f"Job outcomes against expected for case mix, by {unit_label.lower()}"
+    if _is_empty(table):
+        return empty_chart(title=title)
+    _check(table, ["unit", "observed", "expected", "ratio", "ratio_lower", "ratio_upper", "comparison"], "ratio_chart")
+    tooltips = [
+        alt.Tooltip("unit:N", title=unit_label),
+        alt.Tooltip("ratio:Q", title="Observed / expected", format=".2f"),
+        alt.Tooltip("ratio_lower:Q", title="95% interval: lower", format=".2f"),
+        alt.Tooltip("ratio_upper:Q", title="95% interval: upper", format=".2f"),
+        _count("observed", "Observed (x)"),
+        alt.Tooltip("expected:Q", title="Expected", format=",.1f"),
+    ]
+    if "n" in table.columns:
+        tooltips.append(_count("n", "Participants (n)"))
+    tooltips.append(alt.Tooltip("comparison:N", title="Compared with expected"))
+    return _interval_chart(
+        table, value="ratio", lower="ratio_lower", upper="ratio_upper", reference=1.0,
+        reference_label="1.0 = as expected", axis_title="Observed / expected", axis_format=".1f", tooltip_format=".2f",
+        unit_label=unit_label, tooltips=tooltips, title=title,
+    )
+
+
+def trend_chart(series: pd.DataFrame, *, rate_label: str = "Rate") -> alt.LayerChart | alt.Chart:
+    """A rate over time per series: line and points with a shaded 95% interval band.
+
+    series: period (date), rate, lower, upper, x, n, series (name of the line).
+    """
+    title = f"{rate_label} over time"
+    if _is_empty(series):
+        return empty_chart(title=title)
+    _check(series, ["period", "rate", "lower", "upper", "x", "n", "series"], "trend_chart")
+    frame = series.assign(period=pd.to_datetime(series["period"]))
+    colour = alt.Color("series:N", title="Series")
+    x = alt.X("period:T", title="Period")
+    tooltips = [alt.Tooltip("series:N", title="Series"), alt.Tooltip("period:T", title="Period", format="%b %Y"), *_rate_tooltips(rate_label)]
+    base = alt.Chart(frame).encode(x=x, color=colour)
+    band = base.mark_area(opacity=0.18).encode(y="lower:Q", y2="upper:Q", tooltip=tooltips)
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("rate:Q", title=rate_label, axis=alt.Axis(format=AXIS_PCT)), tooltip=tooltips
+    )
+    return alt.layer(band, line).properties(
+        title=alt.Title(title, subtitle="Shaded: 95% interval"), width="container", height=300
+    )
+
+
+def _referral_layers(frame: pd.DataFrame, cumulative: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Long frames of lines (month, series, value) and bands (month, series, low, high)."""
+    frame = frame.assign(month=pd.to_datetime(frame["month"])).sort_values("month")
+    actual = frame[frame["kind"] == "actual"].copy()
+    forecast = frame[frame["kind"] == "forecast"].copy()
+    value = "forecast" if "forecast" in frame.columns else "actual"
+    forecast["central"] = forecast[value]
+    if cumulative:
+        for column in ("actual",):
+            actual[column] = actual[column].cumsum()
+        for column in ("projected", "band_low", "band_high"):
+            frame[column] = frame[column].cumsum()
+        # The forecast carries on from the cumulative actual to date.
+        start = actual["actual"].dropna().iloc[-1] if actual["actual"].notna().any() else 0.0
+        for column in ("central", "forecast_low", "forecast_high"):
+            forecast[column] = start + forecast[column].cumsum()
+    # Join the dashed forecast to the last actual so the two read as one line.
+    last = actual.dropna(subset=["actual"]).tail(1)
+    joint = pd.DataFrame({"month": last["month"], "central": last["actual"]})
+    forecast_line = pd.concat([joint, forecast[["month", "central"]]], ignore_index=True)
+    lines = pd.concat(
+        [
+            pd.DataFrame({"month": frame["month"], "series": "Projected", "value": frame["projected"]}),
+            pd.DataFrame({"month": actual["month"], "series": "Actual", "value": actual["actual"]}),
+            pd.DataFrame({"month": forecast_line["month"], "series": "Forecast", "value": forecast_line["central"]}),
+        ],
+        ignore_index=True,
+    ).dropna(subset=["value"])
+    bands = pd.concat(
+        [
+            pd.DataFrame({"month": frame["month"], "series": "Tolerance band", "low": frame["band_low"], "high": frame["band_high"]}),
+            pd.DataFrame({"month": forecast["month"], "series": "Forecast interval", "low": forecast["forecast_low"], "high": forecast["forecast_high"]}),
+        ],
+        ignore_index=True,
+    ).dropna(subset=["low", "high"])
+    return lines, bands
+
+
+def referrals_chart(frame: pd.DataFrame, *, cumulative: bool = False) -> alt.LayerChart | alt.Chart:
+    """Referrals against projections: projected line in its tolerance band, actuals, and a dashed forecast.
+
+    frame: month (date), actual, projected, band_low, band_high, kind ("actual" / "forecast"),
+    forecast_low, forecast_high (NaN on actual rows). On forecast rows the central forecast is read
+    from a `forecast` column when there is one, else from `actual`. cumulative=True sums every series
+    from the first month; the forecast continues from the cumulative actual to date.
+    """
+    title = "Cumulative referrals against projection" if cumulative else "Referrals against projection"
+    if _is_empty(frame):
+        return empty_chart(title=title)
+    _check(frame, ["month", "actual", "projected", "band_low", "band_high", "kind", "forecast_low", "forecast_high"], "referrals_chart")
+    lines, bands = _referral_layers(frame, cumulative)
+    colour = alt.Color("series:N", title="Referrals", scale=_scale(REFERRAL_COLOURS))
+    x = alt.X("month:T", title="Month")
+    band_layer = (
+        alt.Chart(bands)
+        .mark_area(opacity=0.5)
+        .encode(
+            x=x, y="low:Q", y2="high:Q", color=colour,
+            tooltip=[alt.Tooltip("month:T", title="Month", format="%b %Y"), alt.Tooltip("series:N", title="Band"),
+                     alt.Tooltip("low:Q", title="Low", format=",.0f"), alt.Tooltip("high:Q", title="High", format=",.0f")],
+        )
+    )
+    line_layer = (
+        alt.Chart(lines)
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title="Referrals (cumulative)" if cumulative else "Referrals per month"),
+            color=colour,
+            strokeDash=alt.StrokeDash("series:N", title="Referrals", scale=_scale(REFERRAL_DASHES)),
+            tooltip=[alt.Tooltip("month:T", title="Month", format="%b %Y"), alt.Tooltip("series:N", title="Series"),
+                     alt.Tooltip("value:Q", title="Referrals", format=",.0f")],
+        )
+    )
+    return alt.layer(band_layer, line_layer).properties(
+        title=alt.Title(title, subtitle="Forecast (dashed) is a projection from the recent run rate"),
+        width="container",
+        height=320,
+    )
+
+
+# -- process standards and data quality -----------------------------------------------------------
+
+
+def compliance_heatmap(cells: pd.DataFrame) -> alt.HConcatChart | alt.Chart:
+    """Share of each partner's cases meeting each standard, one panel per stage, coloured by status.
+
+    cells: partner, standard_id, title, stage_label, share, met, n, target_share, status.
+    """
+    title = "Process standards: share of cases meeting each standard"
+    if _is_empty(cells):
+        return empty_chart(title=title)
+    _check(cells, ["partner", "standard_id", "title", "stage_label", "share", "met", "n", "target_share", "status"], "compliance_heatmap")
+    partners = sorted(cells["partner"].astype(str).unique())
+    colour = alt.Color("status:N", title="Status", scale=_scale(STATUS_COLOURS))
+    tooltips = [
+        alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("stage_label:N", title="Stage"),
+        alt.Tooltip("standard_id:N", title="Standard"), alt.Tooltip("title:N", title="Title"),
+        _pct("share", "Share meeting"), _count("met", "Met (x)"), _count("n", "Cases (n)"),
+        alt.Tooltip("target_share:Q", title="Target", format=AXIS_PCT), alt.Tooltip("status:N", title="Status"),
+    ]
+    panels = []
+    for stage, group in cells.groupby("stage_label", sort=False):
+        standards = group.sort_values("standard_id")["title"].drop_duplicates().astype(str).tolist()
+        base = alt.Chart(group).encode(
+            x=alt.X("title:N", title=None, sort=standards, axis=alt.Axis(labelAngle=-40, labelLimit=180)),
+            y=alt.Y("partner:N", title="Partner", sort=partners),
+            tooltip=tooltips,
+        )
+        rect = base.mark_rect(stroke="white").encode(color=colour)
+        text_colour = alt.when(alt.datum.status == "Below target (significant)").then(alt.value("white")).otherwise(alt.value("black"))
+        text = base.mark_text(fontSize=11).encode(text=alt.Text("share:Q", format=AXIS_PCT), color=text_colour)
+        panels.append(
+            alt.layer(rect, text).properties(title=str(stage), width=max(60, 48 * len(standards)), height=_height(len(partners)))
+        )
+    return alt.hconcat(*panels).resolve_scale(color="shared").properties(title=title)
+
+
+def distribution_chart(days, limit_days: float, *, label: str) -> alt.LayerChart | alt.Chart:
+    """Histogram of a duration in days with a red rule and label at the limit.
+
+    days: a Series, or a DataFrame with a `days` column.
+    """
+    values = days["days"] if isinstance(days, pd.DataFrame) and "days" in days.columns else days
+    if isinstance(values, pd.DataFrame):
+        _check(values, ["days"], "distribution_chart")
+    values = pd.Series(dtype="float64") if values is None else pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+    if values.empty:
+        return empty_chart(title=label)
+    frame = pd.DataFrame({"days": values.to_numpy()})
+    over, total = int((values > limit_days).sum()), len(values)
+    subtitle = f"{over:,} of {total:,} ({over / total:.1%}) over the {limit_days:g}-day limit"
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(color="#4c78a8")
+        .encode(
+            x=alt.X("days:Q", bin=alt.Bin(maxbins=30), title="Days"),
+            y=alt.Y("count():Q", title="Cases"),
+            tooltip=[alt.Tooltip("days:Q", bin=alt.Bin(maxbins=30), title="Days"), alt.Tooltip("count():Q", title="Cases", format=",")],
+        )
+    )
+    marker = pd.DataFrame({"limit": [limit_days], "text": [f"limit: {limit_days:g} days"]})
+    rule = alt.Chart(marker).mark_rule(color="#d62728", strokeWidth=2).encode(x="limit:Q", tooltip=[alt.Tooltip("text:N", title="Limit")])
+    text = alt.Chart(marker).mark_text(color="#d62728", align="left", dx=4, dy=-4, baseline="top").encode(
+        x="limit:Q", y=alt.value(4), text="text:N"
+    )
+    return alt.layer(bars, rule, text).properties(
+        title=alt.Title(label, subtitle=subtitle), width="container", height=260
+    )
+
+
+def spine_chart(rows: pd.DataFrame) -> alt.LayerChart | alt.Chart:
+    """Fingertips-style spine chart: per indicator the comparators' spread and this unit's value.
+
+    rows: indicator, value, lower, upper, minimum, q25, median, q75, maximum, comparison, x, n
+    (all rates in 0-1). Light bar: minimum to maximum; dark bar: 25th to 75th percentile; black
+    tick: median; dot: the unit's value coloured by comparison, with its 95% interval.
+    """
+    title = "Indicators against all comparators"
+    if _is_empty(rows):
+        return empty_chart(title=title)
+    _check(rows, ["indicator", "value", "lower", "upper", "minimum", "q25", "median", "q75", "maximum", "comparison", "x", "n"], "spine_chart")
+    order = rows["indicator"].astype(str).tolist()
+    y = alt.Y("indicator:N", title=None, sort=order, axis=alt.Axis(labelLimit=260))
+    x_axis = alt.Axis(format=AXIS_PCT)
+    tooltips = [
+        alt.Tooltip("indicator:N", title="Indicator"), _pct("value", "Value"), _pct("lower", "95% interval: lower"),
+        _pct("upper", "95% interval: upper"), _count("x", "Numerator (x)"), _count("n", "Denominator (n)"),
+        _pct("minimum", "Comparators: minimum"), _pct("q25", "Comparators: 25th percentile"), _pct("median", "Comparators: median"),
+        _pct("q75", "Comparators: 75th percentile"), _pct("maximum", "Comparators: maximum"),
+        alt.Tooltip("comparison:N", title="Compared with benchmark"),
+    ]
+    spread = pd.concat(
+        [
+            rows.assign(band=name, start=rows[low], end=rows[high])
+            for name, low, high in (
+                ("Range (minimum to maximum)", "minimum", "maximum"),
+                ("Middle half (25th to 75th percentile)", "q25", "q75"),
+            )
+        ],
+        ignore_index=True,
+    )
+    fill = alt.Fill("band:N", title="Comparators", scale=_scale(SPREAD_COLOURS))
+    bars = alt.Chart(spread).mark_bar(size=16).encode(
+        x=alt.X("start:Q", title="Value", scale=alt.Scale(domain=[0, 1]), axis=x_axis), x2="end:Q", y=y, fill=fill, tooltip=tooltips
+    )
+    base = alt.Chart(rows).encode(y=y, tooltip=tooltips)
+    median = base.mark_tick(color="black", thickness=2, size=18).encode(x="median:Q")
+    interval = base.mark_rule(color="#404040", strokeWidth=1.5).encode(x="lower:Q", x2="upper:Q")
+    dots = base.mark_circle(size=110, opacity=1, stroke="black", strokeWidth=0.6).encode(
+        x="value:Q", color=_comparison(rows["comparison"])
+    )
+    return alt.layer(bars, median, interval, dots).properties(
+        title=alt.Title(title, subtitle="Black tick: comparators' median; line through the dot: 95% interval"),
+        width="container",
+        height=_height(len(rows)) + 20,
+    )
+
+
+def coverage_chart(grid: pd.DataFrame) -> alt.Chart:
+    """Which unit submitted MI for which month.
+
+    grid: unit, month (date), submitted (bool).
+    """
+    title = "MI submissions by month"
+    if _is_empty(grid):
+        return empty_chart(title=title)
+    _check(grid, ["unit", "month", "submitted"], "coverage_chart")
+    frame = grid.assign(
+        month=pd.to_datetime(grid["month"]),
+        status=grid["submitted"].map(lambda s: "Submitted" if s is True or (pd.notna(s) and bool(s)) else "Missing"),
+    )
+    units = sorted(frame["unit"].astype(str).unique())
+    return (
+        alt.Chart(frame)
+        .mark_rect(stroke="white")
+        .encode(
+            x=alt.X("yearmonth(month):O", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-40)),
+            y=alt.Y("unit:N", title=None, sort=units),
+            color=alt.Color("status:N", title="Submission", scale=_scale(SUBMISSION_COLOURS)),
+            tooltip=[alt.Tooltip("unit:N", title="Unit"), alt.Tooltip("month:T", title="Month", format="%b %Y"), alt.Tooltip("status:N", title="Submission")],
+        )
+        .properties(title=title, width="container", height=_height(len(units)))
+    )
+
+
+def risk_components_chart(rows: pd.DataFrame) -> alt.Chart:
+    """Each unit's risk components side by side (1 = highest risk), never folded into one score.
+
+    rows: unit, component, score (0-1), detail (plain words behind the score).
+    """
+    title = "Risk indicators by component (1 = highest risk)"
+    if _is_empty(rows):
+        return empty_chart(title=title)
+    _check(rows, ["unit", "component", "score", "detail"], "risk_components_chart")
+    units = rows["unit"].astype(str).drop_duplicates().tolist()
+    components = rows["component"].astype(str).drop_duplicates().tolist()
+    return (
+        alt.Chart(rows)
+        .mark_bar()
+        .encode(
+            y=alt.Y("unit:N", title=None, sort=units),
+            yOffset=alt.YOffset("component:N", sort=components),
+            x=alt.X("score:Q", title="Risk score (0 = lowest, 1 = highest)", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("component:N", title="Component", sort=components),
+            tooltip=[alt.Tooltip("unit:N", title="Unit"), alt.Tooltip("component:N", title="Component"),
+                     alt.Tooltip("score:Q", title="Score", format=".2f"), alt.Tooltip("detail:N", title="Detail")],
+        )
+        .properties(title=title, width="container", height=max(MIN_HEIGHT, 14 * len(units) * len(components)))
+    )
+
+
+def bar_chart(frame: pd.DataFrame, x: str, y: str, *, color: str | None = None, title: str = "") -> alt.Chart:
+    """A plain bar chart of y by x (types inferred from the frame), optionally coloured with a legend."""
+    if _is_empty(frame):
+        return empty_chart(title=title)
+    _check(frame, [c for c in (x, y, color) if c], "bar_chart")
+    encoding = {"x": alt.X(x), "y": alt.Y(y), "tooltip": [c for c in (x, y, color) if c]}
+    if color:
+        encoding["color"] = alt.Color(color)
+    return alt.Chart(frame).mark_bar().encode(**encoding).properties(title=title, width="container")

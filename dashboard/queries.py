@@ -1,0 +1,253 @@
+"""Questions the dashboard asks the database, one function each, answered from the ingest-time summaries.
+
+Every function takes an engine and keyword filters and returns a DataFrame. SQL is parameterised through
+SQLAlchemy `text()` with bound parameters; only fixed fragments chosen in code are ever joined into it.
+Results come at partner x contract x payment group grain (a few thousand rows at most) so that the pages
+can roll them up to CPA, contract or partner in pandas without asking again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import Engine, bindparam, text
+
+ORG_SELECT = """k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name AS prime,
+    pa.partner_id, pa.partner_name AS partner, pa.sector, pa.tier"""
+ORG_JOIN = """JOIN contract k ON k.contract_id = t.contract_id
+    JOIN cpa cp ON cp.cpa_code = k.cpa_code
+    JOIN prime pr ON pr.prime_id = k.prime_id
+    JOIN partner pa ON pa.partner_id = t.partner_id"""
+ORG_GROUP = ("k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name, pa.partner_id, "
+             "pa.partner_name, pa.sector, pa.tier")
+OUTCOME_WEEKS_DEFAULT = 26
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user narrowed the view to. None means everything."""
+
+    cpa: int | None = None
+    prime: str | None = None  # prime_id
+    sector: str | None = None
+    tier: str | None = None
+    payment_groups: tuple[str, ...] = field(default_factory=tuple)
+    partner_id: int | None = None
+    period_from: date | None = None
+    period_to: date | None = None
+
+    def where(self, month_column: str) -> tuple[str, dict]:
+        """SQL conditions (fixed fragments) and their bound values."""
+        parts, params = [], {}
+        for column, value, name in (("k.cpa_code", self.cpa, "cpa"), ("k.prime_id", self.prime, "prime"),
+                                    ("pa.sector", self.sector, "sector"), ("pa.tier", self.tier, "tier"),
+                                    ("pa.partner_id", self.partner_id, "partner_id"),
+                                    (month_column, self.period_from, "period_from")):
+            if value is not None:
+                op = ">=" if name == "period_from" else "="
+                parts.append(f"{column} {op} :{name}")
+                params[name] = value
+        if self.period_to is not None:
+            parts.append(f"{month_column} <= :period_to")
+            params["period_to"] = self.period_to
+        if self.payment_groups:
+            parts.append("t.payment_group IN :payment_groups")
+            params["payment_groups"] = list(self.payment_groups)
+        return (" AND ".join(parts) or "1 = 1"), params
+
+
+def _read(engine: Engine, sql: str, params: dict) -> pd.DataFrame:
+    stmt = text(sql)
+    if "payment_groups" in params:
+        stmt = stmt.bindparams(bindparam("payment_groups", expanding=True))
+    with engine.connect() as conn:
+        result = conn.execute(stmt, params)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def has_data(engine: Engine) -> bool:
+    """Whether any submission has landed."""
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT 1 FROM submission WHERE status = 'current' LIMIT 1")).first() is not None
+
+
+def latest_month(engine: Engine) -> date | None:
+    """The latest month any current data covers: the dashboard's 'as of'."""
+    with engine.connect() as conn:
+        value = conn.execute(text("SELECT MAX(month) FROM monthly_summary")).scalar()
+    return pd.Timestamp(value).date() if value else None
+
+
+def synthetic_note(engine: Engine) -> str | None:
+    """The demo's synthetic label, when the database holds the demo."""
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT value FROM meta WHERE key = 'synthetic'")).scalar()
+
+
+def demo_truths(engine: Engine) -> dict | None:
+    with engine.connect() as conn:
+        value = conn.execute(text("SELECT value FROM meta WHERE key = 'demo_truths'")).scalar()
+    return json.loads(value) if value else None
+
+
+def filter_options(engine: Engine) -> dict[str, pd.DataFrame]:
+    """The choices for the filter widgets: CPAs, primes, contracts, partners, payment groups."""
+    with engine.connect() as conn:
+        def frame(sql):
+            result = conn.execute(text(sql))
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+        return {
+            "cpas": frame("SELECT cpa_code, cpa_name, nation FROM cpa ORDER BY cpa_code"),
+            "primes": frame("SELECT prime_id, prime_name FROM prime ORDER BY prime_name"),
+            "contracts": frame("SELECT k.contract_id, k.prime_id, pr.prime_name, k.cpa_code, k.end_date, k.end_reason "
+                               "FROM contract k JOIN prime pr ON pr.prime_id = k.prime_id ORDER BY k.cpa_code"),
+            "partners": frame("SELECT DISTINCT pa.partner_id, pa.partner_name, pa.sector, pa.tier FROM partner pa "
+                              "JOIN submission s ON s.partner_id = pa.partner_id AND s.status = 'current' "
+                              "ORDER BY pa.partner_name"),
+            "payment_groups": frame("SELECT code, short_name, outcome_weeks FROM payment_group ORDER BY code"),
+        }
+
+
+def monthly_flows(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
+    """Referrals, attachments, job starts and job outcomes per partner, contract, month and payment group."""
+    where, params = filters.where("t.month")
+    sql = f"""SELECT {ORG_SELECT}, t.month, t.payment_group, t.basis,
+            t.referrals, t.attachments, t.job_starts, t.job_outcomes
+        FROM monthly_summary t {ORG_JOIN} WHERE {where}"""
+    frame = _read(engine, sql, params)
+    frame["month"] = pd.to_datetime(frame["month"])
+    return frame
+
+
+def flow_totals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
+    """Flow counts over the filtered months, per partner, contract and payment group."""
+    where, params = filters.where("t.month")
+    sql = f"""SELECT {ORG_SELECT}, t.payment_group,
+            SUM(t.referrals) AS referrals, SUM(t.attachments) AS attachments,
+            SUM(t.job_starts) AS job_starts, SUM(t.job_outcomes) AS job_outcomes,
+            MIN(t.basis) AS basis
+        FROM monthly_summary t {ORG_JOIN} WHERE {where}
+        GROUP BY {ORG_GROUP}, t.payment_group"""
+    return _read(engine, sql, params)
+
+
+def maturity_cutoffs(as_of: date, months: int = 12) -> dict[str, date]:
+    """Latest referral month whose cohort is mature for each measure (methods.md: cohort rates)."""
+    def months_back(d: date, n: int) -> date:
+        y, m = divmod(d.year * 12 + d.month - 1 - n, 12)
+        return date(y, m + 1, 1)
+
+    start_cut = months_back(as_of, months)  # a whole year of follow-up after the cohort month
+    return {
+        "job_starts": start_cut,
+        "job_outcomes_13": (pd.Timestamp(start_cut) - timedelta(weeks=13)).date().replace(day=1),
+        "job_outcomes_26": (pd.Timestamp(start_cut) - timedelta(weeks=26)).date().replace(day=1),
+    }
+
+
+def cohort_totals(engine: Engine, filters: Filters = Filters(), *, as_of: date, months: int = 12) -> pd.DataFrame:
+    """Mature referral cohorts per partner, contract and payment group: cohort sizes and 12/24-month outcomes.
+
+    Immature cohorts are left out, never shown as low rates: a cohort counts for job starts once `months`
+    have passed since its referral month, and for job outcomes once the payment group's qualifying period
+    (13 or 26 weeks in work) has passed on top.
+    """
+    cut = maturity_cutoffs(as_of, months)
+    where, params = filters.where("t.referral_month")
+    params.update(start_cut=cut["job_starts"], cut13=cut["job_outcomes_13"], cut26=cut["job_outcomes_26"])
+    suffix = "12m" if months == 12 else "24m"
+    sql = f"""SELECT {ORG_SELECT}, t.payment_group,
+            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.referrals ELSE 0 END) AS start_cohort,
+            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.job_starts_{suffix} ELSE 0 END) AS job_starts,
+            SUM(CASE WHEN t.referral_month <= (CASE WHEN g.outcome_weeks <= 13 THEN :cut13 ELSE :cut26 END)
+                     THEN t.referrals ELSE 0 END) AS outcome_cohort,
+            SUM(CASE WHEN t.referral_month <= (CASE WHEN g.outcome_weeks <= 13 THEN :cut13 ELSE :cut26 END)
+                     THEN t.job_outcomes_{suffix} ELSE 0 END) AS job_outcomes
+        FROM cohort_summary t {ORG_JOIN} JOIN payment_group g ON g.code = t.payment_group
+        WHERE {where}
+        GROUP BY {ORG_GROUP}, t.payment_group"""
+    return _read(engine, sql, params)
+
+
+def cohort_series(engine: Engine, filters: Filters = Filters(), *, as_of: date, months: int = 12) -> pd.DataFrame:
+    """Mature cohort counts per quarter of referral (for trends), per partner and contract."""
+    frame = _cohort_by_month(engine, filters, as_of=as_of, months=months)
+    frame["period"] = pd.to_datetime(frame["referral_month"]).dt.to_period("Q").dt.start_time
+    keys = ["cpa_code", "cpa_name", "contract_id", "prime", "partner_id", "partner", "sector", "period"]
+    return frame.groupby(keys, as_index=False)[["start_cohort", "job_starts", "outcome_cohort", "job_outcomes"]].sum()
+
+
+def _cohort_by_month(engine, filters, *, as_of, months):
+    cut = maturity_cutoffs(as_of, months)
+    where, params = filters.where("t.referral_month")
+    params.update(start_cut=cut["job_starts"], cut13=cut["job_outcomes_13"], cut26=cut["job_outcomes_26"])
+    suffix = "12m" if months == 12 else "24m"
+    sql = f"""SELECT {ORG_SELECT}, t.referral_month,
+            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.referrals ELSE 0 END) AS start_cohort,
+            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.job_starts_{suffix} ELSE 0 END) AS job_starts,
+            SUM(CASE WHEN t.referral_month <= (CASE WHEN g.outcome_weeks <= 13 THEN :cut13 ELSE :cut26 END)
+                     THEN t.referrals ELSE 0 END) AS outcome_cohort,
+            SUM(CASE WHEN t.referral_month <= (CASE WHEN g.outcome_weeks <= 13 THEN :cut13 ELSE :cut26 END)
+                     THEN t.job_outcomes_{suffix} ELSE 0 END) AS job_outcomes
+        FROM cohort_summary t {ORG_JOIN} JOIN payment_group g ON g.code = t.payment_group
+        WHERE {where}
+        GROUP BY {ORG_GROUP}, t.referral_month"""
+    return _read(engine, sql, params)
+
+
+def projections_vs_actuals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
+    """Projected and actual referrals per partner, contract and month (all payment groups in the filter)."""
+    where_p, params = filters.where("t.month")
+    sql = f"""SELECT {ORG_SELECT}, t.month, SUM(t.projected_referrals) AS projected
+        FROM v_projections t {ORG_JOIN}
+        WHERE {where_p} GROUP BY {ORG_GROUP}, t.month"""
+    projected = _read(engine, sql, params)
+    actual = monthly_flows(engine, filters)
+    keys = ["cpa_code", "cpa_name", "nation", "contract_id", "prime_id", "prime", "partner_id", "partner", "sector",
+            "tier", "month"]
+    actual = actual.groupby(keys, as_index=False)["referrals"].sum(min_count=1)
+    projected["month"] = pd.to_datetime(projected["month"])
+    merged = projected.merge(actual, on=keys, how="outer")
+    return merged.rename(columns={"referrals": "actual"})
+
+
+def feedback_totals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
+    """Complaints and satisfaction per partner and contract over the filtered months."""
+    where, params = filters.where("t.month")
+    where = where.replace("t.payment_group IN :payment_groups", "1 = 1")
+    params.pop("payment_groups", None)
+    sql = f"""SELECT {ORG_SELECT}, SUM(t.complaints_received) AS complaints,
+            SUM(t.complaints_resolved_in_time) AS resolved_in_time,
+            SUM(t.satisfaction_responses) AS responses,
+            SUM(t.satisfaction_mean * t.satisfaction_responses) AS satisfaction_points
+        FROM v_feedback t {ORG_JOIN} WHERE {where} GROUP BY {ORG_GROUP}"""
+    return _read(engine, sql, params)
+
+
+def submissions(engine: Engine, limit: int = 500) -> pd.DataFrame:
+    """The latest submissions with their status, newest first."""
+    sql = """SELECT submission_id, file_name, status, period, layout, cpa_code, prime, partner, rows_participants,
+            rows_monthly, rows_projections, rows_feedback, warnings, loaded_at, loaded_by
+        FROM v_submissions ORDER BY submission_id DESC LIMIT :limit"""
+    return _read(engine, sql, {"limit": limit})
+
+
+def coverage(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
+    """Which partner-contracts have data for which months (from the summaries)."""
+    frame = monthly_flows(engine, filters)
+    keys = ["cpa_code", "contract_id", "prime", "partner_id", "partner", "month"]
+    return frame.groupby(keys, as_index=False)["referrals"].sum(min_count=1)
+
+
+def minimum_performance_levels(engine: Engine) -> pd.DataFrame:
+    return _read(engine, "SELECT contract_year, year_start, year_end, payment_group, mpl, source "
+                         "FROM minimum_performance_level ORDER BY contract_year, payment_group", {})
+
+
+def standards(engine: Engine) -> pd.DataFrame:
+    """The standards catalogue (v_standards)."""
+    return _read(engine, "SELECT * FROM v_standards ORDER BY prime, stage, standard_id", {})

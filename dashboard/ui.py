@@ -1,0 +1,134 @@
+"""Streamlit pieces every page shares: the engine, cached queries, URL-bound filters, headers, downloads.
+
+Pages stay thin by calling these; nothing here computes a statistic. Filters are widgets with a `key` and
+`bind="query-params"`, so the URL of any view reproduces it.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import queries, settings
+from dashboard.db import ENV_VAR, get_engine, resolve_url
+from dashboard.exports import to_csv_bytes, to_excel_bytes
+from dashboard.queries import Filters
+
+LOAD_COMMAND = "make demo   # synthetic demo data\nwpmi ingest PATH...   # your MI files"
+SECTOR_LABELS = {"private": "Private", "public": "Public", "vcs": "Voluntary and community (VCS)",
+                 "unknown": "Unknown"}
+TIER_LABELS = {"end_to_end": "End-to-end (tier 1)", "specialist": "Specialist (tier 2)", "unknown": "Unknown"}
+
+
+def db_url() -> str:
+    return resolve_url(os.environ.get(ENV_VAR))
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str):
+    return get_engine(url)
+
+
+def engine():
+    """The shared engine for this app's database."""
+    return _engine(db_url())
+
+
+@st.cache_data(ttl=settings.get("cache_ttl_seconds"), show_spinner=False)
+def cached(name: str, url: str, filters: Filters | None = None, **kwargs):
+    """Run `queries.<name>` once per distinct arguments (cleared after an upload: see clear_caches)."""
+    fn = getattr(queries, name)
+    args = (filters,) if filters is not None else ()
+    return fn(_engine(url), *args, **kwargs)
+
+
+def query(name: str, filters: Filters | None = None, **kwargs):
+    return cached(name, db_url(), filters, **kwargs)
+
+
+def clear_caches() -> None:
+    cached.clear()
+
+
+def page_header(title: str, question: str) -> date | None:
+    """Title, the question the page answers, the synthetic banner and the 'as of' line; stops when empty."""
+    st.title(title)
+    st.caption(question)
+    if not query("has_data"):
+        st.info("No MI has been loaded into this database yet. Load data with:\n\n"
+                f"```\n{LOAD_COMMAND}\n```\n\nor upload files on the Data page.")
+        st.stop()
+    note = query("synthetic_note")
+    if note:
+        st.warning(f"**{note}.** Organisations are made up; contracts and standards are real.", icon="⚠️")
+    as_of = query("latest_month")
+    mode = settings.get("mode")
+    st.caption(f"Data as of **{as_of:%B %Y}** (latest month of MI loaded) · mode: **{mode}**"
+               + (f" · published to the official-statistics cut-off {settings.official_cutoff():%d %B %Y}"
+                  if mode == "public" else ""))
+    return as_of
+
+
+def how_calculated(markdown: str) -> None:
+    with st.expander("How this is calculated"):
+        st.markdown(markdown)
+
+
+def filter_sidebar(*, cpa=True, prime=True, sector=True, tier=True, payment_groups=True, period=True,
+                   as_of: date | None = None) -> Filters:
+    """The standard filters, bound to the URL; returns the Filters they describe."""
+    options = query("filter_options")
+    side = st.sidebar
+    side.header("Filters")
+    kwargs = {}
+    if cpa:
+        cpas = options["cpas"]
+        labels = {int(r.cpa_code): f"{r.cpa_code}: {r.cpa_name}" for r in cpas.itertuples()}
+        kwargs["cpa"] = side.selectbox("CPA", [None, *labels], format_func=lambda c: "All CPAs" if c is None
+                                       else labels[c], key="cpa", bind="query-params")
+    if prime:
+        primes = dict(zip(options["primes"]["prime_id"], options["primes"]["prime_name"]))
+        kwargs["prime"] = side.selectbox("Prime", [None, *primes], format_func=lambda p: "All primes" if p is None
+                                         else primes[p], key="prime", bind="query-params")
+    if sector:
+        kwargs["sector"] = side.selectbox("Partner sector", [None, "vcs", "private", "public"],
+                                          format_func=lambda s: "All sectors" if s is None else SECTOR_LABELS[s],
+                                          key="sector", bind="query-params")
+    if tier:
+        kwargs["tier"] = side.selectbox("Partner tier", [None, "end_to_end", "specialist"],
+                                        format_func=lambda t: "All tiers" if t is None else TIER_LABELS[t],
+                                        key="tier", bind="query-params")
+    if payment_groups:
+        groups = dict(zip(options["payment_groups"]["code"], options["payment_groups"]["short_name"]))
+        chosen = side.multiselect("Payment groups", list(groups), format_func=lambda g: f"{g} {groups[g]}",
+                                  key="pg", bind="query-params", placeholder="All payment groups")
+        kwargs["payment_groups"] = tuple(chosen)
+    if period:
+        years = list(range(2011, (as_of.year if as_of else 2017) + 1))
+        start, end = side.select_slider("Referral / activity years", years, value=(years[0], years[-1]),
+                                        key="years", bind="query-params")
+        kwargs["period_from"], kwargs["period_to"] = date(start, 1, 1), date(end, 12, 31)
+    return Filters(**kwargs)
+
+
+def downloads(frame: pd.DataFrame, name: str, notes: list[str] | None = None) -> None:
+    """CSV and Excel downloads of what is shown (formula-injection safe), with the page's notes."""
+    notes = list(notes or [])
+    if query("synthetic_note"):
+        notes.insert(0, "SYNTHETIC DEMO DATA - not real Work Programme MI")
+    left, right = st.columns(2)
+    left.download_button("Download CSV", to_csv_bytes(frame), f"{name}.csv", "text/csv", on_click="ignore",
+                         key=f"csv_{name}")
+    right.download_button("Download Excel", to_excel_bytes(frame, sheet_name=name[:31], notes=notes),
+                          f"{name}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          on_click="ignore", key=f"xlsx_{name}")
+
+
+def percent(column: str, help: str | None = None):
+    return st.column_config.NumberColumn(column, format="percent", help=help)
+
+
+SUPPRESSION_NOTE = "`*` = a count between 1 and 4, suppressed (and any rate built on it) so no one can be identified."

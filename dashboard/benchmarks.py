@@ -29,6 +29,9 @@ MEASURES = {
     "job_outcome_rate": Measure("job_outcome_rate", "Job outcome rate (12 months)", "job_outcomes",
                                 "outcome_cohort", "Share of a referral cohort with a job outcome within 12 months "
                                 "of referral; mature cohorts only (12 months plus the qualifying period)."),
+    "attachment_rate": Measure("attachment_rate", "Attachment rate", "attached", "start_cohort",
+                               "Share of a referral cohort attached to the programme; cohorts at least 12 months "
+                               "old."),
     "job_start_rate": Measure("job_start_rate", "Job start rate (12 months)", "job_starts", "start_cohort",
                               "Share of a referral cohort starting a job within 12 months of referral; "
                               "cohorts at least 12 months old."),

@@ -35,16 +35,24 @@ STATUS_COLOURS = {
     "Not enough data": "#bdbdbd",
 }
 SUBMISSION_COLOURS = {"Submitted": "#2171b5", "Missing": "#fcbba1"}
-REFERRAL_COLOURS = {
-    "Actual": "#08306b",
-    "Forecast": "#4292c6",
-    "Projected": "#636363",
-    "Tolerance band": "#d9d9d9",
-    "Forecast interval": "#c6dbef",
-}
+REFERRAL_COLOURS = {"Actual": "#08306b", "Forecast": "#4292c6", "Projected": "#636363"}
 REFERRAL_DASHES = {"Actual": [1, 0], "Forecast": [6, 4], "Projected": [2, 2]}
+REFERRAL_BANDS = {"Tolerance band": "#d9d9d9", "Forecast interval": "#c6dbef"}
 SPREAD_COLOURS = {"Range (minimum to maximum)": "#e6e6e6", "Middle half (25th to 75th percentile)": "#a6a6a6"}
 LIMIT_DASHES = {"95% limits": [6, 4], "99.8% limits": [1, 0]}
+# The columns each builder reads (extra columns are ignored).
+FUNNEL_POINT_COLUMNS = ("unit", "n", "x", "rate", "lower", "upper", "flag")
+FUNNEL_CURVE_COLUMNS = ("n", "low95", "high95", "low998", "high998")
+LEAGUE_COLUMNS = ("unit", "x", "n", "rate", "lower", "upper", "comparison")
+RATIO_COLUMNS = ("unit", "observed", "expected", "ratio", "ratio_lower", "ratio_upper", "comparison")
+TREND_COLUMNS = ("period", "rate", "lower", "upper", "x", "n", "series")
+REFERRAL_COLUMNS = ("month", "actual", "projected", "band_low", "band_high", "kind", "forecast_low", "forecast_high")
+COMPLIANCE_COLUMNS = ("partner", "standard_id", "title", "stage_label", "share", "met", "n", "target_share", "status")
+SPINE_COLUMNS = (
+    "indicator", "value", "lower", "upper", "minimum", "q25", "median", "q75", "maximum", "comparison", "x", "n",
+)
+COVERAGE_COLUMNS = ("unit", "month", "submitted")
+RISK_COLUMNS = ("unit", "component", "score", "detail")
 ROW_HEIGHT = 22
 MIN_HEIGHT = 120
 PCT = ".1%"
@@ -82,12 +90,18 @@ def _scale(colours: dict) -> alt.Scale:
     return alt.Scale(domain=list(colours), range=list(colours.values()))
 
 
+def _legend(**kwargs) -> alt.Legend:
+    # Category labels are the message ("Below target (significant)"): never truncate them.
+    return alt.Legend(labelLimit=400, titleLimit=400, **kwargs)
+
+
 def _comparison_colours(values: pd.Series) -> dict:
     return NEUTRAL_COMPARISON_COLOURS if values.isin(["Higher", "Lower"]).any() else COMPARISON_COLOURS
 
 
 def _comparison(values: pd.Series) -> alt.Color:
-    return alt.Color("comparison:N", title="Compared with benchmark", scale=_scale(_comparison_colours(values)))
+    scale = _scale(_comparison_colours(values))
+    return alt.Color("comparison:N", title="Compared with benchmark", scale=scale, legend=_legend())
 
 
 def _pct(field: str, title: str) -> alt.Tooltip:
@@ -111,6 +125,13 @@ def _rate_tooltips(rate_label: str) -> list[alt.Tooltip]:
 
 def _height(rows: int) -> int:
     return max(MIN_HEIGHT, ROW_HEIGHT * rows)
+
+
+def _month_axis(months: pd.Series) -> alt.Axis:
+    """Ticks on whole months (every k-th, so at most ~12 labels) labelled like "Jan 2013"."""
+    span = months.dt.year * 12 + months.dt.month
+    step = max(1, -(-int(span.max() - span.min() + 1) // 12)) if len(span.dropna()) else 1
+    return alt.Axis(format="%b %Y", tickCount={"interval": "month", "step": step}, labelAngle=-40)
 
 
 def _order(frame: pd.DataFrame, by: str, label: str) -> list:
@@ -139,14 +160,14 @@ def funnel_chart(
     title = f"{rate_label} by {unit_label.lower()} size (funnel plot)"
     if _is_empty(points):
         return empty_chart(title=title)
-    _check(points, ["unit", "n", "x", "rate", "lower", "upper", "flag"], "funnel_chart points")
-    _check(curves, ["n", "low95", "high95", "low998", "high998"], "funnel_chart curves")
+    _check(points, FUNNEL_POINT_COLUMNS, "funnel_chart points")
+    _check(curves, FUNNEL_CURVE_COLUMNS, "funnel_chart curves")
     plotted = points.dropna(subset=["rate", "n"])
     plotted = plotted[plotted["n"] > 0]
     subtitle = [f"Baseline (black line) {baseline:.1%}; limits: {curves.attrs.get('limits', 'plain')}"]
     if len(plotted) < len(points):
         subtitle.append(f"{len(points) - len(plotted)} {unit_label.lower()}(s) without a rate not shown")
-    x_scale = alt.Scale(type="log") if log_x else alt.Scale(zero=False)
+    x_scale = alt.Scale(type="log", nice=False) if log_x else alt.Scale(zero=False)
     x = alt.X("n:Q", title="Denominator (n)", scale=x_scale)
 
     limits = curves[curves["n"] > 0] if log_x else curves
@@ -165,7 +186,9 @@ def funnel_chart(
             x=x,
             y=alt.Y("value:Q", title=rate_label, axis=alt.Axis(format=AXIS_PCT)),
             detail="side:N",
-            strokeDash=alt.StrokeDash("limit:N", title="Control limits", scale=_scale(LIMIT_DASHES)),
+            strokeDash=alt.StrokeDash(
+                "limit:N", title="Control limits", scale=_scale(LIMIT_DASHES), legend=_legend(symbolType="stroke")
+            ),
             tooltip=[_count("n", "Denominator (n)"), alt.Tooltip("limit:N", title="Limit"), _pct("value", "Limit")],
         )
     )
@@ -180,8 +203,12 @@ def funnel_chart(
         .encode(
             x=x,
             y=alt.Y("rate:Q", title=rate_label),
-            color=alt.Color("flag:N", title="Against the limits", scale=_scale(FUNNEL_COLOURS)),
-            tooltip=[alt.Tooltip("unit:N", title=unit_label), *_rate_tooltips(rate_label), alt.Tooltip("flag:N", title="Flag")],
+            color=alt.Color("flag:N", title="Against the limits", scale=_scale(FUNNEL_COLOURS), legend=_legend()),
+            tooltip=[
+                alt.Tooltip("unit:N", title=unit_label),
+                *_rate_tooltips(rate_label),
+                alt.Tooltip("flag:N", title="Flag"),
+            ],
         )
     )
     return (
@@ -217,7 +244,13 @@ def _interval_chart(
     rule = (
         alt.Chart(pd.DataFrame({"reference": [reference], "label": [reference_label]}))
         .mark_rule(color="black", strokeDash=[4, 3])
-        .encode(x="reference:Q", tooltip=[alt.Tooltip("label:N", title="Line"), alt.Tooltip("reference:Q", title="Value", format=tooltip_format)])
+        .encode(
+            x="reference:Q",
+            tooltip=[
+                alt.Tooltip("label:N", title="Line"),
+                alt.Tooltip("reference:Q", title="Value", format=tooltip_format),
+            ],
+        )
     )
     return alt.layer(bars, dots, rule).properties(
         title=alt.Title(title, subtitle=f"Dashed line: {reference_label}; bars: 95% interval"),
@@ -236,8 +269,12 @@ def league_chart(
     title = f"{rate_label} by {unit_label.lower()}"
     if _is_empty(table):
         return empty_chart(title=title)
-    _check(table, ["unit", "x", "n", "rate", "lower", "upper", "comparison"], "league_chart")
-    tooltips = [alt.Tooltip("unit:N", title=unit_label), *_rate_tooltips(rate_label), alt.Tooltip("comparison:N", title="Compared with benchmark")]
+    _check(table, LEAGUE_COLUMNS, "league_chart")
+    tooltips = [
+        alt.Tooltip("unit:N", title=unit_label),
+        *_rate_tooltips(rate_label),
+        alt.Tooltip("comparison:N", title="Compared with benchmark"),
+    ]
     return _interval_chart(
         table, value="rate", lower="lower", upper="upper", reference=benchmark,
         reference_label=f"benchmark {benchmark:.1%}", axis_title=rate_label, axis_format=AXIS_PCT, tooltip_format=PCT,
@@ -253,7 +290,7 @@ def ratio_chart(table: pd.DataFrame, *, unit_label: str = "Partner") -> alt.Laye
     title = f"Job outcomes against expected for case mix, by {unit_label.lower()}"
     if _is_empty(table):
         return empty_chart(title=title)
-    _check(table, ["unit", "observed", "expected", "ratio", "ratio_lower", "ratio_upper", "comparison"], "ratio_chart")
+    _check(table, RATIO_COLUMNS, "ratio_chart")
     tooltips = [
         alt.Tooltip("unit:N", title=unit_label),
         alt.Tooltip("ratio:Q", title="Observed / expected", format=".2f"),
@@ -280,11 +317,17 @@ def trend_chart(series: pd.DataFrame, *, rate_label: str = "Rate") -> alt.LayerC
     title = f"{rate_label} over time"
     if _is_empty(series):
         return empty_chart(title=title)
-    _check(series, ["period", "rate", "lower", "upper", "x", "n", "series"], "trend_chart")
+    _check(series, TREND_COLUMNS, "trend_chart")
     frame = series.assign(period=pd.to_datetime(series["period"]))
-    colour = alt.Color("series:N", title="Series")
-    x = alt.X("period:T", title="Period")
-    tooltips = [alt.Tooltip("series:N", title="Series"), alt.Tooltip("period:T", title="Period", format="%b %Y"), *_rate_tooltips(rate_label)]
+    # Same legend on both layers, drawn as opaque strokes so it matches the lines, not the pale bands.
+    legend = _legend(symbolType="stroke", symbolOpacity=1, symbolStrokeWidth=2)
+    colour = alt.Color("series:N", title="Series", legend=legend)
+    x = alt.X("period:T", title="Period", axis=_month_axis(frame["period"]))
+    tooltips = [
+        alt.Tooltip("series:N", title="Series"),
+        alt.Tooltip("period:T", title="Period", format="%b %Y"),
+        *_rate_tooltips(rate_label),
+    ]
     base = alt.Chart(frame).encode(x=x, color=colour)
     band = base.mark_area(opacity=0.18).encode(y="lower:Q", y2="upper:Q", tooltip=tooltips)
     line = base.mark_line(point=True).encode(
@@ -296,7 +339,7 @@ def trend_chart(series: pd.DataFrame, *, rate_label: str = "Rate") -> alt.LayerC
 
 
 def _referral_layers(frame: pd.DataFrame, cumulative: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Long frames of lines (month, series, value) and bands (month, series, low, high)."""
+    """Long frames of lines (month, series, value) and bands (month, band, low, high)."""
     frame = frame.assign(month=pd.to_datetime(frame["month"])).sort_values("month")
     actual = frame[frame["kind"] == "actual"].copy()
     forecast = frame[frame["kind"] == "forecast"].copy()
@@ -325,8 +368,18 @@ def _referral_layers(frame: pd.DataFrame, cumulative: bool) -> tuple[pd.DataFram
     ).dropna(subset=["value"])
     bands = pd.concat(
         [
-            pd.DataFrame({"month": frame["month"], "series": "Tolerance band", "low": frame["band_low"], "high": frame["band_high"]}),
-            pd.DataFrame({"month": forecast["month"], "series": "Forecast interval", "low": forecast["forecast_low"], "high": forecast["forecast_high"]}),
+            pd.DataFrame(
+                {
+                    "month": frame["month"], "band": "Tolerance band",
+                    "low": frame["band_low"], "high": frame["band_high"],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "month": forecast["month"], "band": "Forecast interval",
+                    "low": forecast["forecast_low"], "high": forecast["forecast_high"],
+                }
+            ),
         ],
         ignore_index=True,
     ).dropna(subset=["low", "high"])
@@ -344,29 +397,38 @@ def referrals_chart(frame: pd.DataFrame, *, cumulative: bool = False) -> alt.Lay
     title = "Cumulative referrals against projection" if cumulative else "Referrals against projection"
     if _is_empty(frame):
         return empty_chart(title=title)
-    _check(frame, ["month", "actual", "projected", "band_low", "band_high", "kind", "forecast_low", "forecast_high"], "referrals_chart")
+    _check(frame, REFERRAL_COLUMNS, "referrals_chart")
     lines, bands = _referral_layers(frame, cumulative)
-    colour = alt.Color("series:N", title="Referrals", scale=_scale(REFERRAL_COLOURS))
-    x = alt.X("month:T", title="Month")
+    x = alt.X("month:T", title="Month", axis=_month_axis(pd.to_datetime(frame["month"])))
+    stroke_legend = _legend(symbolType="stroke")
     band_layer = (
         alt.Chart(bands)
-        .mark_area(opacity=0.5)
+        .mark_area(opacity=0.6)
         .encode(
-            x=x, y="low:Q", y2="high:Q", color=colour,
-            tooltip=[alt.Tooltip("month:T", title="Month", format="%b %Y"), alt.Tooltip("series:N", title="Band"),
-                     alt.Tooltip("low:Q", title="Low", format=",.0f"), alt.Tooltip("high:Q", title="High", format=",.0f")],
+            x=x, y="low:Q", y2="high:Q",
+            # A field other than "series", or Vega-Lite merges this legend into the lines' one.
+            fill=alt.Fill("band:N", title="Bands", scale=_scale(REFERRAL_BANDS), legend=_legend()),
+            tooltip=[
+                alt.Tooltip("month:T", title="Month", format="%b %Y"), alt.Tooltip("band:N", title="Band"),
+                alt.Tooltip("low:Q", title="Low", format=",.0f"), alt.Tooltip("high:Q", title="High", format=",.0f"),
+            ],
         )
     )
     line_layer = (
         alt.Chart(lines)
-        .mark_line(point=True)
+        .mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=30))
         .encode(
             x=x,
             y=alt.Y("value:Q", title="Referrals (cumulative)" if cumulative else "Referrals per month"),
-            color=colour,
-            strokeDash=alt.StrokeDash("series:N", title="Referrals", scale=_scale(REFERRAL_DASHES)),
-            tooltip=[alt.Tooltip("month:T", title="Month", format="%b %Y"), alt.Tooltip("series:N", title="Series"),
-                     alt.Tooltip("value:Q", title="Referrals", format=",.0f")],
+            # Colour and dash share field and title, so Vega-Lite draws one legend of dashed strokes.
+            color=alt.Color("series:N", title="Referrals", scale=_scale(REFERRAL_COLOURS), legend=stroke_legend),
+            strokeDash=alt.StrokeDash(
+                "series:N", title="Referrals", scale=_scale(REFERRAL_DASHES), legend=stroke_legend
+            ),
+            tooltip=[
+                alt.Tooltip("month:T", title="Month", format="%b %Y"), alt.Tooltip("series:N", title="Series"),
+                alt.Tooltip("value:Q", title="Referrals", format=",.0f"),
+            ],
         )
     )
     return alt.layer(band_layer, line_layer).properties(
@@ -387,9 +449,9 @@ def compliance_heatmap(cells: pd.DataFrame) -> alt.HConcatChart | alt.Chart:
     title = "Process standards: share of cases meeting each standard"
     if _is_empty(cells):
         return empty_chart(title=title)
-    _check(cells, ["partner", "standard_id", "title", "stage_label", "share", "met", "n", "target_share", "status"], "compliance_heatmap")
+    _check(cells, COMPLIANCE_COLUMNS, "compliance_heatmap")
     partners = sorted(cells["partner"].astype(str).unique())
-    colour = alt.Color("status:N", title="Status", scale=_scale(STATUS_COLOURS))
+    colour = alt.Color("status:N", title="Status", scale=_scale(STATUS_COLOURS), legend=_legend())
     tooltips = [
         alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("stage_label:N", title="Stage"),
         alt.Tooltip("standard_id:N", title="Standard"), alt.Tooltip("title:N", title="Title"),
@@ -397,18 +459,26 @@ def compliance_heatmap(cells: pd.DataFrame) -> alt.HConcatChart | alt.Chart:
         alt.Tooltip("target_share:Q", title="Target", format=AXIS_PCT), alt.Tooltip("status:N", title="Status"),
     ]
     panels = []
-    for stage, group in cells.groupby("stage_label", sort=False):
+    for position, (stage, group) in enumerate(cells.groupby("stage_label", sort=False)):
         standards = group.sort_values("standard_id")["title"].drop_duplicates().astype(str).tolist()
         base = alt.Chart(group).encode(
-            x=alt.X("title:N", title=None, sort=standards, axis=alt.Axis(labelAngle=-40, labelLimit=180)),
-            y=alt.Y("partner:N", title="Partner", sort=partners),
+            x=alt.X("title:N", title=None, sort=standards, axis=alt.Axis(labelAngle=-40, labelLimit=220)),
+            y=alt.Y("partner:N", title="Partner" if position == 0 else None, sort=partners),
             tooltip=tooltips,
         )
         rect = base.mark_rect(stroke="white").encode(color=colour)
-        text_colour = alt.when(alt.datum.status == "Below target (significant)").then(alt.value("white")).otherwise(alt.value("black"))
-        text = base.mark_text(fontSize=11).encode(text=alt.Text("share:Q", format=AXIS_PCT), color=text_colour)
+        on_red = alt.datum.status == "Below target (significant)"
+        text_colour = alt.when(on_red).then(alt.value("white")).otherwise(alt.value("black"))
+        # No figure on cells without cases: their colour ("Not enough data") says it.
+        text = (
+            base.transform_filter("isValid(datum.share)")
+            .mark_text(fontSize=11)
+            .encode(text=alt.Text("share:Q", format=AXIS_PCT), color=text_colour)
+        )
         panels.append(
-            alt.layer(rect, text).properties(title=str(stage), width=max(60, 48 * len(standards)), height=_height(len(partners)))
+            alt.layer(rect, text).properties(
+                title=str(stage), width=max(60, 48 * len(standards)), height=_height(len(partners))
+            )
         )
     return alt.hconcat(*panels).resolve_scale(color="shared").properties(title=title)
 
@@ -418,10 +488,10 @@ def distribution_chart(days, limit_days: float, *, label: str) -> alt.LayerChart
 
     days: a Series, or a DataFrame with a `days` column.
     """
-    values = days["days"] if isinstance(days, pd.DataFrame) and "days" in days.columns else days
-    if isinstance(values, pd.DataFrame):
-        _check(values, ["days"], "distribution_chart")
-    values = pd.Series(dtype="float64") if values is None else pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+    if isinstance(days, pd.DataFrame) and not _is_empty(days):
+        _check(days, ["days"], "distribution_chart")
+    values = days.get("days") if isinstance(days, pd.DataFrame) else days
+    values = pd.to_numeric(pd.Series(values, dtype=None if values is not None else "float64"), errors="coerce").dropna()
     if values.empty:
         return empty_chart(title=label)
     frame = pd.DataFrame({"days": values.to_numpy()})
@@ -432,12 +502,19 @@ def distribution_chart(days, limit_days: float, *, label: str) -> alt.LayerChart
         .mark_bar(color="#4c78a8")
         .encode(
             x=alt.X("days:Q", bin=alt.Bin(maxbins=30), title="Days"),
-            y=alt.Y("count():Q", title="Cases"),
-            tooltip=[alt.Tooltip("days:Q", bin=alt.Bin(maxbins=30), title="Days"), alt.Tooltip("count():Q", title="Cases", format=",")],
+            y=alt.Y("count():Q", title="Cases", axis=alt.Axis(tickMinStep=1, format="d")),
+            tooltip=[
+                alt.Tooltip("days:Q", bin=alt.Bin(maxbins=30), title="Days"),
+                alt.Tooltip("count():Q", title="Cases", format=","),
+            ],
         )
     )
     marker = pd.DataFrame({"limit": [limit_days], "text": [f"limit: {limit_days:g} days"]})
-    rule = alt.Chart(marker).mark_rule(color="#d62728", strokeWidth=2).encode(x="limit:Q", tooltip=[alt.Tooltip("text:N", title="Limit")])
+    rule = (
+        alt.Chart(marker)
+        .mark_rule(color="#d62728", strokeWidth=2)
+        .encode(x="limit:Q", tooltip=[alt.Tooltip("text:N", title="Limit")])
+    )
     text = alt.Chart(marker).mark_text(color="#d62728", align="left", dx=4, dy=-4, baseline="top").encode(
         x="limit:Q", y=alt.value(4), text="text:N"
     )
@@ -456,15 +533,16 @@ def spine_chart(rows: pd.DataFrame) -> alt.LayerChart | alt.Chart:
     title = "Indicators against all comparators"
     if _is_empty(rows):
         return empty_chart(title=title)
-    _check(rows, ["indicator", "value", "lower", "upper", "minimum", "q25", "median", "q75", "maximum", "comparison", "x", "n"], "spine_chart")
+    _check(rows, SPINE_COLUMNS, "spine_chart")
     order = rows["indicator"].astype(str).tolist()
     y = alt.Y("indicator:N", title=None, sort=order, axis=alt.Axis(labelLimit=260))
     x_axis = alt.Axis(format=AXIS_PCT)
     tooltips = [
         alt.Tooltip("indicator:N", title="Indicator"), _pct("value", "Value"), _pct("lower", "95% interval: lower"),
         _pct("upper", "95% interval: upper"), _count("x", "Numerator (x)"), _count("n", "Denominator (n)"),
-        _pct("minimum", "Comparators: minimum"), _pct("q25", "Comparators: 25th percentile"), _pct("median", "Comparators: median"),
-        _pct("q75", "Comparators: 75th percentile"), _pct("maximum", "Comparators: maximum"),
+        _pct("minimum", "Comparators: minimum"), _pct("q25", "Comparators: 25th percentile"),
+        _pct("median", "Comparators: median"), _pct("q75", "Comparators: 75th percentile"),
+        _pct("maximum", "Comparators: maximum"),
         alt.Tooltip("comparison:N", title="Compared with benchmark"),
     ]
     spread = pd.concat(
@@ -477,9 +555,10 @@ def spine_chart(rows: pd.DataFrame) -> alt.LayerChart | alt.Chart:
         ],
         ignore_index=True,
     )
-    fill = alt.Fill("band:N", title="Comparators", scale=_scale(SPREAD_COLOURS))
+    fill = alt.Fill("band:N", title="Comparators", scale=_scale(SPREAD_COLOURS), legend=_legend())
     bars = alt.Chart(spread).mark_bar(size=16).encode(
-        x=alt.X("start:Q", title="Value", scale=alt.Scale(domain=[0, 1]), axis=x_axis), x2="end:Q", y=y, fill=fill, tooltip=tooltips
+        x=alt.X("start:Q", title="Value", scale=alt.Scale(domain=[0, 1]), axis=x_axis),
+        x2="end:Q", y=y, fill=fill, tooltip=tooltips,
     )
     base = alt.Chart(rows).encode(y=y, tooltip=tooltips)
     median = base.mark_tick(color="black", thickness=2, size=18).encode(x="median:Q")
@@ -502,7 +581,7 @@ def coverage_chart(grid: pd.DataFrame) -> alt.Chart:
     title = "MI submissions by month"
     if _is_empty(grid):
         return empty_chart(title=title)
-    _check(grid, ["unit", "month", "submitted"], "coverage_chart")
+    _check(grid, COVERAGE_COLUMNS, "coverage_chart")
     frame = grid.assign(
         month=pd.to_datetime(grid["month"]),
         status=grid["submitted"].map(lambda s: "Submitted" if s is True or (pd.notna(s) and bool(s)) else "Missing"),
@@ -514,8 +593,12 @@ def coverage_chart(grid: pd.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X("yearmonth(month):O", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-40)),
             y=alt.Y("unit:N", title=None, sort=units),
-            color=alt.Color("status:N", title="Submission", scale=_scale(SUBMISSION_COLOURS)),
-            tooltip=[alt.Tooltip("unit:N", title="Unit"), alt.Tooltip("month:T", title="Month", format="%b %Y"), alt.Tooltip("status:N", title="Submission")],
+            color=alt.Color("status:N", title="Submission", scale=_scale(SUBMISSION_COLOURS), legend=_legend()),
+            tooltip=[
+                alt.Tooltip("unit:N", title="Unit"),
+                alt.Tooltip("month:T", title="Month", format="%b %Y"),
+                alt.Tooltip("status:N", title="Submission"),
+            ],
         )
         .properties(title=title, width="container", height=_height(len(units)))
     )
@@ -529,7 +612,7 @@ def risk_components_chart(rows: pd.DataFrame) -> alt.Chart:
     title = "Risk indicators by component (1 = highest risk)"
     if _is_empty(rows):
         return empty_chart(title=title)
-    _check(rows, ["unit", "component", "score", "detail"], "risk_components_chart")
+    _check(rows, RISK_COLUMNS, "risk_components_chart")
     units = rows["unit"].astype(str).drop_duplicates().tolist()
     components = rows["component"].astype(str).drop_duplicates().tolist()
     return (
@@ -539,7 +622,7 @@ def risk_components_chart(rows: pd.DataFrame) -> alt.Chart:
             y=alt.Y("unit:N", title=None, sort=units),
             yOffset=alt.YOffset("component:N", sort=components),
             x=alt.X("score:Q", title="Risk score (0 = lowest, 1 = highest)", scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("component:N", title="Component", sort=components),
+            color=alt.Color("component:N", title="Component", sort=components, legend=_legend()),
             tooltip=[alt.Tooltip("unit:N", title="Unit"), alt.Tooltip("component:N", title="Component"),
                      alt.Tooltip("score:Q", title="Score", format=".2f"), alt.Tooltip("detail:N", title="Detail")],
         )

@@ -29,7 +29,9 @@ date ignores later events):
 Participants outside a standard's payment groups get no row for it; participants who have not reached a
 standard's start milestone get a not_applicable row. A standard whose milestone column is absent from the
 participants frame (or, for the `in_work_support_offered` flag, is blank for every participant) is not
-measured: every row is not_applicable. A blank flag on some rows reads as "not offered".
+measured: every row is not_applicable. A blank flag on some rows reads as "not offered". `days` is NaN
+wherever no interval was measured (pending, not_applicable, or missed without reaching the milestone).
+Evaluate one partner at a time: a participant_ref may appear only once.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.metrics import MIN_DENOMINATOR, Z95, wilson_intervals
+from loaders.fields import JOURNEY_MILESTONES
 
 STAGES: tuple[tuple[str, str], ...] = (
     ("pre_programme_engagement", "Pre-programme engagement"),
@@ -78,15 +81,15 @@ class UnknownNation(ValueError):
     """A nation with no bank-holiday calendar (use england, scotland or wales)."""
 
 
-class UnknownRuleKind(ValueError):
-    """A standard whose rule_kind the engine cannot evaluate."""
+class InvalidStandard(ValueError):
+    """A catalogue row whose rule the engine cannot evaluate (unknown kind, milestone or missing limit)."""
 
 
 class DuplicateParticipant(ValueError):
     """A participant_ref that appears more than once in the participants evaluated together."""
 
 
-class MissingColumn(KeyError):
+class MissingColumn(ValueError):
     """A frame without a column the engine needs."""
 
 
@@ -110,8 +113,7 @@ def _nation(nation: str) -> str:
 def _to_days(values) -> np.ndarray:
     """datetime64[D] array (NaT where missing) from a Series, array, list or scalar of dates."""
     if values is None or np.ndim(values) == 0:
-        stamp = pd.NaT if values is None else pd.Timestamp(values)
-        return np.array([stamp.to_datetime64() if stamp is not pd.NaT else "NaT"], dtype="datetime64[D]")
+        values = [values]
     parsed = pd.to_datetime(pd.Series(values).reset_index(drop=True), errors="coerce")
     return parsed.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
 
@@ -160,7 +162,7 @@ def calendar_days_between(start: pd.Series, end: pd.Series) -> pd.Series:
 
 
 def _split(cell) -> list[str]:
-    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+    if cell is None or pd.isna(cell):
         return []
     return [part.strip() for part in str(cell).split(";") if part.strip()]
 
@@ -178,8 +180,32 @@ def applicable_standards(standards: pd.DataFrame, prime_id: str, cpa_code: int) 
 
 
 def _number(value) -> float:
-    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
-    return float(number)
+    return float(pd.to_numeric(value, errors="coerce"))
+
+
+def _check_rule(rule: dict) -> str:
+    """The rule's kind, or InvalidStandard naming the field to fix in standards.csv."""
+    sid, kind = rule["standard_id"], str(rule["rule_kind"]).strip()
+    if kind not in RULE_KINDS:
+        raise InvalidStandard(f"Standard {sid} has rule_kind {kind!r}: expected one of {', '.join(RULE_KINDS)}")
+    if kind == "qualitative":
+        return kind
+    allowed_to = (*JOURNEY_MILESTONES, *FLAG_MILESTONES) if kind == "conversion" else JOURNEY_MILESTONES
+    for end, allowed in (("from_milestone", JOURNEY_MILESTONES), ("to_milestone", allowed_to)):
+        if rule[end] not in allowed:
+            raise InvalidStandard(
+                f"Standard {sid} ({kind}) has {end} {rule[end]!r}: expected one of {', '.join(allowed)}"
+            )
+    if kind == "time_limit" and not (
+        _number(rule["limit_days"]) >= 0 and str(rule["day_basis"]).strip() in ("calendar", "working")
+    ):
+        raise InvalidStandard(
+            f"Standard {sid} (time_limit) needs limit_days >= 0 and day_basis calendar or working "
+            f"(has {rule['limit_days']!r}, {rule['day_basis']!r})"
+        )
+    if kind == "contact_frequency" and not _number(rule["frequency_days"]) > 0:
+        raise InvalidStandard(f"Standard {sid} (contact_frequency) needs frequency_days > 0")
+    return kind
 
 
 # ------------------------------------------------------------------------------------------- evaluation
@@ -246,15 +272,15 @@ def _truthy(value) -> bool:
     return isinstance(value, str) and value.strip().lower() in _TRUE_WORDS
 
 
-def _interval(journeys: _Journeys, start, end, basis: str, nation: str) -> np.ndarray:
+def _interval(start, end, basis: str, nation: str) -> np.ndarray:
     return _working_days(start, end, nation) if basis == "working" else _calendar_days(start, end)
 
 
 def _time_limit(rule, journeys: _Journeys, nation: str) -> tuple[np.ndarray, np.ndarray]:
     start, end = journeys.date(rule["from_milestone"]), journeys.date(rule["to_milestone"])
     limit, basis = _number(rule["limit_days"]), str(rule["day_basis"]).strip().lower()
-    days = _interval(journeys, start, end, basis, nation)
-    elapsed = _interval(journeys, start, journeys.as_of, basis, nation)
+    days = _interval(start, end, basis, nation)
+    elapsed = _interval(start, journeys.as_of, basis, nation)
     started, reached = ~np.isnat(start), ~np.isnat(end)
     outcome = np.full(len(journeys), NOT_APPLICABLE, dtype=object)
     done = started & reached & (days >= 0)
@@ -364,11 +390,7 @@ def evaluate(
             prepared = _Contacts(contacts, journeys)
     pieces = []
     for rule in standards.to_dict("records"):
-        kind = str(rule["rule_kind"]).strip()
-        if kind not in RULE_KINDS:
-            raise UnknownRuleKind(
-                f"Standard {rule['standard_id']} has rule_kind {kind!r}: expected one of {', '.join(RULE_KINDS)}"
-            )
+        kind = _check_rule(rule)
         if kind == "qualitative":
             continue
         rows = journeys.in_groups(rule.get("payment_groups"))
@@ -416,8 +438,8 @@ def summarise(outcomes: pd.DataFrame, standards: pd.DataFrame, by: list[str] | N
     """Share meeting each standard (met / (met + missed)) with its Wilson 95% interval and a status.
 
     `by` must include standard_id (the target is per standard); add e.g. payment_group to split further.
-    Columns: by..., stage, title, rule_kind, target_share, n, met, missed, pending, not_applicable, share,
-    lower, upper, status. Rows follow the stage order, then `by`.
+    Columns: by..., stage, stage_label, title, rule_kind, target_share, n, met, missed, pending,
+    not_applicable, share, lower, upper, status. Rows follow the stage order, then `by`.
     """
     by = list(by or ["standard_id"])
     if "standard_id" not in by:
@@ -430,7 +452,23 @@ def summarise(outcomes: pd.DataFrame, standards: pd.DataFrame, by: list[str] | N
         else pd.DataFrame(columns=by + list(OUTCOMES))
     )
     counts.columns.name = None
-    meta = standards[["standard_id", "stage", "title", "rule_kind", "target_share"]].copy()
+    return summarise_counts(counts, standards, by)
+
+
+def summarise_counts(counts: pd.DataFrame, standards: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+    """`summarise` from counts already made: columns by..., met, missed, pending, not_applicable.
+
+    The dashboard keeps these counts per partner contract at ingest, so pages summarise without
+    re-evaluating participants.
+    """
+    by = list(by or ["standard_id"])
+    unknown = sorted(set(counts["standard_id"]) - set(standards["standard_id"]))
+    if unknown:
+        raise InvalidStandard(
+            f"Outcomes for {', '.join(map(str, unknown))} have no row in the standards given: "
+            "pass the standards that were evaluated"
+        )
+    meta = standards[["standard_id", "stage", "title", "rule_kind", "target_share"]].drop_duplicates("standard_id")
     meta["target_share"] = pd.to_numeric(meta["target_share"], errors="coerce")
     out = counts.merge(meta, on="standard_id", how="left")
     for column in OUTCOMES:
@@ -445,7 +483,8 @@ def summarise(outcomes: pd.DataFrame, standards: pd.DataFrame, by: list[str] | N
     out["share"], out["lower"], out["upper"] = share, lower, upper
     out["status"] = _status(n, share, upper, out["target_share"].to_numpy(dtype=float))
     stage_order = {slug: i for i, (slug, _) in enumerate(STAGES)}
+    out["stage_label"] = out["stage"].map(STAGE_LABELS)
     out = out.assign(_stage=out["stage"].map(stage_order)).sort_values(["_stage", *by], kind="stable")
-    columns = [*by, "stage", "title", "rule_kind", "target_share", "n", MET, MISSED, PENDING, NOT_APPLICABLE,
-               "share", "lower", "upper", "status"]
+    columns = [*by, "stage", "stage_label", "title", "rule_kind", "target_share", "n", MET, MISSED, PENDING,
+               NOT_APPLICABLE, "share", "lower", "upper", "status"]
     return out[columns].reset_index(drop=True)

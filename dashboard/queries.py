@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import Engine, bindparam, text
+
+from dashboard import metrics
 
 ORG_SELECT = """k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name AS prime,
     pa.partner_id, pa.partner_name AS partner, pa.sector, pa.tier"""
@@ -136,17 +138,20 @@ def flow_totals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
 
 
 def maturity_cutoffs(as_of: date, months: int = 12) -> dict[str, date]:
-    """Latest referral month whose cohort is mature for each measure (methods.md: cohort rates)."""
-    def months_back(d: date, n: int) -> date:
-        y, m = divmod(d.year * 12 + d.month - 1 - n, 12)
-        return date(y, m + 1, 1)
+    """Latest referral month whose cohort is mature for each measure, by metrics.is_mature.
 
-    start_cut = months_back(as_of, months)  # a whole year of follow-up after the cohort month
-    return {
-        "job_starts": start_cut,
-        "job_outcomes_13": (pd.Timestamp(start_cut) - timedelta(weeks=13)).date().replace(day=1),
-        "job_outcomes_26": (pd.Timestamp(start_cut) - timedelta(weeks=26)).date().replace(day=1),
-    }
+    `as_of` is the latest month of data, so data runs to its last day. Job starts need `months` of
+    follow-up; job outcomes that plus the payment group's qualifying period (13 or 26 weeks).
+    """
+    data_end = (pd.Timestamp(as_of) + pd.offsets.MonthEnd(0)).date()
+
+    def latest(qualifying_weeks: int) -> date:
+        month = pd.Timestamp(as_of).to_period("M")
+        while not metrics.is_mature(month.start_time, data_end, months, qualifying_weeks):
+            month -= 1
+        return month.start_time.date()
+
+    return {"job_starts": latest(0), "job_outcomes_13": latest(13), "job_outcomes_26": latest(26)}
 
 
 def cohort_totals(engine: Engine, filters: Filters = Filters(), *, as_of: date, months: int = 12) -> pd.DataFrame:
@@ -163,6 +168,7 @@ def cohort_totals(engine: Engine, filters: Filters = Filters(), *, as_of: date, 
     sql = f"""SELECT {ORG_SELECT}, t.payment_group,
             SUM(CASE WHEN t.referral_month <= :start_cut THEN t.referrals ELSE 0 END) AS start_cohort,
             SUM(CASE WHEN t.referral_month <= :start_cut THEN t.job_starts_{suffix} ELSE 0 END) AS job_starts,
+            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.attachments ELSE 0 END) AS attached,
             SUM(CASE WHEN t.referral_month <= (CASE WHEN g.outcome_weeks <= 13 THEN :cut13 ELSE :cut26 END)
                      THEN t.referrals ELSE 0 END) AS outcome_cohort,
             SUM(CASE WHEN t.referral_month <= (CASE WHEN g.outcome_weeks <= 13 THEN :cut13 ELSE :cut26 END)
@@ -251,3 +257,53 @@ def minimum_performance_levels(engine: Engine) -> pd.DataFrame:
 def standards(engine: Engine) -> pd.DataFrame:
     """The standards catalogue (v_standards)."""
     return _read(engine, "SELECT * FROM v_standards ORDER BY prime, stage, standard_id", {})
+
+
+def compliance_cells(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
+    """Share meeting each measurable standard per partner contract, with n, Wilson interval and status."""
+    from dashboard import compliance
+
+    where, params = filters.where("t.as_of")
+    where = where.replace("t.payment_group IN :payment_groups", "1 = 1")
+    params.pop("payment_groups", None)
+    for key in ("period_from", "period_to"):  # compliance is as at each partner's latest return
+        where = where.replace(f"t.as_of >= :{key}", "1 = 1").replace(f"t.as_of <= :{key}", "1 = 1")
+        params.pop(key, None)
+    counts = _read(engine, f"""SELECT {ORG_SELECT}, t.standard_id, t.as_of, t.met, t.missed, t.pending,
+            t.not_applicable
+        FROM compliance_summary t {ORG_JOIN} WHERE {where}""", params)
+    if counts.empty:
+        return counts
+    cells = compliance.summarise_counts(counts, standards(engine),
+                                        by=["partner_id", "contract_id", "standard_id"])
+    org = counts.drop(columns=["standard_id", "met", "missed", "pending", "not_applicable"]).drop_duplicates(
+        ["partner_id", "contract_id"])
+    return cells.merge(org, on=["partner_id", "contract_id"], how="left")
+
+
+def compliance_by_partner(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
+    """Per partner contract: standards measured (enough data), met, and significantly below target."""
+    cells = compliance_cells(engine, filters)
+    if cells.empty:
+        return pd.DataFrame(columns=["partner_id", "contract_id", "standards_measured", "standards_met",
+                                     "standards_below"])
+    cells = cells.assign(measured=cells["status"] != "Not enough data", met_target=cells["status"] == "Meets target",
+                         below=cells["status"] == "Below target (significant)")
+    out = cells.groupby(["partner_id", "contract_id"], as_index=False).agg(
+        standards_measured=("measured", "sum"), standards_met=("met_target", "sum"), standards_below=("below", "sum"))
+    return out
+
+
+def standard_outcomes(engine: Engine, partner_id: int, contract_id: str, standard_id: str) -> pd.DataFrame:
+    """Per participant: outcome and measured days for one standard at one partner contract (the drill-down)."""
+    from dashboard import compliance, summaries
+
+    with engine.connect() as conn:
+        context = summaries.evaluation_context(conn, partner_id, contract_id)
+        if context is None:
+            return pd.DataFrame(columns=compliance.OUTCOME_COLUMNS)
+        people, contacts = summaries.journeys(conn, partner_id, contract_id)
+        rules = summaries.standards_frame(conn)
+    rules = rules[rules["standard_id"] == standard_id]
+    return compliance.evaluate(people, rules, nation=context["nation"], as_of=context["as_of"],
+                               contacts=contacts if len(contacts) else None)

@@ -228,6 +228,19 @@ cohort_summary = Table(
     Index("ix_cohort_summary_key", "partner_id", "contract_id"),
 )
 
+compliance_summary = Table(
+    "compliance_summary", metadata,
+    Column("partner_id", Integer, nullable=False),
+    Column("contract_id", String(60), nullable=False),
+    Column("standard_id", String(40), nullable=False),
+    Column("as_of", Date, nullable=False),  # end of the latest reporting period evaluated
+    Column("met", Integer, nullable=False),
+    Column("missed", Integer, nullable=False),
+    Column("pending", Integer, nullable=False),
+    Column("not_applicable", Integer, nullable=False),
+    Index("ix_compliance_summary_key", "partner_id", "contract_id"),
+)
+
 # --- bookkeeping ---------------------------------------------------------------------------------------
 audit_log = Table(
     "audit_log", metadata,

@@ -8,7 +8,10 @@ the partner and contract filter pushed inside the window functions, where the da
 
 from __future__ import annotations
 
+import pandas as pd
 from sqlalchemy import Connection, text
+
+from dashboard import compliance
 
 _LATEST_PARTICIPANTS = """
     SELECT p.*, s.partner_id, s.contract_id,
@@ -68,9 +71,75 @@ GROUP BY referral_month, payment_group
 """
 
 
+PARTICIPANT_COLUMNS = ("participant_ref, payment_group, referral_date, first_contact_date, attachment_date, "
+                       "initial_assessment_date, action_plan_date, job_start_date, job_outcome_date, exit_date, "
+                       "exit_report_requested_date, exit_report_sent_date, in_work_support_offered")
+
+
+def _frame(conn: Connection, sql: str, params: dict) -> pd.DataFrame:
+    result = conn.execute(text(sql), params)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def journeys(conn: Connection, partner_id: int, contract_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The latest participant rows and all current contacts of one partner contract."""
+    params = {"partner": partner_id, "contract": contract_id}
+    people = _frame(conn, f"WITH latest AS ({_LATEST_PARTICIPANTS}) SELECT {PARTICIPANT_COLUMNS} FROM latest "
+                          "WHERE rn = 1", params)
+    contacts = _frame(conn, """SELECT DISTINCT c.participant_ref, c.contact_date FROM contact c
+        JOIN submission s ON s.submission_id = c.submission_id
+        WHERE s.status = 'current' AND s.partner_id = :partner AND s.contract_id = :contract""", params)
+    for column in people.columns:
+        if column.endswith("_date"):
+            people[column] = pd.to_datetime(people[column])
+    contacts["contact_date"] = pd.to_datetime(contacts["contact_date"])
+    return people, contacts
+
+
+def evaluation_context(conn: Connection, partner_id: int, contract_id: str) -> dict | None:
+    """Prime, CPA, nation and as-of date (end of the latest current period) for evaluating standards."""
+    row = conn.execute(text("""SELECT k.prime_id, k.cpa_code, cp.nation, MAX(s.period) AS period
+        FROM submission s JOIN contract k ON k.contract_id = s.contract_id JOIN cpa cp ON cp.cpa_code = k.cpa_code
+        WHERE s.status = 'current' AND s.partner_id = :partner AND s.contract_id = :contract
+        GROUP BY k.prime_id, k.cpa_code, cp.nation"""), {"partner": partner_id, "contract": contract_id}).first()
+    if row is None:
+        return None
+    as_of = (pd.Timestamp(row.period) + pd.offsets.MonthEnd(0)).date()
+    return {"prime_id": row.prime_id, "cpa_code": row.cpa_code, "nation": row.nation, "as_of": as_of}
+
+
+def standards_frame(conn: Connection) -> pd.DataFrame:
+    return _frame(conn, "SELECT * FROM standard", {})
+
+
+def refresh_compliance(conn: Connection, partner_id: int, contract_id: str) -> None:
+    """Outcome counts per measurable standard of the partner's prime and CPA, as at its latest return."""
+    params = {"partner": partner_id, "contract": contract_id}
+    conn.execute(text("DELETE FROM compliance_summary WHERE partner_id = :partner AND contract_id = :contract"),
+                 params)
+    context = evaluation_context(conn, partner_id, contract_id)
+    if context is None:
+        return
+    people, contacts = journeys(conn, partner_id, contract_id)
+    if people.empty:
+        return
+    rules = compliance.applicable_standards(standards_frame(conn), context["prime_id"], context["cpa_code"])
+    outcomes = compliance.evaluate(people, rules, nation=context["nation"], as_of=context["as_of"],
+                                   contacts=contacts if len(contacts) else None)
+    if outcomes.empty:
+        return
+    counts = pd.crosstab(outcomes["standard_id"], outcomes["outcome"].astype(str))
+    rows = [{"partner_id": partner_id, "contract_id": contract_id, "standard_id": sid, "as_of": context["as_of"],
+             **{o: int(counts.loc[sid].get(o, 0)) for o in compliance.OUTCOMES}} for sid in counts.index]
+    conn.execute(text("""INSERT INTO compliance_summary (partner_id, contract_id, standard_id, as_of, met, missed,
+        pending, not_applicable) VALUES (:partner_id, :contract_id, :standard_id, :as_of, :met, :missed, :pending,
+        :not_applicable)"""), rows)
+
+
 def refresh_summaries(conn: Connection, partner_id: int, contract_id: str) -> None:
-    """Rebuild both summaries for one partner and contract (call inside the writing transaction)."""
+    """Rebuild every summary for one partner and contract (call inside the writing transaction)."""
     params = {"partner": partner_id, "contract": contract_id}
     for table, sql in (("monthly_summary", REFRESH_MONTHLY), ("cohort_summary", REFRESH_COHORTS)):
         conn.execute(text(f"DELETE FROM {table} WHERE partner_id = :partner AND contract_id = :contract"), params)
         conn.execute(text(sql), params)
+    refresh_compliance(conn, partner_id, contract_id)

@@ -16,6 +16,7 @@ from dashboard import queries, settings
 from dashboard.db import ENV_VAR, get_engine, resolve_url
 from dashboard.exports import to_csv_bytes, to_excel_bytes
 from dashboard.queries import Filters
+from loaders.reference import init_db
 
 LOAD_COMMAND = "make demo   # synthetic demo data\nwpmi ingest PATH...   # your MI files"
 SECTOR_LABELS = {"private": "Private", "public": "Public", "vcs": "Voluntary and community (VCS)",
@@ -29,7 +30,9 @@ def db_url() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _engine(url: str):
-    return get_engine(url)
+    engine = get_engine(url)
+    init_db(engine)  # idempotent: an empty or new database gets its schema and reference data
+    return engine
 
 
 def engine():

@@ -56,15 +56,18 @@ def generate_participants(rng: np.random.Generator, partner: Partner, contract: 
         pg = np.where(pg == "PG8", "PG6", pg)  # IB/IS volunteers were England only
     as_of = _days(AS_OF)
 
-    def later(base, mean, mask):
-        out = np.where(mask, base + np.round(rng.exponential(mean, n)).astype(int), -1)
+    def later(base, on_time, late_mean, mask):
+        # Most milestones land within `on_time` days; at the partner's slip rate one runs late.
+        late = rng.random(n) < partner.slip
+        delay = np.where(late, on_time + 1 + np.round(rng.exponential(late_mean, n)), rng.integers(0, on_time + 1, n))
+        out = np.where(mask, base + delay.astype(int), -1)
         return np.where((out >= 0) & (out <= as_of), out, -1)
 
-    contact = later(ref, partner.contact_days, np.ones(n, bool))
+    contact = later(ref, 2, partner.contact_days, np.ones(n, bool))
     attached_mask = rng.random(n) < partner.attach_rate
-    attach = later(np.maximum(contact, ref), 4.0, attached_mask & (contact >= 0))
-    assess = later(attach, partner.assess_days, attach >= 0)
-    plan = later(ref, partner.plan_days, attach >= 0)
+    attach = later(np.maximum(contact, ref), 4, 6.0, attached_mask & (contact >= 0))
+    assess = later(attach, 2, partner.assess_days, attach >= 0)
+    plan = later(ref, 9, partner.plan_days, attach >= 0)
     plan = np.where((plan >= 0) & (plan < attach), attach, plan)
     p_start = np.array([PG_START[g] for g in pg]) * cohort_factor(ref)
     odds = p_start / (1 - p_start) * partner.effect
@@ -81,7 +84,7 @@ def generate_participants(rng: np.random.Generator, partner: Partner, contract: 
     exit_ = np.where(exit_ <= as_of, exit_, -1)
     no_outcome_exit = (exit_ >= 0) & (outcome < 0)
     requested = np.where(no_outcome_exit, exit_ - rng.integers(0, 10, n), -1)
-    sent = np.where(requested >= 0, requested + np.round(rng.exponential(partner.exit_report_days, n)).astype(int), -1)
+    sent = later(requested, 7, partner.exit_report_days, requested >= 0)
     sent = np.where(sent <= as_of, sent, -1)
     iws = np.where(job_start >= 0, np.where(rng.random(n) < partner.iws_rate, "Y", "N"), None)
 

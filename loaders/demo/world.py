@@ -40,10 +40,12 @@ class Partner:
     effect: float = 1.0  # multiplier on the odds of a job start (planted better > 1, worse < 1)
     planted: str = "similar"  # better | worse | similar
     attach_rate: float = 0.94
-    contact_days: float = 3.0  # mean days from referral to first contact
-    assess_days: float = 8.0  # mean days from attachment to initial assessment
-    plan_days: float = 10.0  # mean days from referral to action plan
-    exit_report_days: float = 7.0  # mean working-ish days from request to exit report sent
+    slip: float = 0.02  # chance that any one milestone runs late (service standards met at varied rates)
+    # Mean delays (days) of a milestone that runs late; on-time milestones fall within a few days.
+    contact_days: float = 3.0
+    assess_days: float = 8.0
+    plan_days: float = 10.0
+    exit_report_days: float = 7.0
     contact_gap: float = 14.0  # mean days between contacts
     iws_rate: float = 0.9  # share of job starters offered in-work support
     aggregate_only: bool = False
@@ -78,8 +80,9 @@ def build_partners(rng: np.random.Generator, contracts: list[dict], scale: str) 
             partner_id=i + 1, name=_name(rng, sectors[i], used), sector=str(sectors[i]), tier=tier,
             effect=float(np.exp(rng.normal(0, 0.08))),
             attach_rate=float(np.clip(rng.normal(0.94, 0.02), 0.85, 0.99)),
-            contact_days=float(rng.uniform(1.0, 5.5)), assess_days=float(rng.uniform(3, 14)),
-            plan_days=float(rng.uniform(5, 16)), exit_report_days=float(rng.uniform(4, 14)),
+            slip=float(rng.choice([0.0, 0.01, 0.05, 0.15, 0.35], p=[0.25, 0.25, 0.25, 0.15, 0.10])),
+            contact_days=float(rng.uniform(3, 8)), assess_days=float(rng.uniform(6, 20)),
+            plan_days=float(rng.uniform(10, 25)), exit_report_days=float(rng.uniform(8, 20)),
             contact_gap=float(rng.uniform(9, 20)), iws_rate=float(rng.uniform(0.75, 1.0)),
             aggregate_only=bool(rng.random() < 0.12), sends_contacts=bool(rng.random() < 0.25),
             volume_weight=float(rng.lognormal(0.8 if tier == "end_to_end" else -0.6, 0.5)),

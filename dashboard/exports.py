@@ -1,0 +1,172 @@
+"""Downloads that are safe to open in a spreadsheet: CSV and Excel bytes with formula injection defused.
+
+A cell that starts with = + - @ (or a tab or carriage return) can run as a formula when a user opens
+the file in Excel, LibreOffice or Google Sheets (OWASP "CSV injection"). Partner names, free-text notes
+and anything a workbook carried in can hold such text, so every string is neutralised with a leading
+single quote, which spreadsheets read as "this is text". Numbers, dates and missing values are left as
+they are, so a negative number stays a number; the *string* "-5" starts with "-" and is quoted like
+any other (a spreadsheet cannot tell it from "-5+cmd|..."), so keep numeric columns numeric.
+No Streamlit here: pages pass the bytes to `st.download_button`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Full-width forms, which some spreadsheets (and IMEs) turn into the ASCII ones.
+FULLWIDTH_TRIGGERS = ("\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Whitespace and control characters a spreadsheet may skip before it looks for a formula.
+LEADING_SKIPPED = re.compile(r"^[\s\x00-\x1f]+")
+QUOTE = "'"
+NOTES_SHEET = "notes"
+SHEET_NAME_FORBIDDEN = set("[]:*?/\\")
+MAX_SHEET_NAME = 31
+MAX_COLUMN_WIDTH = 60
+
+
+class InvalidSheetName(ValueError):
+    """A worksheet name Excel would refuse."""
+
+
+def neutralise(value):
+    """Quote a string a spreadsheet could run as a formula; leave every other value as it is.
+
+    Quoted: strings starting with = + - @ tab or carriage return (or their full-width forms), also
+    after leading whitespace or control characters (" =1" becomes "' =1"). Untouched: numbers
+    (including negative ones), dates, booleans, None and NaN, and strings already starting with a
+    quote (so neutralising twice changes nothing).
+    """
+    if not isinstance(value, str):
+        return value
+    triggers = FORMULA_TRIGGERS + FULLWIDTH_TRIGGERS
+    if value.startswith(triggers) or LEADING_SKIPPED.sub("", value).startswith(triggers):
+        return QUOTE + value
+    return value
+
+
+def _is_text_column(series: pd.Series) -> bool:
+    return (
+        pd.api.types.is_object_dtype(series)
+        or pd.api.types.is_string_dtype(series)
+        or isinstance(series.dtype, pd.CategoricalDtype)
+    )
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of df with every text cell and column name neutralised (numbers and dates untouched)."""
+    safe = df.copy()
+    for position in range(safe.shape[1]):
+        column = safe.iloc[:, position]
+        if _is_text_column(column):
+            # Categoricals become plain objects: their categories could be hostile too.
+            safe.isetitem(position, column.astype(object).map(neutralise))
+    safe.columns = [neutralise(name) for name in safe.columns]
+    return safe
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """CSV as UTF-8 with a byte-order mark (so Excel reads accents right), formula injection defused.
+
+    Lines end in CRLF (RFC 4180). That is not only for Excel: the csv writer quotes a field holding
+    any character of the line terminator, and with pandas' default "\n" a lone "\r" in a value goes
+    out unquoted, splitting the row so that text after it (say "=cmd") starts a line of its own,
+    unquoted and unneutralised. The index is not written: reset_index() first to keep it.
+    """
+    return safe_frame(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def _check_sheet_name(name: str, notes: bool) -> None:
+    bad = sorted(SHEET_NAME_FORBIDDEN & set(name))
+    if not name or len(name) > MAX_SHEET_NAME or bad:
+        forbidden = " ".join(sorted(SHEET_NAME_FORBIDDEN))
+        found = f" (found {' '.join(bad)})" if bad else ""
+        raise InvalidSheetName(
+            f'Sheet name "{name}" is not allowed in Excel: use 1-{MAX_SHEET_NAME} characters without {forbidden}{found}'
+        )
+    if notes and name.lower() == NOTES_SHEET:
+        raise InvalidSheetName(f'Sheet name "{name}" clashes with the notes sheet: pick another sheet_name')
+
+
+def _cell_value(value):
+    """A value openpyxl can write: missing values empty, timezones dropped, anything else as safe text."""
+    if isinstance(value, str):
+        # Control characters make openpyxl refuse the workbook; drop them before looking for a formula.
+        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    elif isinstance(value, np.timedelta64):
+        value = pd.Timedelta(value)
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)  # Excel has no time zones: write UTC
+    elif isinstance(value, time) and value.tzinfo is not None:
+        value = value.replace(tzinfo=None)
+    if isinstance(value, float) and not np.isfinite(value):
+        return None  # Excel has no infinity; an "inf" in the file makes it refuse the workbook
+    if isinstance(value, (bool, int, float, Decimal, date, time, timedelta)):
+        return value
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    return _cell_value(str(value))
+
+
+def _write_row(sheet, row_number: int, values) -> None:
+    for column_number, raw in enumerate(values, start=1):
+        value = _cell_value(raw)
+        cell = sheet.cell(row=row_number, column=column_number, value=value)
+        if isinstance(value, str):
+            # openpyxl types any string starting with "=" as a formula; force text whatever it holds.
+            cell.data_type = "s"
+        elif isinstance(value, datetime) and value == datetime(value.year, value.month, value.day):
+            cell.number_format = "yyyy-mm-dd"
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            cell.number_format = "yyyy-mm-dd"
+
+
+def _fit_columns(sheet) -> None:
+    for cells in sheet.iter_cols():
+        longest = max((len(str(c.value)) for c in cells if c.value is not None), default=8)
+        sheet.column_dimensions[cells[0].column_letter].width = min(MAX_COLUMN_WIDTH, max(8, longest + 2))
+
+
+def to_excel_bytes(df: pd.DataFrame, *, sheet_name: str = "data", notes: list[str] | None = None) -> bytes:
+    """An .xlsx workbook of df with every string an explicit text cell, and `notes` on a "notes" sheet.
+
+    Notes carry what a reader must know away from the dashboard, e.g. "SYNTHETIC DEMO DATA",
+    "* = suppressed (1-4)" or the methods used. The index is not written: reset_index() first to keep it.
+    """
+    _check_sheet_name(sheet_name, bool(notes))
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_name
+    safe = safe_frame(df)
+    _write_row(sheet, 1, [str(name) for name in df.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row_number, row in enumerate(safe.itertuples(index=False, name=None), start=2):
+        _write_row(sheet, row_number, row)
+    sheet.freeze_panes = "A2"
+    _fit_columns(sheet)
+    if notes:
+        notes_sheet = workbook.create_sheet(NOTES_SHEET)
+        for row_number, note in enumerate(notes, start=1):
+            _write_row(notes_sheet, row_number, [note])
+        notes_sheet.column_dimensions["A"].width = 100
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

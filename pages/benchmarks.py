@@ -1,0 +1,114 @@
+"""Benchmarks: job start and job outcome rates across all CPAs, fair to small numbers and case mix."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import benchmarks as bm
+from dashboard import charts, metrics, ui
+
+as_of = ui.page_header("Benchmarks", "How do job starts and job outcomes compare across every CPA, contract and "
+                                     "partner, for the same payment groups?")
+filters = ui.filter_sidebar(as_of=as_of)
+c1, c2, c3, c4 = st.columns(4)
+measure = c1.selectbox("Measure", list(bm.MEASURES), format_func=lambda m: bm.MEASURES[m].label, key="measure",
+                       bind="query-params")
+level = c2.selectbox("Compare", ["partner", "contract", "cpa"], format_func=lambda lv: {
+    "partner": "Partners", "contract": "Prime contracts", "cpa": "CPAs"}[lv], key="level", bind="query-params")
+comparator = c3.selectbox("Against", list(bm.COMPARATORS), format_func=bm.COMPARATORS.get, key="against",
+                          bind="query-params")
+view = c4.segmented_control("Rates", ["adjusted", "raw"], default="adjusted", key="view", bind="query-params",
+                            format_func=lambda v: {"adjusted": "Case-mix adjusted", "raw": "Raw"}[v]) or "adjusted"
+adjust_od = st.toggle("Widen funnel limits for overdispersion", value=True, key="od", bind="query-params")
+
+# The comparator pools everything in the chosen payment groups and years; CPA, prime, sector and tier
+# filters then choose which units are shown against it.
+scope = ui.Filters(payment_groups=filters.payment_groups, period_from=filters.period_from,
+                   period_to=filters.period_to)
+counts = ui.query("cohort_totals", scope, as_of=as_of)
+m = bm.MEASURES[measure]
+target = None
+if comparator == "mpl":
+    try:
+        target = bm.mpl_benchmark(ui.query("minimum_performance_levels"), filters.payment_groups, filters.period_to)
+    except bm.ComparatorUnavailable as exc:
+        st.warning(str(exc))
+        st.stop()
+try:
+    table = bm.benchmark_table(counts, level, measure, comparator, min_n=ui.settings.get("min_denominator"),
+                               target=target)
+except bm.ComparatorUnavailable as exc:
+    st.warning(str(exc))
+    st.stop()
+shown = table
+for column, value in (("cpa_code", filters.cpa), ("sector", filters.sector), ("tier", filters.tier)):
+    if value is not None and column in shown:
+        shown = shown[shown[column] == value]
+if filters.prime is not None and "prime" in shown:
+    names = ui.query("filter_options")["primes"].set_index("prime_id")["prime_name"]
+    shown = shown[shown["prime"] == names.get(filters.prime)]
+if shown.empty:
+    st.info("No mature cohorts for this selection. Widen the years or payment groups.")
+    st.stop()
+
+unit_label = {"partner": "Partner", "contract": "Contract", "cpa": "CPA"}[level]
+left, right = st.columns(2)
+with left:
+    points, curves, baseline = bm.funnel(shown, adjust=adjust_od)
+    st.altair_chart(charts.funnel_chart(points, curves, baseline, rate_label=m.label, unit_label=unit_label),
+                    use_container_width=True)
+    st.caption(f"Limits in use: {curves.attrs['limits']}. Baseline {baseline:.1%} "
+               f"= {int(shown['x'].sum()):,} / {int(shown['n'].sum()):,}.")
+with right:
+    top = shown.head(60)
+    if view == "adjusted":
+        adjusted = top.dropna(subset=["ratio"]).assign(comparison=lambda d: d["adjusted_comparison"])
+        st.altair_chart(charts.ratio_chart(adjusted, unit_label=unit_label), use_container_width=True)
+    else:
+        st.altair_chart(charts.league_chart(top, float(top["benchmark"].iloc[0]), rate_label=m.label,
+                                            unit_label=unit_label), use_container_width=True)
+    if len(shown) > 60:
+        st.caption(f"Chart shows the 60 highest of {len(shown)}; the table has them all.")
+
+series = ui.query("cohort_series", scope, as_of=as_of)
+trend = bm.trends(series, level, measure, units=list(shown["unit"]))
+league = bm.display_table(shown.merge(trend, on="unit", how="left"))
+columns = ["unit", "x", "n", "rate", "lower", "upper", "benchmark", "comparison", "comparison_998",
+           "observed", "expected", "ratio", "ratio_lower", "ratio_upper", "adjusted_comparison", "trend"]
+league = league[[c for c in columns if c in league]]
+st.subheader("League table")
+st.dataframe(league, hide_index=True, column_config={
+    "x": st.column_config.TextColumn("x (numerator)"), "n": st.column_config.TextColumn("n (cohort)"),
+    **{c: ui.percent(c) for c in ("rate", "lower", "upper", "benchmark")},
+    "comparison": st.column_config.TextColumn("vs benchmark (95%)"),
+    "comparison_998": st.column_config.TextColumn("vs benchmark (99.8%)"),
+    "ratio": st.column_config.NumberColumn("observed / expected", format="%.2f"),
+    "adjusted_comparison": st.column_config.TextColumn("case-mix adjusted"),
+})
+st.caption(ui.SUPPRESSION_NOTE + f" Units with n < {ui.settings.get('min_denominator')} are 'Not compared'.")
+ui.downloads(league, f"benchmarks_{level}_{measure}", [m.help, ui.SUPPRESSION_NOTE])
+
+with st.expander("Trend for one unit"):
+    unit = st.selectbox("Unit", list(shown["unit"]), key="trend_unit")
+    keys, label = bm.LEVELS[level]
+    s = series.copy()
+    s["unit"] = [label(r) for r in s[[k for k in keys if k in s]].itertuples()]
+    s = s[s["unit"] == unit].groupby("period", as_index=False)[[m.x, m.n]].sum()
+    s = s[s[m.n] > 0].rename(columns={m.x: "x", m.n: "n"})
+    s["rate"] = s["x"] / s["n"]
+    s["lower"], s["upper"] = metrics.wilson_intervals(s["x"], s["n"])
+    st.altair_chart(charts.trend_chart(s.assign(series=unit), rate_label=m.label), use_container_width=True)
+
+ui.how_calculated(f"""
+- **{m.label}**: {m.help}
+- **Interval**: 95% Wilson score interval on x / n. **Benchmark**: the pooled rate of the comparator
+  (all partners in the chosen payment groups and years, or the same CPA / prime / sector), or a minimum
+  performance level. Better / Worse when the whole interval is above / below it; "99.8%" is stronger evidence.
+- **Case-mix adjusted**: expected outcomes = each payment group's cohort size x the comparator's rate in that
+  group; observed / expected with a Byar (exact Poisson below 10) interval. 1.0 = as expected.
+- **Funnel plot**: 95% and 99.8% control limits around the baseline; optionally widened for genuine
+  between-unit variation (Spiegelhalter's overdispersion, logit scale, 10% winsorised).
+- **Trend**: chi-square test for trend over the five most recent mature quarters (99.8%), with a
+  drop-one check on the slope's sign.
+- Only participant-level returns give cohorts; partners sending aggregate returns only appear on the
+  Overview and Referrals pages as flows.
+""")

@@ -1,0 +1,73 @@
+"""Data: upload MI files through the same pipeline as the CLI, see what was wrong and where, and the history."""
+
+import streamlit as st
+
+from dashboard import settings, ui, uploads
+from loaders.errors import WITHHELD
+from loaders.organisation import SECTORS
+from loaders.pipeline import REJECTED, IngestOptions, Ingestor
+from loaders.template import data_dictionary_markdown
+
+st.title("Data")
+st.caption("Upload partner MI, check it, and see what has been loaded.")
+if settings.get("mode") == "public":
+    st.info("Uploads and submission details are not available in public mode.")
+    st.stop()
+
+upload_tab, history_tab, template_tab = st.tabs(["Upload", "Submission history", "Template and data dictionary"])
+with upload_tab:
+    files = st.file_uploader("MI files (.xlsx, .xlsm, .ods, .csv)", type=["xlsx", "xlsm", "ods", "csv"],
+                             accept_multiple_files=True, key="uploads")
+    with st.expander("For files that do not name their sender (no header block or title)"):
+        c1, c2, c3, c4 = st.columns(4)
+        partner = c1.text_input("Partner", key="up_partner")
+        prime = c2.text_input("Prime", key="up_prime")
+        cpa = c3.number_input("CPA", min_value=1, max_value=18, value=None, step=1, key="up_cpa")
+        period = c4.text_input("Reporting month (YYYY-MM)", key="up_period")
+        register = st.checkbox("Register the partner if the name is new", key="up_register")
+        sector = st.selectbox("Sector of a new partner", SECTORS, index=len(SECTORS) - 1, key="up_sector")
+    dry_run = st.toggle("Check only (do not load)", key="up_dry")
+    if files and st.button("Validate and load", type="primary", key="up_go"):
+        options = IngestOptions(partner=partner or None, prime=prime or None, cpa=cpa, period=period or None,
+                                register_partner=register, sector=sector, dry_run=dry_run, actor="dashboard upload")
+        ingestor = Ingestor(ui.engine())
+        progress = st.progress(0.0, text="Loading")
+        results = []
+        for i, f in enumerate(files):
+            data = f.getvalue()
+            results.append((f.name, data, uploads.ingest_upload(ingestor, f.name, data, options)))
+            progress.progress((i + 1) / len(files), text=f"{f.name}: {results[-1][2].status}")
+        ui.clear_caches()
+        for name, data, result in results:
+            ok = result.status != REJECTED
+            (st.success if ok else st.error)(
+                f"**{name}**: {result.status}"
+                + (f" as submission {result.submission_id}" if result.submission_id else "")
+                + (f" · {result.partner}, {result.contract_id}, {result.period:%B %Y}" if result.period else "")
+                + f" · {sum(result.rows.values()):,} rows · {len(result.errors)} errors · "
+                  f"{len(result.warnings)} warnings")
+            summary = result.summary_by_type()
+            if summary:
+                st.dataframe([{"severity": s, "type": c, "count": n} for s, c, n in summary], hide_index=True)
+                report = uploads.report_frame(result)
+                st.dataframe(report, hide_index=True)
+                st.download_button("Download this report (CSV)", report.to_csv(index=False).encode(),
+                                   f"{name}.report.csv", "text/csv", on_click="ignore", key=f"rep_{name}")
+            for problem in uploads.first_errors(result):
+                if problem.value == WITHHELD:
+                    continue  # never show a cell that looks like personal data, not even to its sender
+                preview = uploads.preview_around(name, data, problem.sheet, problem.row)
+                if preview is not None:
+                    st.caption(f"Sheet {problem.sheet!r}, row {problem.row}, column {problem.column}: "
+                               f"{problem.message}")
+                    st.dataframe(preview)
+
+with history_tab:
+    history = ui.query("submissions")
+    st.dataframe(history, hide_index=True)
+    ui.downloads(history, "submissions")
+
+with template_tab:
+    st.download_button("Download the wpmi MI template (.xlsx)", uploads.template_bytes(), "wpmi_template.xlsx",
+                       on_click="ignore", key="template")
+    st.markdown(data_dictionary_markdown())

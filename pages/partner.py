@@ -1,0 +1,69 @@
+"""Partner profile: one partner against every partner in every CPA, its trend, and its peers."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import benchmarks as bm
+from dashboard import charts, metrics, profile, settings, supply_chain, ui
+from dashboard.queries import Filters
+
+as_of = ui.page_header("Partner profile", "How does my organisation compare with every other partner in every "
+                                          "CPA, for the same payment groups?")
+partners = ui.query("filter_options")["partners"]
+names = dict(zip(partners["partner_id"], partners["partner_name"]))
+partner_id = st.selectbox("Partner", list(names), format_func=names.get, key="partner", bind="query-params")
+groups = st.multiselect("Payment groups", [f"PG{i}" for i in range(1, 10)], key="pgp", bind="query-params",
+                        placeholder="All payment groups")
+scope = Filters(payment_groups=tuple(groups))
+cohorts = ui.query("cohort_totals", scope, as_of=as_of)
+rows = profile.spine_rows(cohorts, partner_id, min_n=settings.get("min_denominator"))
+if rows.empty:
+    st.info(f"{names[partner_id]} has no mature participant-level cohorts in this selection (partners sending "
+            "aggregate returns only have flow measures: see the Overview and Referrals pages).")
+    st.stop()
+mine = cohorts[cohorts["partner_id"] == partner_id]
+info = mine.iloc[0]
+st.markdown(f"**{names[partner_id]}** · {ui.SECTOR_LABELS.get(info['sector'], info['sector'])} · "
+            f"{ui.TIER_LABELS.get(info['tier'], info['tier'])} · contracts: "
+            + ", ".join(sorted({f"{r.prime} CPA {r.cpa_code}" for r in mine.itertuples()})))
+
+st.subheader("All indicators against all partners")
+st.altair_chart(charts.spine_chart(rows), use_container_width=True)
+shown = bm.display_table(rows.rename(columns={"value": "rate"})).rename(columns={"rate": "value"})
+st.dataframe(shown, hide_index=True, column_config={c: ui.percent(c) for c in (
+    "value", "lower", "upper", "benchmark", "minimum", "q25", "median", "q75", "maximum")})
+ui.downloads(shown, f"partner_{partner_id}_profile", [ui.SUPPRESSION_NOTE])
+
+st.subheader("Trend")
+series = ui.query("cohort_series", Filters(partner_id=int(partner_id), payment_groups=tuple(groups)), as_of=as_of)
+trend_rows = []
+for key in ("job_start_rate", "job_outcome_rate"):
+    m = bm.MEASURES[key]
+    s = series.groupby("period", as_index=False)[[m.x, m.n]].sum()
+    s = s[s[m.n] > 0].rename(columns={m.x: "x", m.n: "n"})
+    s["rate"] = s["x"] / s["n"]
+    s["lower"], s["upper"] = metrics.wilson_intervals(s["x"], s["n"])
+    trend_rows.append(s.assign(series=m.label))
+    st.caption(f"{m.label}: {metrics.trend(s['x'].to_numpy(), s['n'].to_numpy()).label} over the last five quarters.")
+st.altair_chart(charts.trend_chart(pd.concat(trend_rows), rate_label="Rate"), use_container_width=True)
+
+st.subheader("Peers")
+peers = supply_chain.peer_similarity(cohorts, partner_id)
+same_sector = peers[peers["sector"] == info["sector"]]
+m = bm.MEASURES["job_outcome_rate"]
+rates = cohorts.groupby("partner_id")[[m.x, m.n]].sum()
+peers = peers.join(rates, on="partner_id").rename(columns={m.x: "x", m.n: "n"})
+peers = supply_chain.wilson_columns(peers, "x", "n", "outcome")
+st.caption("Partners with the most similar payment-group mix (cosine similarity of cohort shares)"
+           f"; {len(same_sector)} of them are in the same sector.")
+st.dataframe(peers, hide_index=True, column_config={c: ui.percent(c) for c in (
+    "outcome_rate", "outcome_lower", "outcome_upper")})
+
+ui.how_calculated("""
+- **Spine chart**: for each indicator, the grey bar spans all partners with n >= 30 (minimum to maximum), the
+  darker box their middle half, the tick their median; the dot is this partner's value with its 95% Wilson
+  interval, coloured Better / Similar / Worse against the pooled rate of all partners.
+- **Trend**: quarterly referral cohorts; the label is the chi-square test for trend over the five most recent
+  mature quarters.
+- **Peers**: closest payment-group mix, so their rates are the fairest comparison for this partner.
+""")

@@ -1,0 +1,97 @@
+"""Standards compliance: each partner against its prime's published service standards, in the five CSS stages."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, compliance, ui
+from dashboard.queries import Filters
+
+as_of = ui.page_header("Standards compliance", "Does each partner meet its prime's published Minimum Service "
+                                               "Levels, stage by stage of the customer journey?")
+options = ui.query("filter_options")
+primes = dict(zip(options["primes"]["prime_id"], options["primes"]["prime_name"]))
+c1, c2 = st.columns(2)
+prime = c1.selectbox("Prime", list(primes), format_func=primes.get, key="std_prime", bind="query-params")
+cpas = sorted(options["contracts"].loc[options["contracts"]["prime_id"] == prime, "cpa_code"])
+cpa = c2.selectbox("CPA", [None, *cpas], format_func=lambda c: "All its CPAs" if c is None else f"CPA {c}",
+                   key="std_cpa", bind="query-params")
+cells = ui.query("compliance_cells", Filters(prime=prime, cpa=cpa))
+catalogue = ui.query("standards")
+mine = catalogue[catalogue["prime_id"] == prime]
+
+tab_matrix, tab_drill, tab_prime, tab_qual = st.tabs(
+    ["Partners x standards", "Drill down", "Roll-up per prime", "Not measurable from MI"])
+with tab_matrix:
+    if cells.empty:
+        st.info("No participant-level returns for this prime and CPA yet, so no standard can be measured.")
+    else:
+        cells = cells.assign(partner=cells["partner"] + " (CPA " + cells["cpa_code"].astype(str) + ")")
+        st.altair_chart(charts.compliance_heatmap(cells), use_container_width=True)
+        table = cells[["partner", "stage_label", "standard_id", "title", "met", "n", "share", "lower", "upper",
+                       "target_share", "status", "pending"]]
+        st.dataframe(table, hide_index=True, column_config={
+            c: ui.percent(c) for c in ("share", "lower", "upper", "target_share")})
+        st.caption("Share = participants meeting the standard / participants it could be judged on (met + missed);"
+                   " pending = not yet due.")
+        ui.downloads(table, f"standards_{prime}")
+
+with tab_drill:
+    if cells.empty:
+        st.info("Nothing to drill into for this selection.")
+    else:
+        pairs = cells[["partner_id", "contract_id", "partner"]].drop_duplicates()
+        pick = st.selectbox("Partner", list(pairs.itertuples(index=False)), format_func=lambda r: r.partner,
+                            key="std_partner")
+        available = cells[(cells["partner_id"] == pick.partner_id) & (cells["contract_id"] == pick.contract_id)]
+        sid = st.selectbox("Standard", list(available["standard_id"]),
+                           format_func=lambda s: f"{s}: {available.set_index('standard_id').loc[s, 'title']}",
+                           key="std_standard")
+        rule = mine.set_index("standard_id").loc[sid]
+        outcomes = ui.query("standard_outcomes", None, partner_id=int(pick.partner_id),
+                            contract_id=pick.contract_id, standard_id=sid)
+        st.markdown(f"**{rule['title']}**: \"{rule['quote']}\" ({rule['source']})")
+        counts = outcomes["outcome"].value_counts().reindex(list(compliance.OUTCOMES), fill_value=0)
+        st.dataframe(pd.DataFrame({"participants": counts}).T, hide_index=True)
+        measured = outcomes.dropna(subset=["days"])
+        if rule["rule_kind"] in ("time_limit", "contact_frequency") and len(measured):
+            limit = rule["limit_days"] if rule["rule_kind"] == "time_limit" else rule["frequency_days"]
+            label = (f"{rule['day_basis']} days from {rule['from_milestone']} to {rule['to_milestone']}"
+                     if rule["rule_kind"] == "time_limit" else "longest gap between contacts (days)")
+            st.altair_chart(charts.distribution_chart(measured[["days"]], float(limit), label=label),
+                            use_container_width=True)
+        else:
+            st.caption("A conversion standard: the share converted is in the table above.")
+
+with tab_prime:
+    everyone = ui.query("compliance_cells", Filters())
+    if everyone.empty:
+        st.info("No standards measured yet.")
+    else:
+        roll = everyone.groupby(["prime", "stage_label"], as_index=False).agg(
+            cells=("status", "size"), meets=("status", lambda s: (s == "Meets target").sum()),
+            below=("status", lambda s: (s == "Below target (significant)").sum()),
+            not_enough=("status", lambda s: (s == "Not enough data").sum()),
+            met=("met", "sum"), n=("n", "sum"))
+        roll["share"] = roll["met"] / roll["n"].where(roll["n"] > 0)
+        st.dataframe(roll, hide_index=True, column_config={"share": ui.percent("share met (all participants)")})
+        ui.downloads(roll, "standards_by_prime")
+
+with tab_qual:
+    qualitative = mine[mine["measurable"] == 0][["stage", "title", "quote", "measurable_note", "cpa_scope", "source"]]
+    st.caption(f"{len(qualitative)} of {primes[prime]}'s {len(mine)} published standards cannot be measured from "
+               "MI; they are kept here so nothing promised is forgotten.")
+    st.dataframe(qualitative, hide_index=True)
+
+ui.how_calculated("""
+- The **standards** are each prime's published Minimum Service Levels (DWP, seed 004), each placed in one of the
+  five Customer Service Standards stages (seed 001, 2.2). Titles are ours; the quote is the published wording.
+- **Time limits** count calendar or working days between two journey milestones; working days skip weekends
+  and the bank holidays of the CPA's nation (Scotland's differ from England and Wales'). A milestone not
+  reached once the limit has passed counts as missed; one still within its limit is pending.
+- **Conversions** (e.g. 90% of referrals attached) count participants whose first milestone is at least 28
+  days old. **Contact frequency** is the longest gap between recorded contacts (Contacts sheet) within the
+  window, judged only on the span the contacts cover.
+- **Status**: n < 30 is "Not enough data"; at or above the target share "Meets target"; the whole 95% Wilson
+  interval below it "Below target (significant)"; otherwise "Below target (not significant)".
+- Compliance is measured as at each partner's latest return; filters on years do not apply here.
+""")

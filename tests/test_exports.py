@@ -1,0 +1,202 @@
+"""Downloads defuse spreadsheet formula injection and keep numbers, dates and notes intact."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from dashboard.exports import InvalidSheetName, neutralise, safe_frame, to_csv_bytes, to_excel_bytes
+
+HOSTILE = [
+    '=HYPERLINK("http://x","y")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(A1:A2)",
+    "-2+3",
+    "\t=1",
+    "\r=1",
+    " =1",
+    "\n\t+1",
+    "\x01=1",
+    "\uff1dSUM(A1)",
+]
+ORDINARY = ["Tyneside Pathways Trust", "PG1", "*", "a=b", "e-mail", "", "'=already quoted"]
+
+
+@pytest.fixture
+def hostile_frame() -> pd.DataFrame:
+    """Hostile text in a text column and a column name, beside numbers, negatives, dates and gaps."""
+    rows = len(HOSTILE)
+    return pd.DataFrame({
+        "text": HOSTILE,
+        "=cmd()": [f"ok {i}" for i in range(rows)],
+        "count": list(range(-5, rows - 5)),
+        "rate": [-0.25] + [0.5] * (rows - 2) + [np.nan],
+        "month": [pd.Timestamp("2013-01-01")] * rows,
+        "note": [None] + ORDINARY + [None] * (rows - len(ORDINARY) - 1),
+    })
+
+
+# -- neutralise -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_neutralise_quotes_strings_a_spreadsheet_would_run(value):
+    assert neutralise(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ORDINARY)
+def test_neutralise_leaves_ordinary_strings_alone(value):
+    assert neutralise(value) == value
+
+
+@pytest.mark.parametrize("value", [-5, -2.5, 0, 3, np.int64(-7), np.float64(-1.5), True, date(2013, 1, 1),
+                                   datetime(2013, 1, 1, 9), pd.Timestamp("2013-01-01")])
+def test_neutralise_leaves_numbers_and_dates_untouched(value):
+    assert neutralise(value) is value
+
+
+@pytest.mark.parametrize("value", [None, np.nan, pd.NA, pd.NaT])
+def test_neutralise_leaves_missing_values_untouched(value):
+    assert neutralise(value) is value
+
+
+def test_neutralise_quotes_a_negative_number_held_as_text():
+    # Documented: the string "-5" is indistinguishable from "-5+cmd|..." by its first character.
+    assert neutralise("-5") == "'-5"
+    assert neutralise(-5) == -5
+
+
+def test_neutralise_twice_changes_nothing_more():
+    assert neutralise(neutralise("=1")) == "'=1"
+
+
+# -- safe_frame -----------------------------------------------------------------------------------------
+
+
+def test_safe_frame_neutralises_text_cells_and_column_names_only(hostile_frame):
+    safe = safe_frame(hostile_frame)
+    assert list(safe["text"]) == ["'" + v for v in HOSTILE]
+    assert "'=cmd()" in safe.columns
+    assert list(safe["count"]) == list(hostile_frame["count"])
+    assert safe["count"].dtype == hostile_frame["count"].dtype
+    assert safe["month"].dtype == hostile_frame["month"].dtype
+    assert hostile_frame["text"].iloc[0] == HOSTILE[0]  # the original is not changed
+
+
+def test_safe_frame_handles_string_and_categorical_dtypes():
+    frame = pd.DataFrame({"s": pd.array(["=1", "x"], dtype="string"), "c": pd.Categorical(["@a", "b"])})
+    safe = safe_frame(frame)
+    assert list(safe["s"]) == ["'=1", "x"]
+    assert list(safe["c"]) == ["'@a", "b"]
+
+
+# -- CSV ------------------------------------------------------------------------------------------------
+
+
+def test_csv_starts_with_a_bom_and_parses_back_with_quotes(hostile_frame):
+    data = to_csv_bytes(hostile_frame)
+    assert data.startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    assert list(back.columns) == ["text", "'=cmd()", "count", "rate", "month", "note"]
+    assert list(back["text"]) == ["'" + v for v in HOSTILE]
+    assert back["count"].tolist() == list(hostile_frame["count"])
+    assert pd.api.types.is_integer_dtype(back["count"])
+    assert back["rate"].iloc[0] == -0.25
+
+
+def test_csv_quotes_a_carriage_return_so_it_cannot_start_a_new_row():
+    data = to_csv_bytes(pd.DataFrame({"note": ["x\r=cmd|' /C calc'!A0"], "n": [1]}))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert rows == [["note", "n"], ["x\r=cmd|' /C calc'!A0", "1"]]
+
+
+def test_csv_keeps_accents_readable():
+    data = to_csv_bytes(pd.DataFrame({"partner": ["Café Works Ltd"]}))
+    assert "Café Works Ltd" in data.decode("utf-8-sig")
+
+
+# -- Excel ------------------------------------------------------------------------------------------------
+
+
+def _cells(data: bytes, sheet: str = "data"):
+    workbook = load_workbook(io.BytesIO(data))
+    return [cell for row in workbook[sheet].iter_rows() for cell in row]
+
+
+def test_excel_has_no_formula_cells_and_every_hostile_value_is_quoted(hostile_frame):
+    data = to_excel_bytes(hostile_frame, notes=["=notes are safe too"])
+    for sheet in ("data", "notes"):
+        assert all(cell.data_type != "f" for cell in _cells(data, sheet))
+    sheet = load_workbook(io.BytesIO(data))["data"]
+    text = [sheet.cell(row=r, column=1).value for r in range(2, len(HOSTILE) + 2)]
+    assert all(value.startswith("'") for value in text)
+    assert text[0] == "'" + HOSTILE[0]
+    assert text[HOSTILE.index("\x01=1")] == "'=1"  # control characters dropped, then quoted
+    assert sheet["B1"].value == "'=cmd()"
+
+
+def test_excel_keeps_numbers_negative_numbers_and_dates_typed(hostile_frame):
+    sheet = load_workbook(io.BytesIO(to_excel_bytes(hostile_frame)))["data"]
+    assert [c.value for c in sheet[1]] == ["text", "'=cmd()", "count", "rate", "month", "note"]
+    assert sheet["C2"].value == -5 and sheet["C2"].data_type == "n"
+    assert sheet["D2"].value == -0.25 and sheet["D2"].data_type == "n"
+    assert sheet["E2"].value == datetime(2013, 1, 1) and sheet["E2"].number_format == "yyyy-mm-dd"
+    assert sheet.cell(row=len(HOSTILE) + 1, column=4).value is None  # NaN -> empty cell
+    assert sheet["F2"].value is None
+    assert sheet.freeze_panes == "A2"
+
+
+def test_excel_writes_every_string_as_a_text_cell():
+    data = to_excel_bytes(pd.DataFrame({"s": ["plain", "*", "'=x"], "n": [1, 2, 3]}))
+    strings = [c for c in _cells(data) if isinstance(c.value, str)]
+    assert strings and all(c.data_type == "s" for c in strings)
+
+
+def test_excel_notes_sheet_holds_the_notes_in_order():
+    notes = ["SYNTHETIC DEMO DATA", "* = suppressed (1-4)", "Rates: Wilson 95% intervals"]
+    workbook = load_workbook(io.BytesIO(to_excel_bytes(pd.DataFrame({"a": [1]}), sheet_name="rates", notes=notes)))
+    assert workbook.sheetnames == ["rates", "notes"]
+    assert [row[0] for row in workbook["notes"].iter_rows(values_only=True)] == notes
+
+
+def test_excel_without_notes_has_one_sheet():
+    assert load_workbook(io.BytesIO(to_excel_bytes(pd.DataFrame({"a": [1]})))).sheetnames == ["data"]
+
+
+def test_excel_writes_awkward_values_without_failing():
+    frame = pd.DataFrame({
+        "when": [pd.Timestamp("2013-01-01 09:30", tz="Europe/London"), pd.NaT],
+        "period": [pd.Period("2013-01", freq="M"), None],
+        "ratio": [math.inf, 1.5],
+        "flag": [np.bool_(True), False],
+    })
+    sheet = load_workbook(io.BytesIO(to_excel_bytes(frame)))["data"]
+    assert sheet["A2"].value == datetime(2013, 1, 1, 9, 30)  # GMT in January, written as UTC
+    assert sheet["A3"].value is None
+    assert sheet["B2"].value == "2013-01"
+    assert sheet["C2"].value is None and sheet["C3"].value == 1.5
+    assert sheet["D2"].value is True
+
+
+def test_excel_empty_frame_gives_header_only():
+    sheet = load_workbook(io.BytesIO(to_excel_bytes(pd.DataFrame(columns=["partner", "rate"]))))["data"]
+    assert [c.value for c in sheet[1]] == ["partner", "rate"]
+    assert sheet.max_row == 1
+
+
+@pytest.mark.parametrize("name", ["", "x" * 32, "a/b", "rates[1]"])
+def test_excel_rejects_sheet_names_excel_would_refuse(name):
+    with pytest.raises(InvalidSheetName, match="not allowed in Excel"):
+        to_excel_bytes(pd.DataFrame({"a": [1]}), sheet_name=name)
+
+
+def test_excel_sheet_name_cannot_clash_with_notes():
+    with pytest.raises(InvalidSheetName, match="clashes with the notes sheet"):
+        to_excel_bytes(pd.DataFrame({"a": [1]}), sheet_name="Notes", notes=["x"])

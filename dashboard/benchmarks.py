@@ -180,6 +180,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         if column in out:
             out[column] = out[column].astype(float).round(4)
             out.loc[hidden, column] = np.nan
-    out["x"] = out["x"].astype(object).where(~suppress_small(out["x"]), "*")
-    out["n"] = out["n"].astype(object).where(~suppress_small(out["n"]), "*")
+    for column in ("x", "n"):
+        small = suppress_small(out[column])
+        out[column] = ["*" if s else f"{int(v):,}" for v, s in zip(out[column], small)]
     return out

@@ -108,18 +108,21 @@ def _pct(field: str, title: str) -> alt.Tooltip:
     return alt.Tooltip(f"{field}:Q", title=title, format=PCT)
 
 
-def _count(field: str, title: str) -> alt.Tooltip:
+def _count(field: str, title: str, frame: pd.DataFrame | None = None) -> alt.Tooltip:
+    """A count with thousands separators; as text when the column holds suppressed counts ("*")."""
+    if frame is not None and not pd.api.types.is_numeric_dtype(frame[field]):
+        return alt.Tooltip(f"{field}:N", title=title)
     return alt.Tooltip(f"{field}:Q", title=title, format=",")
 
 
-def _rate_tooltips(rate_label: str) -> list[alt.Tooltip]:
+def _rate_tooltips(rate_label: str, frame: pd.DataFrame) -> list[alt.Tooltip]:
     """Rate, its 95% interval and the x / n it comes from."""
     return [
         _pct("rate", rate_label),
         _pct("lower", "95% interval: lower"),
         _pct("upper", "95% interval: upper"),
-        _count("x", "Numerator (x)"),
-        _count("n", "Denominator (n)"),
+        _count("x", "Numerator (x)", frame),
+        _count("n", "Denominator (n)", frame),
     ]
 
 
@@ -129,8 +132,8 @@ def _height(rows: int) -> int:
 
 def _month_axis(months: pd.Series) -> alt.Axis:
     """Ticks on whole months (every k-th, so at most ~12 labels) labelled like "Jan 2013"."""
-    span = months.dt.year * 12 + months.dt.month
-    step = max(1, -(-int(span.max() - span.min() + 1) // 12)) if len(span.dropna()) else 1
+    span = (months.dt.year * 12 + months.dt.month).dropna()
+    step = max(1, -(-int(span.max() - span.min() + 1) // 12)) if len(span) else 1
     return alt.Axis(format="%b %Y", tickCount={"interval": "month", "step": step}, labelAngle=-40)
 
 
@@ -206,7 +209,7 @@ def funnel_chart(
             color=alt.Color("flag:N", title="Against the limits", scale=_scale(FUNNEL_COLOURS), legend=_legend()),
             tooltip=[
                 alt.Tooltip("unit:N", title=unit_label),
-                *_rate_tooltips(rate_label),
+                *_rate_tooltips(rate_label, plotted),
                 alt.Tooltip("flag:N", title="Flag"),
             ],
         )
@@ -272,7 +275,7 @@ def league_chart(
     _check(table, LEAGUE_COLUMNS, "league_chart")
     tooltips = [
         alt.Tooltip("unit:N", title=unit_label),
-        *_rate_tooltips(rate_label),
+        *_rate_tooltips(rate_label, table),
         alt.Tooltip("comparison:N", title="Compared with benchmark"),
     ]
     return _interval_chart(
@@ -282,12 +285,14 @@ def league_chart(
     )
 
 
-def ratio_chart(table: pd.DataFrame, *, unit_label: str = "Partner") -> alt.LayerChart | alt.Chart:
+def ratio_chart(
+    table: pd.DataFrame, *, unit_label: str = "Partner", outcome_label: str = "Job outcomes"
+) -> alt.LayerChart | alt.Chart:
     """Case-mix adjusted view: observed / expected outcomes per unit, 1.0 meaning as expected.
 
     table: unit, observed, expected, ratio, ratio_lower, ratio_upper, comparison (optional: n).
     """
-    title = f"Job outcomes against expected for case mix, by {unit_label.lower()}"
+    title = f"{outcome_label} against expected for case mix, by {unit_label.lower()}"
     if _is_empty(table):
         return empty_chart(title=title)
     _check(table, RATIO_COLUMNS, "ratio_chart")
@@ -296,11 +301,11 @@ def ratio_chart(table: pd.DataFrame, *, unit_label: str = "Partner") -> alt.Laye
         alt.Tooltip("ratio:Q", title="Observed / expected", format=".2f"),
         alt.Tooltip("ratio_lower:Q", title="95% interval: lower", format=".2f"),
         alt.Tooltip("ratio_upper:Q", title="95% interval: upper", format=".2f"),
-        _count("observed", "Observed (x)"),
+        _count("observed", "Observed (x)", table),
         alt.Tooltip("expected:Q", title="Expected", format=",.1f"),
     ]
     if "n" in table.columns:
-        tooltips.append(_count("n", "Participants (n)"))
+        tooltips.append(_count("n", "Participants (n)", table))
     tooltips.append(alt.Tooltip("comparison:N", title="Compared with expected"))
     return _interval_chart(
         table, value="ratio", lower="ratio_lower", upper="ratio_upper", reference=1.0,
@@ -326,7 +331,7 @@ def trend_chart(series: pd.DataFrame, *, rate_label: str = "Rate") -> alt.LayerC
     tooltips = [
         alt.Tooltip("series:N", title="Series"),
         alt.Tooltip("period:T", title="Period", format="%b %Y"),
-        *_rate_tooltips(rate_label),
+        *_rate_tooltips(rate_label, frame),
     ]
     base = alt.Chart(frame).encode(x=x, color=colour)
     band = base.mark_area(opacity=0.18).encode(y="lower:Q", y2="upper:Q", tooltip=tooltips)
@@ -455,7 +460,7 @@ def compliance_heatmap(cells: pd.DataFrame) -> alt.HConcatChart | alt.Chart:
     tooltips = [
         alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("stage_label:N", title="Stage"),
         alt.Tooltip("standard_id:N", title="Standard"), alt.Tooltip("title:N", title="Title"),
-        _pct("share", "Share meeting"), _count("met", "Met (x)"), _count("n", "Cases (n)"),
+        _pct("share", "Share meeting"), _count("met", "Met (x)", cells), _count("n", "Cases (n)", cells),
         alt.Tooltip("target_share:Q", title="Target", format=AXIS_PCT), alt.Tooltip("status:N", title="Status"),
     ]
     panels = []
@@ -539,7 +544,7 @@ def spine_chart(rows: pd.DataFrame) -> alt.LayerChart | alt.Chart:
     x_axis = alt.Axis(format=AXIS_PCT)
     tooltips = [
         alt.Tooltip("indicator:N", title="Indicator"), _pct("value", "Value"), _pct("lower", "95% interval: lower"),
-        _pct("upper", "95% interval: upper"), _count("x", "Numerator (x)"), _count("n", "Denominator (n)"),
+        _pct("upper", "95% interval: upper"), _count("x", "Numerator (x)", rows), _count("n", "Denominator (n)", rows),
         _pct("minimum", "Comparators: minimum"), _pct("q25", "Comparators: 25th percentile"),
         _pct("median", "Comparators: median"), _pct("q75", "Comparators: 75th percentile"),
         _pct("maximum", "Comparators: maximum"),

@@ -55,17 +55,17 @@ left, right = st.columns(2)
 with left:
     points, curves, baseline = bm.funnel(shown, adjust=adjust_od)
     st.altair_chart(charts.funnel_chart(points, curves, baseline, rate_label=m.label, unit_label=unit_label),
-                    use_container_width=True)
+                    width="stretch")
     st.caption(f"Limits in use: {curves.attrs['limits']}. Baseline {baseline:.1%} "
                f"= {int(shown['x'].sum()):,} / {int(shown['n'].sum()):,}.")
 with right:
     top = shown.head(60)
     if view == "adjusted":
         adjusted = top.dropna(subset=["ratio"]).assign(comparison=lambda d: d["adjusted_comparison"])
-        st.altair_chart(charts.ratio_chart(adjusted, unit_label=unit_label), use_container_width=True)
+        st.altair_chart(charts.ratio_chart(adjusted, unit_label=unit_label), width="stretch")
     else:
         st.altair_chart(charts.league_chart(top, float(top["benchmark"].iloc[0]), rate_label=m.label,
-                                            unit_label=unit_label), use_container_width=True)
+                                            unit_label=unit_label), width="stretch")
     if len(shown) > 60:
         st.caption(f"Chart shows the 60 highest of {len(shown)}; the table has them all.")
 
@@ -96,7 +96,7 @@ with st.expander("Trend for one unit"):
     s = s[s[m.n] > 0].rename(columns={m.x: "x", m.n: "n"})
     s["rate"] = s["x"] / s["n"]
     s["lower"], s["upper"] = metrics.wilson_intervals(s["x"], s["n"])
-    st.altair_chart(charts.trend_chart(s.assign(series=unit), rate_label=m.label), use_container_width=True)
+    st.altair_chart(charts.trend_chart(s.assign(series=unit), rate_label=m.label), width="stretch")
 
 ui.how_calculated(f"""
 - **{m.label}**: {m.help}

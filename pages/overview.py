@@ -33,7 +33,7 @@ with st.container():
     coverage = ui.query("coverage", filters)
     by_cpa = coverage.groupby(["cpa_code", "month"], as_index=False).agg(partners=("partner_id", "nunique"))
     grid = by_cpa.assign(unit=lambda d: "CPA " + d["cpa_code"].astype(str), submitted=True)
-    st.altair_chart(charts.coverage_chart(grid[["unit", "month", "submitted"]]), use_container_width=True)
+    st.altair_chart(charts.coverage_chart(grid[["unit", "month", "submitted"]]), width="stretch")
     last = coverage.groupby(["partner", "prime", "cpa_code"], as_index=False)["month"].max()
     missing = last[last["month"] < pd.Timestamp(as_of)].sort_values("month")
     st.markdown(f"**{len(missing)} partner contracts** have no data for {as_of:%B %Y} (their latest month is "

@@ -28,7 +28,7 @@ st.markdown(f"**{names[partner_id]}** · {ui.SECTOR_LABELS.get(info['sector'], i
             + ", ".join(sorted({f"{r.prime} CPA {r.cpa_code}" for r in mine.itertuples()})))
 
 st.subheader("All indicators against all partners")
-st.altair_chart(charts.spine_chart(rows), use_container_width=True)
+st.altair_chart(charts.spine_chart(rows), width="stretch")
 shown = bm.display_table(rows.rename(columns={"value": "rate"})).rename(columns={"rate": "value"})
 st.dataframe(shown, hide_index=True, column_config={c: ui.percent(c) for c in (
     "value", "lower", "upper", "benchmark", "minimum", "q25", "median", "q75", "maximum")})
@@ -45,7 +45,7 @@ for key in ("job_start_rate", "job_outcome_rate"):
     s["lower"], s["upper"] = metrics.wilson_intervals(s["x"], s["n"])
     trend_rows.append(s.assign(series=m.label))
     st.caption(f"{m.label}: {metrics.trend(s['x'].to_numpy(), s['n'].to_numpy()).label} over the last five quarters.")
-st.altair_chart(charts.trend_chart(pd.concat(trend_rows), rate_label="Rate"), use_container_width=True)
+st.altair_chart(charts.trend_chart(pd.concat(trend_rows), rate_label="Rate"), width="stretch")
 
 st.subheader("Peers")
 peers = supply_chain.peer_similarity(cohorts, partner_id)

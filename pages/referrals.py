@@ -32,8 +32,8 @@ unit = st.selectbox("Show", ["Whole selection", *table["unit"]], key="ref_unit")
 series = monthly if unit == "Whole selection" else monthly[monthly["unit"] == unit]
 chart_data = referrals.chart_frame(series, tolerance)
 left, right = st.columns(2)
-left.altair_chart(charts.referrals_chart(chart_data), use_container_width=True)
-right.altair_chart(charts.referrals_chart(chart_data, cumulative=True), use_container_width=True)
+left.altair_chart(charts.referrals_chart(chart_data), width="stretch")
+right.altair_chart(charts.referrals_chart(chart_data, cumulative=True), width="stretch")
 st.caption("The dashed line is a **forecast**, a projection of the next 6 months at the run rate of the last 6, "
            "with a 95% interval for the underlying monthly rate. It is not a commitment from anyone.")
 

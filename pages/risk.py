@@ -34,7 +34,7 @@ st.dataframe(wide.loc[order].reset_index(), hide_index=True, column_config={
 top = list(order[:15])
 st.altair_chart(charts.risk_components_chart(components[components["unit"].isin(top)]
                                              .assign(component=lambda d: d["component_label"])),
-                use_container_width=True)
+                width="stretch")
 unit = st.selectbox("Explain one partner contract", list(order), key="risk_unit")
 st.table(details.loc[[unit]].T.rename(columns={unit: "what the score is built from"}))
 

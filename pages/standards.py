@@ -26,7 +26,7 @@ with tab_matrix:
         st.info("No participant-level returns for this prime and CPA yet, so no standard can be measured.")
     else:
         cells = cells.assign(partner=cells["partner"] + " (CPA " + cells["cpa_code"].astype(str) + ")")
-        st.altair_chart(charts.compliance_heatmap(cells), use_container_width=True)
+        st.altair_chart(charts.compliance_heatmap(cells), width="stretch")
         table = cells[["partner", "stage_label", "standard_id", "title", "met", "n", "share", "lower", "upper",
                        "target_share", "status", "pending"]]
         st.dataframe(table, hide_index=True, column_config={
@@ -58,7 +58,7 @@ with tab_drill:
             label = (f"{rule['day_basis']} days from {rule['from_milestone']} to {rule['to_milestone']}"
                      if rule["rule_kind"] == "time_limit" else "longest gap between contacts (days)")
             st.altair_chart(charts.distribution_chart(measured[["days"]], float(limit), label=label),
-                            use_container_width=True)
+                            width="stretch")
         else:
             st.caption("A conversion standard: the share converted is in the table above.")
 

@@ -9,7 +9,6 @@ import pytest
 from dashboard import charts
 from dashboard.charts import COMPARISON_COLOURS, FUNNEL_COLOURS, NO_DATA, STATUS_COLOURS
 
-
 # -- spec walking ---------------------------------------------------------------------------------------
 
 
@@ -385,3 +384,12 @@ def test_bar_chart_infers_types_and_adds_colour_legend():
     assert spec["encoding"]["y"] == {"field": "referrals", "type": "quantitative"}
     assert spec["encoding"]["color"]["field"] == "cpa"
     assert spec["title"] == "Referrals"
+
+
+def test_suppressed_counts_show_as_text_in_tooltips(league_table):
+    table = league_table.astype({"x": object, "n": object})
+    table.loc[3, ["x", "rate", "lower", "upper"]] = ["*", np.nan, np.nan, np.nan]
+    [dots] = _views_with(charts.league_chart(table, 0.2).to_dict(), "circle")
+    tooltip = {t["field"]: t for t in dots["encoding"]["tooltip"]}
+    assert tooltip["x"] == {"field": "x", "title": "Numerator (x)", "type": "nominal"}
+    assert tooltip["rate"]["format"] == ".1%"

@@ -1,0 +1,137 @@
+"""Every dashboard page through Streamlit's AppTest against the tiny demo database and an empty one."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+PAGES = ["overview", "benchmarks", "referrals", "standards", "supply_chain", "partner", "risk", "data"]
+TIMEOUT = 120
+
+
+def run_page(page: str, monkeypatch, url: str, query: dict | None = None) -> AppTest:
+    monkeypatch.setenv("WPMI_DB_URL", url)
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=TIMEOUT)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, f"{page}: {[e.value for e in at.exception]}"
+    return at
+
+
+def shown_text(at: AppTest) -> str:
+    """Everything a reader sees as text: markdown, captions, metrics, infos and table contents."""
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+    parts += [f"{m.label}={m.value}" for m in at.metric]
+    parts += [df.value.to_csv() for df in at.dataframe]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_every_page_file_is_registered_in_the_router():
+    router = (ROOT / "streamlit_app.py").read_text()
+    registered = set(re.findall(r'st\.Page\("pages/(\w+)\.py"', router))
+    assert registered == {p.stem for p in (ROOT / "pages").glob("*.py")} == set(PAGES)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_the_demo_without_an_exception(page, demo_db, monkeypatch):
+    at = run_page(page, monkeypatch, demo_db)
+    if page != "data":
+        assert any("SYNTHETIC" in w.value for w in at.warning), "the synthetic banner is missing"
+        assert any("Data as of" in c.value for c in at.caption), "the as-of line is missing"
+        assert any(e.label == "How this is calculated" for e in at.expander)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "data"])
+def test_empty_database_names_the_command_that_loads_data(page, db_url, monkeypatch):
+    at = run_page(page, monkeypatch, db_url)
+    assert any("wpmi ingest" in i.value and "make demo" in i.value for i in at.info)
+
+
+def test_overview_cpa_filter_changes_the_totals_and_the_url_reproduces_it(demo_db, monkeypatch):
+    everything = run_page("overview", monkeypatch, demo_db)
+    total = everything.metric[0].value
+    everything.selectbox(key="cpa").set_value(8).run()
+    scotland = everything.metric[0].value
+    assert scotland != total
+    # Bound widgets put the option's label in the URL (Streamlit's format for index-based widgets).
+    linked = run_page("overview", monkeypatch, demo_db, {"cpa": "8: Scotland"})
+    assert linked.selectbox(key="cpa").value == 8
+    assert linked.metric[0].value == scotland
+
+
+def test_benchmarks_level_and_comparator_change_the_league_table(demo_db, monkeypatch):
+    at = run_page("benchmarks", monkeypatch, demo_db)
+    partners = at.dataframe[0].value
+    at.selectbox(key="level").set_value("cpa").run()
+    cpas = at.dataframe[0].value
+    assert len(cpas) == 18 and len(partners) > len(cpas)
+    assert set(cpas.columns) >= {"x", "n", "rate", "lower", "upper", "comparison", "ratio"}
+    linked = run_page("benchmarks", monkeypatch, demo_db, {"level": "Prime contracts", "against": "Same CPA"})
+    assert (linked.selectbox(key="level").value, linked.selectbox(key="against").value) == ("contract", "cpa")
+    contracts = linked.dataframe[0].value
+    assert 18 < len(contracts) <= 40
+    # A comparator that does not apply at a level says so instead of guessing.
+    refused = run_page("benchmarks", monkeypatch, demo_db, {"level": "CPAs", "against": "Same prime"})
+    assert any("does not apply at cpa level" in w.value for w in refused.warning)
+
+
+def test_benchmarks_mpl_comparator_asks_for_a_single_payment_group(demo_db, monkeypatch):
+    at = run_page("benchmarks", monkeypatch, demo_db, {"against": "Minimum performance level"})
+    assert any("PG1, PG2 and PG6" in w.value for w in at.warning)
+    at = run_page("benchmarks", monkeypatch, demo_db, {"against": "Minimum performance level",
+                                                       "pg": "PG1 JSA 18-24", "level": "Prime contracts"})
+    table = at.dataframe[0].value
+    assert set(table["benchmark"].dropna().round(3)) == {0.44}  # the latest published MPL for JSA 18-24
+
+
+def test_referrals_switches_between_partners_and_contracts(demo_db, monkeypatch):
+    at = run_page("referrals", monkeypatch, demo_db)
+    partners = at.dataframe[0].value
+    assert list(partners["variance"]) == sorted(partners["variance"])  # largest shortfall first
+    at = run_page("referrals", monkeypatch, demo_db, {"per": "Prime contract"})
+    assert len(at.dataframe[0].value) <= 40 < len(partners)
+    assert any("forecast" in c.value for c in at.caption)
+
+
+def test_standards_matrix_follows_the_chosen_prime(demo_db, monkeypatch):
+    at = run_page("standards", monkeypatch, demo_db, {"std_prime": "Maximus"})
+    table = at.dataframe[0].value
+    assert table["standard_id"].str.startswith("maximus-").all()
+    at.selectbox(key="std_prime").set_value("cdg").run()
+    assert at.dataframe[0].value["standard_id"].str.startswith("cdg-").all()
+
+
+def test_supply_chain_shows_only_the_chosen_contracts_partners(demo_db, monkeypatch):
+    at = run_page("supply_chain", monkeypatch, demo_db, {"contract": "NCG, CPA 18 (terminated)"})
+    assert any("ended early" in i.value for i in at.info)
+    first = at.dataframe[0].value
+    at.selectbox(key="contract").set_value("CPA08-ingeus").run()
+    assert not at.dataframe[0].value.equals(first)
+
+
+def test_partner_profile_url_selects_the_partner(demo_db, monkeypatch):
+    at = run_page("partner", monkeypatch, demo_db)
+    chosen = at.selectbox(key="partner").options[3]
+    linked = run_page("partner", monkeypatch, demo_db, {"partner": chosen})
+    assert linked.selectbox(key="partner").format_func(linked.selectbox(key="partner").value) == chosen
+    assert chosen in shown_text(linked)
+
+
+def test_contract_risk_vcs_toggle_changes_the_partners_listed(demo_db, monkeypatch):
+    at = run_page("risk", monkeypatch, demo_db)
+    vcs = at.dataframe[0].value
+    at.toggle(key="vcs").set_value(False).run()
+    everyone = at.dataframe[0].value
+    assert len(everyone) > len(vcs) > 0
+
+
+def test_data_page_offers_the_template_and_history(demo_db, monkeypatch):
+    at = run_page("data", monkeypatch, demo_db)
+    history = at.dataframe[0].value
+    assert {"file_name", "status", "partner"} <= set(history.columns) and len(history) > 0
+    assert any("payment_group" in m.value for m in at.markdown)  # the data dictionary

@@ -17,7 +17,7 @@ from loaders.demo.world import Partner
 
 AS_OF = date(2017, 3, 31)
 PROGRAMME_START = date(2011, 6, 1)
-PARTICIPANTS = {"tiny": 4_000, "small": 60_000, "programme": 1_800_000}
+PARTICIPANTS = {"tiny": 8_000, "small": 60_000, "programme": 1_800_000}
 # Referral mix by payment group (JSA 25+ the largest group; ESA groups smaller), and the chance of a job
 # start within two years for a mid-programme cohort. Tuned so 2-year job outcome rates land near
 # LW-2018's JSA 18-24 36%, JSA 25+ 32%, new ESA 15%, ESA ex-IB 5%.

@@ -1,0 +1,110 @@
+"""Benchmarks: hand-checked tables, and the demo's planted partners found with few false alarms."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from dashboard import benchmarks as bm
+from dashboard import metrics, queries, referrals
+from dashboard.db import make_engine
+
+
+def counts(rows):
+    """Partner x contract x payment-group counts as queries.cohort_totals returns them."""
+    cols = ["partner_id", "partner", "contract_id", "cpa_code", "cpa_name", "prime", "sector", "tier",
+            "payment_group", "start_cohort", "job_starts", "outcome_cohort", "job_outcomes", "attached"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+ROWS = [
+    # partner A: 100 JSA 18-24 (30 outcomes) + 50 ESA (5 outcomes); partner B: 200 ESA (10 outcomes)
+    (1, "A", "CPA01-x", 1, "One", "X", "vcs", "end_to_end", "PG1", 100, 50, 100, 30, 95),
+    (1, "A", "CPA01-x", 1, "One", "X", "vcs", "end_to_end", "PG6", 50, 10, 50, 5, 45),
+    (2, "B", "CPA02-y", 2, "Two", "Y", "private", "specialist", "PG6", 200, 40, 200, 10, 190),
+]
+
+
+def test_benchmark_table_pools_the_comparator_and_keeps_x_and_n():
+    table = bm.benchmark_table(counts(ROWS), "partner", "job_outcome_rate").set_index("partner")
+    # pooled benchmark = (30 + 5 + 10) / (100 + 50 + 200) = 45 / 350
+    assert table.loc["A", "benchmark"] == pytest.approx(45 / 350)
+    assert (table.loc["A", "x"], table.loc["A", "n"]) == (35, 150)
+    assert table.loc["A", "rate"] == pytest.approx(35 / 150)
+    lower, upper = metrics.wilson_interval(35, 150)
+    assert (table.loc["A", "lower"], table.loc["A", "upper"]) == (pytest.approx(lower), pytest.approx(upper))
+    assert table.loc["A", "comparison"] == "Better" and table.loc["B", "comparison"] == "Worse"
+
+
+def test_case_mix_expected_uses_each_payment_groups_rate():
+    table = bm.benchmark_table(counts(ROWS), "partner", "job_outcome_rate").set_index("partner")
+    # PG1 rate 30/100 = 0.3; PG6 rate 15/250 = 0.06. A expects 100*0.3 + 50*0.06 = 33; B 200*0.06 = 12.
+    assert table.loc["A", "expected"] == pytest.approx(33)
+    assert table.loc["B", "expected"] == pytest.approx(12)
+    assert table.loc["A", "ratio"] == pytest.approx(35 / 33)
+    # B's raw rate is far below the benchmark, but for its all-ESA case mix it is about as expected.
+    assert table.loc["B", "adjusted_comparison"] == "Similar"
+
+
+def test_same_sector_comparator_benchmarks_each_partner_against_its_sector():
+    table = bm.benchmark_table(counts(ROWS), "partner", "job_outcome_rate", "sector").set_index("partner")
+    assert table.loc["A", "benchmark"] == pytest.approx(35 / 150)
+    assert table.loc["B", "benchmark"] == pytest.approx(10 / 200)
+
+
+def test_comparator_that_does_not_apply_is_refused():
+    with pytest.raises(bm.ComparatorUnavailable, match="does not apply at cpa level"):
+        bm.benchmark_table(counts(ROWS), "cpa", "job_outcome_rate", "sector")
+
+
+def test_minimum_performance_level_needs_one_group():
+    mpls = pd.DataFrame({"payment_group": ["PG1", "PG1"], "mpl": [0.33, 0.44],
+                         "year_end": ["2013-03-31", "2014-03-31"]})
+    assert bm.mpl_benchmark(mpls, ("PG1",), date(2013, 12, 31)) == 0.44
+    assert bm.mpl_benchmark(mpls, ("PG1",), date(2012, 12, 31)) == 0.33
+    with pytest.raises(bm.ComparatorUnavailable):
+        bm.mpl_benchmark(mpls, ("PG1", "PG2"), None)
+
+
+def test_display_table_suppresses_small_counts_and_their_rates():
+    table = pd.DataFrame({"unit": ["a", "b"], "x": [3, 40], "n": [50, 60], "rate": [0.06, 0.667],
+                          "lower": [0.02, 0.5], "upper": [0.16, 0.8]})
+    shown = bm.display_table(table)
+    assert list(shown["x"]) == ["*", "40"] and list(shown["n"]) == ["50", "60"]
+    assert shown["rate"].isna().tolist() == [True, False]
+
+
+def test_maturity_cutoffs_leave_out_young_cohorts():
+    cut = queries.maturity_cutoffs(date(2017, 3, 1))
+    assert cut == {"job_starts": date(2016, 2, 1), "job_outcomes_13": date(2015, 11, 1),
+                   "job_outcomes_26": date(2015, 8, 1)}
+
+
+def test_variance_table_sorts_by_shortfall_and_ignores_months_after_the_last_return():
+    frame = pd.DataFrame({
+        "partner_id": [1, 1, 1, 2, 2], "partner": ["A", "A", "A", "B", "B"], "contract_id": ["c"] * 5,
+        "prime": ["P"] * 5, "cpa_code": [1] * 5, "sector": ["vcs"] * 5,
+        "month": pd.to_datetime(["2013-01-01", "2013-02-01", "2013-03-01", "2013-01-01", "2013-02-01"]),
+        "actual": [50, 40, None, 100, 110], "projected": [100, 100, 100, 100, 100]})
+    table = referrals.variance_table(frame, "partner")
+    assert list(table["partner"]) == ["A", "B"]
+    assert (table.loc[0, "actual"], table.loc[0, "projected"], table.loc[0, "status"]) == (90, 200, "Below tolerance")
+    assert table.loc[1, "status"] == "Within tolerance"
+
+
+def test_demo_planted_partners_are_flagged_and_few_others_are(demo_db):
+    engine = make_engine(demo_db)
+    truths = queries.demo_truths(engine)
+    counts_ = queries.cohort_totals(engine, as_of=queries.latest_month(engine))
+    table = bm.benchmark_table(counts_, "partner", "job_start_rate")
+    planted = {(p["partner"], p["contract_id"]): p["direction"] for p in truths["planted"]}
+    table["planted"] = [planted.get((r.partner, r.contract_id)) for r in table.itertuples()]
+    found = table.dropna(subset=["planted"])
+    assert (found["adjusted_comparison"] == found["planted"].str.capitalize()).all(), found[
+        ["partner", "planted", "adjusted_comparison", "ratio"]]
+    others = table[table["planted"].isna() & (table["adjusted_comparison"] != metrics.NOT_COMPARED)]
+    # "Similar" partners still differ a little by design (log-odds sd 0.08), so a handful may be flagged.
+    false_alarms = others["adjusted_comparison"].isin(["Better", "Worse"]).sum()
+    assert false_alarms <= 5, f"{false_alarms} of {len(others)} unplanted partners flagged"

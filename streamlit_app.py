@@ -2,22 +2,22 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="wpmi: Work Programme MI", page_icon="📊", layout="wide")
+st.set_page_config(page_title="wpmi: Work Programme MI", page_icon=":material/monitoring:", layout="wide")
 
 PAGES = {
     "Programme": [
-        st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
-        st.Page("pages/benchmarks.py", title="Benchmarks", icon="📈"),
-        st.Page("pages/referrals.py", title="Referrals vs projections", icon="📥"),
-        st.Page("pages/standards.py", title="Standards compliance", icon="✅"),
+        st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
+        st.Page("pages/benchmarks.py", title="Benchmarks", icon=":material/leaderboard:"),
+        st.Page("pages/referrals.py", title="Referrals vs projections", icon=":material/move_to_inbox:"),
+        st.Page("pages/standards.py", title="Standards compliance", icon=":material/task_alt:"),
     ],
     "Views by user": [
-        st.Page("pages/supply_chain.py", title="Supply chain", icon="🔗"),
-        st.Page("pages/partner.py", title="Partner profile", icon="🏷️"),
-        st.Page("pages/risk.py", title="Contract risk", icon="⚠️"),
+        st.Page("pages/supply_chain.py", title="Supply chain", icon=":material/account_tree:"),
+        st.Page("pages/partner.py", title="Partner profile", icon=":material/badge:"),
+        st.Page("pages/risk.py", title="Contract risk", icon=":material/warning:"),
     ],
     "Data": [
-        st.Page("pages/data.py", title="Data", icon="🗂️"),
+        st.Page("pages/data.py", title="Data", icon=":material/folder_open:"),
     ],
 }
 

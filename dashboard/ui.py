@@ -66,7 +66,7 @@ def page_header(title: str, question: str) -> date | None:
         st.stop()
     note = query("synthetic_note")
     if note:
-        st.warning(f"**{note}.** Organisations are made up; contracts and standards are real.", icon="⚠️")
+        st.warning(f"**{note}.** Organisations are made up; contracts and standards are real.", icon=":material/science:")
     as_of = query("latest_month")
     mode = settings.get("mode")
     st.caption(f"Data as of **{as_of:%B %Y}** (latest month of MI loaded) · mode: **{mode}**"

@@ -56,7 +56,10 @@ with left:
     points, curves, baseline = bm.funnel(shown, adjust=adjust_od)
     st.altair_chart(charts.funnel_chart(points, curves, baseline, rate_label=m.label, unit_label=unit_label),
                     width="stretch")
-    st.caption(f"Limits in use: {curves.attrs['limits']}. Baseline {baseline:.1%} "
+    limits = curves.attrs["limits"]
+    if adjust_od and limits == "plain":
+        limits = "plain (no overdispersion found between units, so no widening is needed)"
+    st.caption(f"Limits in use: {limits}. Baseline {baseline:.1%} "
                f"= {int(shown['x'].sum()):,} / {int(shown['n'].sum()):,}.")
 with right:
     top = shown.head(60)

@@ -10,8 +10,12 @@ as_of = ui.page_header("Standards compliance", "Does each partner meet its prime
                                                "Levels, stage by stage of the customer journey?")
 options = ui.query("filter_options")
 primes = dict(zip(options["primes"]["prime_id"], options["primes"]["prime_name"]))
+everyone = ui.query("compliance_cells", Filters())
+# Open on the prime with the most measured cells, rather than on whichever sorts first.
+measured = everyone[everyone["n"] > 0]["prime_id"].value_counts() if len(everyone) else None
+order = sorted(primes, key=lambda p: -(measured.get(p, 0) if measured is not None else 0))
 c1, c2 = st.columns(2)
-prime = c1.selectbox("Prime", list(primes), format_func=primes.get, key="std_prime", bind="query-params")
+prime = c1.selectbox("Prime", order, format_func=primes.get, key="std_prime", bind="query-params")
 cpas = sorted(options["contracts"].loc[options["contracts"]["prime_id"] == prime, "cpa_code"])
 cpa = c2.selectbox("CPA", [None, *cpas], format_func=lambda c: "All its CPAs" if c is None else f"CPA {c}",
                    key="std_cpa", bind="query-params")
@@ -22,8 +26,13 @@ mine = catalogue[catalogue["prime_id"] == prime]
 tab_matrix, tab_drill, tab_prime, tab_qual = st.tabs(
     ["Partners x standards", "Drill down", "Roll-up per prime", "Not measurable from MI"])
 with tab_matrix:
+    unmeasured = cells[cells["n"] == 0] if len(cells) else cells
+    cells = cells[cells["n"] > 0] if len(cells) else cells
+    if len(unmeasured):
+        st.caption(f"{len(unmeasured)} partner x standard pairs cannot be judged yet (e.g. no Contacts sheet for a "
+                   "contact-frequency standard, or nothing due): they are left out of the matrix.")
     if cells.empty:
-        st.info("No participant-level returns for this prime and CPA yet, so no standard can be measured.")
+        st.info("No standard of this prime can be measured from the returns loaded for this selection.")
     else:
         cells = cells.assign(partner=cells["partner"] + " (CPA " + cells["cpa_code"].astype(str) + ")")
         st.altair_chart(charts.compliance_heatmap(cells), width="stretch")
@@ -63,7 +72,6 @@ with tab_drill:
             st.caption("A conversion standard: the share converted is in the table above.")
 
 with tab_prime:
-    everyone = ui.query("compliance_cells", Filters())
     if everyone.empty:
         st.info("No standards measured yet.")
     else:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import referrals, settings, supply_chain, ui
+from dashboard import charts, referrals, settings, supply_chain, ui
 from dashboard.queries import Filters
 
 as_of = ui.page_header("Supply chain", "Which of a prime's partners are under-performing, under-referred or "
@@ -47,6 +47,14 @@ st.dataframe(table, hide_index=True, column_config={
     "ratio": st.column_config.NumberColumn("observed / expected", format="%.2f"),
 })
 ui.downloads(table, f"supply_chain_{contract_id}")
+
+rated = summary.dropna(subset=["outcome_rate"]).rename(columns={"outcomes_x": "x", "outcomes_n": "n",
+                                                                "outcome_rate": "rate"})
+if len(rated):
+    rated = rated.assign(unit=rated["partner"])
+    st.altair_chart(charts.league_chart(rated, float(rated["benchmark"].iloc[0]),
+                                        rate_label="Job outcome rate (12 months)", unit_label="Partner"),
+                    width="stretch")
 
 ui.how_calculated("""
 - **Outcome rate**: 12-month job outcome rate of mature referral cohorts (x / n, 95% Wilson interval) against

@@ -215,10 +215,15 @@ def projections_vs_actuals(engine: Engine, filters: Filters = Filters()) -> pd.D
     actual = monthly_flows(engine, filters)
     keys = ["cpa_code", "cpa_name", "nation", "contract_id", "prime_id", "prime", "partner_id", "partner", "sector",
             "tier", "month"]
-    actual = actual.groupby(keys, as_index=False)["referrals"].sum(min_count=1)
+    actual = actual.groupby(keys, as_index=False).agg(referrals=("referrals", lambda s: s.sum(min_count=1)),
+                                                      basis=("basis", "min"))
     projected["month"] = pd.to_datetime(projected["month"])
     merged = projected.merge(actual, on=keys, how="outer")
-    return merged.rename(columns={"referrals": "actual"})
+    # A partner with participant-level returns reports every referral, so a month without one is a true zero;
+    # for aggregate-only partners a missing or suppressed month is unknown, never zero.
+    participant_level = merged.groupby("partner_id")["basis"].transform(lambda b: (b == "participants").any())
+    merged["participant_level"] = participant_level.astype(bool)
+    return merged.drop(columns="basis").rename(columns={"referrals": "actual"})
 
 
 def feedback_totals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:

@@ -28,14 +28,18 @@ def monthly_by_unit(frame: pd.DataFrame, level: str) -> pd.DataFrame:
 def variance_table(frame: pd.DataFrame, level: str, tolerance: float = 0.10) -> pd.DataFrame:
     """One row per unit over the selected months: actual, projected, variance and status, largest shortfall first.
 
-    Months with a projection but no return count as zero referrals only when the unit sent data for some
-    later month (it was active but received nobody); otherwise they are left out, not counted as shortfall.
+    A projected month with no referrals counts as zero only for participant-level partners, and only up to
+    their latest return; for aggregate-only partners a missing or suppressed month is left out (unknown,
+    not a shortfall).
     """
+    frame = frame.copy()
+    if "participant_level" in frame:
+        zero = frame["participant_level"].fillna(False).astype(bool) & frame["actual"].isna()
+        last = frame[frame["actual"].notna()].groupby("partner_id")["month"].max()
+        zero &= frame["month"] <= frame["partner_id"].map(last)
+        frame.loc[zero, "actual"] = 0
     monthly = monthly_by_unit(frame, level)
-    monthly = monthly[monthly["projected"].notna()]
-    last_seen = monthly[monthly["actual"].notna()].groupby("unit")["month"].max()
-    monthly = monthly[monthly["month"] <= monthly["unit"].map(last_seen)]
-    monthly["actual"] = monthly["actual"].fillna(0)
+    monthly = monthly[monthly["projected"].notna() & monthly["actual"].notna()]
     keys, _ = UNIT_KEYS[level]
     totals = monthly.groupby([*keys, "unit"], as_index=False)[["actual", "projected"]].sum()
     variance = metrics.projection_variance(totals["actual"], totals["projected"], tolerance)

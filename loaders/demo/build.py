@@ -71,8 +71,9 @@ def _projections(rng, flows: pd.DataFrame, contract: dict) -> pd.DataFrame:
     mean = flows.groupby("payment_group")["referrals"].sum() / max(len(months), 1)
     for group, avg in mean.items():
         factor = rng.uniform(2.0, 3.0) if group in ESA_GROUPS else rng.uniform(1.1, 1.5)
-        projected = max(1, int(round(avg * factor)))
-        rows.extend((m.date(), group, projected) for m in months)
+        projected = int(round(avg * factor))
+        if projected:  # groups that average under one referral a month are not profiled monthly
+            rows.extend((m.date(), group, projected) for m in months)
     return pd.DataFrame(rows, columns=["month", "payment_group", "projected_referrals"])
 
 

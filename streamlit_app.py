@@ -21,4 +21,9 @@ PAGES = {
     ],
 }
 
+from dashboard.ui import access  # noqa: E402  (after set_page_config, as Streamlit requires)
+
+if not access().can_upload:
+    PAGES.pop("Data")  # public mode: no uploads, no submission details
+
 st.navigation(PAGES).run()

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import metrics
-from dashboard.disclosure import suppress_small
+from dashboard.disclosure import round_to_base, suppress_small
 
 
 @dataclass(frozen=True)
@@ -172,8 +172,12 @@ def trends(series: pd.DataFrame, level: str, measure_key: str, units: list[str] 
     return pd.DataFrame(rows, columns=["unit", "trend"])
 
 
-def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """What the page shows and downloads: counts 1-4 as '*', their rates suppressed, percentages rounded."""
+def display_table(table: pd.DataFrame, rounding_base: int | None = None) -> pd.DataFrame:
+    """What the page shows and downloads: counts 1-4 as '*', their rates suppressed, percentages rounded.
+
+    With `rounding_base` (public mode) the counts shown are rounded to that base; rates and intervals stay
+    computed from the unrounded counts, as methods.md's disclosure control says.
+    """
     out = table.copy()
     hidden = suppress_small(out["x"]) | suppress_small(out["n"])
     for column in ("rate", "lower", "upper", "benchmark", "ratio", "ratio_lower", "ratio_upper"):
@@ -182,5 +186,10 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
             out.loc[hidden, column] = np.nan
     for column in ("x", "n"):
         small = suppress_small(out[column])
-        out[column] = ["*" if s else f"{int(v):,}" for v, s in zip(out[column], small)]
+        shown = round_to_base(out[column], rounding_base) if rounding_base else out[column]
+        out[column] = ["*" if s else f"{int(v):,}" for v, s in zip(shown, small)]
+    for column in ("observed", "expected"):
+        if column in out and rounding_base:
+            out[column] = round_to_base(out[column].round(), rounding_base)
+            out.loc[hidden, column] = np.nan
     return out

@@ -16,6 +16,8 @@ DEFAULT_DB_URL = f"sqlite:///{DEFAULT_DB_PATH}"
 ENV_VAR = "WPMI_DB_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "wpmi_write"
+# PostgreSQL writers take this transaction-scoped advisory lock (see `writing`); any constant would do.
+PG_WRITE_LOCK = 0x77706D69  # "wpmi"
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -68,8 +70,15 @@ def get_engine(url: str | None = None) -> Engine:
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
-    """One write transaction: committed if the block completes, rolled back entirely if it raises."""
+    """One write transaction: committed if the block completes, rolled back entirely if it raises.
+
+    Writers queue, one at a time, on every backend: SQLite by BEGIN IMMEDIATE; PostgreSQL by an advisory lock
+    held until commit or rollback. Without it, under READ COMMITTED two ingests for one partner contract would
+    each rebuild its summaries from a snapshot missing the other's rows. Readers are never blocked.
+    """
     with engine.connect() as conn:
         conn = conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
             yield conn

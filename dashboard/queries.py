@@ -264,8 +264,11 @@ def standards(engine: Engine) -> pd.DataFrame:
     return _read(engine, "SELECT * FROM v_standards ORDER BY prime, stage, standard_id", {})
 
 
-def compliance_cells(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
-    """Share meeting each measurable standard per partner contract, with n, Wilson interval and status."""
+def compliance_cells(engine: Engine, filters: Filters = Filters(), as_of_limit: date | None = None) -> pd.DataFrame:
+    """Share meeting each measurable standard per partner contract, with n, Wilson interval and status.
+
+    `as_of_limit` keeps only evaluations as at that date or earlier (public mode's cut-off).
+    """
     from dashboard import compliance
 
     where, params = filters.where("t.as_of")
@@ -274,6 +277,9 @@ def compliance_cells(engine: Engine, filters: Filters = Filters()) -> pd.DataFra
     for key in ("period_from", "period_to"):  # compliance is as at each partner's latest return
         where = where.replace(f"t.as_of >= :{key}", "1 = 1").replace(f"t.as_of <= :{key}", "1 = 1")
         params.pop(key, None)
+    if as_of_limit is not None:
+        where += " AND t.as_of <= :as_of_limit"
+        params["as_of_limit"] = as_of_limit
     counts = _read(engine, f"""SELECT {ORG_SELECT}, t.standard_id, t.as_of, t.met, t.missed, t.pending,
             t.not_applicable
         FROM compliance_summary t {ORG_JOIN} WHERE {where}""", params)
@@ -286,9 +292,10 @@ def compliance_cells(engine: Engine, filters: Filters = Filters()) -> pd.DataFra
     return cells.merge(org, on=["partner_id", "contract_id"], how="left")
 
 
-def compliance_by_partner(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
+def compliance_by_partner(engine: Engine, filters: Filters = Filters(), as_of_limit: date | None = None
+                          ) -> pd.DataFrame:
     """Per partner contract: standards measured (enough data), met, and significantly below target."""
-    cells = compliance_cells(engine, filters)
+    cells = compliance_cells(engine, filters, as_of_limit)
     if cells.empty:
         return pd.DataFrame(columns=["partner_id", "contract_id", "standards_measured", "standards_met",
                                      "standards_below"])

@@ -12,7 +12,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from dataclasses import replace
+
 from dashboard import queries, settings
+from dashboard.access import Access, decide
 from dashboard.db import ENV_VAR, get_engine, resolve_url
 from dashboard.exports import to_csv_bytes, to_excel_bytes
 from dashboard.queries import Filters
@@ -48,8 +51,52 @@ def cached(name: str, url: str, filters: Filters | None = None, **kwargs):
     return fn(_engine(url), *args, **kwargs)
 
 
+# Queries whose results must stop at the official-statistics cut-off in public mode, and how.
+_CUTOFF_BY_FILTER = {"flow_totals", "monthly_flows", "cohort_totals", "cohort_series", "projections_vs_actuals",
+                     "feedback_totals", "coverage"}
+_CUTOFF_BY_KWARG = {"compliance_cells", "compliance_by_partner"}
+
+
 def query(name: str, filters: Filters | None = None, **kwargs):
+    """A cached query; in public mode clamped to the official-statistics cut-off, whatever the page asked."""
+    if access().public:
+        cutoff = settings.official_cutoff()
+        if name in _CUTOFF_BY_FILTER:
+            filters = filters or Filters()
+            filters = replace(filters, period_to=min(filters.period_to or cutoff, cutoff))
+        elif name in _CUTOFF_BY_KWARG:
+            kwargs["as_of_limit"] = cutoff
+        elif name == "latest_month":
+            latest = cached(name, db_url(), None)
+            return min(latest, cutoff.replace(day=1)) if latest else latest
     return cached(name, db_url(), filters, **kwargs)
+
+
+def _secrets_section(name: str) -> dict:
+    try:
+        return dict(st.secrets.get(name, {}))
+    except Exception:  # no secrets.toml at all: sign-in is simply not configured
+        return {}
+
+
+def access() -> Access:
+    """This viewer's access: the deployment's mode, sign-in if configured, and the user's organisation."""
+    auth_configured = bool(_secrets_section("auth"))
+    user = st.user.to_dict() if auth_configured else None
+    wpmi = _secrets_section("wpmi")
+    return decide(configured_mode=settings.get("mode"), auth_configured=auth_configured, user=user,
+                  partner_domains=dict(wpmi.get("partner_domains", {})), admins=frozenset(wpmi.get("admins", ())))
+
+
+def sign_in_controls() -> None:
+    """Sign in / out buttons when OIDC sign-in is configured."""
+    if not _secrets_section("auth"):
+        return
+    if st.user.is_logged_in:
+        st.sidebar.caption(f"Signed in as {st.user.get('email', 'member')}")
+        st.sidebar.button("Sign out", on_click=st.logout, key="logout")
+    else:
+        st.sidebar.button("Sign in (members)", on_click=st.login, key="login")
 
 
 def clear_caches() -> None:
@@ -67,12 +114,19 @@ def page_header(title: str, question: str) -> date | None:
     note = query("synthetic_note")
     if note:
         st.warning(f"**{note}.** Organisations are made up; contracts and standards are real.", icon=":material/science:")
+    sign_in_controls()
+    viewer = access()
     as_of = query("latest_month")
-    mode = settings.get("mode")
-    st.caption(f"Data as of **{as_of:%B %Y}** (latest month of MI loaded) · mode: **{mode}**"
-               + (f" · published to the official-statistics cut-off {settings.official_cutoff():%d %B %Y}"
-                  if mode == "public" else ""))
+    st.caption(f"Data as of **{as_of:%B %Y}** (latest month of MI shown) · mode: **{viewer.mode}**"
+               + (f" · public view: MI up to the official-statistics cut-off, {settings.official_cutoff():%d %B %Y}, "
+                  f"counts rounded to the nearest {settings.get('rounding_base')}, small numbers suppressed"
+                  if viewer.public else ""))
     return as_of
+
+
+def rounding_base() -> int | None:
+    """Published counts are rounded in public mode (rates stay computed from unrounded figures)."""
+    return settings.get("rounding_base") if access().public else None
 
 
 def how_calculated(markdown: str) -> None:
@@ -135,3 +189,19 @@ def percent(column: str, help: str | None = None):
 
 
 SUPPRESSION_NOTE = "`*` = a count between 1 and 4, suppressed (and any rate built on it) so no one can be identified."
+
+
+def publish(frame: pd.DataFrame, counts: list[str]) -> pd.DataFrame:
+    """Counts as they may be shown: 1-4 as '*' always; in public mode also rounded to the configured base."""
+    from dashboard.disclosure import round_to_base, suppress_small
+
+    out = frame.copy()
+    base = rounding_base()
+    for column in counts:
+        if column not in out:
+            continue
+        values = pd.to_numeric(out[column], errors="coerce")
+        small = suppress_small(values.fillna(0))
+        shown = round_to_base(values, base) if base else values
+        out[column] = ["*" if s else ("" if pd.isna(v) else f"{int(v):,}") for v, s in zip(shown, small)]
+    return out

@@ -1,4 +1,4 @@
-"""The `wpmi` command line: init, ingest, template, demo.
+"""The `wpmi` command line: init, ingest, withdraw, template, demo.
 
 Exit codes: 0 when everything asked for succeeded, 1 when any file was rejected, 2 on a usage error.
 """
@@ -135,6 +135,27 @@ def cmd_demo(args) -> int:
     return EXIT_OK
 
 
+def cmd_withdraw(args) -> int:
+    from dashboard.db import writing
+    from loaders.store import SubmissionNotFound, withdraw_submission
+
+    engine = make_engine(args.db)
+    init_db(engine)
+    try:
+        with writing(engine) as conn:
+            outcome = withdraw_submission(conn, args.submission_id, actor=args.actor, reason=args.reason)
+    except SubmissionNotFound as exc:
+        raise UsageError(str(exc)) from exc
+    if not outcome["changed"]:
+        Console().print(f"Submission {args.submission_id} was already withdrawn; nothing changed.")
+    else:
+        back = outcome["reinstated"]
+        Console().print(f"Withdrew submission {args.submission_id}; it no longer counts in any view."
+                        + (f" Reinstated the submission(s) it had superseded: {back}." if back else "")
+                        + " Ingest the same file again to restore it.")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wpmi", description="Ingest Work Programme partner MI and benchmark it.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each file as it lands")
@@ -162,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--actor", help="who is loading (recorded in the audit log)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
+
+    p = with_db(sub.add_parser("withdraw", help="withdraw a submission from every view (kept as history)"))
+    p.add_argument("submission_id", type=int, metavar="SUBMISSION_ID")
+    p.add_argument("--reason", help="why (recorded in the audit log)")
+    p.add_argument("--actor", help="who is withdrawing it (recorded in the audit log)")
+    p.set_defaults(func=cmd_withdraw)
 
     p = sub.add_parser("template", help="write the standard MI template workbook")
     p.add_argument("out", metavar="OUT.xlsx")

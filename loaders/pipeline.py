@@ -24,12 +24,12 @@ from loaders.layouts import LayoutProfile, detect_layout, load_profiles
 from loaders.organisation import Registry, read_header_meta, register_partner, resolve_sender
 from loaders.privacy import find_personal_columns, find_personal_values
 from loaders.readers import read_file
-from loaders.store import audit, find_submission_by_hash, write_submission
+from loaders.store import audit, find_submission_by_hash, restore_submission, write_submission
 from loaders.validation import check_sheet, end_of_month, type_sheet
 
 log = logging.getLogger("wpmi.ingest")
 
-LOADED, REJECTED, UNCHANGED, VALID = "loaded", "rejected", "unchanged", "valid (dry run)"
+LOADED, REJECTED, UNCHANGED, VALID, RESTORED = "loaded", "rejected", "unchanged", "valid (dry run)", "restored"
 
 
 @dataclass
@@ -132,6 +132,14 @@ class Ingestor:
         result.sha256 = book.sha256
         with self.engine.connect() as conn:
             existing = find_submission_by_hash(conn, book.sha256)
+        if existing is not None and existing.status == "withdrawn" and not options.dry_run:
+            with writing(self.engine) as conn:
+                restore_submission(conn, existing.submission_id, actor=options.actor)
+            result.status, result.submission_id = RESTORED, existing.submission_id
+            result.problems.append(Problem("restored", NOTE, f"Submission {existing.submission_id} "
+                                           f"({existing.file_name}) had been withdrawn; it is current again.",
+                                           result.file))
+            return
         if existing is not None:
             result.status, result.submission_id = UNCHANGED, existing.submission_id
             result.problems.append(Problem("unchanged", NOTE, f"Identical to submission {existing.submission_id} "

@@ -96,3 +96,49 @@ def write_submission(conn: Connection, *, file_name: str, sha256: str, partner_i
         audit(conn, "superseded", submission_id=old_id, actor=actor, detail=f"by submission {submission_id}")
     refresh_summaries(conn, partner_id, contract_id)
     return submission_id
+
+
+class SubmissionNotFound(LookupError):
+    """No submission has that id."""
+
+
+def withdraw_submission(conn: Connection, submission_id: int, *, actor: str | None, reason: str | None) -> dict:
+    """Take a submission out of every view and summary; the rows stay as history, recorded with who and when."""
+    sub = schema.submission
+    row = conn.execute(select(sub).where(sub.c.submission_id == submission_id)).first()
+    if row is None:
+        raise SubmissionNotFound(f"There is no submission {submission_id}. See `v_submissions` or the Data page.")
+    if row.status == "withdrawn":
+        return {"submission_id": submission_id, "status": "withdrawn", "changed": False}
+    conn.execute(sub.update().where(sub.c.submission_id == submission_id).values(status="withdrawn"))
+    # What it had superseded comes back, so withdrawing a bad correction restores the return before it.
+    restored = conn.execute(select(sub.c.submission_id).where(
+        sub.c.superseded_by == submission_id, sub.c.status == "superseded")).scalars().all()
+    for old_id in restored:
+        conn.execute(sub.update().where(sub.c.submission_id == old_id).values(status="current", superseded_by=None))
+        audit(conn, "reinstated", submission_id=old_id, actor=actor, detail=f"after submission {submission_id} "
+                                                                              "was withdrawn")
+    audit(conn, "withdrawn", submission_id=submission_id, file_name=row.file_name, sha256=row.sha256, actor=actor,
+          detail=reason)
+    refresh_summaries(conn, row.partner_id, row.contract_id)
+    return {"submission_id": submission_id, "status": "withdrawn", "changed": True, "reinstated": restored}
+
+
+def restore_submission(conn: Connection, submission_id: int, *, actor: str | None) -> None:
+    """Bring a withdrawn submission back (the same file ingested again), superseding as a new one would."""
+    sub = schema.submission
+    row = conn.execute(select(sub).where(sub.c.submission_id == submission_id)).first()
+    conn.execute(sub.update().where(sub.c.submission_id == submission_id).values(status="current"))
+    content = set(row.content.split(","))
+    others = conn.execute(select(sub.c.submission_id, sub.c.content).where(
+        sub.c.partner_id == row.partner_id, sub.c.contract_id == row.contract_id, sub.c.period == row.period,
+        sub.c.status == "current", sub.c.submission_id != submission_id, sub.c.submission_id < submission_id,
+    )).all()
+    for old_id, old_content in others:
+        if set(old_content.split(",")) <= content:
+            conn.execute(sub.update().where(sub.c.submission_id == old_id).values(
+                status="superseded", superseded_by=submission_id))
+            audit(conn, "superseded", submission_id=old_id, actor=actor, detail=f"by submission {submission_id}")
+    audit(conn, "restored", submission_id=submission_id, file_name=row.file_name, sha256=row.sha256, actor=actor,
+          detail="the same file was ingested again")
+    refresh_summaries(conn, row.partner_id, row.contract_id)

@@ -74,7 +74,7 @@ with right:
 
 series = ui.query("cohort_series", scope, as_of=as_of)
 trend = bm.trends(series, level, measure, units=list(shown["unit"]))
-league = bm.display_table(shown.merge(trend, on="unit", how="left"))
+league = bm.display_table(shown.merge(trend, on="unit", how="left"), ui.rounding_base())
 columns = ["unit", "x", "n", "rate", "lower", "upper", "benchmark", "comparison", "comparison_998",
            "observed", "expected", "ratio", "ratio_lower", "ratio_upper", "adjusted_comparison", "trend"]
 league = league[[c for c in columns if c in league]]

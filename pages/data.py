@@ -10,7 +10,7 @@ from loaders.template import data_dictionary_markdown
 
 st.title("Data")
 st.caption("Upload partner MI, check it, and see what has been loaded.")
-if settings.get("mode") == "public":
+if not ui.access().can_upload:
     st.info("Uploads and submission details are not available in public mode.")
     st.stop()
 

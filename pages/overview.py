@@ -13,7 +13,7 @@ totals = flows[["referrals", "attachments", "job_starts", "job_outcomes"]].sum()
 cols = st.columns(4)
 for col, (label, value) in zip(cols, [("Referrals", totals.referrals), ("Attachments", totals.attachments),
                                       ("Job starts", totals.job_starts), ("Job outcomes", totals.job_outcomes)]):
-    col.metric(label, f"{int(value):,}")
+    col.metric(label, ui.publish(pd.DataFrame({"v": [value]}), ["v"])["v"].iloc[0])
 
 rows = []
 for label, x, n in (("Attachment rate (attachments / referrals)", totals.attachments, totals.referrals),
@@ -22,7 +22,7 @@ for label, x, n in (("Attachment rate (attachments / referrals)", totals.attachm
         lower, upper = metrics.wilson_interval(x, n)
         rows.append({"measure": label, "numerator": int(x), "denominator": int(n), "rate": x / n,
                      "lower 95%": lower, "upper 95%": upper})
-kpis = pd.DataFrame(rows)
+kpis = ui.publish(pd.DataFrame(rows), ["numerator", "denominator"])
 st.subheader("Flow rates in the selected period")
 st.dataframe(kpis, hide_index=True, column_config={c: ui.percent(c) for c in ("rate", "lower 95%", "upper 95%")})
 st.caption("Flow measures: events in the period over events in the period. Cohort rates, which follow each "

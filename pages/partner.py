@@ -29,7 +29,7 @@ st.markdown(f"**{names[partner_id]}** · {ui.SECTOR_LABELS.get(info['sector'], i
 
 st.subheader("All indicators against all partners")
 st.altair_chart(charts.spine_chart(rows), width="stretch")
-shown = bm.display_table(rows.rename(columns={"value": "rate"})).rename(columns={"rate": "value"})
+shown = bm.display_table(rows.rename(columns={"value": "rate"}), ui.rounding_base()).rename(columns={"rate": "value"})
 st.dataframe(shown, hide_index=True, column_config={c: ui.percent(c) for c in (
     "value", "lower", "upper", "benchmark", "minimum", "q25", "median", "q75", "maximum")})
 ui.downloads(shown, f"partner_{partner_id}_profile", [ui.SUPPRESSION_NOTE])
@@ -56,6 +56,7 @@ peers = peers.join(rates, on="partner_id").rename(columns={m.x: "x", m.n: "n"})
 peers = supply_chain.wilson_columns(peers, "x", "n", "outcome")
 st.caption("Partners with the most similar payment-group mix (cosine similarity of cohort shares)"
            f"; {len(same_sector)} of them are in the same sector.")
+peers = ui.publish(peers, ["x", "n"])
 st.dataframe(peers, hide_index=True, column_config={c: ui.percent(c) for c in (
     "outcome_rate", "outcome_lower", "outcome_upper")})
 

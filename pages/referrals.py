@@ -18,10 +18,11 @@ if frame["projected"].notna().sum() == 0:
 table = referrals.variance_table(frame, level, tolerance)
 
 st.subheader("Variance: largest shortfall first")
-shown = table[["unit", "actual", "projected", "variance", "variance_pct", "status", "months"]]
+shown = ui.publish(table[["unit", "actual", "projected", "variance", "variance_pct", "status", "months"]],
+                   ["actual", "projected"])
 st.dataframe(shown, hide_index=True, column_config={
-    "variance_pct": ui.percent("variance %"), "actual": st.column_config.NumberColumn("actual referrals"),
-    "projected": st.column_config.NumberColumn("projected referrals", format="%d")})
+    "variance_pct": ui.percent("variance %"), "actual": st.column_config.TextColumn("actual referrals"),
+    "projected": st.column_config.TextColumn("projected referrals")})
 below = (table["status"] == "Below tolerance").sum()
 st.caption(f"{below} of {len(table)} below the ±{tolerance:.0%} tolerance band over the months they reported.")
 ui.downloads(shown, f"referrals_vs_projections_{level}", [f"Tolerance ±{tolerance:.0%}"])

@@ -42,7 +42,8 @@ protect = summary[summary["adjusted_comparison"] == "Better"]
 st.subheader("High performers to protect")
 st.caption("Outcomes significantly better than expected for their case mix: if their prime fails, these are "
            "the partners whose delivery should be kept (seed 001, Recommendation 20).")
-st.dataframe(protect[["partner", "sector", "prime", "cpa_code", "outcomes_x", "outcomes_n", "outcome_rate", "ratio"]],
+st.dataframe(ui.publish(protect[["partner", "sector", "prime", "cpa_code", "outcomes_x", "outcomes_n", "outcome_rate",
+                                 "ratio"]], ["outcomes_x", "outcomes_n"]),
              hide_index=True, column_config={"outcome_rate": ui.percent("outcome rate")})
 export = components.drop(columns=["component"])
 ui.downloads(export, "contract_risk")

@@ -23,6 +23,7 @@ cells = ui.query("compliance_cells", Filters(prime=prime, cpa=cpa))
 catalogue = ui.query("standards")
 mine = catalogue[catalogue["prime_id"] == prime]
 
+viewer = ui.access()
 tab_matrix, tab_drill, tab_prime, tab_qual = st.tabs(
     ["Partners x standards", "Drill down", "Roll-up per prime", "Not measurable from MI"])
 with tab_matrix:
@@ -36,8 +37,8 @@ with tab_matrix:
     else:
         cells = cells.assign(partner=cells["partner"] + " (CPA " + cells["cpa_code"].astype(str) + ")")
         st.altair_chart(charts.compliance_heatmap(cells), width="stretch")
-        table = cells[["partner", "stage_label", "standard_id", "title", "met", "n", "share", "lower", "upper",
-                       "target_share", "status", "pending"]]
+        table = ui.publish(cells[["partner", "stage_label", "standard_id", "title", "met", "n", "share", "lower",
+                                  "upper", "target_share", "status", "pending"]], ["met", "n", "pending"])
         st.dataframe(table, hide_index=True, column_config={
             c: ui.percent(c) for c in ("share", "lower", "upper", "target_share")})
         st.caption("Share = participants meeting the standard / participants it could be judged on (met + missed);"
@@ -45,7 +46,9 @@ with tab_matrix:
         ui.downloads(table, f"standards_{prime}")
 
 with tab_drill:
-    if cells.empty:
+    if viewer.public:
+        st.info("Drill-downs to participant-level distributions are for members only (public mode).")
+    elif cells.empty:
         st.info("Nothing to drill into for this selection.")
     else:
         pairs = cells[["partner_id", "contract_id", "partner"]].drop_duplicates()
@@ -70,17 +73,24 @@ with tab_drill:
                             width="stretch")
         else:
             st.caption("A conversion standard: the share converted is in the table above.")
+        if viewer.may_see_participants_of(int(pick.partner_id)):
+            missed = outcomes[outcomes["outcome"] == "missed"][["participant_ref", "payment_group", "days"]]
+            st.caption(f"{len(missed)} participants missed it (your pseudonymous references), to follow up:")
+            st.dataframe(missed, hide_index=True)
+        else:
+            st.caption("Participant-level detail is shown only to the partner's own users.")
 
 with tab_prime:
     if everyone.empty:
         st.info("No standards measured yet.")
     else:
-        roll = everyone.groupby(["prime", "stage_label"], as_index=False).agg(
+        roll = everyone[everyone["n"] > 0].groupby(["prime", "stage_label"], as_index=False).agg(
             cells=("status", "size"), meets=("status", lambda s: (s == "Meets target").sum()),
             below=("status", lambda s: (s == "Below target (significant)").sum()),
             not_enough=("status", lambda s: (s == "Not enough data").sum()),
             met=("met", "sum"), n=("n", "sum"))
         roll["share"] = roll["met"] / roll["n"].where(roll["n"] > 0)
+        roll = ui.publish(roll, ["met", "n"])
         st.dataframe(roll, hide_index=True, column_config={"share": ui.percent("share met (all participants)")})
         ui.downloads(roll, "standards_by_prime")
 

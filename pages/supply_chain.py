@@ -1,5 +1,6 @@
 """Supply chain (a prime's view): one prime contract's partners, volumes, results, standards and flags."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts, referrals, settings, supply_chain, ui
@@ -33,16 +34,17 @@ summary["flags"] = ["; ".join(supply_chain.flags(r)) for r in summary.to_dict("r
 
 c1, c2, c3 = st.columns(3)
 c1.metric("Partners", len(summary))
-c2.metric("Referrals", f"{int(summary['referrals'].sum()):,}")
+c2.metric("Referrals", ui.publish(pd.DataFrame({"v": [summary["referrals"].sum()]}), ["v"])["v"].iloc[0])
 c3.metric("Partners flagged", int((summary["flags"] != "").sum()))
 columns = ["partner", "sector", "tier", "referrals", "share_of_contract", "outcomes_x", "outcomes_n", "outcome_rate",
            "lower", "upper", "benchmark", "comparison", "ratio", "adjusted_comparison", "variance_pct",
            "projection_status", "standards_measured", "standards_met", "standards_below", "flags"]
 table = summary[[c for c in columns if c in summary]].sort_values("referrals", ascending=False)
+table = ui.publish(table, ["referrals", "outcomes_x", "outcomes_n"])
 st.dataframe(table, hide_index=True, column_config={
     "share_of_contract": ui.percent("share of referrals"),
-    "outcomes_x": st.column_config.NumberColumn("job outcomes (x)"),
-    "outcomes_n": st.column_config.NumberColumn("mature cohort (n)"),
+    "outcomes_x": st.column_config.TextColumn("job outcomes (x)"),
+    "outcomes_n": st.column_config.TextColumn("mature cohort (n)"),
     **{c: ui.percent(c) for c in ("outcome_rate", "lower", "upper", "benchmark", "variance_pct")},
     "ratio": st.column_config.NumberColumn("observed / expected", format="%.2f"),
 })

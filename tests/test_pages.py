@@ -135,3 +135,23 @@ def test_data_page_offers_the_template_and_history(demo_db, monkeypatch):
     history = at.dataframe[0].value
     assert {"file_name", "status", "partner"} <= set(history.columns) and len(history) > 0
     assert any("payment_group" in m.value for m in at.markdown)  # the data dictionary
+
+
+def test_public_mode_publishes_only_to_the_cutoff_with_rounded_counts(demo_db, monkeypatch):
+    monkeypatch.setenv("WPMI_MODE", "public")
+    monkeypatch.setenv("WPMI_OFFICIAL_CUTOFF", "2015-12-31")
+    at = run_page("benchmarks", monkeypatch, demo_db)
+    assert any("Data as of **December 2015**" in c.value and "public view" in c.value for c in at.caption)
+    counts = [v for v in at.dataframe[0].value["n"] if v != "*"]
+    assert counts and all(int(v.replace(",", "")) % 5 == 0 for v in counts)
+    standards = run_page("standards", monkeypatch, demo_db)
+    assert any("members only" in i.value for i in standards.info)
+    data = run_page("data", monkeypatch, demo_db)
+    assert any("not available in public mode" in i.value for i in data.info)
+    assert not data.file_uploader
+
+
+def test_member_mode_shows_unrounded_counts(demo_db, monkeypatch):
+    at = run_page("benchmarks", monkeypatch, demo_db)
+    counts = [int(v.replace(",", "")) for v in at.dataframe[0].value["n"] if v != "*"]
+    assert any(c % 5 for c in counts)

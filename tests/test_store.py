@@ -128,3 +128,42 @@ def test_dry_run_validates_without_writing(tmp_path, engine, ingestor):
                              IngestOptions(dry_run=True))
     assert result.status == VALID and result.rows["Participants"] == 2
     assert snapshot(engine) == before
+
+
+def test_withdrawing_removes_a_submission_from_every_view_and_reingesting_restores_it(tmp_path, engine, ingestor):
+    from dashboard.db import writing
+    from loaders.pipeline import RESTORED
+    from loaders.store import withdraw_submission
+
+    path = writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(3))
+    first = ingestor.ingest(path)
+    with writing(engine) as conn:
+        withdraw_submission(conn, first.submission_id, actor="analyst", reason="wrong contract")
+    assert count(engine, "SELECT COUNT(*) FROM v_participants") == 0
+    assert count(engine, "SELECT COUNT(*) FROM monthly_summary") == 0
+    assert count(engine, "SELECT COUNT(*) FROM cohort_summary") == 0
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT action, actor, detail FROM audit_log WHERE action = 'withdrawn'")).one() \
+            == ("withdrawn", "analyst", "wrong contract")
+    again = ingestor.ingest(path)
+    assert (again.status, again.submission_id) == (RESTORED, first.submission_id)
+    assert count(engine, "SELECT COUNT(*) FROM v_participants") == 3
+    assert count(engine, "SELECT SUM(referrals) FROM monthly_summary") == 3
+
+
+def test_withdrawing_a_correction_reinstates_the_return_it_replaced(tmp_path, engine, ingestor):
+    from dashboard.db import writing
+    from loaders.store import withdraw_submission
+
+    old = ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)))
+    new = ingestor.ingest(writers.write_standard(tmp_path / "b.xlsx", HEADER, participants(3)))
+    with writing(engine) as conn:
+        outcome = withdraw_submission(conn, new.submission_id, actor=None, reason=None)
+    assert outcome["reinstated"] == [old.submission_id]
+    assert count(engine, "SELECT COUNT(*) FROM v_participants") == 2
+
+
+def test_cli_withdraw_names_a_missing_submission(db_url, capsys):
+    from loaders.cli import main
+
+    assert main(["withdraw", "999", "--db", db_url]) == 2

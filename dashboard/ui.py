@@ -88,6 +88,13 @@ def access() -> Access:
                   partner_domains=dict(wpmi.get("partner_domains", {})), admins=frozenset(wpmi.get("admins", ())))
 
 
+def actor_name() -> str:
+    """Who is acting, for the audit log: the signed-in user's email, else 'dashboard'."""
+    if _secrets_section("auth") and st.user.is_logged_in:
+        return f"dashboard: {st.user.get('email', 'member')}"
+    return "dashboard"
+
+
 def sign_in_controls() -> None:
     """Sign in / out buttons when OIDC sign-in is configured."""
     if not _secrets_section("auth"):

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from dashboard import settings, ui, uploads
+from dashboard import ui, uploads
 from loaders.errors import WITHHELD
 from loaders.organisation import SECTORS
 from loaders.pipeline import REJECTED, IngestOptions, Ingestor
+from dashboard.db import writing
+from loaders.store import SubmissionNotFound, withdraw_submission
 from loaders.template import data_dictionary_markdown
 
 st.title("Data")
@@ -29,7 +31,7 @@ with upload_tab:
     dry_run = st.toggle("Check only (do not load)", key="up_dry")
     if files and st.button("Validate and load", type="primary", key="up_go"):
         options = IngestOptions(partner=partner or None, prime=prime or None, cpa=cpa, period=period or None,
-                                register_partner=register, sector=sector, dry_run=dry_run, actor="dashboard upload")
+                                register_partner=register, sector=sector, dry_run=dry_run, actor=ui.actor_name())
         ingestor = Ingestor(ui.engine())
         progress = st.progress(0.0, text="Loading")
         results = []
@@ -66,6 +68,21 @@ with history_tab:
     history = ui.query("submissions")
     st.dataframe(history, hide_index=True)
     ui.downloads(history, "submissions")
+    with st.form("withdraw"):
+        st.markdown("**Withdraw a submission** (it stays as history; ingesting the same file again restores it)")
+        c1, c2 = st.columns([1, 3])
+        target = c1.number_input("Submission id", min_value=1, step=1, value=None, key="wd_id")
+        reason = c2.text_input("Reason (recorded in the audit log)", key="wd_reason")
+        if st.form_submit_button("Withdraw") and target:
+            try:
+                with writing(ui.engine()) as conn:
+                    outcome = withdraw_submission(conn, int(target), actor=ui.actor_name(), reason=reason or None)
+            except SubmissionNotFound as exc:
+                st.error(str(exc))
+            else:
+                ui.clear_caches()
+                st.success(f"Submission {int(target)} withdrawn." if outcome["changed"]
+                           else f"Submission {int(target)} was already withdrawn.")
 
 with template_tab:
     st.download_button("Download the wpmi MI template (.xlsx)", uploads.template_bytes(), "wpmi_template.xlsx",

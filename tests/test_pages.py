@@ -155,3 +155,25 @@ def test_member_mode_shows_unrounded_counts(demo_db, monkeypatch):
     at = run_page("benchmarks", monkeypatch, demo_db)
     counts = [int(v.replace(",", "")) for v in at.dataframe[0].value["n"] if v != "*"]
     assert any(c % 5 for c in counts)
+
+
+def test_data_page_upload_lands_through_the_pipeline_and_withdraw_removes_it(tmp_path, engine, db_url, monkeypatch):
+    from sqlalchemy import text
+
+    from loaders.demo import writers
+    from tests.conftest import HEADER, participants
+
+    data = writers.write_standard(tmp_path / "up.xlsx", HEADER, participants(3)).read_bytes()
+    at = run_page("data", monkeypatch, db_url)
+    at.file_uploader(key="uploads").upload("up.xlsx", data, "application/octet-stream").run()
+    at.button(key="up_go").click().run()
+    assert not at.exception
+    assert any("up.xlsx**: loaded" in s.value for s in at.success)
+    with engine.connect() as conn:
+        sid = conn.execute(text("SELECT submission_id FROM submission")).scalar()
+        assert conn.execute(text("SELECT loaded_by FROM submission")).scalar() == "dashboard"
+    at.number_input(key="wd_id").set_value(sid)
+    at.text_input(key="wd_reason").input("test withdrawal")
+    at.button[-1].click().run()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM submission")).scalar() == "withdrawn"

@@ -78,7 +78,10 @@ PARTICIPANT_COLUMNS = ("participant_ref, payment_group, referral_date, first_con
 
 def _frame(conn: Connection, sql: str, params: dict) -> pd.DataFrame:
     result = conn.execute(text(sql), params)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    columns = list(result.keys())
+    rows = result.fetchall()
+    # Column-wise construction: several times faster than a DataFrame of Row objects.
+    return pd.DataFrame({c: [r[i] for r in rows] for i, c in enumerate(columns)}, columns=columns)
 
 
 def journeys(conn: Connection, partner_id: int, contract_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -91,8 +94,8 @@ def journeys(conn: Connection, partner_id: int, contract_id: str) -> tuple[pd.Da
         WHERE s.status = 'current' AND s.partner_id = :partner AND s.contract_id = :contract""", params)
     for column in people.columns:
         if column.endswith("_date"):
-            people[column] = pd.to_datetime(people[column])
-    contacts["contact_date"] = pd.to_datetime(contacts["contact_date"])
+            people[column] = pd.to_datetime(people[column], format="ISO8601")
+    contacts["contact_date"] = pd.to_datetime(contacts["contact_date"], format="ISO8601")
     return people, contacts
 
 

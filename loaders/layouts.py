@@ -220,20 +220,25 @@ def _extract(sheet: SheetData, header_index: int, matched: dict[str, int], targe
     raw: dict[str, list] = {f: [] for f in matched}
     source_rows, skipped = [], []
     cols = list(matched.items())
+    first_header = next((h for h in header_norm if h), "")
     for i in range(header_index + 1, len(sheet.rows)):
         row = sheet.rows[i]
-        first = next((v for v in row if v not in (None, "")), None)
+        first = next((v for v in row if v != "" and v is not None), None)
         if first is None:
             continue
-        if isinstance(first, str) and skip.match(first.strip().lower()):
-            skipped.append((i + 1, "total or note row"))
-            continue
-        if [normalise_label(v) for v in row[: len(header_norm)]] == header_norm:
-            skipped.append((i + 1, "repeated header row"))
-            continue
+        if isinstance(first, str):
+            # Only text rows can be totals, notes or a repeated header: numbers and dates skip these checks.
+            if skip.match(first.strip().lower()):
+                skipped.append((i + 1, "total or note row"))
+                continue
+            if normalise_label(first) == first_header and \
+                    [normalise_label(v) for v in row[: len(header_norm)]] == header_norm:
+                skipped.append((i + 1, "repeated header row"))
+                continue
         source_rows.append(i + 1)
+        width = len(row)
         for fname, c in cols:
-            raw[fname].append(row[c] if c < len(row) else None)
+            raw[fname].append(row[c] if c < width else None)
     used = set(matched.values())
     unused = [str(v) for c, v in enumerate(header) if c not in used and v not in (None, "")]
     return MappedSheet(

@@ -78,10 +78,14 @@ def _upsert(conn, table: Table, rows: list[dict]) -> None:
 
 
 def init_db(engine: Engine, reference_dir: Path = REFERENCE_DIR) -> dict[str, int]:
-    """Create tables and views and load reference data; safe to run any number of times."""
-    schema.metadata.create_all(engine)
+    """Create tables and views and load reference data; safe to run any number of times, even at once.
+
+    Tables are created inside the write transaction, so concurrent first runs (two `wpmi ingest` on a new
+    database) queue on the write lock instead of racing to create the same tables.
+    """
     counts = {}
     with writing(engine) as conn:
+        schema.metadata.create_all(conn)
         for table_name, file_name in REFERENCE_FILES.items():
             table = schema.metadata.tables[table_name]
             rows = read_reference_csv(table, reference_dir / file_name)

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 
 from dashboard import schema
 from dashboard.summaries import refresh_summaries
+from loaders.bulk import bulk_insert
 from loaders.fields import SHEETS_BY_NAME
 from loaders.validation import TypedSheet
 
@@ -79,7 +80,7 @@ def write_submission(conn: Connection, *, file_name: str, sha256: str, partner_i
         rows = fact_rows(typed, submission_id)
         table = schema.FACT_TABLES[typed.target]
         for start in range(0, len(rows), INSERT_BATCH):
-            conn.execute(table.insert(), rows[start:start + INSERT_BATCH])
+            bulk_insert(conn, table, rows[start:start + INSERT_BATCH])
     audit(conn, "submitted", submission_id=submission_id, file_name=file_name, sha256=sha256, actor=actor,
           detail=json.dumps({**counts, "warnings": report.get("warnings", 0)}))
     # A newer file supersedes an older one for the same partner, contract and period when it carries every

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from loaders import fields as F
 from loaders.cleaning import (
@@ -25,6 +25,8 @@ AFTER_REFERRAL = ("first_contact_date", "initial_assessment_date", "action_plan_
 MAX_REF_LENGTH = 64
 PARSERS = {F.DATE: parse_date, F.MONTH: parse_month, F.INT: parse_count, F.REAL: parse_real,
            F.BOOL: parse_bool, F.TEXT: parse_text}
+# Cell types that need no parsing for a field type (calamine returns dates as date/datetime objects).
+FAST_TYPES = {F.DATE: (date, datetime)}
 MESSAGES = {
     BAD_DATE: "{value!r} is not a date. Enter a date such as 03/04/2013.",
     BAD_NUMBER: "{value!r} is not a number. Enter a count such as 12.",
@@ -73,7 +75,15 @@ def type_sheet(mapped: MappedSheet, file: str, pg_codes: PaymentGroupCodes) -> T
                 row[f.name] = None
             continue
         parse = pg_codes.parse if f.type == F.PAYMENT_GROUP else PARSERS[f.type]
+        fast = FAST_TYPES.get(f.type, ())
         for i, raw in enumerate(values):
+            kind = type(raw)
+            if kind in fast:  # the common case (a real date cell, a clean code): no parser call
+                rows[i][f.name] = raw.date() if kind is datetime else raw
+                continue
+            if raw == "" and not f.required:
+                rows[i][f.name] = None
+                continue
             value, code = parse(raw)
             rows[i][f.name] = value
             if code:

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 
 from dashboard import schema
 from dashboard.db import writing
@@ -113,6 +114,15 @@ class Ingestor:
             self._ingest(path, options, data, result)
         except WpmiError as exc:
             result.problems.append(Problem(type(exc).__name__, ERROR, str(exc), name))
+        except OperationalError as exc:  # read-only database, full disk, lock timeout: the transaction rolled back
+            reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+            result.status = REJECTED
+            result.problems.append(Problem("database_error", ERROR, f"{name}: the database refused the write "
+                                           f"({reason}). Nothing from this file was written. Check that the "
+                                           "database is writable and its disk has space, then run the same command "
+                                           "again.", name))
+            log.warning("database refused %s: %s", name, reason)
+            return result
         if result.status == REJECTED:
             log.info("rejected %s: %d error(s)", name, len(result.errors))
             self._record_rejection(result, options)

@@ -40,7 +40,7 @@ columns = ["partner", "sector", "tier", "referrals", "share_of_contract", "outco
            "lower", "upper", "benchmark", "comparison", "ratio", "adjusted_comparison", "variance_pct",
            "projection_status", "standards_measured", "standards_met", "standards_below", "flags"]
 table = summary[[c for c in columns if c in summary]].sort_values("referrals", ascending=False)
-table = ui.publish(table, ["referrals", "outcomes_x", "outcomes_n"])
+table = ui.publish(table, ["referrals", "outcomes_x", "outcomes_n"], totalled=("referrals",))
 st.dataframe(table, hide_index=True, column_config={
     "share_of_contract": ui.percent("share of referrals"),
     "outcomes_x": st.column_config.TextColumn("job outcomes (x)"),

@@ -90,16 +90,22 @@ st.dataframe(league, hide_index=True, column_config={
 st.caption(ui.SUPPRESSION_NOTE + f" Units with n < {ui.settings.get('min_denominator')} are 'Not compared'.")
 ui.downloads(league, f"benchmarks_{level}_{measure}", [m.help, ui.SUPPRESSION_NOTE])
 
-with st.expander("Trend for one unit"):
-    unit = st.selectbox("Unit", list(shown["unit"]), key="trend_unit")
-    keys, label = bm.LEVELS[level]
-    s = series.copy()
-    s["unit"] = [label(r) for r in s[[k for k in keys if k in s]].itertuples()]
-    s = s[s["unit"] == unit].groupby("period", as_index=False)[[m.x, m.n]].sum()
-    s = s[s[m.n] > 0].rename(columns={m.x: "x", m.n: "n"})
-    s["rate"] = s["x"] / s["n"]
-    s["lower"], s["upper"] = metrics.wilson_intervals(s["x"], s["n"])
-    st.altair_chart(charts.trend_chart(s.assign(series=unit), rate_label=m.label), width="stretch")
+@st.fragment
+def trend_card(series, units, level, m):
+    """One unit's quarterly trend; a fragment, so picking a unit reruns only this card."""
+    with st.expander("Trend for one unit"):
+        unit = st.selectbox("Unit", units, key="trend_unit")
+        keys, label = bm.LEVELS[level]
+        s = series.copy()
+        s["unit"] = [label(r) for r in s[[k for k in keys if k in s]].itertuples()]
+        s = s[s["unit"] == unit].groupby("period", as_index=False)[[m.x, m.n]].sum()
+        s = s[s[m.n] > 0].rename(columns={m.x: "x", m.n: "n"})
+        s["rate"] = s["x"] / s["n"]
+        s["lower"], s["upper"] = metrics.wilson_intervals(s["x"], s["n"])
+        st.altair_chart(charts.trend_chart(s.assign(series=unit), rate_label=m.label), width="stretch")
+
+
+trend_card(series, list(shown["unit"]), level, m)
 
 ui.how_calculated(f"""
 - **{m.label}**: {m.help}

@@ -96,3 +96,28 @@ def test_full_disk_gives_a_clear_error_and_writes_nothing(tmp_path, db_url, engi
     assert "full" in result.errors[0].message
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM submission")).scalar() == 0
+
+
+def test_browser_upload_and_cli_ingest_at_the_same_time_both_land(tmp_path, db_url, engine, monkeypatch):
+    from datetime import date
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    cli_file = writers.write_standard(tmp_path / "cli.xlsx", HEADER, big_participants(20_000))
+    upload = writers.write_standard(tmp_path / "upload.xlsx", dict(HEADER, period=date(2013, 2, 1)),
+                                    participants(3)).read_bytes()
+    proc = subprocess.Popen([*WPMI, "ingest", str(cli_file), "--db", db_url, "-q"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    monkeypatch.setenv("WPMI_DB_URL", db_url)
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=120)
+    at.run()
+    at.file_uploader(key="uploads").upload("upload.xlsx", upload, "application/octet-stream").run()
+    at.button(key="up_go").click().run()
+    output, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, output
+    assert not at.exception and any("upload.xlsx**: loaded" in s.value for s in at.success)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM submission WHERE status = 'current'")).scalar() == 2
+        assert conn.execute(text("SELECT COUNT(*) FROM participant")).scalar() == 20_003

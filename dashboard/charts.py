@@ -54,7 +54,7 @@ SPINE_COLUMNS = (
 COVERAGE_COLUMNS = ("unit", "month", "submitted")
 RISK_COLUMNS = ("unit", "component", "score", "detail")
 ROW_HEIGHT = 22
-MIN_HEIGHT = 120
+MIN_HEIGHT = 200
 PCT = ".1%"
 AXIS_PCT = ".0%"
 
@@ -574,7 +574,8 @@ def spine_chart(rows: pd.DataFrame) -> alt.LayerChart | alt.Chart:
     return alt.layer(bars, median, interval, dots).properties(
         title=alt.Title(title, subtitle="Black tick: comparators' median; line through the dot: 95% interval"),
         width="container",
-        height=_height(len(rows)) + 20,
+        # Streamlit fits the whole chart (title and axes included) into this height, so leave room per row.
+        height=100 + 45 * len(rows),
     )
 
 

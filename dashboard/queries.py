@@ -154,6 +154,26 @@ def maturity_cutoffs(as_of: date, months: int = 12) -> dict[str, date]:
     return {"job_starts": latest(0), "job_outcomes_13": latest(13), "job_outcomes_26": latest(26)}
 
 
+def _mature_cohorts(engine: Engine, filters: Filters, *, as_of: date, months: int, by: str) -> pd.DataFrame:
+    """Mature cohort sizes and outcomes per partner and contract, grouped further `by` one column."""
+    cut = maturity_cutoffs(as_of, months)
+    where, params = filters.where("t.referral_month")
+    params.update(start_cut=cut["job_starts"], cut13=cut["job_outcomes_13"], cut26=cut["job_outcomes_26"])
+    suffix = "12m" if months == 12 else "24m"
+    outcome_cut = "(CASE WHEN g.outcome_weeks <= 13 THEN :cut13 ELSE :cut26 END)"
+    sql = f"""SELECT {ORG_SELECT}, t.{by},
+            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.referrals ELSE 0 END) AS start_cohort,
+            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.job_starts_{suffix} ELSE 0 END) AS job_starts,
+            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.attachments ELSE 0 END) AS attached,
+            SUM(CASE WHEN t.referral_month <= {outcome_cut} THEN t.referrals ELSE 0 END) AS outcome_cohort,
+            SUM(CASE WHEN t.referral_month <= {outcome_cut} THEN t.job_outcomes_{suffix} ELSE 0 END)
+                AS job_outcomes
+        FROM cohort_summary t {ORG_JOIN} JOIN payment_group g ON g.code = t.payment_group
+        WHERE {where}
+        GROUP BY {ORG_GROUP}, t.{by}"""
+    return _read(engine, sql, params)
+
+
 def cohort_totals(engine: Engine, filters: Filters = Filters(), *, as_of: date, months: int = 12) -> pd.DataFrame:
     """Mature referral cohorts per partner, contract and payment group: cohort sizes and 12/24-month outcomes.
 
@@ -161,48 +181,15 @@ def cohort_totals(engine: Engine, filters: Filters = Filters(), *, as_of: date, 
     have passed since its referral month, and for job outcomes once the payment group's qualifying period
     (13 or 26 weeks in work) has passed on top.
     """
-    cut = maturity_cutoffs(as_of, months)
-    where, params = filters.where("t.referral_month")
-    params.update(start_cut=cut["job_starts"], cut13=cut["job_outcomes_13"], cut26=cut["job_outcomes_26"])
-    suffix = "12m" if months == 12 else "24m"
-    sql = f"""SELECT {ORG_SELECT}, t.payment_group,
-            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.referrals ELSE 0 END) AS start_cohort,
-            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.job_starts_{suffix} ELSE 0 END) AS job_starts,
-            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.attachments ELSE 0 END) AS attached,
-            SUM(CASE WHEN t.referral_month <= (CASE WHEN g.outcome_weeks <= 13 THEN :cut13 ELSE :cut26 END)
-                     THEN t.referrals ELSE 0 END) AS outcome_cohort,
-            SUM(CASE WHEN t.referral_month <= (CASE WHEN g.outcome_weeks <= 13 THEN :cut13 ELSE :cut26 END)
-                     THEN t.job_outcomes_{suffix} ELSE 0 END) AS job_outcomes
-        FROM cohort_summary t {ORG_JOIN} JOIN payment_group g ON g.code = t.payment_group
-        WHERE {where}
-        GROUP BY {ORG_GROUP}, t.payment_group"""
-    return _read(engine, sql, params)
+    return _mature_cohorts(engine, filters, as_of=as_of, months=months, by="payment_group")
 
 
 def cohort_series(engine: Engine, filters: Filters = Filters(), *, as_of: date, months: int = 12) -> pd.DataFrame:
     """Mature cohort counts per quarter of referral (for trends), per partner and contract."""
-    frame = _cohort_by_month(engine, filters, as_of=as_of, months=months)
+    frame = _mature_cohorts(engine, filters, as_of=as_of, months=months, by="referral_month")
     frame["period"] = pd.to_datetime(frame["referral_month"]).dt.to_period("Q").dt.start_time
     keys = ["cpa_code", "cpa_name", "contract_id", "prime", "partner_id", "partner", "sector", "period"]
     return frame.groupby(keys, as_index=False)[["start_cohort", "job_starts", "outcome_cohort", "job_outcomes"]].sum()
-
-
-def _cohort_by_month(engine, filters, *, as_of, months):
-    cut = maturity_cutoffs(as_of, months)
-    where, params = filters.where("t.referral_month")
-    params.update(start_cut=cut["job_starts"], cut13=cut["job_outcomes_13"], cut26=cut["job_outcomes_26"])
-    suffix = "12m" if months == 12 else "24m"
-    sql = f"""SELECT {ORG_SELECT}, t.referral_month,
-            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.referrals ELSE 0 END) AS start_cohort,
-            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.job_starts_{suffix} ELSE 0 END) AS job_starts,
-            SUM(CASE WHEN t.referral_month <= (CASE WHEN g.outcome_weeks <= 13 THEN :cut13 ELSE :cut26 END)
-                     THEN t.referrals ELSE 0 END) AS outcome_cohort,
-            SUM(CASE WHEN t.referral_month <= (CASE WHEN g.outcome_weeks <= 13 THEN :cut13 ELSE :cut26 END)
-                     THEN t.job_outcomes_{suffix} ELSE 0 END) AS job_outcomes
-        FROM cohort_summary t {ORG_JOIN} JOIN payment_group g ON g.code = t.payment_group
-        WHERE {where}
-        GROUP BY {ORG_GROUP}, t.referral_month"""
-    return _read(engine, sql, params)
 
 
 def projections_vs_actuals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:

@@ -25,6 +25,25 @@ THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.0+)?$")
 
 # Problem codes the parsers return.
 BAD_DATE, BAD_NUMBER, BAD_BOOL, SUPPRESSED, NOT_WHOLE = "bad_date", "bad_number", "bad_bool", "suppressed", "not_whole"
+SPREADSHEET_ERROR = "spreadsheet_error"
+# What a cell shows when its formula failed; the reader puts these back where calamine leaves a blank.
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+
+
+def is_spreadsheet_error(value) -> bool:
+    return isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS
+
+
+def refuses_errors(parse):
+    """Wrap a parser so a formula error value is reported as such, whatever the column's type."""
+    def parser(value):
+        if is_spreadsheet_error(value):
+            return None, SPREADSHEET_ERROR
+        return parse(value)
+
+    parser.__name__, parser.__doc__ = parse.__name__, parse.__doc__
+    return parser
 
 
 def is_blank(value) -> bool:
@@ -49,6 +68,7 @@ def _parse_date_text(text: str) -> date | None:
     return None
 
 
+@refuses_errors
 def parse_date(value):
     """A date from a date/datetime, an Excel serial number, or a UK/ISO date string."""
     if is_blank(value) or is_suppressed(value):
@@ -64,7 +84,7 @@ def parse_date(value):
             return EXCEL_EPOCH + timedelta(days=int(value)), None
         return None, BAD_DATE
     text = str(value).strip()
-    if text.replace(".", "", 1).isdigit():
+    if text.isascii() and text.replace(".", "", 1).isdigit():  # '²' is a digit to isdigit(), not to float()
         return parse_date(float(text))
     parsed = _parse_date_text(text)
     return (parsed, None) if parsed else (None, BAD_DATE)
@@ -81,6 +101,7 @@ def _parse_month_text(text: str) -> date | None:
     return parsed.replace(day=1) if parsed else None
 
 
+@refuses_errors
 def parse_month(value):
     """The first day of the month a cell names ('2013-03', 'Mar 2013', 'Mar-13', or any date in it)."""
     if is_blank(value) or is_suppressed(value):
@@ -92,6 +113,7 @@ def parse_month(value):
     return (parsed, None) if parsed else (None, BAD_DATE)
 
 
+@refuses_errors
 def parse_count(value):
     """A whole number; '1,234' and '12.0' are accepted; '*', '<5' and '-' mean suppressed (unknown)."""
     if is_suppressed(value):
@@ -116,6 +138,7 @@ def parse_count(value):
     return (int(number), None) if number.is_integer() else (None, NOT_WHOLE)
 
 
+@refuses_errors
 def parse_real(value):
     """A decimal number ('3.8', '4,1' is not accepted: use a point)."""
     if is_blank(value) or is_suppressed(value):
@@ -131,6 +154,7 @@ def parse_real(value):
     return (number, None) if math.isfinite(number) else (None, BAD_NUMBER)
 
 
+@refuses_errors
 def parse_bool(value):
     """Y/N, Yes/No, True/False, 1/0."""
     if is_blank(value):
@@ -147,6 +171,7 @@ def parse_bool(value):
     return None, BAD_BOOL
 
 
+@refuses_errors
 def parse_text(value):
     """Text, trimmed; whole numbers that a spreadsheet turned into floats lose their '.0'."""
     if is_blank(value):
@@ -187,6 +212,8 @@ class PaymentGroupCodes:
             self._lookup[normalise_label(label)] = code
 
     def parse(self, value):
+        if is_spreadsheet_error(value):
+            return None, SPREADSHEET_ERROR
         if is_blank(value):
             return None, None
         if isinstance(value, float) and value.is_integer():

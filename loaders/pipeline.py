@@ -156,9 +156,13 @@ class Ingestor:
                                            f"({existing.file_name}); nothing to do.", result.file))
             return
         personal = find_personal_values(book)
+        if personal:
+            # Stop before layout detection, whose messages quote header cells: a flagged value goes nowhere.
+            result.problems.extend(personal)
+            return
         layout, profile, mapped = detect_layout(book, self.profiles, options.layout)
         result.layout = layout
-        personal += find_personal_columns(book, mapped)
+        personal = find_personal_columns(book, mapped)
         if personal:
             result.problems.extend(personal)
             return  # nothing else is looked at, so no personal value can reach a report or a row

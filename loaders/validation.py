@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from loaders import fields as F
 from loaders.cleaning import (
-    BAD_BOOL, BAD_DATE, BAD_NUMBER, NOT_WHOLE, SUPPRESSED, PaymentGroupCodes, parse_bool, parse_count,
+    BAD_BOOL, BAD_DATE, BAD_NUMBER, NOT_WHOLE, SPREADSHEET_ERROR, SUPPRESSED, PaymentGroupCodes, parse_bool, parse_count,
     parse_date, parse_month, parse_real, parse_text,
 )
 from loaders.errors import ERROR, NOTE, WARNING, Problem
@@ -33,6 +33,8 @@ MESSAGES = {
     NOT_WHOLE: "{value!r} is not a whole number. Counts cannot have decimals.",
     BAD_BOOL: "{value!r} is not Y or N. Enter Y if in-work support was offered, else N.",
     "bad_payment_group": "{value!r} is not a payment group. Use PG1 to PG9 (or a name such as 'JSA 18-24').",
+    SPREADSHEET_ERROR: "{value!r} is a spreadsheet error: the formula in this cell failed. Correct the formula (or "
+                       "type the value), save, and send the file again.",
     SUPPRESSED: "{value!r} is a suppression marker, so the count is stored as unknown. Send true counts: "
                 "wpmi suppresses small numbers itself when it publishes.",
 }

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DB := data/wpmi.sqlite
 
-.PHONY: run test demo install install-test clean
+.PHONY: run test demo install install-test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[bench]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -32,6 +36,10 @@ run: $(VENV)/.installed $(DEMO_DB)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+# The programme-scale benchmark (docs/performance.md): builds and caches the 1.8M-journey demo in bench/.cache/.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm

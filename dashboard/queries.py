@@ -67,7 +67,10 @@ def _read(engine: Engine, sql: str, params: dict) -> pd.DataFrame:
         stmt = stmt.bindparams(bindparam("payment_groups", expanding=True))
     with engine.connect() as conn:
         result = conn.execute(stmt, params)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        columns = list(result.keys())
+        rows = result.fetchall()
+    # Column-wise from plain tuples: pandas probes every Row object otherwise, which costs seconds at scale.
+    return pd.DataFrame({c: [r[i] for r in rows] for i, c in enumerate(columns)}, columns=columns)
 
 
 def has_data(engine: Engine) -> bool:
@@ -196,20 +199,20 @@ def projections_vs_actuals(engine: Engine, filters: Filters = Filters()) -> pd.D
     """Projected and actual referrals per partner, contract and month (all payment groups in the filter)."""
     where_p, params = filters.where("t.month")
     sql = f"""SELECT {ORG_SELECT}, t.month, SUM(t.projected_referrals) AS projected
-        FROM v_projections t {ORG_JOIN}
+        FROM projection_summary t {ORG_JOIN}
         WHERE {where_p} GROUP BY {ORG_GROUP}, t.month"""
     projected = _read(engine, sql, params)
-    actual = monthly_flows(engine, filters)
+    where_a, params_a = filters.where("t.month")
+    actual = _read(engine, f"""SELECT {ORG_SELECT}, t.month, SUM(t.referrals) AS referrals, MIN(t.basis) AS basis
+        FROM monthly_summary t {ORG_JOIN} WHERE {where_a} GROUP BY {ORG_GROUP}, t.month""", params_a)
     keys = ["cpa_code", "cpa_name", "nation", "contract_id", "prime_id", "prime", "partner_id", "partner", "sector",
             "tier", "month"]
-    actual = actual.groupby(keys, as_index=False).agg(referrals=("referrals", lambda s: s.sum(min_count=1)),
-                                                      basis=("basis", "min"))
-    projected["month"] = pd.to_datetime(projected["month"])
+    for frame in (projected, actual):
+        frame["month"] = pd.to_datetime(frame["month"])
     merged = projected.merge(actual, on=keys, how="outer")
     # A partner with participant-level returns reports every referral, so a month without one is a true zero;
     # for aggregate-only partners a missing or suppressed month is unknown, never zero.
-    participant_level = merged.groupby("partner_id")["basis"].transform(lambda b: (b == "participants").any())
-    merged["participant_level"] = participant_level.astype(bool)
+    merged["participant_level"] = merged["basis"].eq("participants").groupby(merged["partner_id"]).transform("any")
     return merged.drop(columns="basis").rename(columns={"referrals": "actual"})
 
 
@@ -236,9 +239,13 @@ def submissions(engine: Engine, limit: int = 500) -> pd.DataFrame:
 
 def coverage(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
     """Which partner-contracts have data for which months (from the summaries)."""
-    frame = monthly_flows(engine, filters)
-    keys = ["cpa_code", "contract_id", "prime", "partner_id", "partner", "month"]
-    return frame.groupby(keys, as_index=False)["referrals"].sum(min_count=1)
+    where, params = filters.where("t.month")
+    frame = _read(engine, f"""SELECT k.cpa_code, k.contract_id, pr.prime_name AS prime, pa.partner_id,
+            pa.partner_name AS partner, t.month, SUM(t.referrals) AS referrals
+        FROM monthly_summary t {ORG_JOIN} WHERE {where}
+        GROUP BY k.cpa_code, k.contract_id, pr.prime_name, pa.partner_id, pa.partner_name, t.month""", params)
+    frame["month"] = pd.to_datetime(frame["month"])
+    return frame
 
 
 def minimum_performance_levels(engine: Engine) -> pd.DataFrame:

@@ -228,6 +228,15 @@ cohort_summary = Table(
     Index("ix_cohort_summary_key", "partner_id", "contract_id"),
 )
 
+projection_summary = Table(
+    "projection_summary", metadata,
+    Column("partner_id", Integer, nullable=False),
+    Column("contract_id", String(60), nullable=False),
+    Column("month", Date, nullable=False),
+    Column("payment_group", String(8), nullable=False),
+    Column("projected_referrals", Integer),
+    Index("ix_projection_summary_key", "partner_id", "contract_id"),
+)
 compliance_summary = Table(
     "compliance_summary", metadata,
     Column("partner_id", Integer, nullable=False),

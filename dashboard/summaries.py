@@ -1,7 +1,7 @@
 """Summary tables kept up to date at ingest, one partner-contract at a time, so pages never scan participants.
 
-`monthly_summary` holds exactly what `v_monthly` shows and `cohort_summary` the referral-cohort counts that
-cohort rates need. Both are rebuilt for the partner and contract a submission touches, inside the same
+`monthly_summary` holds exactly what `v_monthly` shows, `projection_summary` what `v_projections` shows, and
+`cohort_summary` the referral-cohort counts that cohort rates need. Both are rebuilt for the partner and contract a submission touches, inside the same
 transaction as the submission, so they can never disagree with the facts. The SQL is the views' logic with
 the partner and contract filter pushed inside the window functions, where the database can use the index.
 """
@@ -70,6 +70,17 @@ FROM latest WHERE rn = 1 AND referral_month IS NOT NULL
 GROUP BY referral_month, payment_group
 """
 
+
+REFRESH_PROJECTIONS = """
+INSERT INTO projection_summary (partner_id, contract_id, month, payment_group, projected_referrals)
+WITH latest AS (
+    SELECT j.month, j.payment_group, j.projected_referrals,
+        ROW_NUMBER() OVER (PARTITION BY j.month, j.payment_group ORDER BY s.period DESC, s.submission_id DESC) AS rn
+    FROM projection j JOIN submission s ON s.submission_id = j.submission_id
+    WHERE s.status = 'current' AND s.partner_id = :partner AND s.contract_id = :contract
+)
+SELECT :partner, :contract, month, payment_group, projected_referrals FROM latest WHERE rn = 1
+"""
 
 PARTICIPANT_COLUMNS = ("participant_ref, payment_group, referral_date, first_contact_date, attachment_date, "
                        "initial_assessment_date, action_plan_date, job_start_date, job_outcome_date, exit_date, "
@@ -142,7 +153,8 @@ def refresh_compliance(conn: Connection, partner_id: int, contract_id: str) -> N
 def refresh_summaries(conn: Connection, partner_id: int, contract_id: str) -> None:
     """Rebuild every summary for one partner and contract (call inside the writing transaction)."""
     params = {"partner": partner_id, "contract": contract_id}
-    for table, sql in (("monthly_summary", REFRESH_MONTHLY), ("cohort_summary", REFRESH_COHORTS)):
+    for table, sql in (("monthly_summary", REFRESH_MONTHLY), ("cohort_summary", REFRESH_COHORTS),
+                       ("projection_summary", REFRESH_PROJECTIONS)):
         conn.execute(text(f"DELETE FROM {table} WHERE partner_id = :partner AND contract_id = :contract"), params)
         conn.execute(text(sql), params)
     refresh_compliance(conn, partner_id, contract_id)

@@ -108,3 +108,12 @@ def test_cohort_summary_counts_every_participant_once(demo):
     (n, starts) = query(engine, "SELECT SUM(referrals), SUM(job_starts) FROM cohort_summary")[0]
     (m, s) = query(engine, "SELECT COUNT(*), COUNT(job_start_date) FROM v_participants")[0]
     assert (n, starts) == (m, s)
+
+
+def test_projection_summary_maintained_at_ingest_equals_v_projections(demo):
+    engine, _ = demo
+    view = query(engine, "SELECT partner_id, contract_id, month, payment_group, projected_referrals "
+                         "FROM v_projections ORDER BY 1, 2, 3, 4")
+    summary = query(engine, "SELECT partner_id, contract_id, month, payment_group, projected_referrals "
+                            "FROM projection_summary ORDER BY 1, 2, 3, 4")
+    assert [tuple(r) for r in summary] == [tuple(r) for r in view] and len(view) > 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from dashboard import compliance
+from dashboard import compliance, schema
 
 _LATEST_PARTICIPANTS = """
     SELECT p.*, s.partner_id, s.contract_id,
@@ -158,3 +158,14 @@ def refresh_summaries(conn: Connection, partner_id: int, contract_id: str) -> No
         conn.execute(text(f"DELETE FROM {table} WHERE partner_id = :partner AND contract_id = :contract"), params)
         conn.execute(text(sql), params)
     refresh_compliance(conn, partner_id, contract_id)
+
+
+SUMMARY_TABLES = (schema.monthly_summary, schema.cohort_summary, schema.projection_summary, schema.compliance_summary)
+
+
+def refresh_all_summaries(conn: Connection) -> int:
+    """Rebuild the summaries of every partner contract with a submission (after an upgrade); returns how many."""
+    pairs = conn.execute(text("SELECT DISTINCT partner_id, contract_id FROM submission")).all()
+    for partner_id, contract_id in pairs:
+        refresh_summaries(conn, partner_id, contract_id)
+    return len(pairs)

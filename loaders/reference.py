@@ -6,10 +6,11 @@ import csv
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, Table, inspect, select
 
 from dashboard import schema
 from dashboard.db import ROOT, writing
+from dashboard.summaries import SUMMARY_TABLES, refresh_all_summaries
 from dashboard.views import create_views
 
 REFERENCE_DIR = ROOT / "data" / "reference"
@@ -85,7 +86,11 @@ def init_db(engine: Engine, reference_dir: Path = REFERENCE_DIR) -> dict[str, in
     """
     counts = {}
     with writing(engine) as conn:
+        existing = set(inspect(conn).get_table_names())
         schema.metadata.create_all(conn)
+        # A summary table added by an upgrade starts empty: fill it from the facts already loaded.
+        if any(t.name not in existing for t in SUMMARY_TABLES) and "submission" in existing:
+            refresh_all_summaries(conn)
         for table_name, file_name in REFERENCE_FILES.items():
             table = schema.metadata.tables[table_name]
             rows = read_reference_csv(table, reference_dir / file_name)

@@ -167,3 +167,11 @@ def test_cli_withdraw_names_a_missing_submission(db_url, capsys):
     from loaders.cli import main
 
     assert main(["withdraw", "999", "--db", db_url]) == 2
+
+
+def test_init_fills_a_summary_table_added_by_an_upgrade(tmp_path, engine, ingestor):
+    ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(3)))
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE monthly_summary"))  # as if the database predates the table
+    init_db(engine)
+    assert count(engine, "SELECT SUM(referrals) FROM monthly_summary") == 3

@@ -25,7 +25,21 @@ ORG_JOIN = """JOIN contract k ON k.contract_id = t.contract_id
     JOIN partner pa ON pa.partner_id = t.partner_id"""
 ORG_GROUP = ("k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name, pa.partner_id, "
              "pa.partner_name, pa.sector, pa.tier")
+ORG_NAMES = """k.cpa_code, cp.cpa_name, cp.nation, k.prime_id, pr.prime_name AS prime, pa.partner_name AS partner,
+    pa.sector, pa.tier"""
 OUTCOME_WEEKS_DEFAULT = 26
+
+
+def _grouped(source: str, aggregates: str, by: tuple[str, ...], where: str, extra_join: str = "") -> str:
+    """SQL: aggregate `source` per partner, contract and `by` on ids only, then attach the organisation names.
+
+    Grouping on two ids instead of ten text columns is what keeps unfiltered calls fast at programme scale.
+    """
+    keys = "".join(f", t.{b}" for b in by)
+    inner = f"""SELECT t.partner_id, t.contract_id{keys}, {aggregates}
+        FROM {source} t {ORG_JOIN} {extra_join} WHERE {where}
+        GROUP BY t.partner_id, t.contract_id{keys}"""
+    return f"SELECT t.*, {ORG_NAMES} FROM ({inner}) t {ORG_JOIN}"
 
 
 @dataclass(frozen=True)
@@ -131,12 +145,9 @@ def monthly_flows(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
 def flow_totals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
     """Flow counts over the filtered months, per partner, contract and payment group."""
     where, params = filters.where("t.month")
-    sql = f"""SELECT {ORG_SELECT}, t.payment_group,
-            SUM(t.referrals) AS referrals, SUM(t.attachments) AS attachments,
-            SUM(t.job_starts) AS job_starts, SUM(t.job_outcomes) AS job_outcomes,
-            MIN(t.basis) AS basis
-        FROM monthly_summary t {ORG_JOIN} WHERE {where}
-        GROUP BY {ORG_GROUP}, t.payment_group"""
+    sql = _grouped("monthly_summary", """SUM(t.referrals) AS referrals, SUM(t.attachments) AS attachments,
+            SUM(t.job_starts) AS job_starts, SUM(t.job_outcomes) AS job_outcomes, MIN(t.basis) AS basis""",
+                   ("payment_group",), where)
     return _read(engine, sql, params)
 
 
@@ -164,16 +175,13 @@ def _mature_cohorts(engine: Engine, filters: Filters, *, as_of: date, months: in
     params.update(start_cut=cut["job_starts"], cut13=cut["job_outcomes_13"], cut26=cut["job_outcomes_26"])
     suffix = "12m" if months == 12 else "24m"
     outcome_cut = "(CASE WHEN g.outcome_weeks <= 13 THEN :cut13 ELSE :cut26 END)"
-    sql = f"""SELECT {ORG_SELECT}, t.{by},
+    sql = _grouped("cohort_summary", f"""
             SUM(CASE WHEN t.referral_month <= :start_cut THEN t.referrals ELSE 0 END) AS start_cohort,
             SUM(CASE WHEN t.referral_month <= :start_cut THEN t.job_starts_{suffix} ELSE 0 END) AS job_starts,
             SUM(CASE WHEN t.referral_month <= :start_cut THEN t.attachments ELSE 0 END) AS attached,
             SUM(CASE WHEN t.referral_month <= {outcome_cut} THEN t.referrals ELSE 0 END) AS outcome_cohort,
             SUM(CASE WHEN t.referral_month <= {outcome_cut} THEN t.job_outcomes_{suffix} ELSE 0 END)
-                AS job_outcomes
-        FROM cohort_summary t {ORG_JOIN} JOIN payment_group g ON g.code = t.payment_group
-        WHERE {where}
-        GROUP BY {ORG_GROUP}, t.{by}"""
+                AS job_outcomes""", (by,), where, "JOIN payment_group g ON g.code = t.payment_group")
     return _read(engine, sql, params)
 
 
@@ -198,13 +206,11 @@ def cohort_series(engine: Engine, filters: Filters = Filters(), *, as_of: date, 
 def projections_vs_actuals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
     """Projected and actual referrals per partner, contract and month (all payment groups in the filter)."""
     where_p, params = filters.where("t.month")
-    sql = f"""SELECT {ORG_SELECT}, t.month, SUM(t.projected_referrals) AS projected
-        FROM projection_summary t {ORG_JOIN}
-        WHERE {where_p} GROUP BY {ORG_GROUP}, t.month"""
+    sql = _grouped("projection_summary", "SUM(t.projected_referrals) AS projected", ("month",), where_p)
     projected = _read(engine, sql, params)
     where_a, params_a = filters.where("t.month")
-    actual = _read(engine, f"""SELECT {ORG_SELECT}, t.month, SUM(t.referrals) AS referrals, MIN(t.basis) AS basis
-        FROM monthly_summary t {ORG_JOIN} WHERE {where_a} GROUP BY {ORG_GROUP}, t.month""", params_a)
+    actual = _read(engine, _grouped("monthly_summary", "SUM(t.referrals) AS referrals, MIN(t.basis) AS basis",
+                                    ("month",), where_a), params_a)
     keys = ["cpa_code", "cpa_name", "nation", "contract_id", "prime_id", "prime", "partner_id", "partner", "sector",
             "tier", "month"]
     for frame in (projected, actual):

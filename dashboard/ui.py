@@ -218,3 +218,8 @@ def publish(frame: pd.DataFrame, counts: list[str], *, totalled: tuple[str, ...]
         shown = round_to_base(values, base) if base else values
         out[column] = ["*" if s else ("" if pd.isna(v) else f"{int(v):,}") for v, s in zip(shown, small)]
     return out
+
+
+def published_count(value) -> str:
+    """One count as it may be shown (see `publish`)."""
+    return publish(pd.DataFrame({"count": [value]}), ["count"])["count"].iloc[0]

@@ -13,7 +13,7 @@ totals = flows[["referrals", "attachments", "job_starts", "job_outcomes"]].sum()
 cols = st.columns(4)
 for col, (label, value) in zip(cols, [("Referrals", totals.referrals), ("Attachments", totals.attachments),
                                       ("Job starts", totals.job_starts), ("Job outcomes", totals.job_outcomes)]):
-    col.metric(label, ui.publish(pd.DataFrame({"v": [value]}), ["v"])["v"].iloc[0])
+    col.metric(label, ui.published_count(value))
 
 rows = []
 for label, x, n in (("Attachment rate (attachments / referrals)", totals.attachments, totals.referrals),

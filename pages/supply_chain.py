@@ -1,6 +1,5 @@
 """Supply chain (a prime's view): one prime contract's partners, volumes, results, standards and flags."""
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import charts, referrals, settings, supply_chain, ui
@@ -34,7 +33,7 @@ summary["flags"] = ["; ".join(supply_chain.flags(r)) for r in summary.to_dict("r
 
 c1, c2, c3 = st.columns(3)
 c1.metric("Partners", len(summary))
-c2.metric("Referrals", ui.publish(pd.DataFrame({"v": [summary["referrals"].sum()]}), ["v"])["v"].iloc[0])
+c2.metric("Referrals", ui.published_count(summary["referrals"].sum()))
 c3.metric("Partners flagged", int((summary["flags"] != "").sum()))
 columns = ["partner", "sector", "tier", "referrals", "share_of_contract", "outcomes_x", "outcomes_n", "outcome_rate",
            "lower", "upper", "benchmark", "comparison", "ratio", "adjusted_comparison", "variance_pct",

@@ -19,6 +19,7 @@ from bench import CACHE, ROOT
 
 DOC = ROOT / "docs" / "performance.md"
 RAW = CACHE / "results.json"
+PG_RAW = CACHE / "results_postgres.json"
 
 
 def machine() -> dict:
@@ -61,29 +62,65 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument("--report-only", action="store_true",
                         help="measure nothing: print the table and rewrite docs/performance.md from the last results")
+    parser.add_argument("--postgres", action="store_true",
+                        help="also measure on a throwaway PostgreSQL server (bench/pg.py): ingest throughput and "
+                             "query latency; kept in bench/.cache/results_postgres.json and docs/performance.md")
+    parser.add_argument("--postgres-only", action="store_true",
+                        help="measure only PostgreSQL (implies --postgres); the SQLite section of "
+                             "docs/performance.md is regenerated unchanged from bench/.cache/results.json")
+    parser.add_argument("--postgres-scale", default="small",
+                        help="comma-separated demo scales to build into PostgreSQL, in order: small (~54k "
+                             "journeys, about 1 min), quarter (450k), half (900k), programme (1.8M); default small")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     started = time.perf_counter()
+    command = "make bench" if os.environ.get("MAKELEVEL") else shlex.join(["python", "-m", "bench", *sys.argv[1:]])
+
+    def log(message: str) -> None:
+        elapsed = time.perf_counter() - started
+        print(f"[{int(elapsed // 60):02d}:{int(elapsed % 60):02d}] {message}", flush=True)
+
+    if args.postgres or args.postgres_only:
+        from bench import pg, report
+
+        scales = [s.strip() for s in args.postgres_scale.split(",") if s.strip()]
+        unknown = [s for s in scales if s not in pg.SCALES]
+        if unknown or not scales:
+            raise SystemExit(f"--postgres-scale: unknown scale(s) {unknown}; choose from {', '.join(pg.SCALES)}")
+        CACHE.mkdir(parents=True, exist_ok=True)
+        log(f"PostgreSQL: measuring at {', '.join(scales)} ({args.ingest_runs} ingest runs per format, "
+            f"{args.query_calls} calls per query function)")
+        pg_results = pg.measure(scales, args.ingest_runs, args.query_calls, log=log)
+        pg_results.update(date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), command=command,
+                          code=code_version(), arguments=vars(args))
+        PG_RAW.write_text(json.dumps(pg_results, indent=2, default=str))
+        sqlite_results = json.loads(RAW.read_text()) if RAW.exists() else None
+        report.print_postgres(pg_results, sqlite_results)
+        log(f"wrote {PG_RAW.relative_to(ROOT)}")
+        if args.postgres_only:
+            if not args.no_docs and sqlite_results:
+                figs = report.figures(sqlite_results)
+                report.write_outputs(sqlite_results, figs, DOC, RAW, PG_RAW)
+                log(f"wrote {DOC.relative_to(ROOT)} (SQLite section regenerated unchanged from {RAW.name})")
+            log(f"done in {(time.perf_counter() - started) / 60:.1f} min")
+            return 0
+
     if args.report_only:
         from bench import report
 
         results = json.loads(RAW.read_text())
         figs = report.figures(results)
         report.print_table(figs)
-        report.write_outputs(results | {"figures": [vars(f) | {"status": f.status} for f in figs]}, figs, DOC, RAW)
+        report.write_outputs(results | {"figures": [vars(f) | {"status": f.status} for f in figs]}, figs, DOC, RAW,
+                             PG_RAW)
         return 0
-
-    def log(message: str) -> None:
-        elapsed = time.perf_counter() - started
-        print(f"[{int(elapsed // 60):02d}:{int(elapsed % 60):02d}] {message}", flush=True)
 
     from bench import builds, duck, ingest, ingest_one, pages, queries, report
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    command = "make bench" if os.environ.get("MAKELEVEL") else shlex.join(["python", "-m", "bench", *sys.argv[1:]])
     results: dict = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "command": command,
                      "code": code_version(), "machine": machine(), "arguments": vars(args)}
     log(f"wpmi benchmark on {results['machine']['nproc']} CPUs, Python {results['machine']['python']}")
@@ -135,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_docs:
         RAW.write_text(json.dumps(results, indent=2, default=str))
     else:
-        report.write_outputs(results, figs, DOC, RAW)
+        report.write_outputs(results, figs, DOC, RAW, PG_RAW)
         log(f"wrote {DOC.relative_to(ROOT)} and {RAW.relative_to(ROOT)}")
     log(f"done in {results['wall_seconds'] / 60:.1f} min")
     return 0

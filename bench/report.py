@@ -211,7 +211,117 @@ def markdown(r: dict, figs: list[Figure]) -> str:
     return "\n".join(lines)
 
 
-def write_outputs(r: dict, figs: list[Figure], doc: Path, raw: Path) -> None:
+def postgres_figures(pg: dict, sqlite: dict | None = None) -> list[Figure]:
+    """The PostgreSQL run's figures (bench/pg.py), with the SQLite run's figure beside each for reference."""
+    sqlite = sqlite or {}
+    out = [Figure("PostgreSQL", "server", f"{pg['server']['version']}; "
+                  + ", ".join(f"{k}={v}" for k, v in sorted(pg["server"].get("settings", {}).items())))]
+    for run in pg["runs"]:
+        b = run["build"]
+        out.append(Figure("PostgreSQL", f"demo build ({b['scale']})",
+                          f"{b['participants']:,} participant journeys; build {b['build_seconds']:,.0f} s, "
+                          f"whole-demo ingest {b['ingest_seconds']:,.0f} s"))
+    sqlite_full = sqlite.get("builds", {}).get("full")
+    if sqlite_full:
+        out.append(Figure("PostgreSQL", "SQLite figures quoted beside them",
+                          f"the SQLite run above, at {sqlite_full['participants']:,} journeys ({sqlite.get('date', '?')})"))
+    for fmt in ("xlsx", "csv"):
+        t = pg.get("throughput", {}).get(fmt)
+        if not t:
+            continue
+        sec = f"PostgreSQL ingest .{fmt}"
+        out.append(Figure(sec, "file", f"{t['file']} ({t['rows']:,} participant rows, {t['bytes'] / 2**20:.1f} MiB; "
+                                       f"{t['source']})"))
+        s = t["wpmi"]
+        ref = sqlite.get("throughput", {}).get(fmt, {})
+        vs = (f"; SQLite {ref['wpmi']['rows_per_second']:,.0f} rows/s on the same file (PostgreSQL / SQLite time "
+              f"{s['median'] / ref['wpmi']['median']:.2f})") if ref.get("file") == t["file"] else ""
+        out.append(Figure(sec, "wpmi ingest rows/s (fresh PostgreSQL database per run)",
+                          f"{s['rows_per_second']:,.0f}  (median {s['median']:.2f} s, p95 {s['p95']:.2f} s, "
+                          f"n={s['n']}){vs}"))
+    for run in pg["runs"]:
+        b = run["build"]
+        # Quote SQLite at the same journeys when it measured that build (same seed and scale), else its full build.
+        key = next((k for k in ("full", "half") if sqlite.get("builds", {}).get(k, {}).get("participants")
+                    == b["participants"] and k in sqlite.get("queries", {})), "full")
+        ref_q = sqlite.get("queries", {}).get(key, {}).get("functions", {})
+        ref_n = sqlite.get("builds", {}).get(key, {}).get("participants")
+        for name, s in run["queries"]["functions"].items():
+            slow = f"; slowest: {s['slowest_call']} ({s['slowest_rows']:,} rows)" if s.get("slowest_call") else ""
+            r = ref_q.get(name)
+            same = " (same build)" if ref_n == b["participants"] else ""
+            vs = f"; SQLite at {ref_n:,}{same}: p95 {_ms(r['p95'])}" if r and ref_n else ""
+            out.append(Figure(f"PostgreSQL queries at {b['participants']:,} journeys ({b['scale']})", name,
+                              f"median {_ms(s['median'])}, p95 {_ms(s['p95'])} (n={s['n']}){slow}{vs}",
+                              f"p95 <= {QUERY_P95_MS} ms", s["p95"] * 1000 <= QUERY_P95_MS))
+    return out
+
+
+def print_postgres(pg: dict, sqlite: dict | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    figs = postgres_figures(pg, sqlite)
+    scales = ", ".join(f"{r['build']['scale']} demo = {r['build']['participants']:,} journeys" for r in pg["runs"])
+    table = Table(title=f"wpmi on PostgreSQL ({scales})")
+    for column in ("section", "figure", "value", "target", "status"):
+        table.add_column(column, overflow="fold")
+    last = None
+    for f in figs:
+        style = None if f.met is None else ("green" if f.met else "bold red")
+        table.add_row(f.section if f.section != last else "", f.name, f.value, f.target, f.status, style=style)
+        last = f.section
+    Console(width=200).print(table)
+
+
+def postgres_markdown(pg: dict, sqlite: dict | None = None) -> str:
+    """The "PostgreSQL" section appended to docs/performance.md (from bench/.cache/results_postgres.json)."""
+    figs = postgres_figures(pg, sqlite)
+    scales = "; ".join(f"the **{r['build']['scale']}** demo, **{r['build']['participants']:,} participant "
+                          "journeys**" for r in pg["runs"])
+    met = sum(1 for f in figs if f.met)
+    judged = sum(1 for f in figs if f.met is not None)
+    lines = [
+        "## PostgreSQL",
+        "",
+        f"Measured on **{pg['date']}** with `{pg['command']}` (wall time {pg['wall_seconds'] / 60:.1f} min, "
+        f"including the server start and the demo builds), code at {pg.get('code', 'unknown')}.",
+        "",
+        f"Backend: a throwaway {pg['server']['version']} server on the same machine (tests/postgres.py's "
+        "`start_server`: 127.0.0.1, trust auth, fsync/synchronous_commit/full_page_writes off, "
+        "shared_buffers 64MB), stopped and removed after the run.",
+        "",
+        f"Scale: {scales} (seed 2011). The SQLite figures above are at their own scale (quoted beside each "
+        "query below), so compare query times with the journey counts in mind. Ingest throughput does not depend "
+        "on scale (one file into an empty database); when the file is the SQLite step's own, its rows/s compare "
+        "like for like.",
+        "",
+        "- **Ingest**: `Ingestor.ingest` alone, into a fresh PostgreSQL database per run (reference data loaded "
+        "and the sender registered before the clock starts), as in the SQLite step.",
+        "- **Queries**: the same page data functions, filters, warm-up and call counts as the SQLite table "
+        "(bench/queries.py), against the PostgreSQL demo database; beside each is the SQLite p95 of the same "
+        "build (same seed and scale) when the SQLite run measured it, else of its full build.",
+        "",
+        f"**{met} of {judged} query targets met on PostgreSQL.**",
+        "",
+        "| section | figure | value | target | status |",
+        "|---|---|---|---|---|",
+    ]
+    last = None
+    for f in figs:
+        lines.append(f"| {_md_cell(f.section if f.section != last else '')} | {_md_cell(f.name)} | "
+                     f"{_md_cell(f.value)} | {_md_cell(f.target)} | {'**NOT MET**' if f.met is False else f.status} |")
+        last = f.section
+    lines += ["", "Raw PostgreSQL results: `bench/.cache/results_postgres.json` (`python -m bench --postgres-only` "
+              "to measure again).", ""]
+    return "\n".join(lines)
+
+
+def write_outputs(r: dict, figs: list[Figure], doc: Path, raw: Path, pg_raw: Path | None = None) -> None:
+    """Write the raw results and docs/performance.md; the PostgreSQL section is kept from `pg_raw` when present."""
     raw.parent.mkdir(parents=True, exist_ok=True)
     raw.write_text(json.dumps(r, indent=2, default=str))
-    doc.write_text(markdown(r, figs))
+    text = markdown(r, figs)
+    if pg_raw is not None and pg_raw.exists():
+        text += "\n" + postgres_markdown(json.loads(pg_raw.read_text()), r)
+    doc.write_text(text)

@@ -198,10 +198,19 @@ feedback = Table(
 )
 
 # --- summaries maintained at ingest (so pages never scan participant rows) -------------------------------
-monthly_summary = Table(
-    "monthly_summary", metadata,
-    Column("partner_id", Integer, nullable=False),
-    Column("contract_id", String(60), nullable=False),
+def _summary(name: str, *columns: Column) -> Table:
+    """A summary table keyed, like every summary, by partner and contract (rebuilt per pair at ingest)."""
+    return Table(
+        name, metadata,
+        Column("partner_id", Integer, nullable=False),
+        Column("contract_id", String(60), nullable=False),
+        *columns,
+        Index(f"ix_{name}_key", "partner_id", "contract_id"),
+    )
+
+
+monthly_summary = _summary(
+    "monthly_summary",
     Column("month", Date, nullable=False),
     Column("payment_group", String(8), nullable=False),
     Column("referrals", Integer),
@@ -209,45 +218,26 @@ monthly_summary = Table(
     Column("job_starts", Integer),
     Column("job_outcomes", Integer),
     Column("basis", String(16), nullable=False),
-    Index("ix_monthly_summary_key", "partner_id", "contract_id"),
 )
-cohort_summary = Table(
-    "cohort_summary", metadata,
-    Column("partner_id", Integer, nullable=False),
-    Column("contract_id", String(60), nullable=False),
+cohort_summary = _summary(
+    "cohort_summary",
     Column("referral_month", Date, nullable=False),
     Column("payment_group", String(8), nullable=False),
-    Column("referrals", Integer, nullable=False),
-    Column("attachments", Integer, nullable=False),
-    Column("job_starts_12m", Integer, nullable=False),
-    Column("job_outcomes_12m", Integer, nullable=False),
-    Column("job_starts_24m", Integer, nullable=False),
-    Column("job_outcomes_24m", Integer, nullable=False),
-    Column("job_starts", Integer, nullable=False),
-    Column("job_outcomes", Integer, nullable=False),
-    Index("ix_cohort_summary_key", "partner_id", "contract_id"),
+    *[Column(name, Integer, nullable=False) for name in (
+        "referrals", "attachments", "job_starts_12m", "job_outcomes_12m", "job_starts_24m", "job_outcomes_24m",
+        "job_starts", "job_outcomes")],
 )
-
-projection_summary = Table(
-    "projection_summary", metadata,
-    Column("partner_id", Integer, nullable=False),
-    Column("contract_id", String(60), nullable=False),
+projection_summary = _summary(
+    "projection_summary",
     Column("month", Date, nullable=False),
     Column("payment_group", String(8), nullable=False),
     Column("projected_referrals", Integer),
-    Index("ix_projection_summary_key", "partner_id", "contract_id"),
 )
-compliance_summary = Table(
-    "compliance_summary", metadata,
-    Column("partner_id", Integer, nullable=False),
-    Column("contract_id", String(60), nullable=False),
+compliance_summary = _summary(
+    "compliance_summary",
     Column("standard_id", String(40), nullable=False),
     Column("as_of", Date, nullable=False),  # end of the latest reporting period evaluated
-    Column("met", Integer, nullable=False),
-    Column("missed", Integer, nullable=False),
-    Column("pending", Integer, nullable=False),
-    Column("not_applicable", Integer, nullable=False),
-    Index("ix_compliance_summary_key", "partner_id", "contract_id"),
+    *[Column(name, Integer, nullable=False) for name in ("met", "missed", "pending", "not_applicable")],
 )
 
 # --- bookkeeping ---------------------------------------------------------------------------------------

@@ -83,32 +83,27 @@ SELECT {_ORG_COLUMNS},
 FROM x {_ORG_JOINS}
 """
 
-V_PROJECTIONS = f"""
-CREATE VIEW v_projections AS
-SELECT {_ORG_COLUMNS}, x.month, x.payment_group, x.projected_referrals, x.submission_id
+def _latest_rows_view(name: str, table: str, key: str, columns: str) -> str:
+    """A view of one fact table's rows, the latest current submission's row winning for each key."""
+    return f"""
+CREATE VIEW {name} AS
+SELECT {_ORG_COLUMNS}, {columns}, x.submission_id
 FROM (
-    SELECT j.*, s.partner_id, s.contract_id,
-        ROW_NUMBER() OVER (PARTITION BY s.partner_id, s.contract_id, j.month, j.payment_group
+    SELECT f.*, s.partner_id, s.contract_id,
+        ROW_NUMBER() OVER (PARTITION BY s.partner_id, s.contract_id, {key}
                            ORDER BY s.period DESC, s.submission_id DESC) AS rn
-    FROM projection j JOIN submission s ON s.submission_id = j.submission_id
+    FROM {table} f JOIN submission s ON s.submission_id = f.submission_id
     WHERE s.status = 'current'
 ) x {_ORG_JOINS}
 WHERE x.rn = 1
 """
 
-V_FEEDBACK = f"""
-CREATE VIEW v_feedback AS
-SELECT {_ORG_COLUMNS}, x.month, x.complaints_received, x.complaints_resolved_in_time,
-    x.satisfaction_responses, x.satisfaction_mean, x.submission_id
-FROM (
-    SELECT f.*, s.partner_id, s.contract_id,
-        ROW_NUMBER() OVER (PARTITION BY s.partner_id, s.contract_id, f.month
-                           ORDER BY s.period DESC, s.submission_id DESC) AS rn
-    FROM feedback f JOIN submission s ON s.submission_id = f.submission_id
-    WHERE s.status = 'current'
-) x {_ORG_JOINS}
-WHERE x.rn = 1
-"""
+
+V_PROJECTIONS = _latest_rows_view("v_projections", "projection", "f.month, f.payment_group",
+                                  "x.month, x.payment_group, x.projected_referrals")
+V_FEEDBACK = _latest_rows_view("v_feedback", "feedback", "f.month",
+                               "x.month, x.complaints_received, x.complaints_resolved_in_time, "
+                               "x.satisfaction_responses, x.satisfaction_mean")
 
 V_STANDARDS = """
 CREATE VIEW v_standards AS

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from loaders import cleaning
+from loaders import cleaning, privacy
 from loaders import fields as F
 from loaders.cleaning import PaymentGroupCodes
 from loaders.demo.writers import write_standard
@@ -211,6 +211,23 @@ def journeys(draw):
             "in_work_support_offered": draw(st.sampled_from(["Y", "N", None])),
         })
     return out
+
+
+PERSONAL_PIECES = ["QQ 12", " 34 56 C", "AB123456D", "jo.bloggs@", "example.org", "07700 900123", "SW1A", " 1AA",
+                   "0", "7700", "/", "-", "@", " ", "\x00"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.one_of(cells, st.sampled_from(PERSONAL_PIECES),
+                                   st.lists(st.sampled_from(PERSONAL_PIECES), max_size=4).map("".join)),
+                         max_size=5), max_size=6))
+def test_whole_sheet_personal_data_scan_agrees_with_the_cell_by_cell_scan(rows):
+    texts = [v for row in rows for v in row if isinstance(v, str)]
+    if any(privacy._looks_personal(v) for v in texts):
+        assert privacy._sheet_may_hold_personal_data(rows)
+    # Pieces of one value in neighbouring cells are never joined into a match.
+    if not any(privacy._ANY.search(v) for v in texts):
+        assert not privacy._sheet_may_hold_personal_data(rows)
 
 
 def _plain(rows):

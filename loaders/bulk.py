@@ -12,34 +12,31 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Table
 
-COPY_CHUNK = 50_000
-
 
 def _sqlite_column(table: Table, name: str, values: list) -> list:
     """One column's values as SQLAlchemy's SQLite types store them (dates and datetimes as ISO text)."""
     kind = table.c[name].type.python_type
-    if kind is date:
-        return [None if v is None else v.isoformat() for v in values]
-    if kind is datetime:
-        return [None if v is None else v.isoformat(sep=" ") for v in values]
+    if kind is date or kind is datetime:
+        # Each distinct date is formatted once: a column repeats a few thousand dates across many rows.
+        text = {v: v.isoformat() if kind is date else v.isoformat(sep=" ") for v in set(values) if v is not None}
+        return [text.get(v) for v in values]
     return values
 
 
-def bulk_insert(conn: Connection, table: Table, rows: list[dict]) -> None:
-    """Insert `rows` (dicts keyed by column name, all with the same keys) into `table`."""
-    if not rows:
+def bulk_insert(conn: Connection, table: Table, columns: dict[str, list]) -> None:
+    """Insert rows given as columns (column name -> equally long lists of values) into `table`."""
+    names = [c for c in table.c.keys() if c in columns]
+    if not names or not columns[names[0]]:
         return
-    columns = [c for c in table.c.keys() if c in rows[0]]
     dialect, driver = conn.dialect.name, conn.dialect.driver
     if dialect == "sqlite":
-        placeholders = ", ".join("?" for _ in columns)
-        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"
-        values = [_sqlite_column(table, c, [r[c] for r in rows]) for c in columns]
-        conn.exec_driver_sql(sql, list(zip(*values)))
+        placeholders = ", ".join("?" for _ in names)
+        sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"
+        conn.exec_driver_sql(sql, list(zip(*(_sqlite_column(table, c, columns[c]) for c in names))))
     elif dialect == "postgresql" and driver == "psycopg":
         cursor = conn.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row(tuple(r[c] for c in columns))
+        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in zip(*(columns[c] for c in names)):
+                copy.write_row(row)
     else:
-        conn.execute(table.insert(), rows)
+        conn.execute(table.insert(), [dict(zip(names, row)) for row in zip(*(columns[c] for c in names))])

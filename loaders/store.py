@@ -8,7 +8,7 @@ current submissions. Any failure rolls the whole file back.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import Connection, select
 
@@ -16,11 +16,11 @@ from dashboard import schema
 from dashboard.summaries import refresh_summaries
 from loaders.bulk import bulk_insert
 from loaders.fields import SHEETS_BY_NAME
+from loaders.cleaning import SUPPRESSED
 from loaders.validation import TypedSheet
 
 ROW_COUNT_COLUMNS = {"Participants": "rows_participants", "Contacts": "rows_contacts", "Monthly": "rows_monthly",
                      "Projections": "rows_projections", "Feedback": "rows_feedback"}
-INSERT_BATCH = 20_000
 
 
 def now() -> datetime:
@@ -38,28 +38,32 @@ def audit(conn: Connection, action: str, *, submission_id=None, file_name=None, 
                                                   file_name=file_name, sha256=sha256, actor=actor, detail=detail))
 
 
-def _month(day: date | None) -> date | None:
-    return day.replace(day=1) if day else None
+def _months(days: list) -> list:
+    """The first of the month of each date (None stays None), computing each distinct date once."""
+    first = {d: d.replace(day=1) for d in set(days) if d is not None}
+    return [first.get(d) for d in days]
 
 
-def fact_rows(typed: TypedSheet, submission_id: int) -> list[dict]:
-    """Rows ready for insert: typed values plus submission id, source row, derived months and flags."""
-    names = [f.name for f in SHEETS_BY_NAME[typed.target].fields]
-    out = []
-    for row, source_row, flags in zip(typed.rows, typed.source_rows, typed.flags):
-        rec = {name: row.get(name) for name in names}
-        rec["submission_id"] = submission_id
-        rec["source_row"] = source_row
-        if typed.target == "Participants":
-            for date_col, month_col in schema.MONTH_COLUMNS.items():
-                rec[month_col] = _month(rec[date_col])
-            referral = rec["referral_date"]
-            for name, col in (("days_to_job_start", "job_start_date"), ("days_to_job_outcome", "job_outcome_date")):
-                rec[name] = (rec[col] - referral).days if referral and rec[col] else None
-            rec["flags"] = ",".join(sorted(flags)) or None
-        elif typed.target == "Monthly":
-            rec["suppressed"] = "suppressed" in flags
-        out.append(rec)
+def _days_between(starts: list, ends: list) -> list:
+    return [(e - s).days if s and e else None for s, e in zip(starts, ends)]
+
+
+def fact_columns(typed: TypedSheet, submission_id: int) -> dict[str, list]:
+    """Columns ready for insert: typed values plus submission id, source row, derived months and flags."""
+    n = len(typed.source_rows)
+    out = {f.name: typed.columns[f.name] for f in SHEETS_BY_NAME[typed.target].fields}
+    out["submission_id"] = [submission_id] * n
+    out["source_row"] = typed.source_rows
+    if typed.target == "Participants":
+        for date_col, month_col in schema.MONTH_COLUMNS.items():
+            out[month_col] = _months(out[date_col])
+        out["days_to_job_start"] = _days_between(out["referral_date"], out["job_start_date"])
+        out["days_to_job_outcome"] = _days_between(out["referral_date"], out["job_outcome_date"])
+        flags = out["flags"] = [None] * n
+        for i, codes in typed.flags.items():
+            flags[i] = ",".join(sorted(codes)) or None
+    elif typed.target == "Monthly":
+        out["suppressed"] = [SUPPRESSED in typed.flags.get(i, ()) for i in range(n)]
     return out
 
 
@@ -77,10 +81,7 @@ def write_submission(conn: Connection, *, file_name: str, sha256: str, partner_i
         report_json=json.dumps(report, default=str), loaded_at=now(), loaded_by=actor, **counts,
     )).inserted_primary_key[0]
     for typed in sheets:
-        rows = fact_rows(typed, submission_id)
-        table = schema.FACT_TABLES[typed.target]
-        for start in range(0, len(rows), INSERT_BATCH):
-            bulk_insert(conn, table, rows[start:start + INSERT_BATCH])
+        bulk_insert(conn, schema.FACT_TABLES[typed.target], fact_columns(typed, submission_id))
     audit(conn, "submitted", submission_id=submission_id, file_name=file_name, sha256=sha256, actor=actor,
           detail=json.dumps({**counts, "warnings": report.get("warnings", 0)}))
     # A newer file supersedes an older one for the same partner, contract and period when it carries every

@@ -7,6 +7,7 @@ Every message names the problem and the fix, and the report adds file, sheet, ro
 from __future__ import annotations
 
 import calendar
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -42,15 +43,25 @@ MESSAGES = {
 
 @dataclass
 class TypedSheet:
-    """A mapped sheet with typed values, row flags and the problems found."""
+    """A mapped sheet with typed values (by column, and the same as row dicts), row flags and problems found.
+
+    `columns` is what gets written; `rows` is the same values a row at a time, for the row rules. `flags`
+    holds the warning codes of the rows that have any, by row index.
+    """
 
     target: str
     sheet: str
-    rows: list[dict]
+    columns: dict[str, list]
     source_rows: list[int]
-    flags: list[set] = field(default_factory=list)
+    flags: dict[int, set] = field(default_factory=lambda: defaultdict(set))
     problems: list[Problem] = field(default_factory=list)
+    rows: list[dict] = field(init=False, repr=False)
 
+    def __post_init__(self):
+        names = list(self.columns)
+        self.rows = [dict(zip(names, values)) for values in zip(*self.columns.values())] if names else []
+        if not isinstance(self.flags, defaultdict):
+            self.flags = defaultdict(set, self.flags)
 
 def end_of_month(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
@@ -64,30 +75,36 @@ def _cell(mapped: MappedSheet, index: int, fname: str) -> tuple[int, str]:
 
 
 def type_sheet(mapped: MappedSheet, file: str, pg_codes: PaymentGroupCodes) -> TypedSheet:
-    """Parse every mapped cell into its field's type, reporting cells that do not parse."""
+    """Parse every mapped cell into its field's type, reporting cells that do not parse.
+
+    A column at a time, and each distinct cell value is parsed once: a file repeats the same dates and codes
+    thousands of times, so the parser runs for a small share of the cells.
+    """
     spec = F.SHEETS_BY_NAME[mapped.target]
     n = len(mapped.source_rows)
-    rows: list[dict] = [{} for _ in range(n)]
-    flags: list[set] = [set() for _ in range(n)]
+    columns: dict[str, list] = {}
+    flags: defaultdict[int, set] = defaultdict(set)
     problems: list[Problem] = []
     for f in spec.fields:
         values = mapped.raw.get(f.name)
         if values is None:
-            for row in rows:
-                row[f.name] = None
+            columns[f.name] = [None] * n
             continue
         parse = pg_codes.parse if f.type == F.PAYMENT_GROUP else PARSERS[f.type]
         fast = FAST_TYPES.get(f.type, ())
+        parsed: dict[tuple, tuple] = {}
+        out = columns[f.name] = [None] * n
         for i, raw in enumerate(values):
-            kind = type(raw)
-            if kind in fast:  # the common case (a real date cell, a clean code): no parser call
-                rows[i][f.name] = raw.date() if kind is datetime else raw
+            kind = raw.__class__
+            if kind in fast:  # the common case (a real date cell): no parser call
+                out[i] = raw.date() if kind is datetime else raw
                 continue
-            if raw == "" and not f.required:
-                rows[i][f.name] = None
-                continue
-            value, code = parse(raw)
-            rows[i][f.name] = value
+            key = (kind, raw)  # the type too: 1, 1.0 and True are equal keys but not the same cell
+            known = parsed.get(key)
+            if known is None:
+                known = parsed[key] = (None, None) if raw == "" and not f.required else parse(raw)
+            value, code = known
+            out[i] = value
             if code:
                 r, col = _cell(mapped, i, f.name)
                 severity = WARNING if code == SUPPRESSED else ERROR
@@ -99,7 +116,7 @@ def type_sheet(mapped: MappedSheet, file: str, pg_codes: PaymentGroupCodes) -> T
                 problems.append(Problem("missing_value", ERROR,
                                         f"{f.name} is required but empty. Fill it in or remove the row.",
                                         file, mapped.sheet, r, mapped.columns.get(f.name, col), ""))
-    return TypedSheet(mapped.target, mapped.sheet, rows, list(mapped.source_rows), flags, problems)
+    return TypedSheet(mapped.target, mapped.sheet, columns, list(mapped.source_rows), flags, problems)
 
 
 def _problem(sheet: TypedSheet, file: str, i: int, code: str, severity: str, column: str, value, message: str):

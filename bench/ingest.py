@@ -159,10 +159,11 @@ STAGES = {
     ("loaders/layouts.py", "detect_layout"): "detect layout + map",
     ("loaders/validation.py", "type_sheet"): "type cells",
     ("loaders/validation.py", "check_sheet"): "check rows",
-    ("loaders/store.py", "fact_rows"): "build fact rows",
+    ("loaders/store.py", "fact_columns"): "build fact columns",
     ("loaders/bulk.py", "bulk_insert"): "insert rows",
     ("dashboard/summaries.py", "refresh_summaries"): "refresh summaries (all)",
-    ("dashboard/summaries.py", "refresh_compliance"): "  of which compliance",
+    ("dashboard/summaries.py", "_refresh_compliance"): "  of which compliance",
+    ("dashboard/summaries.py", "journeys"): "  of which reading the partner back",
     ("loaders/pipeline.py", "ingest"): "total",
 }
 

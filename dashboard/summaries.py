@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from dashboard import compliance, schema
+from loaders.bulk import bulk_insert
 
 _LATEST_PARTICIPANTS = """
     SELECT p.*, s.partner_id, s.contract_id,
@@ -21,54 +22,27 @@ _LATEST_PARTICIPANTS = """
     WHERE s.status = 'current' AND s.partner_id = :partner AND s.contract_id = :contract
 """
 
-REFRESH_MONTHLY = f"""
+# Months with an aggregate return but no participant rows (partners who send counts only). Runs after the
+# participant-based rows of the same partner contract are in, so "no participant rows" is a lookup.
+REFRESH_MONTHLY_AGGREGATES = """
 INSERT INTO monthly_summary (partner_id, contract_id, month, payment_group, referrals, attachments, job_starts,
                              job_outcomes, basis)
-WITH latest AS ({_LATEST_PARTICIPANTS}),
-pp AS (SELECT * FROM latest WHERE rn = 1),
-flows AS (
-    SELECT referral_month AS month, payment_group, 1 AS r, 0 AS a, 0 AS s, 0 AS o FROM pp
-        WHERE referral_month IS NOT NULL
-    UNION ALL SELECT attachment_month, payment_group, 0, 1, 0, 0 FROM pp WHERE attachment_month IS NOT NULL
-    UNION ALL SELECT job_start_month, payment_group, 0, 0, 1, 0 FROM pp WHERE job_start_month IS NOT NULL
-    UNION ALL SELECT job_outcome_month, payment_group, 0, 0, 0, 1 FROM pp WHERE job_outcome_month IS NOT NULL
-),
-from_participants AS (
-    SELECT month, payment_group, SUM(r) AS referrals, SUM(a) AS attachments, SUM(s) AS job_starts,
-           SUM(o) AS job_outcomes
-    FROM flows GROUP BY month, payment_group
-),
-returns AS (
+WITH returns AS (
     SELECT m.*, ROW_NUMBER() OVER (PARTITION BY m.month, m.payment_group
                                    ORDER BY s.period DESC, s.submission_id DESC) AS rn
     FROM monthly_return m JOIN submission s ON s.submission_id = m.submission_id
     WHERE s.status = 'current' AND s.partner_id = :partner AND s.contract_id = :contract
 )
-SELECT :partner, :contract, month, payment_group, referrals, attachments, job_starts, job_outcomes, 'participants'
-FROM from_participants
-UNION ALL
 SELECT :partner, :contract, r.month, r.payment_group, r.referrals, r.attachments, r.job_starts, r.job_outcomes,
        'aggregate'
 FROM returns r
-WHERE r.rn = 1 AND NOT EXISTS (SELECT 1 FROM from_participants fp WHERE fp.month = r.month)
+WHERE r.rn = 1 AND NOT EXISTS (SELECT 1 FROM monthly_summary ms WHERE ms.partner_id = :partner
+                               AND ms.contract_id = :contract AND ms.month = r.month)
 """
 
-REFRESH_COHORTS = f"""
-INSERT INTO cohort_summary (partner_id, contract_id, referral_month, payment_group, referrals, attachments,
-                            job_starts_12m, job_outcomes_12m, job_starts_24m, job_outcomes_24m, job_starts,
-                            job_outcomes)
-WITH latest AS ({_LATEST_PARTICIPANTS})
-SELECT :partner, :contract, referral_month, payment_group, COUNT(*),
-    SUM(CASE WHEN attachment_date IS NOT NULL THEN 1 ELSE 0 END),
-    SUM(CASE WHEN days_to_job_start <= 365 THEN 1 ELSE 0 END),
-    SUM(CASE WHEN days_to_job_outcome <= 365 THEN 1 ELSE 0 END),
-    SUM(CASE WHEN days_to_job_start <= 730 THEN 1 ELSE 0 END),
-    SUM(CASE WHEN days_to_job_outcome <= 730 THEN 1 ELSE 0 END),
-    SUM(CASE WHEN job_start_date IS NOT NULL THEN 1 ELSE 0 END),
-    SUM(CASE WHEN job_outcome_date IS NOT NULL THEN 1 ELSE 0 END)
-FROM latest WHERE rn = 1 AND referral_month IS NOT NULL
-GROUP BY referral_month, payment_group
-"""
+# (date column, monthly_summary measure): a participant counts in the month of each date it has.
+FLOWS = (("referral_date", "referrals"), ("attachment_date", "attachments"), ("job_start_date", "job_starts"),
+         ("job_outcome_date", "job_outcomes"))
 
 
 REFRESH_PROJECTIONS = """
@@ -126,16 +100,11 @@ def standards_frame(conn: Connection) -> pd.DataFrame:
     return _frame(conn, "SELECT * FROM standard", {})
 
 
-def refresh_compliance(conn: Connection, partner_id: int, contract_id: str) -> None:
+def _refresh_compliance(conn: Connection, partner_id: int, contract_id: str, people: pd.DataFrame,
+                        contacts: pd.DataFrame) -> None:
     """Outcome counts per measurable standard of the partner's prime and CPA, as at its latest return."""
-    params = {"partner": partner_id, "contract": contract_id}
-    conn.execute(text("DELETE FROM compliance_summary WHERE partner_id = :partner AND contract_id = :contract"),
-                 params)
     context = evaluation_context(conn, partner_id, contract_id)
-    if context is None:
-        return
-    people, contacts = journeys(conn, partner_id, contract_id)
-    if people.empty:
+    if context is None or people.empty:
         return
     rules = compliance.applicable_standards(standards_frame(conn), context["prime_id"], context["cpa_code"])
     outcomes = compliance.evaluate(people, rules, nation=context["nation"], as_of=context["as_of"],
@@ -143,21 +112,74 @@ def refresh_compliance(conn: Connection, partner_id: int, contract_id: str) -> N
     if outcomes.empty:
         return
     counts = pd.crosstab(outcomes["standard_id"], outcomes["outcome"].astype(str))
-    rows = [{"partner_id": partner_id, "contract_id": contract_id, "standard_id": sid, "as_of": context["as_of"],
-             **{o: int(counts.loc[sid].get(o, 0)) for o in compliance.OUTCOMES}} for sid in counts.index]
-    conn.execute(text("""INSERT INTO compliance_summary (partner_id, contract_id, standard_id, as_of, met, missed,
-        pending, not_applicable) VALUES (:partner_id, :contract_id, :standard_id, :as_of, :met, :missed, :pending,
-        :not_applicable)"""), rows)
+    counts = counts.reindex(columns=list(compliance.OUTCOMES), fill_value=0).astype(int)
+    _insert_frame(conn, schema.compliance_summary, counts.rename_axis("standard_id").reset_index(),
+                  as_of=context["as_of"], partner_id=partner_id, contract_id=contract_id)
+
+
+def _month_start(dates: pd.Series) -> pd.Series:
+    return dates.dt.to_period("M").dt.to_timestamp()
+
+
+def _insert_frame(conn: Connection, table, frame: pd.DataFrame, **constant) -> None:
+    """Insert a small frame (dates as Timestamps) plus constant columns through the bulk path."""
+    if frame.empty:
+        return
+    columns = {c: [v.date() for v in frame[c]] if frame[c].dtype.kind == "M" else frame[c].tolist()
+               for c in frame.columns}
+    columns.update({name: [value] * len(frame) for name, value in constant.items()})
+    bulk_insert(conn, table, columns)
+
+
+def monthly_flows_of(people: pd.DataFrame) -> pd.DataFrame:
+    """Referrals, attachments, job starts and job outcomes per calendar month and payment group.
+
+    `people` is one row per participant (the latest row); this is what `v_monthly` shows for them.
+    """
+    parts = [pd.DataFrame({"month": _month_start(people.loc[people[column].notna(), column]),
+                           "payment_group": people.loc[people[column].notna(), "payment_group"],
+                           "measure": measure})
+             for column, measure in FLOWS]
+    long = pd.concat(parts, ignore_index=True)
+    counts = long.groupby(["month", "payment_group", "measure"]).size().unstack("measure", fill_value=0)
+    counts = counts.reindex(columns=[m for _, m in FLOWS], fill_value=0).astype(int)
+    return counts.reset_index().rename_axis(columns=None)
+
+
+def cohorts_of(people: pd.DataFrame) -> pd.DataFrame:
+    """Per referral month and payment group: referrals, attachments, and job starts/outcomes by 12 and 24 months
+    after referral and in all (counted from the days since referral, as `v_participants` stores them)."""
+    referred = people[people["referral_date"].notna()]
+    days_to_start = (referred["job_start_date"] - referred["referral_date"]).dt.days
+    days_to_outcome = (referred["job_outcome_date"] - referred["referral_date"]).dt.days
+    flags = pd.DataFrame({
+        "referral_month": _month_start(referred["referral_date"]), "payment_group": referred["payment_group"],
+        "referrals": 1, "attachments": referred["attachment_date"].notna(),
+        "job_starts_12m": days_to_start <= 365, "job_outcomes_12m": days_to_outcome <= 365,
+        "job_starts_24m": days_to_start <= 730, "job_outcomes_24m": days_to_outcome <= 730,
+        "job_starts": referred["job_start_date"].notna(), "job_outcomes": referred["job_outcome_date"].notna(),
+    })
+    return flags.groupby(["referral_month", "payment_group"]).sum().astype(int).reset_index()
 
 
 def refresh_summaries(conn: Connection, partner_id: int, contract_id: str) -> None:
-    """Rebuild every summary for one partner and contract (call inside the writing transaction)."""
+    """Rebuild every summary for one partner and contract (call inside the writing transaction).
+
+    The partner contract's latest participant rows are read once and every participant-based summary is
+    counted from them: reading them is the expensive part, counting a few thousand rows is not.
+    """
     params = {"partner": partner_id, "contract": contract_id}
-    for table, sql in (("monthly_summary", REFRESH_MONTHLY), ("cohort_summary", REFRESH_COHORTS),
-                       ("projection_summary", REFRESH_PROJECTIONS)):
-        conn.execute(text(f"DELETE FROM {table} WHERE partner_id = :partner AND contract_id = :contract"), params)
-        conn.execute(text(sql), params)
-    refresh_compliance(conn, partner_id, contract_id)
+    for table in SUMMARY_TABLES:
+        conn.execute(text(f"DELETE FROM {table.name} WHERE partner_id = :partner AND contract_id = :contract"),
+                     params)
+    people, contacts = journeys(conn, partner_id, contract_id)
+    key = {"partner_id": partner_id, "contract_id": contract_id}
+    if not people.empty:
+        _insert_frame(conn, schema.monthly_summary, monthly_flows_of(people), basis="participants", **key)
+        _insert_frame(conn, schema.cohort_summary, cohorts_of(people), **key)
+    conn.execute(text(REFRESH_MONTHLY_AGGREGATES), params)
+    conn.execute(text(REFRESH_PROJECTIONS), params)
+    _refresh_compliance(conn, partner_id, contract_id, people, contacts)
 
 
 SUMMARY_TABLES = (schema.monthly_summary, schema.cohort_summary, schema.projection_summary, schema.compliance_summary)

@@ -110,6 +110,21 @@ def test_cohort_summary_counts_every_participant_once(demo):
     assert (n, starts) == (m, s)
 
 
+
+def test_cohort_summary_maintained_at_ingest_equals_the_same_counts_over_v_participants(demo):
+    engine, _ = demo
+    within = [f"julianday({column}) - julianday(referral_date) <= {days}"
+              for days in (365, 730) for column in ("job_start_date", "job_outcome_date")]
+    conditions = ["attachment_date IS NOT NULL", *within, "job_start_date IS NOT NULL", "job_outcome_date IS NOT NULL"]
+    counts = ", ".join(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)" for condition in conditions)
+    view = query(engine, f"SELECT partner_id, contract_id, referral_month, payment_group, COUNT(*), {counts} "
+                         "FROM v_participants WHERE referral_month IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4")
+    summary = query(engine, "SELECT partner_id, contract_id, referral_month, payment_group, referrals, attachments, "
+                            "job_starts_12m, job_outcomes_12m, job_starts_24m, job_outcomes_24m, job_starts, "
+                            "job_outcomes FROM cohort_summary ORDER BY 1, 2, 3, 4")
+    assert [tuple(r) for r in summary] == [tuple(r) for r in view] and len(view) > 100
+
+
 def test_projection_summary_maintained_at_ingest_equals_v_projections(demo):
     engine, _ = demo
     view = query(engine, "SELECT partner_id, contract_id, month, payment_group, projected_referrals "

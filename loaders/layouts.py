@@ -217,13 +217,12 @@ def _extract(sheet: SheetData, header_index: int, matched: dict[str, int], targe
     header = sheet.rows[header_index]
     header_norm = [normalise_label(v) for v in header]
     skip = re.compile(skip_pattern, re.IGNORECASE)
-    raw: dict[str, list] = {f: [] for f in matched}
-    source_rows, skipped = [], []
-    cols = list(matched.items())
+    source_rows, kept, skipped = [], [], []
     first_header = next((h for h in header_norm if h), "")
     for i in range(header_index + 1, len(sheet.rows)):
         row = sheet.rows[i]
-        first = next((v for v in row if v != "" and v is not None), None)
+        first = row[0] if row and row[0] != "" and row[0] is not None else \
+            next((v for v in row if v != "" and v is not None), None)
         if first is None:
             continue
         if isinstance(first, str):
@@ -236,9 +235,9 @@ def _extract(sheet: SheetData, header_index: int, matched: dict[str, int], targe
                 skipped.append((i + 1, "repeated header row"))
                 continue
         source_rows.append(i + 1)
-        width = len(row)
-        for fname, c in cols:
-            raw[fname].append(row[c] if c < width else None)
+        kept.append(row)
+    # A column at a time over the kept rows (CSV rows can be shorter than the header: missing cells are None).
+    raw = {fname: [row[c] if c < len(row) else None for row in kept] for fname, c in matched.items()}
     used = set(matched.values())
     unused = [str(v) for c, v in enumerate(header) if c not in used and v not in (None, "")]
     return MappedSheet(

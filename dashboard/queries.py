@@ -30,16 +30,24 @@ ORG_NAMES = """k.cpa_code, cp.cpa_name, cp.nation, k.prime_id, pr.prime_name AS 
 OUTCOME_WEEKS_DEFAULT = 26
 
 
-def _grouped(source: str, aggregates: str, by: tuple[str, ...], where: str, extra_join: str = "") -> str:
+# The tables a filter condition can name, by alias: only these are joined before grouping, and only when the
+# condition names them, so an unfiltered call scans the summary alone.
+FILTER_JOINS = {"k": "JOIN contract k ON k.contract_id = t.contract_id",
+                "pa": "JOIN partner pa ON pa.partner_id = t.partner_id"}
+
+
+def _grouped(source: str, aggregates: str, by: tuple[str, ...], where: str, names: bool = True) -> str:
     """SQL: aggregate `source` per partner, contract and `by` on ids only, then attach the organisation names.
 
-    Grouping on two ids instead of ten text columns is what keeps unfiltered calls fast at programme scale.
+    Grouping on two ids instead of ten text columns, and joining the organisation tables only when the filter
+    needs them, is what keeps unfiltered calls fast at programme scale.
     """
     keys = "".join(f", t.{b}" for b in by)
+    joins = " ".join(join for alias, join in FILTER_JOINS.items() if f"{alias}." in where)
     inner = f"""SELECT t.partner_id, t.contract_id{keys}, {aggregates}
-        FROM {source} t {ORG_JOIN} {extra_join} WHERE {where}
+        FROM {source} t {joins} WHERE {where}
         GROUP BY t.partner_id, t.contract_id{keys}"""
-    return f"SELECT t.*, {ORG_NAMES} FROM ({inner}) t {ORG_JOIN}"
+    return f"SELECT t.*, {ORG_NAMES} FROM ({inner}) t {ORG_JOIN}" if names else inner
 
 
 @dataclass(frozen=True)
@@ -75,10 +83,14 @@ class Filters:
         return (" AND ".join(parts) or "1 = 1"), params
 
 
+EXPANDING = ("payment_groups", "short_groups")  # parameters bound as lists (IN :name)
+
+
 def _read(engine: Engine, sql: str, params: dict) -> pd.DataFrame:
     stmt = text(sql)
-    if "payment_groups" in params:
-        stmt = stmt.bindparams(bindparam("payment_groups", expanding=True))
+    for name in EXPANDING:
+        if name in params:
+            stmt = stmt.bindparams(bindparam(name, expanding=True))
     with engine.connect() as conn:
         result = conn.execute(stmt, params)
         columns = list(result.keys())
@@ -168,21 +180,30 @@ def maturity_cutoffs(as_of: date, months: int = 12) -> dict[str, date]:
     return {"job_starts": latest(0), "job_outcomes_13": latest(13), "job_outcomes_26": latest(26)}
 
 
-def _mature_cohorts(engine: Engine, filters: Filters, *, as_of: date, months: int, by: str) -> pd.DataFrame:
+def _mature_cohorts(engine: Engine, filters: Filters, *, as_of: date, months: int, by: str,
+                    names: bool = True) -> pd.DataFrame:
     """Mature cohort sizes and outcomes per partner and contract, grouped further `by` one column."""
     cut = maturity_cutoffs(as_of, months)
     where, params = filters.where("t.referral_month")
-    params.update(start_cut=cut["job_starts"], cut13=cut["job_outcomes_13"], cut26=cut["job_outcomes_26"])
+    params.update(start_cut=cut["job_starts"], cut13=cut["job_outcomes_13"], cut26=cut["job_outcomes_26"],
+                  short_groups=_short_qualifying_groups(engine))
     suffix = "12m" if months == 12 else "24m"
-    outcome_cut = "(CASE WHEN g.outcome_weeks <= 13 THEN :cut13 ELSE :cut26 END)"
+    outcome_cut = "(CASE WHEN t.payment_group IN :short_groups THEN :cut13 ELSE :cut26 END)"
     sql = _grouped("cohort_summary", f"""
             SUM(CASE WHEN t.referral_month <= :start_cut THEN t.referrals ELSE 0 END) AS start_cohort,
             SUM(CASE WHEN t.referral_month <= :start_cut THEN t.job_starts_{suffix} ELSE 0 END) AS job_starts,
             SUM(CASE WHEN t.referral_month <= :start_cut THEN t.attachments ELSE 0 END) AS attached,
             SUM(CASE WHEN t.referral_month <= {outcome_cut} THEN t.referrals ELSE 0 END) AS outcome_cohort,
             SUM(CASE WHEN t.referral_month <= {outcome_cut} THEN t.job_outcomes_{suffix} ELSE 0 END)
-                AS job_outcomes""", (by,), where, "JOIN payment_group g ON g.code = t.payment_group")
+                AS job_outcomes""", (by,), where, names)
     return _read(engine, sql, params)
+
+
+def _short_qualifying_groups(engine: Engine) -> list[str]:
+    """Payment groups whose job outcome needs 13 weeks in work or fewer (the rest need 26)."""
+    with engine.connect() as conn:
+        groups = conn.execute(text("SELECT code FROM payment_group WHERE outcome_weeks <= 13")).scalars().all()
+    return list(groups) or [""]  # an empty IN list is not valid SQL; "" matches no group
 
 
 def cohort_totals(engine: Engine, filters: Filters = Filters(), *, as_of: date, months: int = 12) -> pd.DataFrame:
@@ -197,29 +218,39 @@ def cohort_totals(engine: Engine, filters: Filters = Filters(), *, as_of: date, 
 
 def cohort_series(engine: Engine, filters: Filters = Filters(), *, as_of: date, months: int = 12) -> pd.DataFrame:
     """Mature cohort counts per quarter of referral (for trends), per partner and contract."""
-    frame = _mature_cohorts(engine, filters, as_of=as_of, months=months, by="referral_month")
+    frame = _mature_cohorts(engine, filters, as_of=as_of, months=months, by="referral_month", names=False)
     frame["period"] = pd.to_datetime(frame["referral_month"]).dt.to_period("Q").dt.start_time
+    counts = frame.groupby(["partner_id", "contract_id", "period"], as_index=False)[
+        ["start_cohort", "job_starts", "outcome_cohort", "job_outcomes"]].sum()
     keys = ["cpa_code", "cpa_name", "contract_id", "prime", "partner_id", "partner", "sector", "period"]
-    return frame.groupby(keys, as_index=False)[["start_cohort", "job_starts", "outcome_cohort", "job_outcomes"]].sum()
+    out = _organisations(engine).merge(counts, on=["partner_id", "contract_id"])
+    return out.sort_values(keys, ignore_index=True)[keys + ["start_cohort", "job_starts", "outcome_cohort",
+                                                             "job_outcomes"]]
 
 
 def projections_vs_actuals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
     """Projected and actual referrals per partner, contract and month (all payment groups in the filter)."""
-    where_p, params = filters.where("t.month")
-    sql = _grouped("projection_summary", "SUM(t.projected_referrals) AS projected", ("month",), where_p)
-    projected = _read(engine, sql, params)
-    where_a, params_a = filters.where("t.month")
-    actual = _read(engine, _grouped("monthly_summary", "SUM(t.referrals) AS referrals, MIN(t.basis) AS basis",
-                                    ("month",), where_a), params_a)
-    keys = ["cpa_code", "cpa_name", "nation", "contract_id", "prime_id", "prime", "partner_id", "partner", "sector",
-            "tier", "month"]
-    for frame in (projected, actual):
-        frame["month"] = pd.to_datetime(frame["month"])
-    merged = projected.merge(actual, on=keys, how="outer")
+    where, params = filters.where("t.month")
+    projected = _read(engine, _grouped("projection_summary", "SUM(t.projected_referrals) AS projected", ("month",),
+                                       where, names=False), params)
+    actual = _read(engine, _grouped("monthly_summary", "SUM(t.referrals) AS actual, MIN(t.basis) AS basis",
+                                    ("month",), where, names=False), params)
+    # Merged on ids (and the month as stored), names attached once per partner contract afterwards.
+    merged = projected.merge(actual, on=["partner_id", "contract_id", "month"], how="outer")
+    merged["month"] = pd.to_datetime(merged["month"])
     # A partner with participant-level returns reports every referral, so a month without one is a true zero;
     # for aggregate-only partners a missing or suppressed month is unknown, never zero.
     merged["participant_level"] = merged["basis"].eq("participants").groupby(merged["partner_id"]).transform("any")
-    return merged.drop(columns="basis").rename(columns={"referrals": "actual"})
+    out = _organisations(engine).merge(merged.drop(columns="basis"), on=["partner_id", "contract_id"])
+    keys = ["cpa_code", "cpa_name", "nation", "contract_id", "prime_id", "prime", "partner_id", "partner", "sector",
+            "tier", "month"]
+    return out[keys + ["projected", "actual", "participant_level"]]
+
+
+def _organisations(engine: Engine) -> pd.DataFrame:
+    """Names and kinds of every partner contract that has sent a submission (a few hundred rows)."""
+    return _read(engine, f"""SELECT {ORG_SELECT} FROM (SELECT DISTINCT partner_id, contract_id FROM submission) t
+        {ORG_JOIN}""", {})
 
 
 def feedback_totals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:

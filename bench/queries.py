@@ -82,7 +82,6 @@ def page_calls(engine, as_of: date) -> tuple[dict, list, list]:
     drills = drill_targets(engine)
     each = {
         "flow_totals": lambda f: q.flow_totals(engine, f),
-        "monthly_flows": lambda f: q.monthly_flows(engine, f),
         "cohort_totals": lambda f: q.cohort_totals(engine, f, as_of=as_of),
         "cohort_series": lambda f: q.cohort_series(engine, f, as_of=as_of),
         "projections_vs_actuals": lambda f: q.projections_vs_actuals(engine, f),
@@ -95,7 +94,8 @@ def page_calls(engine, as_of: date) -> tuple[dict, list, list]:
     calls["submissions"] = [("limit=500", lambda: q.submissions(engine))]
     calls["filter_options"] = [("", lambda: q.filter_options(engine))]
     calls["latest_month"] = [("", lambda: q.latest_month(engine))]
-    calls["standard_outcomes"] = [(repr(d), lambda d=d: q.standard_outcomes(engine, *d)) for d in drills]
+    for name in ("standard_counts", "standard_days", "standard_missed"):
+        calls[name] = [(repr(d), lambda d=d, fn=getattr(q, name): fn(engine, *d)) for d in drills]
     return calls, filters, drills
 
 

@@ -491,26 +491,31 @@ def compliance_heatmap(cells: pd.DataFrame) -> alt.HConcatChart | alt.Chart:
 def distribution_chart(days, limit_days: float, *, label: str) -> alt.LayerChart | alt.Chart:
     """Histogram of a duration in days with a red rule and label at the limit.
 
-    days: a Series, or a DataFrame with a `days` column.
+    days: a Series of durations, a DataFrame with a `days` column (one row per case), or a DataFrame with
+    `days` and `participants` (how many cases took that many days, as the drill-down query gives it).
     """
     if isinstance(days, pd.DataFrame) and not _is_empty(days):
         _check(days, ["days"], "distribution_chart")
     values = days.get("days") if isinstance(days, pd.DataFrame) else days
-    values = pd.to_numeric(pd.Series(values, dtype=None if values is not None else "float64"), errors="coerce").dropna()
-    if values.empty:
+    values = pd.to_numeric(pd.Series(values, dtype=None if values is not None else "float64"), errors="coerce")
+    weights = (days["participants"] if isinstance(days, pd.DataFrame) and "participants" in days
+               else pd.Series(1, index=values.index))
+    frame = pd.DataFrame({"days": values, "participants": weights}).dropna()
+    if frame.empty:
         return empty_chart(title=label)
-    frame = pd.DataFrame({"days": values.to_numpy()})
-    over, total = int((values > limit_days).sum()), len(values)
+    # One row per distinct duration: a partner with 80,000 participants sends the browser a few hundred rows.
+    frame = frame.groupby("days", as_index=False)["participants"].sum()
+    over, total = int(frame.loc[frame["days"] > limit_days, "participants"].sum()), int(frame["participants"].sum())
     subtitle = f"{over:,} of {total:,} ({over / total:.1%}) over the {limit_days:g}-day limit"
     bars = (
         alt.Chart(frame)
         .mark_bar(color="#4c78a8")
         .encode(
             x=alt.X("days:Q", bin=alt.Bin(maxbins=30), title="Days"),
-            y=alt.Y("count():Q", title="Cases", axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("sum(participants):Q", title="Cases", axis=alt.Axis(tickMinStep=1, format="d")),
             tooltip=[
                 alt.Tooltip("days:Q", bin=alt.Bin(maxbins=30), title="Days"),
-                alt.Tooltip("count():Q", title="Cases", format=","),
+                alt.Tooltip("sum(participants):Q", title="Cases", format=","),
             ],
         )
     )

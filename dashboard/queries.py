@@ -143,17 +143,6 @@ def filter_options(engine: Engine) -> dict[str, pd.DataFrame]:
         }
 
 
-def monthly_flows(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
-    """Referrals, attachments, job starts and job outcomes per partner, contract, month and payment group."""
-    where, params = filters.where("t.month")
-    sql = f"""SELECT {ORG_SELECT}, t.month, t.payment_group, t.basis,
-            t.referrals, t.attachments, t.job_starts, t.job_outcomes
-        FROM monthly_summary t {ORG_JOIN} WHERE {where}"""
-    frame = _read(engine, sql, params)
-    frame["month"] = pd.to_datetime(frame["month"])
-    return frame
-
-
 def flow_totals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
     """Flow counts over the filtered months, per partner, contract and payment group."""
     where, params = filters.where("t.month")
@@ -337,16 +326,27 @@ def compliance_by_partner(engine: Engine, filters: Filters = Filters(), as_of_li
     return out
 
 
-def standard_outcomes(engine: Engine, partner_id: int, contract_id: str, standard_id: str) -> pd.DataFrame:
-    """Per participant: outcome and measured days for one standard at one partner contract (the drill-down)."""
-    from dashboard import compliance, summaries
+def _drill(engine: Engine, sql: str, partner_id: int, contract_id: str, standard_id: str) -> pd.DataFrame:
+    return _read(engine, sql, {"partner": partner_id, "contract": contract_id, "standard": standard_id})
 
-    with engine.connect() as conn:
-        context = summaries.evaluation_context(conn, partner_id, contract_id)
-        if context is None:
-            return pd.DataFrame(columns=compliance.OUTCOME_COLUMNS)
-        people, contacts = summaries.journeys(conn, partner_id, contract_id)
-        rules = summaries.standards_frame(conn)
-    rules = rules[rules["standard_id"] == standard_id]
-    return compliance.evaluate(people, rules, nation=context["nation"], as_of=context["as_of"],
-                               contacts=contacts if len(contacts) else None)
+
+_ONE_CELL = "WHERE partner_id = :partner AND contract_id = :contract AND standard_id = :standard"
+
+
+def standard_counts(engine: Engine, partner_id: int, contract_id: str, standard_id: str) -> pd.DataFrame:
+    """Participants met, missed, pending and not applicable for one standard at one partner contract."""
+    return _drill(engine, f"SELECT met, missed, pending, not_applicable FROM compliance_summary {_ONE_CELL}",
+                  partner_id, contract_id, standard_id)
+
+
+def standard_days(engine: Engine, partner_id: int, contract_id: str, standard_id: str) -> pd.DataFrame:
+    """How many participants took how many days, for one standard at one partner contract (the drill-down)."""
+    return _drill(engine, f"SELECT days, participants FROM compliance_days {_ONE_CELL} ORDER BY days",
+                  partner_id, contract_id, standard_id)
+
+
+def standard_missed(engine: Engine, partner_id: int, contract_id: str, standard_id: str) -> pd.DataFrame:
+    """The participants who missed one standard at one partner contract: pseudonymous refs, for follow-up by the
+    partner's own users only (the page checks who is looking)."""
+    return _drill(engine, f"""SELECT participant_ref, payment_group, days FROM compliance_missed {_ONE_CELL}
+        ORDER BY participant_ref""", partner_id, contract_id, standard_id)

@@ -247,6 +247,21 @@ compliance_summary = _summary(
     Column("as_of", Date, nullable=False),  # end of the latest reporting period evaluated
     *[Column(name, Integer, nullable=False) for name in ("met", "missed", "pending", "not_applicable")],
 )
+# The drill-down behind one compliance cell: how many participants took how many days (the measured interval,
+# any outcome), and who missed (pseudonymous references, shown only to the partner's own users).
+compliance_days = _summary(
+    "compliance_days", ("standard_id", "days"),
+    Column("standard_id", String(40), nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("participants", Integer, nullable=False),
+)
+compliance_missed = _summary(
+    "compliance_missed", ("standard_id", "participant_ref"),
+    Column("standard_id", String(40), nullable=False),
+    Column("participant_ref", String(64), nullable=False),
+    Column("payment_group", String(8)),
+    Column("days", Integer),  # None when the milestone was never reached
+)
 
 # --- bookkeeping ---------------------------------------------------------------------------------------
 audit_log = Table(

@@ -111,10 +111,20 @@ def _refresh_compliance(conn: Connection, partner_id: int, contract_id: str, peo
                                    contacts=contacts if len(contacts) else None)
     if outcomes.empty:
         return
+    key = {"partner_id": partner_id, "contract_id": contract_id}
     counts = pd.crosstab(outcomes["standard_id"], outcomes["outcome"].astype(str))
     counts = counts.reindex(columns=list(compliance.OUTCOMES), fill_value=0).astype(int)
     _insert_frame(conn, schema.compliance_summary, counts.rename_axis("standard_id").reset_index(),
-                  as_of=context["as_of"], partner_id=partner_id, contract_id=contract_id)
+                  as_of=context["as_of"], **key)
+    measured = outcomes[outcomes["days"].notna()]
+    histogram = measured.groupby(["standard_id", measured["days"].round().astype(int).rename("days")]).size()
+    _insert_frame(conn, schema.compliance_days, histogram.rename("participants").reset_index(), **key)
+    missed = outcomes[outcomes["outcome"] == compliance.MISSED]
+    bulk_insert(conn, schema.compliance_missed, {
+        "standard_id": missed["standard_id"].tolist(), "participant_ref": missed["participant_ref"].tolist(),
+        "payment_group": missed["payment_group"].tolist(),
+        "days": [None if pd.isna(d) else int(round(float(d))) for d in missed["days"]],
+        **{name: [value] * len(missed) for name, value in key.items()}})
 
 
 def _month_start(dates: pd.Series) -> pd.Series:
@@ -182,7 +192,8 @@ def refresh_summaries(conn: Connection, partner_id: int, contract_id: str) -> No
     _refresh_compliance(conn, partner_id, contract_id, people, contacts)
 
 
-SUMMARY_TABLES = (schema.monthly_summary, schema.cohort_summary, schema.projection_summary, schema.compliance_summary)
+SUMMARY_TABLES = (schema.monthly_summary, schema.cohort_summary, schema.projection_summary, schema.compliance_summary,
+                  schema.compliance_days, schema.compliance_missed)
 
 
 def refresh_all_summaries(conn: Connection) -> int:

@@ -73,14 +73,15 @@ def flags(row) -> list[str]:
     return out
 
 
-def prime_mpl_position(flows: pd.DataFrame, mpls: pd.DataFrame, as_of) -> pd.DataFrame:
-    """Each prime contract's in-year job outcomes / referrals for PG1, PG2 and PG6 over the latest 12 months,
-    against the latest published minimum performance level for that group (ratio < 1 = below MPL)."""
-    end = pd.Timestamp(as_of)
-    recent = flows[(flows["month"] > end - pd.DateOffset(months=12)) & (flows["month"] <= end)]
+def prime_mpl_position(flow_totals: pd.DataFrame, mpls: pd.DataFrame) -> pd.DataFrame:
+    """Each prime contract's in-year job outcomes / referrals for PG1, PG2 and PG6, against the latest published
+    minimum performance level for that group (ratio < 1 = below MPL); its worst group, one row per contract.
+
+    `flow_totals` is `queries.flow_totals` over the year to compare (the page asks for the latest 12 months).
+    """
     latest = mpls.dropna(subset=["mpl"]).sort_values("contract_year").groupby("payment_group").tail(1)
     levels = dict(zip(latest["payment_group"], latest["mpl"]))
-    recent = recent[recent["payment_group"].isin(levels)]
+    recent = flow_totals[flow_totals["payment_group"].isin(levels)]
     g = recent.groupby(["contract_id", "payment_group"], as_index=False)[["referrals", "job_outcomes"]].sum()
     g = g[g["referrals"] > 0]
     g["in_year_rate"] = g["job_outcomes"] / g["referrals"]

@@ -52,7 +52,7 @@ def cached(name: str, url: str, filters: Filters | None = None, **kwargs):
 
 
 # Queries whose results must stop at the official-statistics cut-off in public mode, and how.
-_CUTOFF_BY_FILTER = {"flow_totals", "monthly_flows", "cohort_totals", "cohort_series", "projections_vs_actuals",
+_CUTOFF_BY_FILTER = {"flow_totals", "cohort_totals", "cohort_series", "projections_vs_actuals",
                      "feedback_totals", "coverage"}
 _CUTOFF_BY_KWARG = {"compliance_cells", "compliance_by_partner"}
 

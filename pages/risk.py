@@ -22,9 +22,10 @@ variance = referrals.variance_table(ui.query("projections_vs_actuals", filters),
                                     settings.get("projection_tolerance"))
 summary = supply_chain.partner_summary(flows, cohorts, variance, ui.query("compliance_by_partner", filters),
                                        ui.query("feedback_totals", filters), min_n=settings.get("min_denominator"))
-# Only what the MPL comparison uses: the three groups with published levels, over the last 12 months.
-recent = Filters(payment_groups=("PG1", "PG2", "PG6"), period_from=(pd.Timestamp(as_of) - pd.DateOffset(months=12)).date())
-mpl = supply_chain.prime_mpl_position(ui.query("monthly_flows", recent), ui.query("minimum_performance_levels"), as_of)
+# Only what the MPL comparison uses: the three groups with published levels, over the latest 12 months.
+recent = Filters(payment_groups=("PG1", "PG2", "PG6"), period_to=as_of,
+                 period_from=(pd.Timestamp(as_of) - pd.DateOffset(months=11)).date())
+mpl = supply_chain.prime_mpl_position(ui.query("flow_totals", recent), ui.query("minimum_performance_levels"))
 components = supply_chain.risk_components(summary, mpl)
 wide = components.pivot_table(index="unit", columns="component_label", values="score", aggfunc="first")
 details = components.pivot_table(index="unit", columns="component_label", values="detail", aggfunc="first")

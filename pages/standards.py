@@ -59,22 +59,20 @@ with tab_drill:
                            format_func=lambda s: f"{s}: {available.set_index('standard_id').loc[s, 'title']}",
                            key="std_standard")
         rule = mine.set_index("standard_id").loc[sid]
-        outcomes = ui.query("standard_outcomes", None, partner_id=int(pick.partner_id),
-                            contract_id=pick.contract_id, standard_id=sid)
+        cell = {"partner_id": int(pick.partner_id), "contract_id": pick.contract_id, "standard_id": sid}
         st.markdown(f"**{rule['title']}**: \"{rule['quote']}\" ({rule['source']})")
-        counts = outcomes["outcome"].value_counts().reindex(list(compliance.OUTCOMES), fill_value=0)
-        st.dataframe(pd.DataFrame({"participants": counts}).T, hide_index=True)
-        measured = outcomes.dropna(subset=["days"])
+        counts = ui.query("standard_counts", None, **cell).reindex(columns=list(compliance.OUTCOMES), fill_value=0)
+        st.dataframe(counts.rename(index={0: "participants"}), hide_index=True)
+        measured = ui.query("standard_days", None, **cell)
         if rule["rule_kind"] in ("time_limit", "contact_frequency") and len(measured):
             limit = rule["limit_days"] if rule["rule_kind"] == "time_limit" else rule["frequency_days"]
             label = (f"{rule['day_basis']} days from {rule['from_milestone']} to {rule['to_milestone']}"
                      if rule["rule_kind"] == "time_limit" else "longest gap between contacts (days)")
-            st.altair_chart(charts.distribution_chart(measured[["days"]], float(limit), label=label),
-                            width="stretch")
+            st.altair_chart(charts.distribution_chart(measured, float(limit), label=label), width="stretch")
         else:
             st.caption("A conversion standard: the share converted is in the table above.")
         if viewer.may_see_participants_of(int(pick.partner_id)):
-            missed = outcomes[outcomes["outcome"] == "missed"][["participant_ref", "payment_group", "days"]]
+            missed = ui.query("standard_missed", None, **cell)
             st.caption(f"{len(missed)} participants missed it (your pseudonymous references), to follow up:")
             st.dataframe(missed, hide_index=True)
         else:

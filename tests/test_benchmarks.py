@@ -108,3 +108,19 @@ def test_demo_planted_partners_are_flagged_and_few_others_are(demo_db):
     # "Similar" partners still differ a little by design (log-odds sd 0.08), so a handful may be flagged.
     false_alarms = others["adjusted_comparison"].isin(["Better", "Worse"]).sum()
     assert false_alarms <= 5, f"{false_alarms} of {len(others)} unplanted partners flagged"
+
+
+def test_prime_mpl_position_names_each_contracts_worst_group_against_the_latest_published_level():
+    from dashboard import supply_chain
+
+    totals = pd.DataFrame({  # two partners of contract A, one of B; PG9 has no published level
+        "contract_id": ["A", "A", "A", "B", "B"], "partner_id": [1, 2, 1, 3, 3],
+        "payment_group": ["PG1", "PG1", "PG2", "PG1", "PG9"],
+        "referrals": [100, 100, 50, 80, 40], "job_outcomes": [30, 10, 3, 40, 0]})
+    mpls = pd.DataFrame({"contract_year": [1, 2, 2, 3], "payment_group": ["PG1", "PG1", "PG2", "PG1"],
+                         "mpl": [0.05, 0.25, 0.10, None]})
+    out = supply_chain.prime_mpl_position(totals, mpls).set_index("contract_id")
+    # A: PG1 40/200 = 0.20 vs 0.25 (ratio 0.8, both partners summed); PG2 3/50 = 0.06 vs 0.10 (ratio 0.6): worst
+    assert out.loc["A", "worst_group"] == "PG2" and out.loc["A", "ratio_to_mpl"] == pytest.approx(0.6)
+    # B: only PG1 counts (PG9 has no level): 40/80 = 0.5 vs 0.25, the year-2 level (year 3 is not published)
+    assert (out.loc["B", "worst_group"], out.loc["B", "in_year_rate"], out.loc["B", "mpl"]) == ("PG1", 0.5, 0.25)

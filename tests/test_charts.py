@@ -334,6 +334,15 @@ def test_distribution_chart_marks_the_limit_in_red_with_a_label():
     assert spec["title"]["subtitle"] == "2 of 8 (25.0%) over the 10-day limit"
 
 
+def test_distribution_chart_weights_durations_by_participants():
+    histogram = pd.DataFrame({"days": [3, 9, 12, 40], "participants": [50, 30, 15, 5]})
+    spec = charts.distribution_chart(histogram, 10, label="Days").to_dict()
+    assert spec["title"]["subtitle"] == "20 of 100 (20.0%) over the 10-day limit"
+    [bars] = _views_with(spec, "bar")
+    assert bars["encoding"]["y"]["aggregate"] == "sum" and bars["encoding"]["y"]["field"] == "participants"
+    assert len(_dataset(spec, bars)) == 4  # one row per distinct duration, not per participant
+
+
 def test_distribution_chart_accepts_a_series():
     spec = charts.distribution_chart(pd.Series([3, 4, None]), 2, label="Days").to_dict()
     assert "bar" in _marks(spec)

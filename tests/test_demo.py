@@ -132,3 +132,35 @@ def test_projection_summary_maintained_at_ingest_equals_v_projections(demo):
     summary = query(engine, "SELECT partner_id, contract_id, month, payment_group, projected_referrals "
                             "FROM projection_summary ORDER BY 1, 2, 3, 4")
     assert [tuple(r) for r in summary] == [tuple(r) for r in view] and len(view) > 0
+
+
+def test_drill_down_kept_at_ingest_equals_evaluating_the_participants_on_demand(demo):
+    """standard_counts/days/missed read what ingest stored; evaluating the latest rows afresh gives the same."""
+    from dashboard import compliance, queries, summaries
+
+    engine, _ = demo
+    pairs = query(engine, "SELECT partner_id, contract_id FROM compliance_summary GROUP BY partner_id, contract_id "
+                          "ORDER BY SUM(met + missed) DESC LIMIT 3")
+    checked_missed = 0
+    for partner_id, contract_id in pairs:
+        with engine.connect() as conn:
+            context = summaries.evaluation_context(conn, partner_id, contract_id)
+            people, contacts = summaries.journeys(conn, partner_id, contract_id)
+            rules = compliance.applicable_standards(summaries.standards_frame(conn), context["prime_id"],
+                                                    context["cpa_code"])
+        fresh = compliance.evaluate(people, rules, nation=context["nation"], as_of=context["as_of"],
+                                    contacts=contacts if len(contacts) else None)
+        for standard_id, outcomes in fresh.groupby("standard_id"):
+            cell = (engine, partner_id, contract_id, standard_id)
+            counts = queries.standard_counts(*cell).iloc[0].to_dict()
+            assert counts == {o: int((outcomes["outcome"] == o).sum()) for o in compliance.OUTCOMES}
+            days = outcomes["days"].dropna().astype(int).value_counts().sort_index()
+            stored = queries.standard_days(*cell)
+            assert stored["days"].tolist() == days.index.tolist()
+            assert stored["participants"].tolist() == days.tolist()
+            missed = outcomes[outcomes["outcome"] == "missed"].sort_values("participant_ref")
+            stored = queries.standard_missed(*cell)
+            assert stored["participant_ref"].tolist() == missed["participant_ref"].tolist()
+            assert stored["days"].astype(float).fillna(-1).tolist() == missed["days"].fillna(-1).tolist()
+            checked_missed += len(missed)
+    assert checked_missed > 0

@@ -106,6 +106,19 @@ def test_standards_matrix_follows_the_chosen_prime(demo_db, monkeypatch):
     assert at.dataframe[0].value["standard_id"].str.startswith("cdg-").all()
 
 
+def test_standards_drill_down_shows_the_stored_counts_and_who_missed_to_the_data_owner(demo_db, monkeypatch):
+    from dashboard import queries
+    from dashboard.db import make_engine
+
+    at = run_page("standards", monkeypatch, demo_db)
+    partner = at.selectbox(key="std_partner").value
+    standard_id = at.selectbox(key="std_standard").value
+    cell = (make_engine(demo_db), int(partner.partner_id), partner.contract_id, standard_id)
+    counts = next(df.value for df in at.dataframe if "not_applicable" in df.value.columns)
+    assert counts.iloc[0].to_dict() == queries.standard_counts(*cell).iloc[0].to_dict()
+    missed = queries.standard_missed(*cell)
+    assert any(c.value.startswith(f"{len(missed)} participants missed it") for c in at.caption)
+
 def test_supply_chain_shows_only_the_chosen_contracts_partners(demo_db, monkeypatch):
     at = run_page("supply_chain", monkeypatch, demo_db, {"contract": "NCG, CPA 18 (terminated)"})
     assert any("ended early" in i.value for i in at.info)

@@ -285,8 +285,9 @@ def canonical(result):
     return _value(result)
 
 
-def _outcomes(engine, ctx):
-    return queries.standard_outcomes(engine, ctx["partner_id"], ctx["contract_id"], ctx["standard_id"])
+def _cell(name):
+    """A drill-down query on the demo context's compliance cell."""
+    return lambda e, c: getattr(queries, name)(e, c["partner_id"], c["contract_id"], c["standard_id"])
 
 
 FILTERED = queries.Filters(payment_groups=("PG1", "PG2", "PG6"), period_from=date(2012, 1, 1),
@@ -297,7 +298,6 @@ QUERIES = {
     "synthetic_note": lambda e, c: queries.synthetic_note(e),
     "demo_truths": lambda e, c: {k: v for k, v in queries.demo_truths(e).items() if not k.endswith("seconds")},
     "filter_options": lambda e, c: queries.filter_options(e),
-    "monthly_flows": lambda e, c: queries.monthly_flows(e),
     "flow_totals": lambda e, c: queries.flow_totals(e),
     "flow_totals filtered": lambda e, c: queries.flow_totals(e, FILTERED),
     "flow_totals one cpa and sector": lambda e, c: queries.flow_totals(e, queries.Filters(cpa=5, sector="vcs")),
@@ -316,16 +316,18 @@ QUERIES = {
     "compliance_cells filtered": lambda e, c: queries.compliance_cells(e, FILTERED),
     "compliance_cells as at a cut-off": lambda e, c: queries.compliance_cells(e, as_of_limit=date(2016, 12, 31)),
     "compliance_by_partner": lambda e, c: queries.compliance_by_partner(e),
-    "standard_outcomes": _outcomes,
+    **{name: _cell(name) for name in ("standard_counts", "standard_days", "standard_missed")},
 }
 
 
 @pytest.fixture(scope="module")
 def demo_context(sqlite_demo):
     as_of = queries.latest_month(sqlite_demo)
-    cell = queries.compliance_cells(sqlite_demo).sort_values(["partner_id", "contract_id", "standard_id"]).iloc[0]
-    return {"as_of": as_of, "partner_id": int(cell["partner_id"]), "contract_id": cell["contract_id"],
-            "standard_id": cell["standard_id"]}
+    with sqlite_demo.connect() as conn:  # a cell with measured days and someone who missed, for the drill-downs
+        partner_id, contract_id, standard_id = conn.execute(text(
+            "SELECT partner_id, contract_id, standard_id FROM compliance_missed WHERE days IS NOT NULL "
+            "ORDER BY partner_id, contract_id, standard_id LIMIT 1")).one()
+    return {"as_of": as_of, "partner_id": partner_id, "contract_id": contract_id, "standard_id": standard_id}
 
 
 def test_every_dashboard_query_function_is_exercised_here():
@@ -348,7 +350,7 @@ def test_dashboard_query_on_postgres_answers_exactly_as_on_sqlite_for_the_same_d
 def test_dashboard_queries_on_the_demo_are_not_empty(sqlite_demo, demo_context):
     # Guards the comparison above against passing on two empty answers.
     for name in ("flow_totals", "cohort_totals", "projections_vs_actuals", "compliance_cells", "feedback_totals",
-                 "submissions", "standard_outcomes", "flow_totals filtered", "compliance_cells filtered"):
+                 "submissions", "standard_counts", "standard_days", "standard_missed", "flow_totals filtered", "compliance_cells filtered"):
         assert len(QUERIES[name](sqlite_demo, demo_context)) > 0, name
 
 

@@ -266,12 +266,12 @@ def submissions(engine: Engine, limit: int = 500) -> pd.DataFrame:
 def coverage(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
     """Which partner-contracts have data for which months (from the summaries)."""
     where, params = filters.where("t.month")
-    frame = _read(engine, f"""SELECT k.cpa_code, k.contract_id, pr.prime_name AS prime, pa.partner_id,
-            pa.partner_name AS partner, t.month, SUM(t.referrals) AS referrals
-        FROM monthly_summary t {ORG_JOIN} WHERE {where}
-        GROUP BY k.cpa_code, k.contract_id, pr.prime_name, pa.partner_id, pa.partner_name, t.month""", params)
-    frame["month"] = pd.to_datetime(frame["month"])
-    return frame
+    months = _read(engine, _grouped("monthly_summary", "SUM(t.referrals) AS referrals", ("month",), where,
+                                    names=False), params)
+    months["month"] = pd.to_datetime(months["month"])
+    names = _organisations(engine)[["cpa_code", "contract_id", "prime", "partner_id", "partner"]]
+    return names.merge(months, on=["partner_id", "contract_id"])[
+        ["cpa_code", "contract_id", "prime", "partner_id", "partner", "month", "referrals"]]
 
 
 def minimum_performance_levels(engine: Engine) -> pd.DataFrame:

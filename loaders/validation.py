@@ -76,12 +76,32 @@ def _cell(mapped: MappedSheet, index: int, fname: str) -> tuple[int, str]:
     return mapped.source_rows[index], mapped.column_letters.get(fname, fname)
 
 
-def type_sheet(mapped: MappedSheet, file: str, pg_codes: PaymentGroupCodes) -> TypedSheet:
-    """Parse every mapped cell into its field's type, reporting cells that do not parse.
+def _parse_column(values: list, parse, fast: tuple, required: bool) -> tuple[list, dict]:
+    """Parse one column: (raw value -> (value, problem code)) for each distinct raw value, and the key of each cell.
 
-    A column at a time, and each distinct cell value is parsed once: a file repeats the same dates and codes
-    thousands of times, so the parser runs for a small share of the cells.
+    Each distinct value is parsed once, because a file repeats the same dates and codes thousands of times.
+    Cells are keyed by their value, or by (type, value) when the column mixes numbers and booleans (1, 1.0 and
+    True are equal dict keys but not the same cell).
     """
+    def parse_one(raw):
+        kind = raw.__class__
+        if kind in fast:  # a real date cell: no parser call
+            return (raw.date() if kind is datetime else raw), None
+        if raw == "" and not required:
+            return None, None
+        return parse(raw)
+
+    typed_keys = len(set(map(type, values)) & _NUMBERS) > 1
+    keys = [(v.__class__, v) for v in values] if typed_keys else values
+    parsed = {key: parse_one(key[1] if typed_keys else key) for key in set(keys)}
+    return keys, parsed
+
+
+_NUMBERS = frozenset({bool, int, float})
+
+
+def type_sheet(mapped: MappedSheet, file: str, pg_codes: PaymentGroupCodes) -> TypedSheet:
+    """Parse every mapped cell into its field's type, reporting cells that do not parse (a column at a time)."""
     spec = F.SHEETS_BY_NAME[mapped.target]
     n = len(mapped.source_rows)
     columns: dict[str, list] = {}
@@ -93,28 +113,23 @@ def type_sheet(mapped: MappedSheet, file: str, pg_codes: PaymentGroupCodes) -> T
             columns[f.name] = [None] * n
             continue
         parse = pg_codes.parse if f.type == F.PAYMENT_GROUP else PARSERS[f.type]
-        fast = FAST_TYPES.get(f.type, ())
-        parsed: dict[tuple, tuple] = {}
-        out = columns[f.name] = [None] * n
-        for i, raw in enumerate(values):
-            kind = raw.__class__
-            if kind in fast:  # the common case (a real date cell): no parser call
-                out[i] = raw.date() if kind is datetime else raw
+        keys, parsed = _parse_column(values, parse, FAST_TYPES.get(f.type, ()), f.required)
+        typed = {key: value for key, (value, _code) in parsed.items()}
+        columns[f.name] = list(map(typed.__getitem__, keys))
+        bad = {key for key, (value, code) in parsed.items() if code or (value is None and f.required)}
+        if not bad:
+            continue
+        for i, (key, raw) in enumerate(zip(keys, values)):  # in row order, only for columns with a bad cell
+            if key not in bad:
                 continue
-            key = (kind, raw)  # the type too: 1, 1.0 and True are equal keys but not the same cell
-            known = parsed.get(key)
-            if known is None:
-                known = parsed[key] = (None, None) if raw == "" and not f.required else parse(raw)
-            value, code = known
-            out[i] = value
+            value, code = parsed[key]
+            r, col = _cell(mapped, i, f.name)
             if code:
-                r, col = _cell(mapped, i, f.name)
                 severity = WARNING if code == SUPPRESSED else ERROR
                 problems.append(Problem(code, severity, MESSAGES[code].format(value=raw), file, mapped.sheet, r,
                                         mapped.columns.get(f.name, col), str(raw)))
                 flags[i].add(code)
-            elif value is None and f.required:
-                r, col = _cell(mapped, i, f.name)
+            else:
                 problems.append(Problem("missing_value", ERROR,
                                         f"{f.name} is required but empty. Fill it in or remove the row.",
                                         file, mapped.sheet, r, mapped.columns.get(f.name, col), ""))

@@ -82,6 +82,9 @@ def test_later_period_updates_a_participant_and_keeps_the_others(tmp_path, engin
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT participant_ref, job_outcome_date FROM v_participants ORDER BY 1")).all()
     assert [tuple(r) for r in rows] == [("P00001", "2013-04-20"), ("P00002", None)]
+    # The summaries rank the two current returns the same way: each participant once, at its latest state.
+    assert count(engine, "SELECT SUM(referrals) || '/' || SUM(job_outcomes) FROM cohort_summary") == "2/1"
+    assert count(engine, "SELECT SUM(referrals) || '/' || SUM(job_outcomes) FROM monthly_summary") == "2/1"
 
 
 def test_failure_mid_write_leaves_the_database_unchanged(tmp_path, engine, ingestor, monkeypatch):

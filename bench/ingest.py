@@ -99,6 +99,26 @@ def _floor(path: Path) -> int:
     return len(calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(SHEET).to_python())
 
 
+def _store_floor(path: Path, url: str) -> int:
+    """The floor, plus storing the rows: one `executemany` into a bare SQLite table (no types, no index), with
+    date cells written as ISO text as any store must. What any loader that keeps the rows pays at least."""
+    import sqlite3
+
+    if path.suffix == ".csv":
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    else:
+        rows = calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(SHEET).to_python()
+    width = len(rows[0])
+    body = [tuple(v.isoformat() if hasattr(v, "isoformat") else v for v in row) for row in rows[1:]]
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+    conn.execute(f"CREATE TABLE rows ({', '.join(f'c{i}' for i in range(width))})")
+    with conn:
+        conn.executemany(f"INSERT INTO rows VALUES ({', '.join('?' * width)})", body)
+    conn.close()
+    return len(body)
+
+
 def _floor_all_sheets(path: Path) -> int:
     book = calamine.CalamineWorkbook.from_path(str(path))
     return sum(len(book.get_sheet_by_name(name).to_python()) for name in book.sheet_names)
@@ -190,7 +210,7 @@ def profile_wpmi(path: Path, sender: Sender, url: str) -> dict[str, float]:
 
 def measure_format(path: Path, sender: Sender, rows: int, runs: int, log=print) -> dict:
     """Floor, naive and wpmi timings for one file, interleaved run by run so drift hits all three alike."""
-    floor, floor_all, naive, wpmi = [], [], [], []
+    floor, floor_all, store_floor, naive, wpmi = [], [], [], [], []
     loaded = {}
     with tempfile.TemporaryDirectory(prefix="wpmi-bench-") as tmp:
         for run in range(runs):
@@ -199,21 +219,27 @@ def measure_format(path: Path, sender: Sender, rows: int, runs: int, log=print) 
             if path.suffix != ".csv":
                 with stopwatch(floor_all):
                     _floor_all_sheets(path)
+            with stopwatch(store_floor):
+                _store_floor(path, f"sqlite:///{tmp}/store_floor_{run}.sqlite")
             with stopwatch(naive):
                 _naive(path, f"sqlite:///{tmp}/naive_{run}.sqlite")
             loaded = _wpmi(path, sender, f"sqlite:///{tmp}/wpmi_{run}.sqlite", wpmi)
-            log(f"  {path.suffix[1:]} run {run + 1}/{runs}: floor {floor[-1]:.2f} s, naive {naive[-1]:.2f} s, "
+            log(f"  {path.suffix[1:]} run {run + 1}/{runs}: floor {floor[-1]:.2f} s, read + store floor "
+                f"{store_floor[-1]:.2f} s, naive {naive[-1]:.2f} s, "
                 f"wpmi {wpmi[-1]:.2f} s")
         stages = profile_wpmi(path, sender, f"sqlite:///{tmp}/profile.sqlite")
     log(f"  {path.suffix[1:]} wpmi stages (cProfile, one run): "
         + ", ".join(f"{k.strip()} {v:.2f} s" for k, v in stages.items()))
     out = {"file": path.name, "stages": stages, "bytes": path.stat().st_size, "rows": rows, "wpmi_rows_loaded": loaded,
-           "floor": summarise(floor), "naive": summarise(naive), "wpmi": summarise(wpmi)}
+           "floor": summarise(floor), "store_floor": summarise(store_floor), "naive": summarise(naive),
+           "wpmi": summarise(wpmi)}
     if floor_all:
         out["floor_all_sheets"] = summarise(floor_all)
     for way in ("floor", "naive", "wpmi"):
         out[way]["rows_per_second"] = rows / out[way]["median"]
     out["wpmi_over_floor"] = out["wpmi"]["median"] / out["floor"]["median"]
+    out["store_floor_over_floor"] = out["store_floor"]["median"] / out["floor"]["median"]
+    out["wpmi_over_store_floor"] = out["wpmi"]["median"] / out["store_floor"]["median"]
     out["naive_over_wpmi"] = out["naive"]["median"] / out["wpmi"]["median"]
     return out
 

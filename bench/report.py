@@ -64,6 +64,10 @@ def figures(r: dict) -> list[Figure]:
                           t["wpmi_over_floor"] <= WPMI_OVER_FLOOR))
         out.append(Figure(sec, "naive time / wpmi time", f"{t['naive_over_wpmi']:.2f}", f">= {NAIVE_OVER_WPMI}",
                           t["naive_over_wpmi"] >= NAIVE_OVER_WPMI))
+        if "store_floor" in t:
+            out.append(Figure(sec, "read + store floor / floor (info: the least any loader that keeps the rows "
+                                   "pays)", f"{t['store_floor_over_floor']:.2f} (median {t['store_floor']['median']:.2f} s)"))
+            out.append(Figure(sec, "wpmi time / read + store floor (info)", f"{t['wpmi_over_store_floor']:.2f}"))
 
     m = r.get("memory")
     if m:
@@ -171,6 +175,8 @@ def markdown(r: dict, figs: list[Figure]) -> str:
         "delete that folder to rebuild. Throughput is measured on the largest standard-template participant "
         "file of the full build, and on the same participant rows written as a CSV.",
         "- **floor** is only turning the file into Python values (python-calamine, or `csv.reader`); "
+        "**read + store floor** adds one `executemany` of the same rows into a bare SQLite table (no types, no "
+        "index), the least any loader that keeps the rows pays; "
         "**naive** is `pandas.read_excel`/`read_csv` then `DataFrame.to_sql`, with no validation; **wpmi** is "
         "`Ingestor.ingest` into a fresh SQLite database: read, detect layout, map, validate, write and refresh "
         "the summaries. wpmi / floor near 1 means everything after the read is cheap; naive / wpmi above 1 "

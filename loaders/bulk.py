@@ -8,9 +8,11 @@ as `table.insert()` would write them, so reads through SQLAlchemy see the same v
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.exc import DBAPIError
 
 
 def _sqlite_column(table: Table, name: str, values: list) -> list:
@@ -23,6 +25,17 @@ def _sqlite_column(table: Table, name: str, values: list) -> list:
     return values
 
 
+@contextmanager
+def _driver_errors_as_sqlalchemy(conn: Connection, statement: str):
+    """Driver errors from the raw cursor, raised as SQLAlchemy's own (OperationalError for a full disk, a
+    read-only file or a lock timeout), as every other statement raises them, so callers handle one kind."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+
+
 def bulk_insert(conn: Connection, table: Table, columns: dict[str, list]) -> None:
     """Insert rows given as columns (column name -> equally long lists of values) into `table`."""
     names = [c for c in table.c.keys() if c in columns]
@@ -32,10 +45,16 @@ def bulk_insert(conn: Connection, table: Table, columns: dict[str, list]) -> Non
     if dialect == "sqlite":
         placeholders = ", ".join("?" for _ in names)
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"
-        conn.exec_driver_sql(sql, list(zip(*(_sqlite_column(table, c, columns[c]) for c in names))))
+        # Straight to the driver with a generator of row tuples: each tuple is freed as soon as it is written,
+        # so tens of thousands of rows never sit in memory at once (nor in the cycle collector's way).
+        cursor = conn.connection.driver_connection.cursor()
+        with _driver_errors_as_sqlalchemy(conn, sql):
+            cursor.executemany(sql, zip(*(_sqlite_column(table, c, columns[c]) for c in names)))
+        cursor.close()
     elif dialect == "postgresql" and driver == "psycopg":
         cursor = conn.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+        sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+        with _driver_errors_as_sqlalchemy(conn, sql), cursor.copy(sql) as copy:
             for row in zip(*(columns[c] for c in names)):
                 copy.write_row(row)
     else:

@@ -72,9 +72,9 @@ def write_submission(conn: Connection, *, file_name: str, sha256: str, partner_i
     """Insert the submission and its facts, superseding any current one for the same key; returns its id."""
     counts = {col: 0 for col in ROW_COUNT_COLUMNS.values()}
     for typed in sheets:
-        counts[ROW_COUNT_COLUMNS[typed.target]] += len(typed.rows)
+        counts[ROW_COUNT_COLUMNS[typed.target]] += len(typed)
     sub = schema.submission
-    content = sorted({t.target for t in sheets if t.rows})
+    content = sorted({t.target for t in sheets if len(t)})
     submission_id = conn.execute(sub.insert().values(
         file_name=file_name, sha256=sha256, partner_id=partner_id, contract_id=contract_id, period=period,
         layout=layout, content=",".join(content), status="current", warnings=report.get("warnings", 0),

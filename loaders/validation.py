@@ -45,9 +45,10 @@ MESSAGES = {
 
 @dataclass
 class TypedSheet:
-    """A mapped sheet with typed values (by column, and the same as row dicts), row flags and problems found.
+    """A mapped sheet with typed values by column, row flags and the problems found.
 
-    `columns` is what gets written; `rows` is the same values a row at a time, for the row rules. `flags`
+    `columns` is what gets written. `row(i)` gives one row as a dict, for the row rules that explain a
+    problem; `rows` builds them all (small sheets only: a clean participant sheet never needs them). `flags`
     holds the warning codes of the rows that have any, by row index.
     """
 
@@ -57,13 +58,20 @@ class TypedSheet:
     source_rows: list[int]
     flags: dict[int, set] = field(default_factory=lambda: defaultdict(set))
     problems: list[Problem] = field(default_factory=list)
-    rows: list[dict] = field(init=False, repr=False)
 
     def __post_init__(self):
-        names = list(self.columns)
-        self.rows = [dict(zip(names, values)) for values in zip(*self.columns.values())] if names else []
         if not isinstance(self.flags, defaultdict):
             self.flags = defaultdict(set, self.flags)
+
+    def __len__(self) -> int:
+        return len(self.source_rows)
+
+    def row(self, i: int) -> dict:
+        return {name: values[i] for name, values in self.columns.items()}
+
+    @property
+    def rows(self) -> list[dict]:
+        return [self.row(i) for i in range(len(self))]
 
 def end_of_month(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
@@ -171,7 +179,7 @@ def check_dates_in_range(sheet: TypedSheet, file: str, period_end: date) -> None
             suspect.update(i for i, d in enumerate(sheet.columns[name]) if d is not None and (
                 d < PROGRAMME_START or high is not None and d > high))
     for i in sorted(suspect):
-        row = sheet.rows[i]
+        row = sheet.row(i)
         for name in date_fields:
             d = row.get(name)
             if d is None:
@@ -201,7 +209,7 @@ def _journey_suspects(sheet: TypedSheet) -> np.ndarray:
 def check_journeys(sheet: TypedSheet, file: str) -> None:
     """Referral <= attachment <= job start <= job outcome, and nothing before the referral."""
     for i in _journey_suspects(sheet).tolist():
-        row = sheet.rows[i]
+        row = sheet.row(i)
         previous = None
         for name in JOURNEY_ORDER:
             d = row.get(name)
@@ -265,7 +273,7 @@ def check_counts(sheet: TypedSheet, file: str) -> None:
     spec = F.SHEETS_BY_NAME[sheet.target]
     count_fields = [f.name for f in spec.fields if f.type == F.INT]
     for i in _count_suspects(sheet, count_fields):
-        row = sheet.rows[i]
+        row = sheet.row(i)
         for name in count_fields:
             v = row.get(name)
             if v is not None and v < 0:

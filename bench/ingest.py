@@ -9,8 +9,10 @@ file into Python values, so wpmi / floor says what everything after the read cos
 from __future__ import annotations
 
 import csv
+import gc
 import re
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,6 +94,15 @@ def participants_csv(xlsx: Path, out: Path) -> Path:
     return write_csv(out, pd.DataFrame(body, columns=names), "utf-8")
 
 
+@contextmanager
+def clean_stopwatch(times: list[float]):
+    """A stopwatch that starts from a clean heap: one untimed full collection first, so no way pays for the
+    garbage of the way timed before it (all are treated alike; timeit goes further and turns collection off)."""
+    gc.collect()
+    with stopwatch(times):
+        yield
+
+
 def _floor(path: Path) -> int:
     if path.suffix == ".csv":
         with path.open(newline="", encoding="utf-8") as fh:
@@ -163,7 +174,7 @@ def _wpmi(path: Path, sender: Sender, url: str, times: list[float]) -> dict:
     engine = fresh_wpmi_db(url, sender, register=path.suffix != ".csv")
     ingestor = Ingestor(engine)
     options = ingest_options(path, sender)
-    with stopwatch(times):
+    with clean_stopwatch(times):
         result = ingestor.ingest(path, options)
     engine.dispose()
     if result.status != LOADED:
@@ -214,14 +225,14 @@ def measure_format(path: Path, sender: Sender, rows: int, runs: int, log=print) 
     loaded = {}
     with tempfile.TemporaryDirectory(prefix="wpmi-bench-") as tmp:
         for run in range(runs):
-            with stopwatch(floor):
+            with clean_stopwatch(floor):
                 _floor(path)
             if path.suffix != ".csv":
-                with stopwatch(floor_all):
+                with clean_stopwatch(floor_all):
                     _floor_all_sheets(path)
-            with stopwatch(store_floor):
+            with clean_stopwatch(store_floor):
                 _store_floor(path, f"sqlite:///{tmp}/store_floor_{run}.sqlite")
-            with stopwatch(naive):
+            with clean_stopwatch(naive):
                 _naive(path, f"sqlite:///{tmp}/naive_{run}.sqlite")
             loaded = _wpmi(path, sender, f"sqlite:///{tmp}/wpmi_{run}.sqlite", wpmi)
             log(f"  {path.suffix[1:]} run {run + 1}/{runs}: floor {floor[-1]:.2f} s, read + store floor "

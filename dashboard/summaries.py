@@ -61,14 +61,18 @@ PARTICIPANT_COLUMNS = ("participant_ref, payment_group, referral_date, first_con
                        "exit_report_requested_date, exit_report_sent_date, in_work_support_offered")
 
 
-def _frame(conn: Connection, sql: str, params: dict) -> pd.DataFrame:
+def _frame(conn: Connection, sql: str, params: dict, chunk: int = 5_000) -> pd.DataFrame:
+    """A query's answer as a DataFrame, built a column at a time from chunks of rows (transposed in C).
+
+    Several times faster than a DataFrame of Row objects, and only one chunk of row tuples is alive at a time.
+    """
     result = conn.execute(text(sql), params)
     columns = list(result.keys())
-    rows = result.fetchall()
-    if not rows:
-        return pd.DataFrame(columns=columns)
-    # Column-wise, transposed in C: several times faster than a DataFrame of Row objects.
-    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows)))), columns=columns)
+    values: list[list] = [[] for _ in columns]
+    while rows := result.fetchmany(chunk):
+        for column, chunk_values in zip(values, zip(*rows)):
+            column.extend(chunk_values)
+    return pd.DataFrame(dict(zip(columns, values)), columns=columns)
 
 
 def _latest_participants(conn: Connection, params: dict) -> pd.DataFrame:

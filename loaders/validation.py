@@ -84,25 +84,31 @@ def _cell(mapped: MappedSheet, index: int, fname: str) -> tuple[int, str]:
     return mapped.source_rows[index], mapped.column_letters.get(fname, fname)
 
 
-def _parse_column(values: list, parse, fast: tuple, required: bool) -> tuple[list, dict]:
-    """Parse one column: (raw value -> (value, problem code)) for each distinct raw value, and the key of each cell.
+def _parse_column(values: list, parse, fast: tuple, required: bool) -> tuple[list, dict, dict]:
+    """Parse one column: the key of each cell, and for each distinct key its typed value and (if any) problem code.
 
     Each distinct value is parsed once, because a file repeats the same dates and codes thousands of times.
     Cells are keyed by their value, or by (type, value) when the column mixes numbers and booleans (1, 1.0 and
-    True are equal dict keys but not the same cell).
+    True are equal dict keys but not the same cell). Values and codes are kept in two dicts rather than one of
+    (value, code) pairs: a column of unique references would otherwise leave thousands of live tuples for the
+    cycle collector to walk.
     """
-    def parse_one(raw):
-        kind = raw.__class__
-        if kind in fast:  # a real date cell: no parser call
-            return (raw.date() if kind is datetime else raw), None
-        if raw == "" and not required:
-            return None, None
-        return parse(raw)
-
     typed_keys = len(set(map(type, values)) & _NUMBERS) > 1
     keys = [(v.__class__, v) for v in values] if typed_keys else values
-    parsed = {key: parse_one(key[1] if typed_keys else key) for key in set(keys)}
-    return keys, parsed
+    typed: dict = {}
+    codes: dict = {}
+    for key in set(keys):
+        raw = key[1] if typed_keys else key
+        kind = raw.__class__
+        if kind in fast:  # a real date cell: no parser call
+            typed[key] = raw.date() if kind is datetime else raw
+        elif raw == "" and not required:
+            typed[key] = None
+        else:
+            typed[key], code = parse(raw)
+            if code:
+                codes[key] = code
+    return keys, typed, codes
 
 
 _NUMBERS = frozenset({bool, int, float})
@@ -121,16 +127,15 @@ def type_sheet(mapped: MappedSheet, file: str, pg_codes: PaymentGroupCodes) -> T
             columns[f.name] = [None] * n
             continue
         parse = pg_codes.parse if f.type == F.PAYMENT_GROUP else PARSERS[f.type]
-        keys, parsed = _parse_column(values, parse, FAST_TYPES.get(f.type, ()), f.required)
-        typed = {key: value for key, (value, _code) in parsed.items()}
+        keys, typed, codes = _parse_column(values, parse, FAST_TYPES.get(f.type, ()), f.required)
         columns[f.name] = list(map(typed.__getitem__, keys))
-        bad = {key for key, (value, code) in parsed.items() if code or (value is None and f.required)}
+        bad = set(codes) | ({key for key, value in typed.items() if value is None} if f.required else set())
         if not bad:
             continue
         for i, (key, raw) in enumerate(zip(keys, values)):  # in row order, only for columns with a bad cell
             if key not in bad:
                 continue
-            value, code = parsed[key]
+            code = codes.get(key)
             r, col = _cell(mapped, i, f.name)
             if code:
                 severity = WARNING if code == SUPPRESSED else ERROR

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, event
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,3 +85,22 @@ def writing(engine: Engine) -> Iterator[Connection]:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
             yield conn
+
+
+def read_frame(conn: Connection, statement, params: dict | None = None, chunk: int = 5_000) -> pd.DataFrame:
+    """Run a SELECT and return its answer as a DataFrame, built a column at a time.
+
+    Rows are taken from the driver's cursor in chunks and transposed in C: several times faster than a
+    DataFrame of SQLAlchemy Row objects, and only one chunk of row tuples is alive at a time. (The queries
+    here are `text()` SQL with no result types, so SQLAlchemy would not convert any value anyway.)
+    """
+    result = conn.execute(statement, params or {})
+    try:
+        columns = list(result.keys())
+        values: list[list] = [[] for _ in columns]
+        while rows := result.cursor.fetchmany(chunk):
+            for column, chunk_values in zip(values, zip(*rows)):
+                column.extend(chunk_values)
+    finally:
+        result.close()
+    return pd.DataFrame(dict(zip(columns, values)), columns=columns)

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine, bindparam, text
 
 from dashboard import metrics
+from dashboard.db import read_frame
 
 ORG_SELECT = """k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name AS prime,
     pa.partner_id, pa.partner_name AS partner, pa.sector, pa.tier"""
@@ -92,11 +93,7 @@ def _read(engine: Engine, sql: str, params: dict) -> pd.DataFrame:
         if name in params:
             stmt = stmt.bindparams(bindparam(name, expanding=True))
     with engine.connect() as conn:
-        result = conn.execute(stmt, params)
-        columns = list(result.keys())
-        rows = result.fetchall()
-    # Column-wise from plain tuples: pandas probes every Row object otherwise, which costs seconds at scale.
-    return pd.DataFrame({c: [r[i] for r in rows] for i, c in enumerate(columns)}, columns=columns)
+        return read_frame(conn, stmt, params)
 
 
 def has_data(engine: Engine) -> bool:

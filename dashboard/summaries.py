@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from dashboard import compliance, schema
+from dashboard.db import read_frame
 from loaders.bulk import bulk_insert
 
 _LATEST_PARTICIPANTS = """
@@ -61,18 +62,8 @@ PARTICIPANT_COLUMNS = ("participant_ref, payment_group, referral_date, first_con
                        "exit_report_requested_date, exit_report_sent_date, in_work_support_offered")
 
 
-def _frame(conn: Connection, sql: str, params: dict, chunk: int = 5_000) -> pd.DataFrame:
-    """A query's answer as a DataFrame, built a column at a time from chunks of rows (transposed in C).
-
-    Several times faster than a DataFrame of Row objects, and only one chunk of row tuples is alive at a time.
-    """
-    result = conn.execute(text(sql), params)
-    columns = list(result.keys())
-    values: list[list] = [[] for _ in columns]
-    while rows := result.fetchmany(chunk):
-        for column, chunk_values in zip(values, zip(*rows)):
-            column.extend(chunk_values)
-    return pd.DataFrame(dict(zip(columns, values)), columns=columns)
+def _frame(conn: Connection, sql: str, params: dict) -> pd.DataFrame:
+    return read_frame(conn, text(sql), params)
 
 
 def _latest_participants(conn: Connection, params: dict) -> pd.DataFrame:

@@ -86,9 +86,16 @@ def init_db(engine: Engine, reference_dir: Path = REFERENCE_DIR) -> dict[str, in
     """
     counts = {}
     with writing(engine) as conn:
-        existing = set(inspect(conn).get_table_names())
+        inspector = inspect(conn)
+        existing = set(inspector.get_table_names())
+        # Summaries from before they were keyed (no primary key, not stored in key order) are only derived
+        # data: drop them so they are made again in the current layout, and refilled below.
+        for table in SUMMARY_TABLES:
+            if table.name in existing and not inspector.get_pk_constraint(table.name)["constrained_columns"]:
+                table.drop(conn)
+                existing.discard(table.name)
         schema.metadata.create_all(conn)
-        # A summary table added by an upgrade starts empty: fill it from the facts already loaded.
+        # A summary table added (or remade) by an upgrade starts empty: fill it from the facts already loaded.
         if any(t.name not in existing for t in SUMMARY_TABLES) and "submission" in existing:
             refresh_all_summaries(conn)
         for table_name, file_name in REFERENCE_FILES.items():

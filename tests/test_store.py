@@ -178,3 +178,18 @@ def test_init_fills_a_summary_table_added_by_an_upgrade(tmp_path, engine, ingest
         conn.execute(text("DROP TABLE monthly_summary"))  # as if the database predates the table
     init_db(engine)
     assert count(engine, "SELECT SUM(referrals) FROM monthly_summary") == 3
+
+
+def test_init_remakes_summaries_from_before_they_were_keyed_and_refills_them(tmp_path, engine, ingestor):
+    ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(3)))
+    with engine.begin() as conn:  # the layout of an older version: no primary key, an index instead
+        conn.execute(text("DROP TABLE cohort_summary"))
+        conn.execute(text("CREATE TABLE cohort_summary (partner_id INTEGER, contract_id VARCHAR(60), "
+                          "referral_month DATE, payment_group VARCHAR(8), referrals INTEGER, attachments INTEGER, "
+                          "job_starts_12m INTEGER, job_outcomes_12m INTEGER, job_starts_24m INTEGER, "
+                          "job_outcomes_24m INTEGER, job_starts INTEGER, job_outcomes INTEGER)"))
+    init_db(engine)
+    with engine.connect() as conn:
+        sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'cohort_summary'")).scalar()
+    assert "PRIMARY KEY" in sql and "WITHOUT ROWID" in sql
+    assert count(engine, "SELECT SUM(referrals) FROM cohort_summary") == 3

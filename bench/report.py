@@ -13,6 +13,7 @@ NAIVE_OVER_WPMI = 5.0
 PEAK_RSS_MIB = 1024
 GROWTH_EXPONENT = 1.1  # linear is 1.0; allow a little for fixed costs shrinking relative to the rest
 QUERY_GROWTH = 1.25  # flat is 1.0
+QUERY_GROWTH_NOISE_S = 0.010  # a p95 that grows by less than this is flat whatever the ratio (timer noise)
 
 
 @dataclass
@@ -110,11 +111,18 @@ def figures(r: dict) -> list[Figure]:
                           f" -> {full['ingest_seconds']:,.0f} s for {full['participants']:,})",
                           f"<= {GROWTH_EXPONENT} (linear 1.0)", g["ingest_exponent"] <= GROWTH_EXPONENT))
         if "query_p95_ratio" in g:
-            worst = max(g["query_p95_ratio"], key=g["query_p95_ratio"].get)
+            p95 = {scale: {name: f["p95"] for name, f in r["queries"][scale]["functions"].items()}
+                   for scale in ("full", "half")}
+            # Flat: p95 grows by at most QUERY_GROWTH, or by no more than timing noise (2 ms -> 4 ms is flat).
+            grown = {name: ratio for name, ratio in g["query_p95_ratio"].items()
+                     if ratio > QUERY_GROWTH and p95["full"][name] - p95["half"][name] > QUERY_GROWTH_NOISE_S}
+            worst = max(grown or g["query_p95_ratio"], key=g["query_p95_ratio"].get)
             out.append(Figure("growth", "query p95 full / half, worst function",
-                              f"{g['query_p95_ratio'][worst]:.2f} ({worst}); median over functions "
-                              f"{g['query_p95_ratio_median']:.2f}", f"<= {QUERY_GROWTH} (flat 1.0)",
-                              g["query_p95_ratio"][worst] <= QUERY_GROWTH))
+                              f"{g['query_p95_ratio'][worst]:.2f} ({worst}: {p95['half'][worst] * 1000:,.0f} -> "
+                              f"{p95['full'][worst] * 1000:,.0f} ms); median over functions "
+                              f"{g['query_p95_ratio_median']:.2f}",
+                              f"<= {QUERY_GROWTH} or within {QUERY_GROWTH_NOISE_S * 1000:.0f} ms (flat 1.0)",
+                              not grown))
     return out
 
 
@@ -191,7 +199,9 @@ def markdown(r: dict, figs: list[Figure]) -> str:
         "- **Pages** are rendered by Streamlit's AppTest with `st.cache_data` cleared before each run: a first "
         "visitor's view. A real browser adds network and front-end rendering on top.",
         "- **Growth**: exponent = log(t_full / t_half) / log(n_full / n_half) of the whole-demo ingest "
-        "(1.0 = linear); the query ratio is each function's p95 at full over half scale (1.0 = flat).",
+        "(1.0 = linear); the query ratio is each function's p95 at full over half scale (1.0 = flat); a p95 that "
+        "grows by under 10 ms counts as flat whatever the ratio (a 2 ms -> 4 ms drill-down is timer noise and a "
+        "longer answer, not a slower query).",
         "- Timings on a shared 2-CPU machine vary by 10-20% from run to run; read ratios rather than single "
         "numbers.",
         "",

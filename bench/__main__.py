@@ -57,7 +57,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--query-calls", type=int, default=20, help="calls per query function (20)")
     parser.add_argument("--page-runs", type=int, default=3, help="renders per page (3)")
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["throughput", "memory", "queries", "duckdb", "pages", "growth"],
+                        choices=["throughput", "memory", "queries", "duckdb", "pages", "growth", "steady"],
                         help="leave a part out (repeatable; for trying the bench itself)")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument("--report-only", action="store_true",
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                              PG_RAW)
         return 0
 
-    from bench import builds, duck, ingest, ingest_one, pages, queries, report
+    from bench import builds, duck, ingest, ingest_one, pages, queries, report, steady
 
     CACHE.mkdir(parents=True, exist_ok=True)
     results: dict = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "command": command,
@@ -163,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
             growth["query_p95_ratio"] = ratios
             growth["query_p95_ratio_median"] = sorted(ratios.values())[len(ratios) // 2]
         results["growth"] = growth
+    if "steady" not in args.skip:
+        log("step 6: steady state, one partner's cumulative caseload every month for two years")
+        months, alone = steady.measure(24, 600, log=log)
+        results["steady"] = {"months": months, "last_alone_seconds": alone}
 
     results["wall_seconds"] = time.perf_counter() - started
     results["machine"]["load_average_end"] = os.getloadavg()

@@ -110,6 +110,13 @@ def clear_caches() -> None:
     cached.clear()
 
 
+def synthetic_banner() -> None:
+    """The demo's 'synthetic' label, on every page that shows what the database holds."""
+    note = query("synthetic_note")
+    if note:
+        st.warning(f"**{note}.** Organisations are made up; contracts and standards are real.", icon=":material/science:")
+
+
 def page_header(title: str, question: str) -> date | None:
     """Title, the question the page answers, the synthetic banner and the 'as of' line; stops when empty."""
     st.title(title)
@@ -118,9 +125,7 @@ def page_header(title: str, question: str) -> date | None:
         st.info("No MI has been loaded into this database yet. Load data with:\n\n"
                 f"```\n{LOAD_COMMAND}\n```\n\nor upload files on the Data page.")
         st.stop()
-    note = query("synthetic_note")
-    if note:
-        st.warning(f"**{note}.** Organisations are made up; contracts and standards are real.", icon=":material/science:")
+    synthetic_banner()
     sign_in_controls()
     viewer = access()
     as_of = query("latest_month")

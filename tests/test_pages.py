@@ -40,8 +40,8 @@ def test_every_page_file_is_registered_in_the_router():
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_on_the_demo_without_an_exception(page, demo_db, monkeypatch):
     at = run_page(page, monkeypatch, demo_db)
+    assert any("SYNTHETIC" in w.value for w in at.warning), "the synthetic banner is missing"
     if page != "data":
-        assert any("SYNTHETIC" in w.value for w in at.warning), "the synthetic banner is missing"
         assert any("Data as of" in c.value for c in at.caption), "the as-of line is missing"
         assert any(e.label == "How this is calculated" for e in at.expander)
 

@@ -1,9 +1,12 @@
 """Summary tables kept up to date at ingest, one partner-contract at a time, so pages never scan participants.
 
-`monthly_summary` holds exactly what `v_monthly` shows, `projection_summary` what `v_projections` shows, and
-`cohort_summary` the referral-cohort counts that cohort rates need. Both are rebuilt for the partner and contract a submission touches, inside the same
-transaction as the submission, so they can never disagree with the facts. The SQL is the views' logic with
-the partner and contract filter pushed inside the window functions, where the database can use the index.
+`monthly_summary` holds exactly what `v_monthly` shows, `projection_summary` what `v_projections` shows,
+`cohort_summary` the referral-cohort counts that cohort rates need, and the `compliance_*` tables each
+standard's outcome counts, days histogram and who missed. All are rebuilt for the partner and contract a
+submission touches, inside the same transaction as the submission, so they can never disagree with the facts.
+The partner contract's latest participant rows are read once (the views' "latest row wins", with the partner
+and contract filter pushed inside the window function) and every participant-based summary is counted from
+that frame; the aggregate-return and projection summaries stay in SQL.
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ submission = Table(
     Index("ix_submission_key", "partner_id", "contract_id", "period"),
 )
 
-_DATE_COLUMNS = (
+PARTICIPANT_DATES = (
     "referral_date", "first_contact_date", "attachment_date", "initial_assessment_date", "action_plan_date",
     "job_start_date", "job_outcome_date", "exit_date", "exit_report_requested_date", "exit_report_sent_date",
 )
@@ -146,7 +146,7 @@ participant = Table(
     Column("source_row", Integer, nullable=False),
     Column("participant_ref", String(64), nullable=False),
     Column("payment_group", String(8), nullable=False),
-    *[Column(name, Date) for name in _DATE_COLUMNS],
+    *[Column(name, Date) for name in PARTICIPANT_DATES],
     Column("in_work_support_offered", Boolean),
     *[Column(name, Date) for name in MONTH_COLUMNS.values()],
     Column("days_to_job_start", Integer),  # from referral; lets cohort rates be summed without date functions
@@ -261,6 +261,30 @@ compliance_missed = _summary(
     Column("participant_ref", String(64), nullable=False),
     Column("payment_group", String(8)),
     Column("days", Integer),  # None when the milestone was never reached
+)
+
+# The latest row of each participant, kept for partner contracts with two or more current participant returns
+# (dashboard/latest.py), and which current submissions it reflects.
+participant_current = Table(
+    "participant_current", metadata,
+    Column("partner_id", Integer, nullable=False),
+    Column("contract_id", String(60), nullable=False),
+    Column("participant_ref", String(64), nullable=False),
+    Column("period", Date, nullable=False),
+    Column("submission_id", Integer, nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("payment_group", String(8), nullable=False),
+    *[Column(name, Date) for name in PARTICIPANT_DATES],
+    Column("in_work_support_offered", Boolean),
+    PrimaryKeyConstraint("partner_id", "contract_id", "participant_ref", name="pk_participant_current"),
+    sqlite_with_rowid=False,
+)
+participant_current_state = Table(
+    "participant_current_state", metadata,
+    Column("partner_id", Integer, nullable=False),
+    Column("contract_id", String(60), nullable=False),
+    Column("submission_ids", Text, nullable=False),  # the current participant submissions reflected, ascending
+    PrimaryKeyConstraint("partner_id", "contract_id", name="pk_participant_current_state"),
 )
 
 # --- bookkeeping ---------------------------------------------------------------------------------------

@@ -4,9 +4,9 @@
 `cohort_summary` the referral-cohort counts that cohort rates need, and the `compliance_*` tables each
 standard's outcome counts, days histogram and who missed. All are rebuilt for the partner and contract a
 submission touches, inside the same transaction as the submission, so they can never disagree with the facts.
-The partner contract's latest participant rows are read once (the views' "latest row wins", with the partner
-and contract filter pushed inside the window function) and every participant-based summary is counted from
-that frame; the aggregate-return and projection summaries stay in SQL.
+The partner contract's latest participant rows (the views' "latest row wins", kept in step by
+dashboard/latest.py) are read once and every participant-based summary is counted from that frame; the
+aggregate-return and projection summaries stay in SQL.
 """
 
 from __future__ import annotations
@@ -14,17 +14,9 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from dashboard import compliance, schema
+from dashboard import compliance, latest, schema
 from dashboard.db import read_frame
 from loaders.bulk import bulk_insert
-
-_LATEST_PARTICIPANTS = """
-    SELECT p.*, s.partner_id, s.contract_id,
-        ROW_NUMBER() OVER (PARTITION BY p.participant_ref
-                           ORDER BY s.period DESC, s.submission_id DESC, p.source_row DESC) AS rn
-    FROM participant p JOIN submission s ON s.submission_id = p.submission_id
-    WHERE s.status = 'current' AND s.partner_id = :partner AND s.contract_id = :contract
-"""
 
 # Months with an aggregate return but no participant rows (partners who send counts only). Runs after the
 # participant-based rows of the same partner contract are in, so "no participant rows" is a lookup.
@@ -60,35 +52,14 @@ WITH latest AS (
 SELECT :partner, :contract, month, payment_group, projected_referrals FROM latest WHERE rn = 1
 """
 
-PARTICIPANT_COLUMNS = ("participant_ref, payment_group, referral_date, first_contact_date, attachment_date, "
-                       "initial_assessment_date, action_plan_date, job_start_date, job_outcome_date, exit_date, "
-                       "exit_report_requested_date, exit_report_sent_date, in_work_support_offered")
-
-
 def _frame(conn: Connection, sql: str, params: dict) -> pd.DataFrame:
     return read_frame(conn, text(sql), params)
-
-
-def _latest_participants(conn: Connection, params: dict) -> pd.DataFrame:
-    """One row per participant: the latest of the partner contract's current submissions that mention them."""
-    with_participants = conn.execute(text(
-        "SELECT submission_id FROM submission WHERE status = 'current' AND partner_id = :partner "
-        "AND contract_id = :contract AND rows_participants > 0"), params).scalars().all()
-    if len(with_participants) == 1:
-        # One current participant return (a cumulative caseload file, say): its rows are the latest rows, and
-        # reading them straight is twice as fast as ranking them. A ref repeated within it falls through.
-        people = _frame(conn, f"SELECT {PARTICIPANT_COLUMNS} FROM participant WHERE submission_id = :submission",
-                        {"submission": with_participants[0]})
-        if people["participant_ref"].is_unique:
-            return people
-    return _frame(conn, f"WITH latest AS ({_LATEST_PARTICIPANTS}) SELECT {PARTICIPANT_COLUMNS} FROM latest "
-                        "WHERE rn = 1", params)
 
 
 def journeys(conn: Connection, partner_id: int, contract_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The latest participant rows and all current contacts of one partner contract."""
     params = {"partner": partner_id, "contract": contract_id}
-    people = _latest_participants(conn, params)
+    people = latest.latest_participants(conn, partner_id, contract_id)
     contacts = _frame(conn, """SELECT DISTINCT c.participant_ref, c.contact_date FROM contact c
         JOIN submission s ON s.submission_id = c.submission_id
         WHERE s.status = 'current' AND s.partner_id = :partner AND s.contract_id = :contract""", params)
@@ -197,6 +168,7 @@ def refresh_summaries(conn: Connection, partner_id: int, contract_id: str) -> No
     for table in SUMMARY_TABLES:
         conn.execute(text(f"DELETE FROM {table.name} WHERE partner_id = :partner AND contract_id = :contract"),
                      params)
+    latest.sync(conn, partner_id, contract_id)
     people, contacts = journeys(conn, partner_id, contract_id)
     key = {"partner_id": partner_id, "contract_id": contract_id}
     if not people.empty:

@@ -116,6 +116,11 @@ def test_newer_return_on_postgres_supersedes_and_keeps_history(tmp_path, pg_engi
         "registered", "submitted", "submitted", "superseded"]
 
 
+def test_monthly_caseloads_on_postgres_keep_the_latest_rows_right(tmp_path, pg_engine, pg_ingestor):
+    from tests.test_store import check_caseload_history
+
+    check_caseload_history(tmp_path, pg_engine, pg_ingestor)
+
 def test_later_period_on_postgres_updates_a_participant_and_keeps_the_others(tmp_path, pg_engine, pg_ingestor):
     pg_ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)))
     april = dict(HEADER, period=date(2013, 4, 1))

@@ -1,0 +1,102 @@
+"""The latest row of each participant of one partner contract, kept in step incrementally.
+
+The views' rule: where a participant appears in several current submissions of a partner contract, the row
+from the latest reporting period wins (then the latest submission, then the latest spreadsheet row). A partner
+that sends a cumulative caseload every month has one current submission per month, so ranking every one of
+them at every ingest costs more as the history grows (`python -m bench.steady` measures it).
+
+`participant_current` keeps the winning rows for partner contracts with two or more current participant
+returns, and `participant_current_state` records which current submissions they reflect. `sync` brings a pair
+up to date: when the only change is one newer submission, its rows are upserted over the ones they beat; any
+other change (a supersession, a withdrawal, a restore, an upgrade) rebuilds the pair from the facts. A pair with
+a single current participant return keeps no copy: its rows are read straight from it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from dashboard.db import read_frame
+from dashboard.schema import PARTICIPANT_DATES
+
+# What the summaries need of each participant, in this order.
+COLUMNS = ("participant_ref", "payment_group", *PARTICIPANT_DATES, "in_work_support_offered")
+_KEPT = ("participant_ref", "period", "submission_id", "source_row", *COLUMNS[1:])
+_PAIR = "partner_id = :partner AND contract_id = :contract"
+
+_RANKED = """
+    SELECT p.*, s.period,
+        ROW_NUMBER() OVER (PARTITION BY p.participant_ref
+                           ORDER BY s.period DESC, s.submission_id DESC, p.source_row DESC) AS rn
+    FROM participant p JOIN submission s ON s.submission_id = p.submission_id
+    WHERE s.status = 'current' AND s.partner_id = :partner AND s.contract_id = :contract
+"""
+REBUILD = f"""
+INSERT INTO participant_current (partner_id, contract_id, {', '.join(_KEPT)})
+SELECT :partner, :contract, {', '.join(_KEPT)} FROM ({_RANKED}) x WHERE rn = 1
+"""
+# The newest submission has the highest id, so its row wins wherever its period is not older than the kept one.
+UPSERT = f"""
+INSERT INTO participant_current (partner_id, contract_id, {', '.join(_KEPT)})
+SELECT :partner, :contract, {', '.join('s.period' if c == 'period' else f'p.{c}' for c in _KEPT)}
+FROM participant p JOIN submission s ON s.submission_id = p.submission_id
+WHERE p.submission_id = :submission
+ON CONFLICT (partner_id, contract_id, participant_ref) DO UPDATE SET
+    {', '.join(f'{c} = excluded.{c}' for c in _KEPT[1:])}
+WHERE excluded.period >= participant_current.period
+"""
+
+
+def current_returns(conn: Connection, partner_id: int, contract_id: str) -> list[int]:
+    """Ids of the partner contract's current submissions with participant rows, ascending."""
+    return list(conn.execute(text(
+        f"SELECT submission_id FROM submission WHERE status = 'current' AND {_PAIR} AND rows_participants > 0 "
+        "ORDER BY submission_id"), {"partner": partner_id, "contract": contract_id}).scalars())
+
+
+def _repeats_a_reference(conn: Connection, submission_id: int) -> bool:
+    # One upsert cannot update a row twice (PostgreSQL refuses); a file naming someone twice is rebuilt instead.
+    return bool(conn.execute(text("SELECT COUNT(*) > COUNT(DISTINCT participant_ref) FROM participant "
+                                  "WHERE submission_id = :s"), {"s": submission_id}).scalar())
+
+
+def sync(conn: Connection, partner_id: int, contract_id: str) -> None:
+    """Bring the pair's kept rows in step with its current submissions (inside the writing transaction)."""
+    params = {"partner": partner_id, "contract": contract_id}
+    returns = current_returns(conn, partner_id, contract_id)
+    wanted = ",".join(map(str, returns)) if len(returns) > 1 else None
+    state = conn.execute(text(f"SELECT submission_ids FROM participant_current_state WHERE {_PAIR}"),
+                         params).scalar()
+    if state == wanted:
+        return
+    newest = returns[-1] if returns else None
+    if wanted and state and state.split(",") == wanted.split(",")[:-1] and not _repeats_a_reference(conn, newest):
+        conn.execute(text(UPSERT), {**params, "submission": newest})
+    else:
+        conn.execute(text(f"DELETE FROM participant_current WHERE {_PAIR}"), params)
+        if wanted:
+            conn.execute(text(REBUILD), params)
+    conn.execute(text(f"DELETE FROM participant_current_state WHERE {_PAIR}"), params)
+    if wanted:
+        conn.execute(text("INSERT INTO participant_current_state (partner_id, contract_id, submission_ids) "
+                          "VALUES (:partner, :contract, :ids)"), {**params, "ids": wanted})
+
+
+def latest_participants(conn: Connection, partner_id: int, contract_id: str) -> pd.DataFrame:
+    """One row per participant (COLUMNS): the latest of the pair's current submissions that mention them.
+
+    Reads the kept rows, so call `sync` first wherever submissions may have changed status.
+    """
+    params = {"partner": partner_id, "contract": contract_id}
+    returns = current_returns(conn, partner_id, contract_id)
+    columns = ", ".join(COLUMNS)
+    if len(returns) > 1:
+        return read_frame(conn, text(f"SELECT {columns} FROM participant_current WHERE {_PAIR}"), params)
+    if returns:
+        people = read_frame(conn, text(f"SELECT {columns} FROM participant WHERE submission_id = :s"),
+                            {"s": returns[0]})
+        if people["participant_ref"].is_unique:
+            return people
+    # A single return that names someone twice (or none at all): rank its rows.
+    return read_frame(conn, text(f"SELECT {columns} FROM ({_RANKED}) x WHERE rn = 1"), params)

@@ -61,15 +61,16 @@ def _repeats_a_reference(conn: Connection, submission_id: int) -> bool:
                                   "WHERE submission_id = :s"), {"s": submission_id}).scalar())
 
 
-def sync(conn: Connection, partner_id: int, contract_id: str) -> None:
-    """Bring the pair's kept rows in step with its current submissions (inside the writing transaction)."""
+def sync(conn: Connection, partner_id: int, contract_id: str) -> list[int]:
+    """Bring the pair's kept rows in step with its current submissions (inside the writing transaction);
+    returns those submissions, for `latest_participants`."""
     params = {"partner": partner_id, "contract": contract_id}
     returns = current_returns(conn, partner_id, contract_id)
     wanted = ",".join(map(str, returns)) if len(returns) > 1 else None
     state = conn.execute(text(f"SELECT submission_ids FROM participant_current_state WHERE {_PAIR}"),
                          params).scalar()
     if state == wanted:
-        return
+        return returns
     newest = returns[-1] if returns else None
     if wanted and state and state.split(",") == wanted.split(",")[:-1] and not _repeats_a_reference(conn, newest):
         conn.execute(text(UPSERT), {**params, "submission": newest})
@@ -81,15 +82,19 @@ def sync(conn: Connection, partner_id: int, contract_id: str) -> None:
     if wanted:
         conn.execute(text("INSERT INTO participant_current_state (partner_id, contract_id, submission_ids) "
                           "VALUES (:partner, :contract, :ids)"), {**params, "ids": wanted})
+    return returns
 
 
-def latest_participants(conn: Connection, partner_id: int, contract_id: str) -> pd.DataFrame:
+def latest_participants(conn: Connection, partner_id: int, contract_id: str,
+                        returns: list[int] | None = None) -> pd.DataFrame:
     """One row per participant (COLUMNS): the latest of the pair's current submissions that mention them.
 
-    Reads the kept rows, so call `sync` first wherever submissions may have changed status.
+    Reads the kept rows, so call `sync` first wherever submissions may have changed status (and pass what
+    it returned as `returns`, to save asking again).
     """
     params = {"partner": partner_id, "contract": contract_id}
-    returns = current_returns(conn, partner_id, contract_id)
+    if returns is None:
+        returns = current_returns(conn, partner_id, contract_id)
     columns = ", ".join(COLUMNS)
     if len(returns) > 1:
         return read_frame(conn, text(f"SELECT {columns} FROM participant_current WHERE {_PAIR}"), params)

@@ -20,21 +20,17 @@ from dashboard.db import read_frame
 
 ORG_SELECT = """k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name AS prime,
     pa.partner_id, pa.partner_name AS partner, pa.sector, pa.tier"""
-ORG_JOIN = """JOIN contract k ON k.contract_id = t.contract_id
-    JOIN cpa cp ON cp.cpa_code = k.cpa_code
-    JOIN prime pr ON pr.prime_id = k.prime_id
-    JOIN partner pa ON pa.partner_id = t.partner_id"""
+# The organisation tables by alias (in join order), joined to a fact or summary aliased `t`.
+JOINS = {"k": "JOIN contract k ON k.contract_id = t.contract_id",
+         "cp": "JOIN cpa cp ON cp.cpa_code = k.cpa_code",
+         "pr": "JOIN prime pr ON pr.prime_id = k.prime_id",
+         "pa": "JOIN partner pa ON pa.partner_id = t.partner_id"}
+ORG_JOIN = "\n    ".join(JOINS.values())
 ORG_GROUP = ("k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name, pa.partner_id, "
              "pa.partner_name, pa.sector, pa.tier")
 ORG_NAMES = """k.cpa_code, cp.cpa_name, cp.nation, k.prime_id, pr.prime_name AS prime, pa.partner_name AS partner,
     pa.sector, pa.tier"""
 OUTCOME_WEEKS_DEFAULT = 26
-
-
-# The tables a filter condition can name, by alias: only these are joined before grouping, and only when the
-# condition names them, so an unfiltered call scans the summary alone.
-FILTER_JOINS = {"k": "JOIN contract k ON k.contract_id = t.contract_id",
-                "pa": "JOIN partner pa ON pa.partner_id = t.partner_id"}
 
 
 def _grouped(source: str, aggregates: str, by: tuple[str, ...], where: str, names: bool = True) -> str:
@@ -44,7 +40,8 @@ def _grouped(source: str, aggregates: str, by: tuple[str, ...], where: str, name
     needs them, is what keeps unfiltered calls fast at programme scale.
     """
     keys = "".join(f", t.{b}" for b in by)
-    joins = " ".join(join for alias, join in FILTER_JOINS.items() if f"{alias}." in where)
+    # Only the tables the filter names (Filters.where uses k. and pa.), so an unfiltered call scans the summary alone.
+    joins = " ".join(join for alias, join in JOINS.items() if f"{alias}." in where)
     inner = f"""SELECT t.partner_id, t.contract_id{keys}, {aggregates}
         FROM {source} t {joins} WHERE {where}
         GROUP BY t.partner_id, t.contract_id{keys}"""

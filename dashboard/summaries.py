@@ -56,10 +56,12 @@ def _frame(conn: Connection, sql: str, params: dict) -> pd.DataFrame:
     return read_frame(conn, text(sql), params)
 
 
-def journeys(conn: Connection, partner_id: int, contract_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The latest participant rows and all current contacts of one partner contract."""
+def journeys(conn: Connection, partner_id: int, contract_id: str,
+             returns: list[int] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The latest participant rows and all current contacts of one partner contract (`returns`: as
+    `latest.latest_participants`)."""
     params = {"partner": partner_id, "contract": contract_id}
-    people = latest.latest_participants(conn, partner_id, contract_id)
+    people = latest.latest_participants(conn, partner_id, contract_id, returns)
     contacts = _frame(conn, """SELECT DISTINCT c.participant_ref, c.contact_date FROM contact c
         JOIN submission s ON s.submission_id = c.submission_id
         WHERE s.status = 'current' AND s.partner_id = :partner AND s.contract_id = :contract""", params)
@@ -168,8 +170,8 @@ def refresh_summaries(conn: Connection, partner_id: int, contract_id: str) -> No
     for table in SUMMARY_TABLES:
         conn.execute(text(f"DELETE FROM {table.name} WHERE partner_id = :partner AND contract_id = :contract"),
                      params)
-    latest.sync(conn, partner_id, contract_id)
-    people, contacts = journeys(conn, partner_id, contract_id)
+    returns = latest.sync(conn, partner_id, contract_id)
+    people, contacts = journeys(conn, partner_id, contract_id, returns)
     key = {"partner_id": partner_id, "contract_id": contract_id}
     if not people.empty:
         _insert_frame(conn, schema.monthly_summary, monthly_flows_of(people), basis="participants", **key)

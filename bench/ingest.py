@@ -83,7 +83,7 @@ def largest_file(files_dir: Path) -> Path:
 def participants_csv(xlsx: Path, out: Path) -> Path:
     """The same participant rows as a bare CSV, in the demo's CSV layout (written by the demo's writer)."""
     from loaders.demo.writers import write_csv
-    from loaders.fields import PARTICIPANTS
+    from dashboard.fields import PARTICIPANTS
 
     rows = calamine.CalamineWorkbook.from_path(str(xlsx)).get_sheet_by_name(SHEET).to_python()
     names = [f.name for f in PARTICIPANTS.fields]
@@ -148,7 +148,7 @@ def fresh_wpmi_db(url: str, sender: Sender, *, register: bool):
     """A new wpmi database with the reference data (and the sender registered, for a file that names it)."""
     from dashboard.db import make_engine, writing
     from loaders.organisation import register_partner
-    from loaders.reference import init_db
+    from dashboard.reference import init_db
 
     engine = make_engine(url)
     init_db(engine)
@@ -191,7 +191,7 @@ STAGES = {
     ("loaders/validation.py", "type_sheet"): "type cells",
     ("loaders/validation.py", "check_sheet"): "check rows",
     ("loaders/store.py", "fact_columns"): "build fact columns",
-    ("loaders/bulk.py", "bulk_insert"): "insert rows",
+    ("dashboard/bulk.py", "bulk_insert"): "insert rows",
     ("dashboard/summaries.py", "refresh_summaries"): "refresh summaries (all)",
     ("dashboard/summaries.py", "_refresh_compliance"): "  of which compliance",
     ("dashboard/summaries.py", "journeys"): "  of which reading the partner back",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from loaders.fields import PARTICIPANTS
+from dashboard.fields import PARTICIPANTS
 
 PARTNER, PRIME, CPA = "Steady State Partner (synthetic)", "Ingeus", 5
 
@@ -44,7 +44,7 @@ def _ingestor(url: str):
     from dashboard.db import make_engine, writing
     from loaders.organisation import register_partner
     from loaders.pipeline import Ingestor
-    from loaders.reference import init_db
+    from dashboard.reference import init_db
 
     engine = make_engine(url)
     init_db(engine)

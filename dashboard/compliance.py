@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.metrics import MIN_DENOMINATOR, Z95, wilson_intervals
-from loaders.fields import JOURNEY_MILESTONES
+from dashboard.fields import JOURNEY_MILESTONES
 
 STAGES: tuple[tuple[str, str], ...] = (
     ("pre_programme_engagement", "Pre-programme engagement"),

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, text
 
 from dashboard import compliance, latest, schema
 from dashboard.db import read_frame
-from loaders.bulk import bulk_insert
+from dashboard.bulk import bulk_insert
 
 # Months with an aggregate return but no participant rows (partners who send counts only). Runs after the
 # participant-based rows of the same partner contract are in, so "no participant rows" is a lookup.

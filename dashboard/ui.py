@@ -19,7 +19,7 @@ from dashboard.access import Access, decide
 from dashboard.db import ENV_VAR, get_engine, resolve_url
 from dashboard.exports import to_csv_bytes, to_excel_bytes
 from dashboard.queries import Filters
-from loaders.reference import init_db
+from dashboard.reference import init_db
 
 LOAD_COMMAND = "make demo   # synthetic demo data\nwpmi ingest PATH...   # your MI files"
 SECTOR_LABELS = {"private": "Private", "public": "Public", "vcs": "Voluntary and community (VCS)",

@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from loaders.fields import EMPTY_MARKERS, SUPPRESSION_MARKERS
+from dashboard.fields import EMPTY_MARKERS, SUPPRESSION_MARKERS
 
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's serial day 0 (after its 1900 leap-year bug)
 SERIAL_RANGE = (20_000, 80_000)  # 1954..2119: numbers outside are not plausible dates

@@ -21,7 +21,7 @@ from loaders.errors import WpmiError
 from loaders.organisation import SECTORS, TIERS
 from loaders.pipeline import REJECTED, IngestOptions, Ingestor, IngestResult
 from loaders.readers import SUPPORTED_SUFFIXES
-from loaders.reference import init_db
+from dashboard.reference import init_db
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 REPORT_COLUMNS = ("file", "severity", "code", "sheet", "row", "column", "value", "message")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dashboard.db import ROOT
-from loaders import fields as F
+from dashboard import fields as F
 from loaders.cleaning import normalise_label, parse_month
 from loaders.template import is_template
 from loaders.errors import LayoutProfileError, MissingColumns, NoMatchingLayout

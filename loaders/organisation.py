@@ -15,7 +15,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import Connection, select
 
 from dashboard import schema
-from loaders import fields as F
+from dashboard import fields as F
 from loaders.cleaning import normalise_label, parse_month
 from loaders.errors import UnknownOrganisation
 from loaders.layouts import LayoutProfile, MappedSheet

@@ -14,8 +14,8 @@ from sqlalchemy import Connection, select
 
 from dashboard import schema
 from dashboard.summaries import refresh_summaries
-from loaders.bulk import bulk_insert
-from loaders.fields import SHEETS_BY_NAME
+from dashboard.bulk import bulk_insert
+from dashboard.fields import SHEETS_BY_NAME
 from loaders.cleaning import SUPPRESSED
 from loaders.validation import TypedSheet
 

@@ -1,7 +1,7 @@
 """Write the standard MI template: an Instructions sheet, then one sheet per data-dictionary sheet.
 
 The template is the seed's Recommendation 2 "standardised format". Everything in it (sheet names, column
-names, types, help) comes from `loaders.fields`, so the template, the loaders and the docs cannot drift.
+names, types, help) comes from `dashboard.fields`, so the template, the loaders and the docs cannot drift.
 The same writer fills the template with rows for the synthetic-data generator, so it streams
 (openpyxl write-only mode): tens of thousands of participant rows take seconds, not minutes.
 """
@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from loaders.fields import (
+from dashboard.fields import (
     BOOL, DATE, HEADER_BLOCK, INSTRUCTIONS_SHEET, INT, MONTH, PAYMENT_GROUP, REAL, SHEETS, SHEETS_BY_NAME,
     TEMPLATE_MARKER, TEXT, Field, Sheet,
 )

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 import numpy as np
 
-from loaders import fields as F
+from dashboard import fields as F
 from loaders.cleaning import (
     BAD_BOOL, BAD_DATE, BAD_NUMBER, NOT_WHOLE, SPREADSHEET_ERROR, SUPPRESSED, PaymentGroupCodes, parse_bool, parse_count,
     parse_date, parse_month, parse_real, parse_text,

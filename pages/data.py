@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dashboard import ui, uploads
+from dashboard import ui
+from loaders import uploads
 from loaders.errors import WITHHELD
 from loaders.organisation import SECTORS
 from loaders.pipeline import REJECTED, IngestOptions, Ingestor

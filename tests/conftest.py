@@ -12,7 +12,7 @@ from dashboard.db import make_engine
 from loaders.demo.build import build_demo
 from loaders.organisation import register_partner
 from loaders.pipeline import Ingestor
-from loaders.reference import init_db
+from dashboard.reference import init_db
 from dashboard.db import writing
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,7 +30,7 @@ from loaders.demo import writers
 from loaders.demo.build import build_demo, demo_truths
 from loaders.organisation import register_partner
 from loaders.pipeline import LOADED, REJECTED, RESTORED, UNCHANGED, Ingestor
-from loaders.reference import init_db
+from dashboard.reference import init_db
 from tests.conftest import HEADER, PARTNER, participants
 from tests.postgres import pg_server, pg_url  # noqa: F401  (fixtures)
 
@@ -197,7 +197,7 @@ def _every_sheet(tmp_path) -> Path:
 
 
 def test_every_fact_and_summary_row_reads_back_from_postgres_as_from_sqlite(tmp_path, pg_engine, engine):
-    """The bulk insert path of each backend (loaders.bulk) stores the same values: compare table by table."""
+    """The bulk insert path of each backend (dashboard.bulk) stores the same values: compare table by table."""
     path = _every_sheet(tmp_path)
     on_sqlite, on_postgres = Ingestor(engine).ingest(path), Ingestor(pg_engine).ingest(path)
     assert on_sqlite.status == on_postgres.status == LOADED, on_postgres.problems[:3]

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from loaders import cleaning, privacy
-from loaders import fields as F
+from dashboard import fields as F
 from loaders.cleaning import PaymentGroupCodes
 from loaders.demo.writers import write_standard
 from loaders.errors import UnreadableFile, WpmiError

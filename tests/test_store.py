@@ -12,7 +12,7 @@ from dashboard.db import make_engine, read_frame
 from loaders import store
 from loaders.demo import writers
 from loaders.pipeline import LOADED, UNCHANGED
-from loaders.reference import init_db
+from dashboard.reference import init_db
 from tests.conftest import HEADER, participants
 
 

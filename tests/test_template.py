@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from loaders.fields import DATE, INSTRUCTIONS_SHEET, MONTH, PAYMENT_GROUP, SHEETS, SHEETS_BY_NAME
+from dashboard.fields import DATE, INSTRUCTIONS_SHEET, MONTH, PAYMENT_GROUP, SHEETS, SHEETS_BY_NAME
 from loaders.template import (
     SYNTHETIC_LABEL, VALIDATION_ROWS, TemplateError, data_dictionary_markdown, is_template, read_header_block,
     write_template,

@@ -25,7 +25,7 @@ from loaders.demo.journeys import AS_OF, PARTICIPANTS, generate_contacts, genera
 from loaders.demo.world import Partner, build_partners
 from loaders.organisation import register_partner
 from loaders.pipeline import LOADED, REJECTED, IngestOptions, Ingestor
-from loaders.reference import init_db
+from dashboard.reference import init_db
 
 PERIOD = AS_OF.replace(day=1)
 # Each prime sends in its own layout (work-programme.md: "each prime in its own layout").

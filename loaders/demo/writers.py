@@ -16,7 +16,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from loaders.fields import CONTACTS, FEEDBACK, MONTHLY, PARTICIPANTS, PROJECTIONS
+from dashboard.fields import CONTACTS, FEEDBACK, MONTHLY, PARTICIPANTS, PROJECTIONS
 from loaders.template import write_template
 
 SYNTHETIC = "SYNTHETIC DEMO DATA - not real Work Programme MI"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy import Engine, Table, inspect, select
@@ -105,3 +107,36 @@ def init_db(engine: Engine, reference_dir: Path = REFERENCE_DIR) -> dict[str, in
             counts[table_name] = len(rows)
         create_views(conn)
     return counts
+
+
+# --- the domain lists, read from the reference CSVs (their one home), for code that has no database --------
+@dataclass(frozen=True)
+class PaymentGroup:
+    """One Work Programme payment group, as data/reference/payment_groups.csv declares it."""
+
+    code: str
+    name: str
+    short_name: str
+    outcome_weeks: int  # weeks in work before a job outcome can be claimed (the qualifying period)
+
+
+@cache
+def payment_groups(reference_dir: Path = REFERENCE_DIR) -> tuple[PaymentGroup, ...]:
+    """Every payment group, in code order (PG1 ... PG9)."""
+    rows = read_reference_csv(schema.payment_group, reference_dir / REFERENCE_FILES["payment_group"])
+    return tuple(PaymentGroup(r["code"], r["name"], r["short_name"], r["outcome_weeks"])
+                 for r in sorted(rows, key=lambda r: int(r["code"][2:])))
+
+
+def payment_group_codes() -> tuple[str, ...]:
+    """The payment group codes, PG1 ... PG9."""
+    return tuple(g.code for g in payment_groups())
+
+
+@cache
+def mpl_payment_groups(reference_dir: Path = REFERENCE_DIR) -> tuple[str, ...]:
+    """The payment groups that have a published minimum performance level (PG1, PG2 and PG6)."""
+    table = schema.minimum_performance_level
+    rows = read_reference_csv(table, reference_dir / REFERENCE_FILES["minimum_performance_level"])
+    codes = {r["payment_group"] for r in rows if r["mpl"] is not None}
+    return tuple(c for c in payment_group_codes() if c in codes)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -11,10 +10,8 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, event
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DB_PATH = ROOT / "data" / "wpmi.sqlite"
-DEFAULT_DB_URL = f"sqlite:///{DEFAULT_DB_PATH}"
-ENV_VAR = "WPMI_DB_URL"
+from dashboard import settings
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "wpmi_write"
 # PostgreSQL writers take this transaction-scoped advisory lock (see `writing`); any constant would do.
@@ -22,8 +19,8 @@ PG_WRITE_LOCK = 0x77706D69  # "wpmi"
 
 
 def resolve_url(url: str | None = None) -> str:
-    """The database URL to use: explicit, else $WPMI_DB_URL, else data/wpmi.sqlite."""
-    return url or os.environ.get(ENV_VAR) or DEFAULT_DB_URL
+    """The database URL to use: explicit, else the db_url setting ($WPMI_DB_URL, else data/wpmi.sqlite)."""
+    return url or settings.get("db_url")
 
 
 def _configure_sqlite(dbapi_conn, _record) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 from sqlalchemy import Engine, Table, inspect, select
 
 from dashboard import schema
-from dashboard.db import ROOT, writing
+from dashboard.db import writing
+from dashboard.settings import ROOT
 from dashboard.summaries import SUMMARY_TABLES, refresh_all_summaries
 from dashboard.views import create_views
 

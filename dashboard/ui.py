@@ -6,7 +6,6 @@ Pages stay thin by calling these; nothing here computes a statistic. Filters are
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import pandas as pd
@@ -16,7 +15,7 @@ from dataclasses import replace
 
 from dashboard import queries, settings
 from dashboard.access import Access, decide
-from dashboard.db import ENV_VAR, get_engine, resolve_url
+from dashboard.db import get_engine, resolve_url
 from dashboard.exports import to_csv_bytes, to_excel_bytes
 from dashboard.queries import Filters
 from dashboard.reference import init_db
@@ -28,7 +27,7 @@ TIER_LABELS = {"end_to_end": "End-to-end (tier 1)", "specialist": "Specialist (t
 
 
 def db_url() -> str:
-    return resolve_url(os.environ.get(ENV_VAR))
+    return resolve_url()
 
 
 @st.cache_resource(show_spinner=False)
@@ -60,7 +59,7 @@ _CUTOFF_BY_KWARG = {"compliance_cells", "compliance_by_partner"}
 def query(name: str, filters: Filters | None = None, **kwargs):
     """A cached query; in public mode clamped to the official-statistics cut-off, whatever the page asked."""
     if access().public:
-        cutoff = settings.official_cutoff()
+        cutoff = settings.get("official_cutoff")
         if name in _CUTOFF_BY_FILTER:
             filters = filters or Filters()
             filters = replace(filters, period_to=min(filters.period_to or cutoff, cutoff))
@@ -130,7 +129,7 @@ def page_header(title: str, question: str) -> date | None:
     viewer = access()
     as_of = query("latest_month")
     st.caption(f"Data as of **{as_of:%B %Y}** (latest month of MI shown) · mode: **{viewer.mode}**"
-               + (f" · public view: MI up to the official-statistics cut-off, {settings.official_cutoff():%d %B %Y}, "
+               + (f" · public view: MI up to the official-statistics cut-off, {settings.get("official_cutoff"):%d %B %Y}, "
                   f"counts rounded to the nearest {settings.get('rounding_base')}, small numbers suppressed"
                   if viewer.public else ""))
     return as_of

@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dashboard.db import ROOT
+from dashboard.settings import ROOT
 from dashboard import fields as F
 from loaders.cleaning import normalise_label, parse_month
 from loaders.template import is_template

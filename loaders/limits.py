@@ -1,55 +1,39 @@
 """How much of a file wpmi will read: limits that stop a broken or hostile file exhausting memory or time.
 
-Each limit has a default and an environment variable that overrides it. The readers call `Limits.from_env()`
-for every file, so a deployment (or a test, with monkeypatch.setenv) changes them without code changes.
+The limits are settings (`dashboard/settings.py`, environment variables `WPMI_MAX_*`), declared there once with
+their defaults and help. The readers call `Limits.from_env()` for every file, so a deployment (or a test, with
+monkeypatch.setenv) changes them without code changes.
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-# (field, environment variable, default, what it bounds): one table, as dashboard settings are declared.
-SETTINGS = (
-    ("max_file_mb", "WPMI_MAX_FILE_MB", 100, "size of the file as sent, in MB"),
-    ("max_decompressed_mb", "WPMI_MAX_DECOMPRESSED_MB", 200, "size of a workbook's zip package once unpacked, in MB"),
-    ("max_rows", "WPMI_MAX_ROWS", 2_000_000, "rows in one sheet"),
-    ("max_columns", "WPMI_MAX_COLUMNS", 200, "columns in one sheet"),
-    ("max_cells", "WPMI_MAX_CELLS", 30_000_000, "rows x columns of one sheet (the grid the reader allocates)"),
-    ("max_cell_chars", "WPMI_MAX_CELL_CHARS", 32_767, "characters in one cell (Excel's own cell limit)"),
-)
+from dashboard import settings
+
 MB = 1024 * 1024
+
+
+def _default(name: str):
+    return settings.BY_NAME[name].default
 
 
 @dataclass(frozen=True)
 class Limits:
-    """The limits one read runs under; see SETTINGS for their environment variables."""
+    """The limits one read runs under; each field is the setting of the same name."""
 
-    max_file_mb: float = 100
-    max_decompressed_mb: float = 200
-    max_rows: int = 2_000_000
-    max_columns: int = 200
-    max_cells: int = 30_000_000
-    max_cell_chars: int = 32_767
+    max_file_mb: float = _default("max_file_mb")
+    max_decompressed_mb: float = _default("max_decompressed_mb")
+    max_rows: int = _default("max_rows")
+    max_columns: int = _default("max_columns")
+    max_cells: int = _default("max_cells")
+    max_cell_chars: int = _default("max_cell_chars")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
-        """The defaults, overridden by any WPMI_MAX_* environment variable that is set."""
-        environ = os.environ if environ is None else environ
-        types = {f.name: f.type for f in fields(cls)}
-        values = {}
-        for name, variable, default, _ in SETTINGS:
-            raw = environ.get(variable, "").strip()
-            if not raw:
-                continue
-            try:
-                value = float(raw) if types[name] == "float" else int(raw)
-            except ValueError:
-                value = 0
-            if value <= 0:
-                raise ValueError(f"{variable} must be a number above 0 (default {default:,}), not {raw!r}.")
-            values[name] = value
-        return cls(**values)
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        """The settings as they stand (a bad WPMI_MAX_* value raises settings.SettingError, a ValueError)."""
+        return cls(**{f.name: settings.get(f.name, environ) for f in fields(cls)})
 
     @property
     def max_file_bytes(self) -> int:

@@ -1,6 +1,6 @@
 """PostgreSQL figures: `python -m bench --postgres` (see docs/performance.md, section "PostgreSQL").
 
-A throwaway PostgreSQL server (tests/postgres.py's `start_server`: initdb + pg_ctl in a temporary directory,
+A throwaway PostgreSQL server (bench/pgserver.py's `start_server`: initdb + pg_ctl in a temporary directory,
 run as the `postgres` user when root) is started, the demo is built into it at a scale that fits a short
 run (default "small", about 50k participant journeys), and then, on PostgreSQL:
 
@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import CACHE
+from bench.pgserver import start_server
 
 RAW = CACHE / "results_postgres.json"
 SCALES = ("small", "quarter", "half", "programme")  # "small" is the demo's own; the others bench/builds.py's
@@ -32,8 +33,6 @@ SCALES = ("small", "quarter", "half", "programme")  # "small" is the demo's own;
 @contextmanager
 def server(log=print):
     """A running throwaway PostgreSQL server; stopped and its directory removed on exit, whatever happens."""
-    from tests.postgres import start_server  # importable outside pytest (it only defines fixtures there)
-
     def terminated(signum, frame):  # make `kill` (SIGTERM) unwind through the `finally` below too
         raise SystemExit(f"terminated by signal {signum}")
 

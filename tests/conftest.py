@@ -69,3 +69,51 @@ def demo_db(tmp_path_factory) -> str:
     url = f"sqlite:///{path}"
     build_demo(url, scale="tiny", seed=7, quiet=True)
     return url
+
+
+# --- both backends: SQLite, and PostgreSQL on a throwaway server (bench/pgserver.py) -----------------------
+# The PostgreSQL server is started once for the session, on first use; each test gets a fresh database on it.
+# When none can be had (binaries absent, psycopg not installed, ...), its tests are skipped with the reason,
+# which `pytest -ra` prints. WPMI_REQUIRE_POSTGRES=1 (CI sets it) makes that a failure instead. A server that
+# is present but fails to start is always a failure, with the tail of its log.
+REQUIRE_POSTGRES_ENV = "WPMI_REQUIRE_POSTGRES"
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The session's PostgreSQL server (started on first use, stopped at session end)."""
+    import os
+    import time
+
+    from bench.pgserver import ServerUnavailable, start_server
+
+    started = time.perf_counter()
+    try:
+        server = start_server()
+    except ServerUnavailable as exc:
+        message = f"PostgreSQL server unavailable: {exc}"
+        if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
+            pytest.fail(f"{message} ({REQUIRE_POSTGRES_ENV}=1, so this is a failure, not a skip)", pytrace=False)
+        pytest.skip(message)
+    print(f"\n{server.version} started on 127.0.0.1:{server.port} in {time.perf_counter() - started:.1f} s")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards); its SQLAlchemy URL."""
+    url = pg_server.create_database()
+    yield url
+    pg_server.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_url(request, tmp_path) -> str:
+    """A fresh, empty database on each backend in turn (test ids end in [sqlite] and [postgresql]).
+
+    A test that holds only on SQLite narrows it: `@pytest.mark.parametrize("any_db_url", ["sqlite"], indirect=True)`.
+    """
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'any.sqlite'}"
+    return request.getfixturevalue("pg_url")

@@ -1,20 +1,18 @@
-"""The database promises hold on a real PostgreSQL server too, not only on SQLite.
+"""PostgreSQL only: the same return and the same demo answer exactly as on SQLite.
 
-A throwaway PostgreSQL server is started for the session by tests/postgres.py (skipped, with the reason, only
-when none can be had on this machine; CI sets WPMI_REQUIRE_POSTGRES=1 so it cannot skip there). The same
-checks as test_store.py and test_demo.py, the dashboard's queries compared row for row with SQLite on the same
-demo, and two processes ingesting at once into either backend.
+The promises that hold on both backends are tested on both (test_store.py, test_concurrency.py, through
+conftest's `any_db_url`). What is here needs the two side by side: every fact and summary row of one return
+through each backend's bulk insert (dashboard/bulk.py), the tiny demo built on PostgreSQL against the
+generator's truths, and every dashboard query on it compared row for row with SQLite's answer for the same
+demo. Each test here needs conftest's `pg_server`; they skip, with the reason, when no server can be had,
+unless WPMI_REQUIRE_POSTGRES=1 (CI), which makes that a failure. `-k "not postgres"` leaves them out.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
-import threading
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,25 +23,16 @@ from sqlalchemy import text
 
 from dashboard import queries
 from dashboard.db import make_engine, writing
-from loaders import store
+from dashboard.reference import init_db
 from loaders.demo import writers
 from loaders.demo.build import build_demo, demo_truths
 from loaders.organisation import register_partner
-from loaders.pipeline import LOADED, REJECTED, RESTORED, UNCHANGED, Ingestor
-from dashboard.reference import init_db
+from loaders.pipeline import LOADED, Ingestor
 from tests.conftest import HEADER, PARTNER, participants
-from tests.postgres import pg_server, pg_url  # noqa: F401  (fixtures)
 
-ROOT = Path(__file__).resolve().parents[1]
 MEASURES = ("referrals", "attachments", "job_starts", "job_outcomes")
 FACT_TABLES = ("submission", "participant", "contact", "monthly_return", "projection", "feedback", "partner",
                "monthly_summary", "cohort_summary", "compliance_summary")
-
-
-def snapshot(engine) -> dict:
-    """Every row of every table except the audit log (which records attempts by design)."""
-    with engine.connect() as conn:
-        return {t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}")).all()), key=repr) for t in FACT_TABLES}
 
 
 def scalar(engine, sql, **params):
@@ -67,115 +56,7 @@ def pg_engine(pg_url):
     engine.dispose()
 
 
-@pytest.fixture
-def pg_ingestor(pg_engine) -> Ingestor:
-    return Ingestor(pg_engine)
-
-
-# --- schema, reference data and the write path ---------------------------------------------------------
-
-def test_init_db_twice_on_postgres_is_idempotent_and_loads_the_reference_data(pg_url):
-    engine = make_engine(pg_url)
-    first = init_db(engine)
-    second = init_db(engine)
-    assert first == second
-    assert (first["cpa"], first["contract"], first["payment_group"]) == (18, 40, 9)
-    assert scalar(engine, "SELECT COUNT(*) FROM cpa") == 18
-    assert scalar(engine, "SELECT COUNT(*) FROM contract") == 40
-    assert scalar(engine, "SELECT COUNT(*) FROM payment_group") == 9
-    assert scalar(engine, "SELECT COUNT(*) FROM standard") == first["standard"] > 0
-    assert scalar(engine, "SELECT COUNT(*) FROM v_standards") == first["standard"]
-    assert scalar(engine, "SELECT end_date FROM contract WHERE contract_id = 'CPA18-ncg'") == date(2015, 3, 31)
-    views = {r[0] for r in rows(engine, "SELECT table_name FROM information_schema.views "
-                                        "WHERE table_schema = 'public'")}
-    assert views == {"v_participants", "v_monthly", "v_projections", "v_feedback", "v_standards", "v_submissions"}
-    engine.dispose()
-
-
-def test_same_bytes_twice_on_postgres_is_a_no_op(tmp_path, pg_engine, pg_ingestor):
-    path = writers.write_standard(tmp_path / "t.xlsx", HEADER, participants())
-    first = pg_ingestor.ingest(path)
-    before = snapshot(pg_engine)
-    second = pg_ingestor.ingest(path)
-    assert (first.status, second.status) == (LOADED, UNCHANGED)
-    assert second.submission_id == first.submission_id
-    assert snapshot(pg_engine) == before
-    assert before["participant"] and before["monthly_summary"]
-
-
-def test_newer_return_on_postgres_supersedes_and_keeps_history(tmp_path, pg_engine, pg_ingestor):
-    old = pg_ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)))
-    new = pg_ingestor.ingest(writers.write_standard(tmp_path / "b.xlsx", HEADER, participants(3)))
-    assert old.status == new.status == LOADED
-    assert rows(pg_engine, "SELECT submission_id, status, superseded_by FROM submission ORDER BY 1") == [
-        (old.submission_id, "superseded", new.submission_id), (new.submission_id, "current", None)]
-    assert scalar(pg_engine, "SELECT COUNT(*) FROM participant") == 5  # history kept
-    assert scalar(pg_engine, "SELECT COUNT(*) FROM v_participants") == 3  # views show the latest
-    assert scalar(pg_engine, "SELECT SUM(referrals) FROM monthly_summary") == 3
-    assert [r[0] for r in rows(pg_engine, "SELECT action FROM audit_log ORDER BY audit_id")] == [
-        "registered", "submitted", "submitted", "superseded"]
-
-
-def test_monthly_caseloads_on_postgres_keep_the_latest_rows_right(tmp_path, pg_engine, pg_ingestor):
-    from tests.test_store import check_caseload_history
-
-    check_caseload_history(tmp_path, pg_engine, pg_ingestor)
-
-def test_later_period_on_postgres_updates_a_participant_and_keeps_the_others(tmp_path, pg_engine, pg_ingestor):
-    pg_ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)))
-    april = dict(HEADER, period=date(2013, 4, 1))
-    update = participants(1, job_outcome_date=[date(2013, 4, 20)])
-    assert pg_ingestor.ingest(writers.write_standard(tmp_path / "b.xlsx", april, update)).status == LOADED
-    assert rows(pg_engine, "SELECT participant_ref, job_outcome_date FROM v_participants ORDER BY 1") == [
-        ("P00001", date(2013, 4, 20)), ("P00002", None)]
-    assert rows(pg_engine, "SELECT referral_month, in_work_support_offered, days_to_job_start FROM participant "
-                           "WHERE participant_ref = 'P00001' ORDER BY submission_id") == [
-        (date(2013, 1, 1), True, 30), (date(2013, 1, 1), True, 30)]
-
-
-def test_rejected_file_on_postgres_leaves_every_table_unchanged_but_is_audited(tmp_path, pg_engine, pg_ingestor):
-    pg_ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)))
-    before = snapshot(pg_engine)
-    bad = participants(2, payment_group=["PG1", "PG99"])
-    result = pg_ingestor.ingest(writers.write_standard(tmp_path / "bad.xlsx", HEADER, bad))
-    assert result.status == REJECTED
-    assert snapshot(pg_engine) == before
-    assert rows(pg_engine, "SELECT action, file_name, detail FROM audit_log WHERE action = 'rejected'") == [
-        ("rejected", "bad.xlsx", "bad_payment_group x1")]
-
-
-def test_failure_mid_write_on_postgres_rolls_the_whole_file_back(tmp_path, pg_engine, pg_ingestor, monkeypatch):
-    pg_ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)))
-    before = snapshot(pg_engine)
-    audits_before = scalar(pg_engine, "SELECT COUNT(*) FROM audit_log")
-    real_audit = store.audit
-
-    def failing_audit(conn, action, **kwargs):
-        if action == "submitted":  # after the submission row and every fact row were inserted
-            raise RuntimeError("disk full")
-        return real_audit(conn, action, **kwargs)
-
-    monkeypatch.setattr(store, "audit", failing_audit)
-    with pytest.raises(RuntimeError, match="disk full"):
-        pg_ingestor.ingest(writers.write_standard(tmp_path / "b.xlsx", HEADER, participants(3)))
-    assert snapshot(pg_engine) == before
-    assert scalar(pg_engine, "SELECT COUNT(*) FROM audit_log") == audits_before
-    # The connection went back to the pool clean: the next file lands normally.
-    monkeypatch.setattr(store, "audit", real_audit)
-    assert pg_ingestor.ingest(writers.write_standard(tmp_path / "b.xlsx", HEADER, participants(3))).status == LOADED
-
-
-def test_withdrawing_on_postgres_empties_the_views_and_reingesting_restores_it(tmp_path, pg_engine, pg_ingestor):
-    path = writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(3))
-    first = pg_ingestor.ingest(path)
-    with writing(pg_engine) as conn:
-        store.withdraw_submission(conn, first.submission_id, actor="analyst", reason="wrong contract")
-    assert scalar(pg_engine, "SELECT COUNT(*) FROM v_participants") == 0
-    assert scalar(pg_engine, "SELECT COUNT(*) FROM monthly_summary") == 0
-    again = pg_ingestor.ingest(path)
-    assert (again.status, again.submission_id) == (RESTORED, first.submission_id)
-    assert scalar(pg_engine, "SELECT SUM(referrals) FROM monthly_summary") == 3
-
+# --- one return through each backend's bulk insert ------------------------------------------------------
 
 def _every_sheet(tmp_path) -> Path:
     """One return with all five sheets: dates, blanks, booleans, reals and a suppressed count."""
@@ -355,157 +236,6 @@ def test_dashboard_query_on_postgres_answers_exactly_as_on_sqlite_for_the_same_d
 def test_dashboard_queries_on_the_demo_are_not_empty(sqlite_demo, demo_context):
     # Guards the comparison above against passing on two empty answers.
     for name in ("flow_totals", "cohort_totals", "projections_vs_actuals", "compliance_cells", "feedback_totals",
-                 "submissions", "standard_counts", "standard_days", "standard_missed", "flow_totals filtered", "compliance_cells filtered"):
+                 "submissions", "standard_counts", "standard_days", "standard_missed", "flow_totals filtered",
+                 "compliance_cells filtered"):
         assert len(QUERIES[name](sqlite_demo, demo_context)) > 0, name
-
-
-# --- two processes ingesting at the same time, on either backend --------------------------------------------
-
-def journeys(n: int, prefix: str) -> pd.DataFrame:
-    """`n` clean journeys referred from October 2012 to January 2013 (every other one starting a job)."""
-    out = []
-    for i in range(n):
-        ref = date(2012, 10, 1) + timedelta(days=i % 120)
-        out.append({
-            "participant_ref": f"{prefix}{i + 1:05d}", "payment_group": ["PG1", "PG2", "PG6"][i % 3],
-            "referral_date": ref, "first_contact_date": ref + timedelta(2), "attachment_date": ref + timedelta(6),
-            "initial_assessment_date": ref + timedelta(8), "action_plan_date": ref + timedelta(10),
-            "job_start_date": ref + timedelta(30) if i % 2 == 0 else None, "job_outcome_date": None,
-            "exit_date": None, "exit_report_requested_date": None, "exit_report_sent_date": None,
-            "in_work_support_offered": "Y" if i % 2 == 0 else None,
-        })
-    return pd.DataFrame(out)
-
-
-def _wpmi_command() -> list[str]:
-    script = Path(sys.executable).parent / "wpmi"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "loaders.cli"]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'concurrent.sqlite'}"
-    return request.getfixturevalue("pg_url")
-
-
-def test_two_processes_ingesting_at_once_both_land_with_consistent_totals(any_db_url, tmp_path):
-    engine = make_engine(any_db_url)
-    init_db(engine)
-    other = "Wearside Skills Collective"
-    with writing(engine) as conn:
-        register_partner(conn, PARTNER, "vcs", "end_to_end")
-        register_partner(conn, other, "private", "specialist")
-    # Two monthly returns of one partner contract (the case that shares summary rows) and one of another
-    # partner in the same contract, each with its own participants.
-    sizes = {"march.xlsx": 2500, "april.xlsx": 2000, "other.xlsx": 1500}
-    files = [
-        writers.write_standard(tmp_path / "march.xlsx", HEADER, journeys(sizes["march.xlsx"], "M")),
-        writers.write_standard(tmp_path / "april.xlsx", dict(HEADER, period=date(2013, 4, 1)),
-                               journeys(sizes["april.xlsx"], "A")),
-        writers.write_standard(tmp_path / "other.xlsx", dict(HEADER, partner=other), journeys(sizes["other.xlsx"], "W")),
-    ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    started = time.perf_counter()
-    procs = [subprocess.Popen([*_wpmi_command(), "ingest", str(f), "--db", any_db_url, "-q"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in files]
-    outputs = [p.communicate(timeout=300) for p in procs]
-    print(f"\n3 concurrent ingests into {any_db_url.split(':')[0]} took {time.perf_counter() - started:.1f} s")
-    for f, p, (out, err) in zip(files, procs, outputs):
-        assert p.returncode == 0, f"{f.name}: exit {p.returncode}\n{out}\n{err}"
-    n = sum(sizes.values())
-    expected_starts = sum((k + 1) // 2 for k in sizes.values())
-    assert rows(engine, "SELECT status, COUNT(*) FROM submission GROUP BY status") == [("current", 3)]
-    assert scalar(engine, "SELECT COUNT(*) FROM participant") == n
-    assert scalar(engine, "SELECT COUNT(*) FROM v_participants") == n
-    assert rows(engine, "SELECT SUM(referrals), SUM(attachments), SUM(job_starts) FROM v_monthly") == [
-        (n, n, expected_starts)]
-    per_partner = {r[0]: r[1:] for r in rows(engine, "SELECT partner, SUM(referrals), SUM(job_starts) FROM v_monthly "
-                                                     "GROUP BY partner")}
-    march_april = sizes["march.xlsx"] + sizes["april.xlsx"]
-    assert per_partner == {
-        PARTNER: (march_april, (sizes["march.xlsx"] + 1) // 2 + (sizes["april.xlsx"] + 1) // 2),
-        other: (sizes["other.xlsx"], (sizes["other.xlsx"] + 1) // 2)}
-    # The summaries kept at ingest agree with the views: no lost or doubled rows from the concurrent refreshes.
-    columns = "partner_id, contract_id, month, payment_group, referrals, attachments, job_starts, job_outcomes, basis"
-    assert rows(engine, f"SELECT {columns} FROM monthly_summary ORDER BY 1, 2, 3, 4") == rows(
-        engine, f"SELECT {columns} FROM v_monthly ORDER BY 1, 2, 3, 4")
-    assert scalar(engine, "SELECT SUM(referrals) FROM cohort_summary") == n
-    assert scalar(engine, "SELECT COUNT(*) FROM audit_log WHERE action = 'submitted'") == 3
-    engine.dispose()
-
-
-def test_writers_to_one_partner_contract_queue_so_the_summaries_count_every_file(any_db_url, tmp_path, monkeypatch):
-    """Deterministic version of the race above: each writer pauses before rebuilding the summaries until the
-    other has written its facts too. If writers could overlap (PostgreSQL's READ COMMITTED without the write
-    lock in dashboard.db.writing), both would meet there and each rebuild from a snapshot missing the other's
-    rows. Queued writers never meet: the first gives up waiting, commits, and only then the second writes."""
-    engine = make_engine(any_db_url)
-    init_db(engine)
-    with writing(engine) as conn:
-        register_partner(conn, PARTNER, "vcs", "end_to_end")
-    files = [writers.write_standard(tmp_path / "march.xlsx", HEADER, journeys(300, "M")),
-             writers.write_standard(tmp_path / "april.xlsx", dict(HEADER, period=date(2013, 4, 1)),
-                                    journeys(200, "A"))]
-    barrier, met = threading.Barrier(2, timeout=3), []
-    real_refresh = store.refresh_summaries
-
-    def refresh_once_both_have_written(conn, partner_id, contract_id):
-        try:
-            barrier.wait()
-            met.append(partner_id)
-        except threading.BrokenBarrierError:
-            pass  # the other writer is queued behind this transaction
-        return real_refresh(conn, partner_id, contract_id)
-
-    monkeypatch.setattr(store, "refresh_summaries", refresh_once_both_have_written)
-    results, errors = {}, []
-
-    def ingest(path):
-        try:
-            results[path.name] = Ingestor(engine).ingest(path).status
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(f"{path.name}: {exc!r}")
-
-    threads = [threading.Thread(target=ingest, args=(f,)) for f in files]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not errors and results == {"march.xlsx": LOADED, "april.xlsx": LOADED}
-    assert met == [], "two write transactions ran at the same time"
-    columns = "partner_id, contract_id, month, payment_group, referrals, attachments, job_starts, job_outcomes, basis"
-    assert rows(engine, f"SELECT {columns} FROM monthly_summary ORDER BY 1, 2, 3, 4") == rows(
-        engine, f"SELECT {columns} FROM v_monthly ORDER BY 1, 2, 3, 4")
-    assert scalar(engine, "SELECT SUM(referrals) FROM monthly_summary") == 500
-    assert scalar(engine, "SELECT SUM(referrals) FROM cohort_summary") == 500
-    engine.dispose()
-
-
-def test_several_first_runs_at_once_on_a_new_database_create_it_once(any_db_url):
-    """`wpmi ingest` initialises the database itself, so two first ingests can both find it empty."""
-    if any_db_url.startswith("sqlite"):
-        # The file itself must exist first: PRAGMA journal_mode=WAL on a brand-new file from several
-        # connections at once can fail with "database is locked" (dashboard/db.py, _configure_sqlite).
-        make_engine(any_db_url).connect().close()
-    engines = [make_engine(any_db_url) for _ in range(4)]
-    barrier, counts, errors = threading.Barrier(len(engines), timeout=30), [], []
-
-    def first_run(engine):
-        barrier.wait()
-        try:
-            counts.append(init_db(engine))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(repr(exc)[:300])
-
-    threads = [threading.Thread(target=first_run, args=(e,)) for e in engines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert errors == []
-    assert len(counts) == len(engines) and all(c == counts[0] for c in counts)
-    assert scalar(engines[0], "SELECT COUNT(*) FROM contract") == 40
-    assert scalar(engines[0], "SELECT COUNT(*) FROM v_standards") == counts[0]["standard"]
-    for e in engines:
-        e.dispose()

@@ -1,15 +1,13 @@
-"""A throwaway PostgreSQL server for the test session, started and stopped by the tests themselves.
+"""A throwaway PostgreSQL server: the benchmark's (bench/pg.py) and the tests' (tests/conftest.py, `pg_server`).
 
 `initdb` into a temporary directory, `pg_ctl start` on a free port of 127.0.0.1 (no other address, trust
-auth, a unix socket only inside that directory), one fresh database per test, `pg_ctl stop` and the directory
-removed at session end. The server refuses to run as root, so as root it runs as the `postgres` system user.
+auth, a unix socket only inside that directory), `create_database()` for each fresh database, `pg_ctl stop`
+and the directory removed by `stop()` (and at interpreter exit, whatever happens). The server refuses to run
+as root, so as root it runs as the `postgres` system user.
 
-When no server can be had (binaries absent, psycopg not installed, no unprivileged user to run it as) every
-PostgreSQL test is skipped with the exact reason, which `pytest -ra` prints. Set WPMI_REQUIRE_POSTGRES=1 (CI
-does) to make that a failure instead. A server that is present but fails to start is always a failure, with
-the tail of its log.
-
-Use the fixtures by importing them into a test module: `from tests.postgres import pg_server, pg_url`.
+`start_server()` raises ServerUnavailable, with the reason, when no server can be had (binaries absent,
+psycopg not installed, no unprivileged user to run it as); the caller decides whether that is a skip. A
+server that is present but fails to start raises RuntimeError with the tail of its log.
 """
 
 from __future__ import annotations
@@ -23,15 +21,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
-REQUIRE_ENV = "WPMI_REQUIRE_POSTGRES"
 SEARCH_DIRS = ("/usr/lib/postgresql/*/bin", "/usr/local/pgsql/bin", "/opt/homebrew/opt/postgresql*/bin")
-RUN_AS = "postgres"  # system user the server runs as when the tests run as root
+RUN_AS = "postgres"  # system user the server runs as when its caller is root
 START_ATTEMPTS = 3  # a free port can be taken between choosing it and the server binding it
 # Durability is pointless for a throwaway server; these make CREATE DATABASE and commits much faster.
 SERVER_OPTIONS = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50 "
@@ -60,6 +54,7 @@ def find_bin_dir() -> Path:
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on at the moment of asking."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -91,7 +86,8 @@ class PostgresServer:
             cmd = ["runuser", "-u", self._user, "--", *cmd]
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env.update(LC_ALL="C", LANG="C")
-        proc = subprocess.run(cmd, cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, check=False, cwd=self.root, env=env, capture_output=True, text=True,
+                              timeout=timeout)
         if check and proc.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}\n"
                                f"{self.log_tail()}")
@@ -178,38 +174,10 @@ def start_server() -> PostgresServer:
         raise ServerUnavailable(f"psycopg is not installed ({exc}); pip install -e '.[test]'") from None
     bin_dir = find_bin_dir()
     server = PostgresServer(bin_dir=bin_dir, root=Path(tempfile.mkdtemp(prefix="wpmi-pg-", dir=_base_dir())))
-    atexit.register(server.stop)  # also stopped if the session dies before its fixture teardown
+    atexit.register(server.stop)  # also stopped if the caller dies before it calls stop()
     try:
         server.start()
     except BaseException:
         server.stop()
         raise
     return server
-
-
-def _unavailable(reason: str):
-    message = f"PostgreSQL server unavailable: {reason}"
-    if os.environ.get(REQUIRE_ENV) == "1":
-        pytest.fail(f"{message} ({REQUIRE_ENV}=1, so this is a failure, not a skip)", pytrace=False)
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="session")
-def pg_server():
-    """The session's PostgreSQL server (started on first use, stopped at session end)."""
-    started = time.perf_counter()
-    try:
-        server = start_server()
-    except ServerUnavailable as exc:
-        _unavailable(str(exc))
-    print(f"\n{server.version} started on 127.0.0.1:{server.port} in {time.perf_counter() - started:.1f} s")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def pg_url(pg_server) -> str:
-    """A fresh, empty PostgreSQL database for one test (dropped afterwards); its SQLAlchemy URL."""
-    url = pg_server.create_database()
-    yield url
-    pg_server.drop_database(url)

@@ -56,8 +56,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ingest-runs", type=int, default=5, help="repetitions per way and format (5)")
     parser.add_argument("--query-calls", type=int, default=20, help="calls per query function (20)")
     parser.add_argument("--page-runs", type=int, default=3, help="renders per page (3)")
+    parser.add_argument("--startup-runs", type=int, default=15,
+                        help="fresh processes per command for the start-up times (15)")
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["throughput", "memory", "queries", "duckdb", "pages", "growth", "steady"],
+                        choices=["throughput", "memory", "queries", "duckdb", "pages", "growth", "steady", "startup"],
                         help="leave a part out (repeatable; for trying the bench itself)")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument("--report-only", action="store_true",
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                              PG_RAW)
         return 0
 
-    from bench import builds, duck, ingest, ingest_one, pages, queries, report, steady
+    from bench import builds, duck, ingest, ingest_one, pages, queries, report, startup, steady
 
     CACHE.mkdir(parents=True, exist_ok=True)
     results: dict = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "command": command,
@@ -167,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
         log("step 6: steady state, one partner's cumulative caseload every month for two years")
         months, alone = steady.measure(24, 600, log=log)
         results["steady"] = {"months": months, "last_alone_seconds": alone}
+    if "startup" not in args.skip:
+        log(f"step 7: start-up, `wpmi --help` and `wpmi ingest` of one small file against `python -c pass` "
+            f"({args.startup_runs} fresh processes each)")
+        results["startup"] = startup.measure(args.startup_runs, log=log)
 
     results["wall_seconds"] = time.perf_counter() - started
     results["machine"]["load_average_end"] = os.getloadavg()

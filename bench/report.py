@@ -131,6 +131,12 @@ def figures(r: dict) -> list[Figure]:
                                                  "in current submissions / the same file into an empty database",
                           f"{last['seconds'] / alone:.2f} ({last['seconds']:.2f} s vs {alone:.2f} s; "
                           "`python -m bench.steady`)"))
+    su = r.get("startup")
+    if su:
+        for name, s in su["commands"].items():
+            times = f"median {_ms(s['median'])}, p95 {_ms(s['p95'])} (n={s['n']})"
+            relative = "the baseline" if name == su["baseline"] else f"{s['over_baseline']:.1f}x the baseline"
+            out.append(Figure("start-up (info)", name, f"{times}; {relative}"))
     return out
 
 
@@ -215,6 +221,10 @@ def markdown(r: dict, figs: list[Figure]) -> str:
         "rows of all of them; the figure is the last month's ingest over the same file into an empty database "
         "(1.0 = the history costs nothing). Informational: the issue sets no target, and it shows a cost that "
         "grows with a partner's history.",
+        "- **Start-up** (`python -m bench.startup`): what a person at a terminal waits for, each run a fresh process: "
+        "`wpmi --help`, and `wpmi ingest` of a three-participant file into a copy of an initialised database, "
+        "beside a bare `python -c pass` of the same interpreter measured in turn with them. The multiple of the "
+        "baseline's median compares across machines; the seconds do not. Informational: no target.",
         "- Timings on a shared 2-CPU machine vary by 10-20% from run to run; read ratios rather than single "
         "numbers.",
         "",

@@ -1,39 +1,70 @@
 """The `wpmi` command line: init, ingest, withdraw, template, demo.
 
 Exit codes: 0 when everything asked for succeeded, 1 when any file was rejected, 2 on a usage error.
+Each command imports what it needs when it runs, so `wpmi --help` answers before pandas, SQLAlchemy or rich
+load (tests/test_cli.py checks; `python -m bench.startup` times it).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
-from dashboard.db import make_engine, resolve_url
 from loaders.errors import WpmiError
-from loaders.organisation import SECTORS, TIERS
-from loaders.pipeline import REJECTED, IngestOptions, Ingestor, IngestResult
-from loaders.readers import SUPPORTED_SUFFIXES
-from dashboard.reference import init_db
+
+if TYPE_CHECKING:  # for annotations only: importing them costs `wpmi --help` a second
+    from rich.console import Console
+
+    from loaders.pipeline import IngestResult
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
-REPORT_COLUMNS = ("file", "severity", "code", "sheet", "row", "column", "value", "message")
-console = Console(stderr=True)
 
 
 class UsageError(WpmiError):
     """The command line asked for something impossible (exit 2)."""
 
 
+class _OrganisationChoices(Sequence):
+    """loaders.organisation's SECTORS or TIERS, read only when argparse checks a value or prints the help.
+
+    loaders.organisation imports SQLAlchemy, which `wpmi --help` should not wait for.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def _values(self) -> tuple[str, ...]:
+        from loaders import organisation
+
+        return getattr(organisation, self.name)
+
+    def __getitem__(self, index):
+        return self._values()[index]
+
+    def __len__(self) -> int:
+        return len(self._values())
+
+
+def _stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _stdout() -> Console:
+    from rich.console import Console
+
+    return Console()
+
+
 def collect_files(paths: list[str]) -> list[Path]:
     """Files named, plus every supported file inside named folders (sorted, so runs are repeatable)."""
+    from loaders.readers import SUPPORTED_SUFFIXES
+
     files = []
     for raw in paths:
         p = Path(raw)
@@ -48,22 +79,29 @@ def collect_files(paths: list[str]) -> list[Path]:
     return files
 
 
-def write_report(results: list[IngestResult], target: Path) -> None:
-    """Every problem of every file, as JSON (with summaries) or CSV (one row per problem)."""
-    if target.suffix.lower() == ".json":
-        target.write_text(json.dumps([r.as_dict() for r in results], indent=2, default=str), encoding="utf-8")
-        return
-    if target.suffix.lower() != ".csv":
+def report_format(target: Path) -> str:
+    """The report format a --report file name asks for (checked before any file is ingested)."""
+    from loaders.service import REPORT_FORMATS
+
+    fmt = target.suffix.lower().removeprefix(".")
+    if fmt not in REPORT_FORMATS:
         raise UsageError(f"--report {target}: use a .json or .csv file name.")
-    with target.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(REPORT_COLUMNS)
-        for r in results:
-            for p in r.problems:
-                writer.writerow([r.file, p.severity, p.code, p.sheet, p.row, p.column, p.value, p.message])
+    return fmt
+
+
+def write_report(results: list[IngestResult], target: Path) -> None:
+    """Every problem of every file, as JSON (with summaries) or CSV (one row per problem, spreadsheet-safe)."""
+    from loaders.service import report_bytes
+
+    target.write_bytes(report_bytes(results, report_format(target)))
 
 
 def print_summary(results: list[IngestResult], out: Console) -> None:
+    """The table of files and, for each rejected file, its error counts and first errors."""
+    from rich.table import Table
+
+    from loaders.service import REJECTED
+
     table = Table(title="wpmi ingest")
     for col in ("file", "status", "layout", "partner", "contract", "period", "rows", "errors", "warnings"):
         table.add_column(col)
@@ -85,33 +123,46 @@ def print_summary(results: list[IngestResult], out: Console) -> None:
 
 
 def cmd_ingest(args) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from dashboard.db import make_engine
+    from dashboard.reference import init_db
+    from loaders.service import REJECTED, IngestOptions, ingest_files
+
     files = collect_files(args.paths)
+    if args.report:
+        report_format(Path(args.report))
     engine = make_engine(args.db)
     init_db(engine)
-    ingestor = Ingestor(engine)
     options = IngestOptions(layout=args.layout, partner=args.partner, prime=args.prime, cpa=args.cpa,
                             period=args.period, register_partner=args.register_partner, sector=args.sector,
                             tier=args.tier, dry_run=args.dry_run, actor=args.actor)
-    results = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.fields[rows]:,} rows"), console=console, disable=args.quiet) as progress:
+                  TextColumn("{task.fields[rows]:,} rows"), console=_stderr(), disable=args.quiet) as progress:
         task = progress.add_task("ingesting", total=len(files), rows=0)
         rows = 0
-        for path in files:
-            progress.update(task, description=path.name[:40])
-            result = ingestor.ingest(path, options)
-            results.append(result)
+
+        def show_progress(index, name, result):
+            nonlocal rows
+            if result is None:
+                progress.update(task, description=name[:40])
+                return
             rows += sum(result.rows.values())
             progress.update(task, advance=1, rows=rows)
+
+        results = ingest_files(engine, [(path.name, path) for path in files], options, on_progress=show_progress)
     if args.report:
         write_report(results, Path(args.report))
-    print_summary(results, Console())
+    print_summary(results, _stdout())
     return EXIT_REJECTED if any(r.status == REJECTED for r in results) else EXIT_OK
 
 
 def cmd_init(args) -> int:
+    from dashboard.db import make_engine, resolve_url
+    from dashboard.reference import init_db
+
     counts = init_db(make_engine(args.db))
-    Console().print(f"Database ready at {resolve_url(args.db)}: " +
+    _stdout().print(f"Database ready at {resolve_url(args.db)}: " +
                     ", ".join(f"{n} {table}" for table, n in counts.items()))
     return EXIT_OK
 
@@ -122,7 +173,7 @@ def cmd_template(args) -> int:
     header = {k: v for k, v in (("partner", args.partner), ("prime", args.prime), ("cpa", args.cpa),
                                 ("period", args.period)) if v}
     path = write_template(Path(args.out), header=header or None)
-    Console().print(f"Wrote the wpmi MI template to {path}")
+    _stdout().print(f"Wrote the wpmi MI template to {path}")
     return EXIT_OK
 
 
@@ -131,26 +182,26 @@ def cmd_demo(args) -> int:
 
     summary = build_demo(args.db, scale=args.scale, seed=args.seed, replace=args.replace,
                          files_dir=Path(args.files) if args.files else None, quiet=args.quiet)
-    Console().print(summary)
+    _stdout().print(summary)
     return EXIT_OK
 
 
 def cmd_withdraw(args) -> int:
-    from dashboard.db import writing
-    from loaders.store import SubmissionNotFound, withdraw_submission
+    from dashboard.db import make_engine
+    from dashboard.reference import init_db
+    from loaders.service import SubmissionNotFound, withdraw
 
     engine = make_engine(args.db)
     init_db(engine)
     try:
-        with writing(engine) as conn:
-            outcome = withdraw_submission(conn, args.submission_id, actor=args.actor, reason=args.reason)
+        outcome = withdraw(engine, args.submission_id, actor=args.actor, reason=args.reason)
     except SubmissionNotFound as exc:
         raise UsageError(str(exc)) from exc
     if not outcome["changed"]:
-        Console().print(f"Submission {args.submission_id} was already withdrawn; nothing changed.")
+        _stdout().print(f"Submission {args.submission_id} was already withdrawn; nothing changed.")
     else:
         back = outcome["reinstated"]
-        Console().print(f"Withdrew submission {args.submission_id}; it no longer counts in any view."
+        _stdout().print(f"Withdrew submission {args.submission_id}; it no longer counts in any view."
                         + (f" Reinstated the submission(s) it had superseded: {back}." if back else "")
                         + " Ingest the same file again to restore it.")
     return EXIT_OK
@@ -176,8 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cpa", type=int, choices=range(1, 19), metavar="N", help="CPA number 1-18")
     p.add_argument("--period", help="reporting month YYYY-MM, when the file does not say")
     p.add_argument("--register-partner", action="store_true", help="register an unknown partner name")
-    p.add_argument("--sector", choices=SECTORS, default="unknown", help="sector of a newly registered partner")
-    p.add_argument("--tier", choices=TIERS, default="unknown", help="tier of a newly registered partner")
+    # A metavar, so that argparse lists the choices only when it prints this command's help.
+    p.add_argument("--sector", choices=_OrganisationChoices("SECTORS"), default="unknown", metavar="SECTOR",
+                   help="sector of a newly registered partner: %(choices)s")
+    p.add_argument("--tier", choices=_OrganisationChoices("TIERS"), default="unknown", metavar="TIER",
+                   help="tier of a newly registered partner: %(choices)s")
     p.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
     p.add_argument("--report", metavar="FILE", help="write every problem to FILE.json or FILE.csv")
     p.add_argument("--actor", help="who is loading (recorded in the audit log)")
@@ -215,10 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except UsageError as exc:
-        console.print(f"[red]wpmi: {exc}[/]")
+        _stderr().print(f"[red]wpmi: {exc}[/]")
         return EXIT_USAGE
     except WpmiError as exc:
-        console.print(f"[red]wpmi: {exc}[/]")
+        _stderr().print(f"[red]wpmi: {exc}[/]")
         return EXIT_REJECTED
 
 

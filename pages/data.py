@@ -1,14 +1,10 @@
-"""Data: upload MI files through the same pipeline as the CLI, see what was wrong and where, and the history."""
+"""Data: upload MI files through the same ingest service as the CLI, see what was wrong and where, and the history."""
 
 import streamlit as st
 
 from dashboard import ui
-from loaders import uploads
-from loaders.errors import WITHHELD
+from loaders import service, uploads
 from loaders.organisation import SECTORS
-from loaders.pipeline import REJECTED, IngestOptions, Ingestor
-from dashboard.db import writing
-from loaders.store import SubmissionNotFound, withdraw_submission
 from loaders.template import data_dictionary_markdown
 
 st.title("Data")
@@ -32,18 +28,20 @@ with upload_tab:
         sector = st.selectbox("Sector of a new partner", SECTORS, index=len(SECTORS) - 1, key="up_sector")
     dry_run = st.toggle("Check only (do not load)", key="up_dry")
     if files and st.button("Validate and load", type="primary", key="up_go"):
-        options = IngestOptions(partner=partner or None, prime=prime or None, cpa=cpa, period=period or None,
-                                register_partner=register, sector=sector, dry_run=dry_run, actor=ui.actor_name())
-        ingestor = Ingestor(ui.engine())
+        options = service.IngestOptions(partner=partner or None, prime=prime or None, cpa=cpa,
+                                        period=period or None, register_partner=register, sector=sector,
+                                        dry_run=dry_run, actor=ui.actor_name())
         progress = st.progress(0.0, text="Loading")
-        results = []
-        for i, f in enumerate(files):
-            data = f.getvalue()
-            results.append((f.name, data, uploads.ingest_upload(ingestor, f.name, data, options)))
-            progress.progress((i + 1) / len(files), text=f"{f.name}: {results[-1][2].status}")
+
+        def show_progress(index, name, result):
+            if result is not None:
+                progress.progress((index + 1) / len(files), text=f"{name}: {result.status}")
+
+        uploaded = [(f.name, f.getvalue()) for f in files]
+        results = service.ingest_files(ui.engine(), uploaded, options, on_progress=show_progress)
         ui.clear_caches()
-        for name, data, result in results:
-            ok = result.status != REJECTED
+        for (name, data), result in zip(uploaded, results):
+            ok = result.status != service.REJECTED
             (st.success if ok else st.error)(
                 f"**{name}**: {result.status}"
                 + (f" as submission {result.submission_id}" if result.submission_id else "")
@@ -53,18 +51,12 @@ with upload_tab:
             summary = result.summary_by_type()
             if summary:
                 st.dataframe([{"severity": s, "type": c, "count": n} for s, c, n in summary], hide_index=True)
-                report = uploads.report_frame(result)
-                st.dataframe(report, hide_index=True)
-                st.download_button("Download this report (CSV)", report.to_csv(index=False).encode(),
+                st.dataframe(service.report_frame([result]), hide_index=True)
+                st.download_button("Download this report (CSV)", service.report_bytes([result], "csv"),
                                    f"{name}.report.csv", "text/csv", on_click="ignore", key=f"rep_{name}")
-            for problem in uploads.first_errors(result):
-                if problem.value == WITHHELD:
-                    continue  # never show a cell that looks like personal data, not even to its sender
-                preview = uploads.preview_around(name, data, problem.sheet, problem.row)
-                if preview is not None:
-                    st.caption(f"Sheet {problem.sheet!r}, row {problem.row}, column {problem.column}: "
-                               f"{problem.message}")
-                    st.dataframe(preview)
+            for problem, preview in uploads.cell_previews(name, data, result):
+                st.caption(f"Sheet {problem.sheet!r}, row {problem.row}, column {problem.column}: {problem.message}")
+                st.dataframe(preview)
 
 with history_tab:
     history = ui.query("submissions")
@@ -77,9 +69,8 @@ with history_tab:
         reason = c2.text_input("Reason (recorded in the audit log)", key="wd_reason")
         if st.form_submit_button("Withdraw") and target:
             try:
-                with writing(ui.engine()) as conn:
-                    outcome = withdraw_submission(conn, int(target), actor=ui.actor_name(), reason=reason or None)
-            except SubmissionNotFound as exc:
+                outcome = service.withdraw(ui.engine(), int(target), actor=ui.actor_name(), reason=reason or None)
+            except service.SubmissionNotFound as exc:
                 st.error(str(exc))
             else:
                 ui.clear_caches()

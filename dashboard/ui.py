@@ -129,7 +129,7 @@ def page_header(title: str, question: str) -> date | None:
     viewer = access()
     as_of = query("latest_month")
     st.caption(f"Data as of **{as_of:%B %Y}** (latest month of MI shown) · mode: **{viewer.mode}**"
-               + (f" · public view: MI up to the official-statistics cut-off, {settings.get("official_cutoff"):%d %B %Y}, "
+               + (f" · public view: MI up to the official-statistics cut-off, {settings.get('official_cutoff'):%d %B %Y}, "
                   f"counts rounded to the nearest {settings.get('rounding_base')}, small numbers suppressed"
                   if viewer.public else ""))
     return as_of

@@ -139,9 +139,6 @@ def test_ingest_imports_no_streamlit_or_altair(tmp_path, db_url, engine):
         & {"streamlit", "altair"} == set()
 
 
-@pytest.mark.xfail(strict=True, reason="the ingest reaches dashboard.metrics (store -> summaries -> compliance), "
-                                       "which imports scipy at module level; dashboard/metrics.py must import it "
-                                       "where it is used")
 def test_ingest_imports_no_scipy(tmp_path, db_url, engine):
     path = writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2))
     assert "scipy" not in imported_by("ingest", str(path), "--db", db_url, "-q")

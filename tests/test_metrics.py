@@ -36,6 +36,14 @@ from dashboard.metrics import (
     wilson_intervals,
 )
 
+def test_normal_quantiles_written_out_are_scipys_to_the_last_digit():
+    from scipy.stats import norm
+
+    assert Z95 == float(norm.ppf(0.975))
+    assert Z998 == float(norm.ppf(0.999))
+    assert metrics.FUNNEL_Z == {"95%": Z95, "99.8%": Z998}
+
+
 # z^2 at 95% = 1.959964^2 = 3.841458881; at 99.8% = 3.090232^2 = 9.549533814.
 
 

@@ -16,6 +16,7 @@ import time
 import pyarrow as pa
 
 from bench.stats import stopwatch, summarise
+from dashboard.cohorts import window_days
 
 CHUNK = 250_000
 PARTICIPANT_COLUMNS = ["submission_id", "source_row", "participant_ref", "payment_group", "attachment_date",
@@ -77,18 +78,16 @@ FROM t {ORG_JOIN} WHERE {{where}} GROUP BY {ORG_GROUP}, t.payment_group"""
 COHORT_TOTALS = f"""WITH {LATEST},
 t AS (SELECT partner_id, contract_id, referral_month, payment_group, COUNT(*) AS referrals,
              COUNT(attachment_date) AS attachments,
-             COUNT(*) FILTER (WHERE days_to_job_start <= 365) AS job_starts_12m,
-             COUNT(*) FILTER (WHERE days_to_job_outcome <= 365) AS job_outcomes_12m
+             COUNT(*) FILTER (WHERE days_to_job_start <= {window_days(12)}) AS job_starts_12m,
+             COUNT(*) FILTER (WHERE days_to_job_outcome <= {window_days(12)}) AS job_outcomes_12m
       FROM latest WHERE referral_month IS NOT NULL GROUP BY ALL)
 SELECT {ORG_SELECT}, t.payment_group,
     SUM(CASE WHEN t.referral_month <= $start_cut THEN t.referrals ELSE 0 END) AS start_cohort,
     SUM(CASE WHEN t.referral_month <= $start_cut THEN t.job_starts_12m ELSE 0 END) AS job_starts,
     SUM(CASE WHEN t.referral_month <= $start_cut THEN t.attachments ELSE 0 END) AS attached,
-    SUM(CASE WHEN t.referral_month <= (CASE WHEN g.outcome_weeks <= 13 THEN $cut13 ELSE $cut26 END)
-             THEN t.referrals ELSE 0 END) AS outcome_cohort,
-    SUM(CASE WHEN t.referral_month <= (CASE WHEN g.outcome_weeks <= 13 THEN $cut13 ELSE $cut26 END)
-             THEN t.job_outcomes_12m ELSE 0 END) AS job_outcomes
-FROM t {ORG_JOIN} JOIN payment_group g ON g.code = t.payment_group
+    SUM(CASE WHEN t.referral_month <= {{outcome_cut}} THEN t.referrals ELSE 0 END) AS outcome_cohort,
+    SUM(CASE WHEN t.referral_month <= {{outcome_cut}} THEN t.job_outcomes_12m ELSE 0 END) AS job_outcomes
+FROM t {ORG_JOIN}
 WHERE {{where}} GROUP BY {ORG_GROUP}, t.payment_group"""
 
 
@@ -131,12 +130,14 @@ def flow_totals(con, filters):
 
 
 def cohort_totals(con, filters, *, as_of):
-    from dashboard.queries import maturity_cutoffs
+    from dashboard import cohorts
 
-    cut = maturity_cutoffs(as_of, 12)
+    cut = cohorts.maturity_cutoffs(as_of, 12)
+    outcome_cut, cut_params = cohorts.outcome_cutoff_sql(cut)
     where, params = _where(filters, "t.referral_month")
-    params.update(start_cut=cut["job_starts"], cut13=cut["job_outcomes_13"], cut26=cut["job_outcomes_26"])
-    return con.execute(COHORT_TOTALS.format(where=where), params).df()
+    params.update(cut_params, start_cut=cut.job_starts)
+    outcome_cut = re.sub(r":(\w+)", r"$\1", outcome_cut)
+    return con.execute(COHORT_TOTALS.format(where=where, outcome_cut=outcome_cut), params).df()
 
 
 SUMS = {"flow_totals": ["referrals", "attachments", "job_starts", "job_outcomes"],

@@ -3,7 +3,8 @@
 Each formula follows the shared methods note (the methods PHE Fingertips, NHS SHMI and FunnelPlotR use):
 Wilson intervals for proportions, Byar or exact Poisson limits for counts, Spiegelhalter funnel limits
 with an optional overdispersion adjustment, indirect standardisation by payment group, the
-Cochran-Armitage test for trend, referrals against projections and cohort maturity. No Streamlit here.
+Cochran-Armitage test for trend, referrals against projections. Cohort maturity lives in
+dashboard/cohorts.py. No Streamlit here.
 Vectorised functions return a Series when given one (keeping its index), else a numpy array.
 """
 
@@ -424,15 +425,3 @@ def forecast_run_rate(
             "kind": "forecast",
         }
     )
-
-
-def maturity_date(cohort_month, months: int = 12, qualifying_weeks: int = 26) -> pd.Timestamp:
-    """First day a referral cohort's outcome rate can be reported."""
-    # Count from the end of the cohort month so its last referral has had the full window too.
-    after_cohort = (pd.Period(cohort_month, freq="M") + 1).start_time
-    return after_cohort + pd.DateOffset(months=months) + pd.Timedelta(weeks=qualifying_weeks)
-
-
-def is_mature(cohort_month, as_of, months: int = 12, qualifying_weeks: int = 26) -> bool:
-    """Whether a cohort is old enough (months plus the outcome's qualifying period) to report."""
-    return bool(pd.Timestamp(as_of) >= maturity_date(cohort_month, months, qualifying_weeks))

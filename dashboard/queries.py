@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Engine, bindparam, text
 
-from dashboard import metrics
+from dashboard import cohorts
 from dashboard.db import read_frame
 
 ORG_SELECT = """k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name AS prime,
@@ -146,32 +146,14 @@ def flow_totals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
     return _read(engine, sql, params)
 
 
-def maturity_cutoffs(as_of: date, months: int = 12) -> dict[str, date]:
-    """Latest referral month whose cohort is mature for each measure, by metrics.is_mature.
-
-    `as_of` is the latest month of data, so data runs to its last day. Job starts need `months` of
-    follow-up; job outcomes that plus the payment group's qualifying period (13 or 26 weeks).
-    """
-    data_end = (pd.Timestamp(as_of) + pd.offsets.MonthEnd(0)).date()
-
-    def latest(qualifying_weeks: int) -> date:
-        month = pd.Timestamp(as_of).to_period("M")
-        while not metrics.is_mature(month.start_time, data_end, months, qualifying_weeks):
-            month -= 1
-        return month.start_time.date()
-
-    return {"job_starts": latest(0), "job_outcomes_13": latest(13), "job_outcomes_26": latest(26)}
-
-
 def _mature_cohorts(engine: Engine, filters: Filters, *, as_of: date, months: int, by: str,
                     names: bool = True) -> pd.DataFrame:
     """Mature cohort sizes and outcomes per partner and contract, grouped further `by` one column."""
-    cut = maturity_cutoffs(as_of, months)
+    cut = cohorts.maturity_cutoffs(as_of, months)
+    outcome_cut, cut_params = cohorts.outcome_cutoff_sql(cut)
     where, params = filters.where("t.referral_month")
-    params.update(start_cut=cut["job_starts"], cut13=cut["job_outcomes_13"], cut26=cut["job_outcomes_26"],
-                  short_groups=_short_qualifying_groups(engine))
-    suffix = "12m" if months == 12 else "24m"
-    outcome_cut = "(CASE WHEN t.payment_group IN :short_groups THEN :cut13 ELSE :cut26 END)"
+    params.update(cut_params, start_cut=cut.job_starts)
+    suffix = cohorts.window_suffix(months)
     sql = _grouped("cohort_summary", f"""
             SUM(CASE WHEN t.referral_month <= :start_cut THEN t.referrals ELSE 0 END) AS start_cohort,
             SUM(CASE WHEN t.referral_month <= :start_cut THEN t.job_starts_{suffix} ELSE 0 END) AS job_starts,
@@ -182,19 +164,10 @@ def _mature_cohorts(engine: Engine, filters: Filters, *, as_of: date, months: in
     return _read(engine, sql, params)
 
 
-def _short_qualifying_groups(engine: Engine) -> list[str]:
-    """Payment groups whose job outcome needs 13 weeks in work or fewer (the rest need 26)."""
-    with engine.connect() as conn:
-        groups = conn.execute(text("SELECT code FROM payment_group WHERE outcome_weeks <= 13")).scalars().all()
-    return list(groups) or [""]  # an empty IN list is not valid SQL; "" matches no group
-
-
 def cohort_totals(engine: Engine, filters: Filters = Filters(), *, as_of: date, months: int = 12) -> pd.DataFrame:
     """Mature referral cohorts per partner, contract and payment group: cohort sizes and 12/24-month outcomes.
 
-    Immature cohorts are left out, never shown as low rates: a cohort counts for job starts once `months`
-    have passed since its referral month, and for job outcomes once the payment group's qualifying period
-    (13 or 26 weeks in work) has passed on top.
+    Immature cohorts are left out, never shown as low rates (dashboard/cohorts.py says when a cohort is mature).
     """
     return _mature_cohorts(engine, filters, as_of=as_of, months=months, by="payment_group")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from dashboard import compliance, latest, schema
+from dashboard import cohorts, compliance, latest, schema
 from dashboard.db import read_frame
 from dashboard.bulk import bulk_insert
 
@@ -145,16 +145,17 @@ def monthly_flows_of(people: pd.DataFrame) -> pd.DataFrame:
 
 
 def cohorts_of(people: pd.DataFrame) -> pd.DataFrame:
-    """Per referral month and payment group: referrals, attachments, and job starts/outcomes by 12 and 24 months
-    after referral and in all (counted from the days since referral, as `v_participants` stores them)."""
+    """Per referral month and payment group: referrals, attachments, and job starts/outcomes within each of
+    cohorts.WINDOW_DAYS after referral and in all (from the days since referral, as `v_participants` stores them)."""
     referred = people[people["referral_date"].notna()]
     days_to_start = (referred["job_start_date"] - referred["referral_date"]).dt.days
     days_to_outcome = (referred["job_outcome_date"] - referred["referral_date"]).dt.days
     flags = pd.DataFrame({
         "referral_month": _month_start(referred["referral_date"]), "payment_group": referred["payment_group"],
         "referrals": 1, "attachments": referred["attachment_date"].notna(),
-        "job_starts_12m": days_to_start <= 365, "job_outcomes_12m": days_to_outcome <= 365,
-        "job_starts_24m": days_to_start <= 730, "job_outcomes_24m": days_to_outcome <= 730,
+        **{f"{measure}_{cohorts.window_suffix(months)}": cohorts.within_window(days, months)
+           for months in cohorts.WINDOW_DAYS
+           for measure, days in (("job_starts", days_to_start), ("job_outcomes", days_to_outcome))},
         "job_starts": referred["job_start_date"].notna(), "job_outcomes": referred["job_outcome_date"].notna(),
     })
     return flags.groupby(["referral_month", "payment_group"]).sum().astype(int).reset_index()

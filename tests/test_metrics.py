@@ -25,7 +25,6 @@ from dashboard.metrics import (
     funnel_flag,
     funnel_limits,
     indirect_standardise,
-    is_mature,
     overdispersion,
     projection_variance,
     round_to_base,
@@ -520,26 +519,6 @@ def test_forecast_run_rate_accepts_month_start_dates_and_returns_dates():
 def test_forecast_run_rate_needs_some_history():
     with pytest.raises(NotEnoughHistory):
         forecast_run_rate(pd.Series([], dtype=float))
-
-
-@pytest.mark.parametrize(
-    ("cohort", "as_of", "mature"),
-    [
-        # January 2024 cohort: from 1 Feb 2024, + 12 months = 1 Feb 2025, + 26 weeks (182 days) = 2 Aug 2025
-        ("2024-01", "2025-08-01", False),
-        ("2024-01", "2025-08-02", True),
-        (pd.Timestamp("2024-01-31"), "2025-08-02", True),
-        ("2024-06", "2025-08-02", False),
-    ],
-)
-def test_is_mature_waits_twelve_months_plus_the_qualifying_period(cohort, as_of, mature):
-    assert is_mature(cohort, as_of) is mature
-
-
-def test_is_mature_honours_a_shorter_qualifying_period():
-    # 1 Feb 2025 + 13 weeks (91 days) = 3 May 2025
-    assert is_mature("2024-01", "2025-05-03", qualifying_weeks=13) is True
-    assert is_mature("2024-01", "2025-05-02", qualifying_weeks=13) is False
 
 
 def test_metrics_reexports_disclosure_helpers():

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dashboard import metrics
+from dashboard import metrics, settings
 from dashboard.disclosure import round_to_base, suppress_small
 
 
@@ -91,9 +91,13 @@ def mpl_benchmark(mpls: pd.DataFrame, payment_groups: tuple[str, ...], period_to
 
 
 def benchmark_table(counts: pd.DataFrame, level: str, measure_key: str, comparator: str = "all", *,
-                    min_n: int = metrics.MIN_DENOMINATOR, target: float | None = None) -> pd.DataFrame:
-    """Rates per unit with benchmark, Better/Similar/Worse (95% and 99.8%) and the case-mix adjusted ratio."""
+                    min_n: int | None = None, target: float | None = None) -> pd.DataFrame:
+    """Rates per unit with benchmark, Better/Similar/Worse (95% and 99.8%) and the case-mix adjusted ratio.
+
+    Units with n below `min_n` (default: the min_denominator setting) are 'Not compared', raw and adjusted.
+    """
     measure = MEASURES[measure_key]
+    min_n = settings.get("min_denominator") if min_n is None else min_n
     table = rates(counts, level, measure)
     if table.empty:
         return table
@@ -111,13 +115,18 @@ def benchmark_table(counts: pd.DataFrame, level: str, measure_key: str, comparat
     table["comparison"] = metrics.compare_to_benchmark(table["x"], table["n"], table["benchmark"], min_n=min_n)
     table["comparison_998"] = metrics.compare_to_benchmark(table["x"], table["n"], table["benchmark"], min_n=min_n,
                                                            z=metrics.Z998)
-    adjusted = case_mix(counts, level, measure, comparator)
+    adjusted = case_mix(counts, level, measure, comparator, min_n=min_n)
     table = table.merge(adjusted, on="unit", how="left")
     return table.sort_values("rate", ascending=False).reset_index(drop=True)
 
 
-def case_mix(counts: pd.DataFrame, level: str, measure: Measure, comparator: str = "all") -> pd.DataFrame:
-    """Observed / expected per unit, expected from the comparator's rate in each payment group."""
+def case_mix(counts: pd.DataFrame, level: str, measure: Measure, comparator: str = "all", *,
+             min_n: int | None = None) -> pd.DataFrame:
+    """Observed / expected per unit, expected from the comparator's rate in each payment group.
+
+    Units with n below `min_n` (default: the min_denominator setting) are 'Not compared'.
+    """
+    min_n = settings.get("min_denominator") if min_n is None else min_n
     keys, label = LEVELS[level]
     keys = [k for k in keys if k in counts]
     frame = counts[counts[measure.n] > 0].copy()
@@ -134,7 +143,7 @@ def case_mix(counts: pd.DataFrame, level: str, measure: Measure, comparator: str
         parts.append(metrics.indirect_standardise(part, "unit", "payment_group", measure.x, measure.n,
                                                   reference_rates=rates_by_group))
     out = pd.concat(parts, ignore_index=True)
-    compared = out["n"] >= metrics.MIN_DENOMINATOR
+    compared = out["n"] >= min_n
     out["adjusted_comparison"] = np.where(
         ~compared | out["ratio"].isna(), metrics.NOT_COMPARED,
         np.where(out["ratio_lower"] > 1, "Better", np.where(out["ratio_upper"] < 1, "Worse", "Similar")))

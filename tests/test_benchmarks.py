@@ -124,3 +124,20 @@ def test_prime_mpl_position_names_each_contracts_worst_group_against_the_latest_
     assert out.loc["A", "worst_group"] == "PG2" and out.loc["A", "ratio_to_mpl"] == pytest.approx(0.6)
     # B: only PG1 counts (PG9 has no level): 40/80 = 0.5 vs 0.25, the year-2 level (year 3 is not published)
     assert (out.loc["B", "worst_group"], out.loc["B", "in_year_rate"], out.loc["B", "mpl"]) == ("PG1", 0.5, 0.25)
+
+
+def test_case_mix_follows_the_minimum_denominator_passed_in():
+    # A has n = 150 and B n = 200: with a minimum of 160, A is too small to compare, adjusted or not.
+    table = bm.benchmark_table(counts(ROWS), "partner", "job_outcome_rate", min_n=160).set_index("partner")
+    assert table.loc["A", "comparison"] == metrics.NOT_COMPARED
+    assert table.loc["A", "adjusted_comparison"] == metrics.NOT_COMPARED
+    assert table.loc["B", "adjusted_comparison"] == "Similar"
+
+
+def test_case_mix_minimum_denominator_defaults_to_the_setting(monkeypatch):
+    monkeypatch.setenv("WPMI_MIN_DENOMINATOR", "160")
+    adjusted = bm.case_mix(counts(ROWS), "partner", bm.MEASURES["job_outcome_rate"]).set_index("unit")
+    assert adjusted["adjusted_comparison"].to_dict() == {"A (X, CPA 1)": metrics.NOT_COMPARED,
+                                                         "B (Y, CPA 2)": "Similar"}
+    table = bm.benchmark_table(counts(ROWS), "partner", "job_outcome_rate").set_index("partner")
+    assert table.loc["A", "comparison"] == table.loc["A", "adjusted_comparison"] == metrics.NOT_COMPARED

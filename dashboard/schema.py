@@ -23,6 +23,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.types import TypeEngine
+
+from dashboard import fields as F
 
 metadata = MetaData()
 
@@ -128,10 +131,36 @@ submission = Table(
     Index("ix_submission_key", "partner_id", "contract_id", "period"),
 )
 
-PARTICIPANT_DATES = (
-    "referral_date", "first_contact_date", "attachment_date", "initial_assessment_date", "action_plan_date",
-    "job_start_date", "job_outcome_date", "exit_date", "exit_report_requested_date", "exit_report_sent_date",
-)
+# How each data-dictionary type is stored. The participant columns below are generated from the Participants
+# sheet's fields (dashboard/fields.py, their one home): a field added there is a column here.
+FIELD_TYPES: dict[str, type[TypeEngine] | TypeEngine] = {
+    F.TEXT: String(64),
+    F.PAYMENT_GROUP: String(8),
+    F.DATE: Date,
+    F.MONTH: Date,
+    F.BOOL: Boolean,
+    F.INT: Integer,
+    F.REAL: Float,
+}
+
+
+def field_columns(sheet: F.Sheet, *, not_null: tuple[str, ...], skip: tuple[str, ...] = ()) -> list[Column]:
+    """One column per field of `sheet` (but `skip`), in the sheet's order, typed by FIELD_TYPES.
+
+    `not_null` names the columns declared NOT NULL. It is not derived from `Field.required`: a required field
+    is enforced by the validator (a row missing it is rejected), and the stored tables declare only the
+    identifying columns NOT NULL (referral_date is required but its column has always been nullable).
+    """
+    unknown = set(not_null) - {f.name for f in sheet.fields}
+    if unknown:
+        raise ValueError(f"Sheet {sheet.name} has no fields {sorted(unknown)}.")
+    return [Column(f.name, FIELD_TYPES[f.type], nullable=f.name not in not_null)
+            for f in sheet.fields if f.name not in skip]
+
+
+PARTICIPANT_NOT_NULL = ("participant_ref", "payment_group")
+# The participant date fields: an alias of fields.JOURNEY_MILESTONES, kept for dashboard/latest.py.
+PARTICIPANT_DATES = F.JOURNEY_MILESTONES
 # Months of the four flow milestones, computed at ingest (see module docstring).
 MONTH_COLUMNS = {
     "referral_date": "referral_month",
@@ -144,10 +173,7 @@ participant = Table(
     "participant", metadata,
     Column("submission_id", Integer, ForeignKey("submission.submission_id"), nullable=False),
     Column("source_row", Integer, nullable=False),
-    Column("participant_ref", String(64), nullable=False),
-    Column("payment_group", String(8), nullable=False),
-    *[Column(name, Date) for name in PARTICIPANT_DATES],
-    Column("in_work_support_offered", Boolean),
+    *field_columns(F.PARTICIPANTS, not_null=PARTICIPANT_NOT_NULL),
     *[Column(name, Date) for name in MONTH_COLUMNS.values()],
     Column("days_to_job_start", Integer),  # from referral; lets cohort rates be summed without date functions
     Column("days_to_job_outcome", Integer),
@@ -273,9 +299,8 @@ participant_current = Table(
     Column("period", Date, nullable=False),
     Column("submission_id", Integer, nullable=False),
     Column("source_row", Integer, nullable=False),
-    Column("payment_group", String(8), nullable=False),
-    *[Column(name, Date) for name in PARTICIPANT_DATES],
-    Column("in_work_support_offered", Boolean),
+    # The participant's fields but its reference, which is part of the key (above).
+    *field_columns(F.PARTICIPANTS, not_null=PARTICIPANT_NOT_NULL, skip=("participant_ref",)),
     PrimaryKeyConstraint("partner_id", "contract_id", "participant_ref", name="pk_participant_current"),
     sqlite_with_rowid=False,
 )

@@ -181,6 +181,30 @@ def trends(series: pd.DataFrame, level: str, measure_key: str, units: list[str] 
     return pd.DataFrame(rows, columns=["unit", "trend"])
 
 
+def quarterly_rates(series: pd.DataFrame, measure_key: str) -> pd.DataFrame:
+    """How has the rate moved quarter by quarter? period, x, n, rate and 95% Wilson interval, pooled over
+    every row of `series` (a `cohort_series` frame), oldest first; quarters without a cohort are left out."""
+    measure = MEASURES[measure_key]
+    rows = series.groupby("period", as_index=False)[[measure.x, measure.n]].sum()
+    rows = rows[rows[measure.n] > 0].rename(columns={measure.x: "x", measure.n: "n"}).reset_index(drop=True)
+    rows["rate"] = rows["x"] / rows["n"]
+    rows["lower"], rows["upper"] = metrics.wilson_intervals(rows["x"], rows["n"])
+    return rows
+
+
+def unit_quarterly_rates(series: pd.DataFrame, level: str, measure_key: str, unit: str) -> pd.DataFrame:
+    """One unit's `quarterly_rates`, the unit named as `rates` and `trends` name it at `level`."""
+    keys, label = LEVELS[level]
+    names = pd.Series([label(r) for r in series[[k for k in keys if k in series]].itertuples()],
+                      index=series.index, dtype=object)
+    return quarterly_rates(series.loc[names == unit], measure_key)
+
+
+def trend_label(rates: pd.DataFrame) -> str:
+    """Has the rate risen or fallen? The chi-square trend label over the last five of `quarterly_rates`."""
+    return metrics.trend(rates["x"].to_numpy(), rates["n"].to_numpy()).label
+
+
 def display_table(table: pd.DataFrame, rounding_base: int | None = None) -> pd.DataFrame:
     """What the page shows and downloads: counts 1-4 as '*', their rates suppressed, percentages rounded.
 

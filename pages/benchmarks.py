@@ -1,10 +1,9 @@
 """Benchmarks: job start and job outcome rates across all CPAs, fair to small numbers and case mix."""
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import benchmarks as bm
-from dashboard import charts, metrics, ui
+from dashboard import charts, ui
 
 as_of = ui.page_header("Benchmarks", "How do job starts and job outcomes compare across every CPA, contract and "
                                      "partner, for the same payment groups?")
@@ -95,14 +94,8 @@ def trend_card(series, units, level, m):
     """One unit's quarterly trend; a fragment, so picking a unit reruns only this card."""
     with st.expander("Trend for one unit"):
         unit = st.selectbox("Unit", units, key="trend_unit")
-        keys, label = bm.LEVELS[level]
-        s = series.copy()
-        s["unit"] = [label(r) for r in s[[k for k in keys if k in s]].itertuples()]
-        s = s[s["unit"] == unit].groupby("period", as_index=False)[[m.x, m.n]].sum()
-        s = s[s[m.n] > 0].rename(columns={m.x: "x", m.n: "n"})
-        s["rate"] = s["x"] / s["n"]
-        s["lower"], s["upper"] = metrics.wilson_intervals(s["x"], s["n"])
-        st.altair_chart(charts.trend_chart(s.assign(series=unit), rate_label=m.label), width="stretch")
+        quarters = bm.unit_quarterly_rates(series, level, m.key, unit)
+        st.altair_chart(charts.trend_chart(quarters.assign(series=unit), rate_label=m.label), width="stretch")
 
 
 trend_card(series, list(shown["unit"]), level, m)

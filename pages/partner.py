@@ -1,10 +1,9 @@
 """Partner profile: one partner against every partner in every CPA, its trend, and its peers."""
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import benchmarks as bm
-from dashboard import charts, metrics, profile, settings, supply_chain, ui
+from dashboard import charts, profile, settings, ui
 from dashboard.queries import Filters
 
 as_of = ui.page_header("Partner profile", "How does my organisation compare with every other partner in every "
@@ -36,34 +35,22 @@ ui.downloads(shown, f"partner_{partner_id}_profile", [ui.SUPPRESSION_NOTE])
 
 st.subheader("Trend")
 series = ui.query("cohort_series", Filters(partner_id=int(partner_id), payment_groups=tuple(groups)), as_of=as_of)
-trend_rows = []
-for key in ("job_start_rate", "job_outcome_rate"):
-    m = bm.MEASURES[key]
-    s = series.groupby("period", as_index=False)[[m.x, m.n]].sum()
-    s = s[s[m.n] > 0].rename(columns={m.x: "x", m.n: "n"})
-    s["rate"] = s["x"] / s["n"]
-    s["lower"], s["upper"] = metrics.wilson_intervals(s["x"], s["n"])
-    trend_rows.append(s.assign(series=m.label))
-    st.caption(f"{m.label}: {metrics.trend(s['x'].to_numpy(), s['n'].to_numpy()).label} over the last five quarters.")
-st.altair_chart(charts.trend_chart(pd.concat(trend_rows), rate_label="Rate"), width="stretch")
+for label, verdict in profile.trend_labels(series).items():
+    st.caption(f"{label}: {verdict} over the last five quarters.")
+st.altair_chart(charts.trend_chart(profile.trend_lines(series), rate_label="Rate"), width="stretch")
 
 st.subheader("Peers")
-peers = supply_chain.peer_similarity(cohorts, partner_id)
-same_sector = peers[peers["sector"] == info["sector"]]
-m = bm.MEASURES["job_outcome_rate"]
-rates = cohorts.groupby("partner_id")[[m.x, m.n]].sum()
-peers = peers.join(rates, on="partner_id").rename(columns={m.x: "x", m.n: "n"})
-peers = supply_chain.wilson_columns(peers, "x", "n", "outcome")
+peers = profile.peer_outcomes(cohorts, partner_id)
 st.caption("Partners with the most similar payment-group mix (cosine similarity of cohort shares)"
-           f"; {len(same_sector)} of them are in the same sector.")
+           f"; {int((peers['sector'] == info['sector']).sum())} of them are in the same sector.")
 peers = ui.publish(peers, ["x", "n"])
 st.dataframe(peers, hide_index=True, column_config={c: ui.percent(c) for c in (
     "outcome_rate", "outcome_lower", "outcome_upper")})
 
-ui.how_calculated("""
-- **Spine chart**: for each indicator, the grey bar spans all partners with n >= 30 (minimum to maximum), the
-  darker box their middle half, the tick their median; the dot is this partner's value with its 95% Wilson
-  interval, coloured Better / Similar / Worse against the pooled rate of all partners.
+ui.how_calculated(f"""
+- **Spine chart**: for each indicator, the grey bar spans all partners with n >= {settings.get('min_denominator')}
+  (minimum to maximum), the darker box their middle half, the tick their median; the dot is this partner's
+  value with its 95% Wilson interval, coloured Better / Similar / Worse against the pooled rate of all partners.
 - **Trend**: quarterly referral cohorts; the label is the chi-square test for trend over the five most recent
   mature quarters.
 - **Peers**: closest payment-group mix, so their rates are the fairest comparison for this partner.

@@ -141,3 +141,53 @@ def test_case_mix_minimum_denominator_defaults_to_the_setting(monkeypatch):
                                                          "B (Y, CPA 2)": "Similar"}
     table = bm.benchmark_table(counts(ROWS), "partner", "job_outcome_rate").set_index("partner")
     assert table.loc["A", "comparison"] == table.loc["A", "adjusted_comparison"] == metrics.NOT_COMPARED
+
+
+def series(rows):
+    """Quarterly counts per partner contract, as queries.cohort_series returns them."""
+    cols = ["cpa_code", "cpa_name", "contract_id", "prime", "partner_id", "partner", "sector", "period",
+            "start_cohort", "job_starts", "outcome_cohort", "job_outcomes"]
+    frame = pd.DataFrame(rows, columns=cols)
+    frame["period"] = pd.to_datetime(frame["period"])
+    return frame
+
+
+SERIES = series([
+    # A holds two contracts; B one. The 2013-04 quarter of A's second contract has no cohort yet.
+    (1, "One", "CPA01-x", "X", 1, "A", "vcs", "2013-01-01", 40, 10, 40, 4),
+    (1, "One", "CPA01-x", "X", 1, "A", "vcs", "2013-04-01", 50, 20, 50, 5),
+    (2, "Two", "CPA02-y", "Y", 1, "A", "vcs", "2013-01-01", 10, 5, 10, 1),
+    (2, "Two", "CPA02-y", "Y", 1, "A", "vcs", "2013-04-01", 0, 0, 0, 0),
+    (2, "Two", "CPA02-y", "Y", 2, "B", "private", "2013-01-01", 30, 3, 30, 3),
+])
+
+
+def test_quarterly_rates_pool_each_quarter_with_its_wilson_interval():
+    rates = bm.quarterly_rates(SERIES[SERIES["partner_id"] == 1], "job_start_rate")
+    assert list(rates["period"]) == list(pd.to_datetime(["2013-01-01", "2013-04-01"]))
+    assert (list(rates["x"]), list(rates["n"])) == ([15, 20], [50, 50])  # both contracts summed
+    assert list(rates["rate"]) == [pytest.approx(0.3), pytest.approx(0.4)]
+    lower, upper = metrics.wilson_interval(15, 50)
+    assert (rates.loc[0, "lower"], rates.loc[0, "upper"]) == (pytest.approx(lower), pytest.approx(upper))
+
+
+def test_quarterly_rates_leave_out_quarters_without_a_cohort():
+    rates = bm.quarterly_rates(SERIES[SERIES["contract_id"] == "CPA02-y"], "job_outcome_rate")
+    assert list(rates["period"]) == [pd.Timestamp("2013-01-01")]
+    assert (rates.loc[0, "x"], rates.loc[0, "n"]) == (4, 40)
+    assert bm.quarterly_rates(SERIES.iloc[:0], "job_outcome_rate").empty
+
+
+def test_unit_quarterly_rates_pick_the_unit_by_the_league_tables_name():
+    rates = bm.unit_quarterly_rates(SERIES, "partner", "job_start_rate", "A (Y, CPA 2)")
+    assert (list(rates["x"]), list(rates["n"])) == ([5], [10])
+    cpa = bm.unit_quarterly_rates(SERIES, "cpa", "job_start_rate", "CPA 2: Two")
+    assert (list(cpa["x"]), list(cpa["n"])) == ([8], [40])  # A's and B's contracts in CPA 2
+    assert bm.unit_quarterly_rates(SERIES, "cpa", "job_start_rate", "CPA 9: Nowhere").empty
+
+
+def test_trend_label_needs_five_quarters_and_names_a_rise():
+    quarters = pd.DataFrame({"x": [10, 20, 30, 40, 50], "n": [100] * 5})
+    assert bm.trend_label(quarters) == metrics.trend(quarters["x"], quarters["n"]).label
+    assert bm.trend_label(quarters) not in (metrics.CANNOT_CALCULATE, metrics.NO_CHANGE)
+    assert bm.trend_label(quarters.iloc[1:]) == metrics.CANNOT_CALCULATE

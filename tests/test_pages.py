@@ -135,6 +135,13 @@ def test_partner_profile_url_selects_the_partner(demo_db, monkeypatch):
     assert chosen in shown_text(linked)
 
 
+def test_partner_profile_names_each_indicators_trend_and_its_peers(demo_db, monkeypatch):
+    at = run_page("partner", monkeypatch, demo_db)
+    trends = [c.value for c in at.caption if c.value.endswith("over the last five quarters.")]
+    assert [t.split(":")[0] for t in trends] == ["Job start rate (12 months)", "Job outcome rate (12 months)"]
+    peers = at.dataframe[-1].value
+    assert {"similarity", "outcome_rate", "outcome_lower", "outcome_upper"} <= set(peers.columns) and len(peers)
+
 def test_contract_risk_vcs_toggle_changes_the_partners_listed(demo_db, monkeypatch):
     at = run_page("risk", monkeypatch, demo_db)
     vcs = at.dataframe[0].value

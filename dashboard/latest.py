@@ -1,7 +1,11 @@
-"""The latest row of each participant of one partner contract, kept in step incrementally.
+""""Latest row wins", written once; and the latest row of each participant of a partner contract, kept in step.
 
-The views' rule: where a participant appears in several current submissions of a partner contract, the row
-from the latest reporting period wins (then the latest submission, then the latest spreadsheet row). A partner
+The rule (`latest_rows`): only current submissions count, and where the same key (a participant, a month and
+payment group, ...) appears in several current submissions of one partner contract, the row from the latest
+reporting period wins, then the latest submission, then the latest spreadsheet row. The views, the summaries
+and the kept rows below all select through it.
+
+A partner
 that sends a cumulative caseload every month has one current submission per month, so ranking every one of
 them at every ingest costs more as the history grows (`python -m bench.steady` measures it).
 
@@ -25,18 +29,30 @@ COLUMNS = ("participant_ref", "payment_group", *PARTICIPANT_DATES, "in_work_supp
 _KEPT = ("participant_ref", "period", "submission_id", "source_row", *COLUMNS[1:])
 _PAIR = "partner_id = :partner AND contract_id = :contract"
 
-_RANKED = """
-    SELECT p.*, s.period,
-        ROW_NUMBER() OVER (PARTITION BY p.participant_ref
-                           ORDER BY s.period DESC, s.submission_id DESC, p.source_row DESC) AS rn
-    FROM participant p JOIN submission s ON s.submission_id = p.submission_id
-    WHERE s.status = 'current' AND s.partner_id = :partner AND s.contract_id = :contract
-"""
+
+
+def latest_rows(table: str, keys: tuple[str, ...], *, one_pair: bool = False) -> str:
+    """A parenthesised subquery (alias it) of `table`'s winning rows: the table's columns plus the
+    submission's partner_id, contract_id and period. `keys` are the table's columns that name one fact
+    (besides partner and contract); `one_pair` restricts it to the :partner and :contract parameters."""
+    pair = " AND s.partner_id = :partner AND s.contract_id = :contract" if one_pair else ""
+    partition = ", ".join(["s.partner_id", "s.contract_id", *(f"f.{key}" for key in keys)])
+    return f"""(SELECT * FROM (
+    SELECT f.*, s.partner_id, s.contract_id, s.period,
+        ROW_NUMBER() OVER (PARTITION BY {partition}
+                           ORDER BY s.period DESC, s.submission_id DESC, f.source_row DESC) AS latest_rank
+    FROM {table} f JOIN submission s ON s.submission_id = f.submission_id
+    WHERE s.status = 'current'{pair}
+) ranked WHERE latest_rank = 1)"""
+
+
+_PARTICIPANTS_OF_PAIR = latest_rows("participant", ("participant_ref",), one_pair=True)
 REBUILD = f"""
 INSERT INTO participant_current (partner_id, contract_id, {', '.join(_KEPT)})
-SELECT :partner, :contract, {', '.join(_KEPT)} FROM ({_RANKED}) x WHERE rn = 1
+SELECT :partner, :contract, {', '.join(_KEPT)} FROM {_PARTICIPANTS_OF_PAIR} x
 """
-# The newest submission has the highest id, so its row wins wherever its period is not older than the kept one.
+# The same rule, incrementally: the newest submission has the highest id, so its row wins wherever its period
+# is not older than the kept one.
 UPSERT = f"""
 INSERT INTO participant_current (partner_id, contract_id, {', '.join(_KEPT)})
 SELECT :partner, :contract, {', '.join('s.period' if c == 'period' else f'p.{c}' for c in _KEPT)}
@@ -104,4 +120,4 @@ def latest_participants(conn: Connection, partner_id: int, contract_id: str,
         if people["participant_ref"].is_unique:
             return people
     # A single return that names someone twice (or none at all): rank its rows.
-    return read_frame(conn, text(f"SELECT {columns} FROM ({_RANKED}) x WHERE rn = 1"), params)
+    return read_frame(conn, text(f"SELECT {columns} FROM {_PARTICIPANTS_OF_PAIR} x"), params)

@@ -14,7 +14,7 @@ from dashboard import schema
 from dashboard.db import writing
 from dashboard.settings import ROOT
 from dashboard.summaries import SUMMARY_TABLES, refresh_all_summaries
-from dashboard.views import create_views
+from dashboard.views import create_views, drop_views
 
 REFERENCE_DIR = ROOT / "data" / "reference"
 # Reference table -> its CSV file, loaded in this order (foreign keys first).
@@ -95,6 +95,7 @@ def init_db(engine: Engine, reference_dir: Path = REFERENCE_DIR) -> dict[str, in
         # data: drop them so they are made again in the current layout, and refilled below.
         for table in SUMMARY_TABLES:
             if table.name in existing and not inspector.get_pk_constraint(table.name)["constrained_columns"]:
+                drop_views(conn)  # v_monthly reads monthly_summary; the views are made again below
                 table.drop(conn)
                 existing.discard(table.name)
         schema.metadata.create_all(conn)

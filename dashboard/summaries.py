@@ -20,20 +20,14 @@ from dashboard.bulk import bulk_insert
 
 # Months with an aggregate return but no participant rows (partners who send counts only). Runs after the
 # participant-based rows of the same partner contract are in, so "no participant rows" is a lookup.
-REFRESH_MONTHLY_AGGREGATES = """
+REFRESH_MONTHLY_AGGREGATES = f"""
 INSERT INTO monthly_summary (partner_id, contract_id, month, payment_group, referrals, attachments, job_starts,
                              job_outcomes, basis)
-WITH returns AS (
-    SELECT m.*, ROW_NUMBER() OVER (PARTITION BY m.month, m.payment_group
-                                   ORDER BY s.period DESC, s.submission_id DESC) AS rn
-    FROM monthly_return m JOIN submission s ON s.submission_id = m.submission_id
-    WHERE s.status = 'current' AND s.partner_id = :partner AND s.contract_id = :contract
-)
 SELECT :partner, :contract, r.month, r.payment_group, r.referrals, r.attachments, r.job_starts, r.job_outcomes,
        'aggregate'
-FROM returns r
-WHERE r.rn = 1 AND NOT EXISTS (SELECT 1 FROM monthly_summary ms WHERE ms.partner_id = :partner
-                               AND ms.contract_id = :contract AND ms.month = r.month)
+FROM {latest.latest_rows("monthly_return", ("month", "payment_group"), one_pair=True)} r
+WHERE NOT EXISTS (SELECT 1 FROM monthly_summary ms WHERE ms.partner_id = :partner
+                  AND ms.contract_id = :contract AND ms.month = r.month)
 """
 
 # (date column, monthly_summary measure): a participant counts in the month of each date it has.
@@ -41,16 +35,12 @@ FLOWS = (("referral_date", "referrals"), ("attachment_date", "attachments"), ("j
          ("job_outcome_date", "job_outcomes"))
 
 
-REFRESH_PROJECTIONS = """
+REFRESH_PROJECTIONS = f"""
 INSERT INTO projection_summary (partner_id, contract_id, month, payment_group, projected_referrals)
-WITH latest AS (
-    SELECT j.month, j.payment_group, j.projected_referrals,
-        ROW_NUMBER() OVER (PARTITION BY j.month, j.payment_group ORDER BY s.period DESC, s.submission_id DESC) AS rn
-    FROM projection j JOIN submission s ON s.submission_id = j.submission_id
-    WHERE s.status = 'current' AND s.partner_id = :partner AND s.contract_id = :contract
-)
-SELECT :partner, :contract, month, payment_group, projected_referrals FROM latest WHERE rn = 1
+SELECT :partner, :contract, month, payment_group, projected_referrals
+FROM {latest.latest_rows("projection", ("month", "payment_group"), one_pair=True)} j
 """
+
 
 def _frame(conn: Connection, sql: str, params: dict) -> pd.DataFrame:
     return read_frame(conn, text(sql), params)

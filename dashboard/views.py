@@ -1,14 +1,16 @@
 """The analysts' contract: stable SQL views, documented in docs/data-model.md.
 
 Plain SQL that SQLite (3.25+) and PostgreSQL both run. Only submissions whose status is 'current' count
-(superseded and withdrawn ones stay in the database as history). Where one participant appears in several
-current submissions of the same partner and contract (monthly caseload files), the row from the latest
-reporting period wins.
+(superseded and withdrawn ones stay in the database as history); which row wins where several current
+submissions carry the same fact is dashboard/latest.py's `latest_rows`, and monthly flows are the ingest's
+summary (dashboard/summaries.py), so each rule has one definition.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection
+
+from dashboard.latest import latest_rows
 
 _ORG_COLUMNS = """
     k.cpa_code, cp.cpa_name, pr.prime_name AS prime, k.contract_id, pa.partner_id, pa.partner_name AS partner,
@@ -27,81 +29,31 @@ SELECT {_ORG_COLUMNS},
     x.exit_report_requested_date, x.exit_report_sent_date, x.in_work_support_offered,
     x.referral_month, x.attachment_month, x.job_start_month, x.job_outcome_month,
     x.flags, x.submission_id, x.source_row, x.period
-FROM (
-    SELECT p.*, s.partner_id, s.contract_id, s.period,
-        ROW_NUMBER() OVER (PARTITION BY s.partner_id, s.contract_id, p.participant_ref
-                           ORDER BY s.period DESC, s.submission_id DESC, p.source_row DESC) AS rn
-    FROM participant p JOIN submission s ON s.submission_id = p.submission_id
-    WHERE s.status = 'current'
-) x {_ORG_JOINS}
-WHERE x.rn = 1
+FROM {latest_rows("participant", ("participant_ref",))} x {_ORG_JOINS}
 """
 
-# Participant rows give flows by the month each milestone fell in; aggregate returns fill in only the
-# partner-contract-months that no participant-level data covers, so nothing is counted twice.
+# Monthly flows are defined once, by the summary kept at ingest (dashboard/summaries.py: participant rows by
+# the month each milestone fell in, aggregate returns only for partner-contract-months no participant covers).
 V_MONTHLY = f"""
 CREATE VIEW v_monthly AS
-WITH flows AS (
-    SELECT partner_id, contract_id, referral_month AS month, payment_group,
-           1 AS referrals, 0 AS attachments, 0 AS job_starts, 0 AS job_outcomes
-    FROM v_participants WHERE referral_month IS NOT NULL
-    UNION ALL
-    SELECT partner_id, contract_id, attachment_month, payment_group, 0, 1, 0, 0
-    FROM v_participants WHERE attachment_month IS NOT NULL
-    UNION ALL
-    SELECT partner_id, contract_id, job_start_month, payment_group, 0, 0, 1, 0
-    FROM v_participants WHERE job_start_month IS NOT NULL
-    UNION ALL
-    SELECT partner_id, contract_id, job_outcome_month, payment_group, 0, 0, 0, 1
-    FROM v_participants WHERE job_outcome_month IS NOT NULL
-),
-from_participants AS (
-    SELECT partner_id, contract_id, month, payment_group,
-           SUM(referrals) AS referrals, SUM(attachments) AS attachments,
-           SUM(job_starts) AS job_starts, SUM(job_outcomes) AS job_outcomes,
-           'participants' AS basis
-    FROM flows GROUP BY partner_id, contract_id, month, payment_group
-),
-latest_returns AS (
-    SELECT m.*, s.partner_id, s.contract_id,
-        ROW_NUMBER() OVER (PARTITION BY s.partner_id, s.contract_id, m.month, m.payment_group
-                           ORDER BY s.period DESC, s.submission_id DESC) AS rn
-    FROM monthly_return m JOIN submission s ON s.submission_id = m.submission_id
-    WHERE s.status = 'current'
-),
-from_returns AS (
-    SELECT r.partner_id, r.contract_id, r.month, r.payment_group,
-           r.referrals, r.attachments, r.job_starts, r.job_outcomes, 'aggregate' AS basis
-    FROM latest_returns r
-    WHERE r.rn = 1 AND NOT EXISTS (
-        SELECT 1 FROM from_participants fp
-        WHERE fp.partner_id = r.partner_id AND fp.contract_id = r.contract_id AND fp.month = r.month)
-),
-x AS (SELECT * FROM from_participants UNION ALL SELECT * FROM from_returns)
 SELECT {_ORG_COLUMNS},
     x.month, x.payment_group, x.referrals, x.attachments, x.job_starts, x.job_outcomes, x.basis
-FROM x {_ORG_JOINS}
+FROM monthly_summary x {_ORG_JOINS}
 """
 
-def _latest_rows_view(name: str, table: str, key: str, columns: str) -> str:
+
+def _latest_rows_view(name: str, table: str, keys: tuple[str, ...], columns: str) -> str:
     """A view of one fact table's rows, the latest current submission's row winning for each key."""
     return f"""
 CREATE VIEW {name} AS
 SELECT {_ORG_COLUMNS}, {columns}, x.submission_id
-FROM (
-    SELECT f.*, s.partner_id, s.contract_id,
-        ROW_NUMBER() OVER (PARTITION BY s.partner_id, s.contract_id, {key}
-                           ORDER BY s.period DESC, s.submission_id DESC) AS rn
-    FROM {table} f JOIN submission s ON s.submission_id = f.submission_id
-    WHERE s.status = 'current'
-) x {_ORG_JOINS}
-WHERE x.rn = 1
+FROM {latest_rows(table, keys)} x {_ORG_JOINS}
 """
 
 
-V_PROJECTIONS = _latest_rows_view("v_projections", "projection", "f.month, f.payment_group",
+V_PROJECTIONS = _latest_rows_view("v_projections", "projection", ("month", "payment_group"),
                                   "x.month, x.payment_group, x.projected_referrals")
-V_FEEDBACK = _latest_rows_view("v_feedback", "feedback", "f.month",
+V_FEEDBACK = _latest_rows_view("v_feedback", "feedback", ("month",),
                                "x.month, x.complaints_received, x.complaints_resolved_in_time, "
                                "x.satisfaction_responses, x.satisfaction_mean")
 
@@ -127,7 +79,6 @@ FROM submission s
     JOIN partner pa ON pa.partner_id = s.partner_id
 """
 
-# Order matters: v_monthly reads v_participants.
 VIEWS = {
     "v_participants": V_PARTICIPANTS,
     "v_monthly": V_MONTHLY,
@@ -138,9 +89,14 @@ VIEWS = {
 }
 
 
-def create_views(conn: Connection) -> None:
-    """Drop and recreate every view, so a schema upgrade always leaves the current definitions."""
+def drop_views(conn: Connection) -> None:
+    """Drop every view (before tables they read are dropped: PostgreSQL refuses otherwise)."""
     for name in reversed(VIEWS):
         conn.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")
+
+
+def create_views(conn: Connection) -> None:
+    """Drop and recreate every view, so a schema upgrade always leaves the current definitions."""
+    drop_views(conn)
     for sql in VIEWS.values():
         conn.exec_driver_sql(sql)

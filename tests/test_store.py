@@ -227,7 +227,9 @@ def test_cli_withdraw_names_a_missing_submission(db_url, capsys):
 def test_init_fills_a_summary_table_added_by_an_upgrade(tmp_path, engine, ingestor):
     ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(3)))
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE monthly_summary"))  # as if the database predates the table
+        # As if the database predates the table (v_monthly, which now reads it, read the facts then).
+        conn.execute(text("DROP VIEW v_monthly"))
+        conn.execute(text("DROP TABLE monthly_summary"))
     init_db(engine)
     assert count(engine, "SELECT SUM(referrals) FROM monthly_summary") == 3
 

@@ -14,7 +14,7 @@ from dashboard import schema
 from dashboard.db import writing
 from dashboard.settings import ROOT
 from dashboard.summaries import SUMMARY_TABLES, refresh_all_summaries
-from dashboard.views import create_views, drop_views
+from dashboard.views import VIEWS, create_views, drop_views
 
 REFERENCE_DIR = ROOT / "data" / "reference"
 # Reference table -> its CSV file, loaded in this order (foreign keys first).
@@ -109,6 +109,16 @@ def init_db(engine: Engine, reference_dir: Path = REFERENCE_DIR) -> dict[str, in
             counts[table_name] = len(rows)
         create_views(conn)
     return counts
+
+
+def missing_schema(engine: Engine) -> list[str]:
+    """The wpmi tables and views this database lacks: empty once `init_db` (`wpmi init`) has run on it.
+
+    Only looks: the dashboard never creates or changes the schema (a read-only database user is enough).
+    """
+    inspector = inspect(engine)
+    present = set(inspector.get_table_names()) | set(inspector.get_view_names())
+    return [name for name in [*schema.metadata.tables, *VIEWS] if name not in present]
 
 
 # --- the domain lists, read from the reference CSVs (their one home), for code that has no database --------

@@ -18,9 +18,10 @@ from dashboard.access import Access, decide
 from dashboard.db import get_engine, resolve_url
 from dashboard.exports import to_csv_bytes, to_excel_bytes
 from dashboard.queries import Filters
-from dashboard.reference import init_db
+from dashboard.reference import missing_schema
 
 LOAD_COMMAND = "make demo   # synthetic demo data\nwpmi ingest PATH...   # your MI files"
+INIT_COMMAND = "wpmi init   # with --db URL or WPMI_DB_URL naming this database"
 SECTOR_LABELS = {"private": "Private", "public": "Public", "vcs": "Voluntary and community (VCS)",
                  "unknown": "Unknown"}
 TIER_LABELS = {"end_to_end": "End-to-end (tier 1)", "specialist": "Specialist (tier 2)", "unknown": "Unknown"}
@@ -32,9 +33,8 @@ def db_url() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _engine(url: str):
-    engine = get_engine(url)
-    init_db(engine)  # idempotent: an empty or new database gets its schema and reference data
-    return engine
+    # No schema DDL here: the dashboard only reads (require_schema says how to create a missing schema).
+    return get_engine(url)
 
 
 def engine():
@@ -109,6 +109,16 @@ def clear_caches() -> None:
     cached.clear()
 
 
+def require_schema() -> None:
+    """Stop the page with the command that creates the schema when this database has none (or an old one)."""
+    missing = missing_schema(engine())
+    if missing:
+        st.info(f"This database has no wpmi schema yet ({len(missing)} tables and views missing, e.g. "
+                f"`{missing[0]}`). Create it, with the reference data, by running:\n\n```\n{INIT_COMMAND}\n```"
+                f"\n\nthen load data with:\n\n```\n{LOAD_COMMAND}\n```")
+        st.stop()
+
+
 def synthetic_banner() -> None:
     """The demo's 'synthetic' label, on every page that shows what the database holds."""
     note = query("synthetic_note")
@@ -120,6 +130,7 @@ def page_header(title: str, question: str) -> date | None:
     """Title, the question the page answers, the synthetic banner and the 'as of' line; stops when empty."""
     st.title(title)
     st.caption(question)
+    require_schema()
     if not query("has_data"):
         st.info("No MI has been loaded into this database yet. Load data with:\n\n"
                 f"```\n{LOAD_COMMAND}\n```\n\nor upload files on the Data page.")

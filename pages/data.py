@@ -12,6 +12,7 @@ st.caption("Upload partner MI, check it, and see what has been loaded.")
 if not ui.access().can_upload:
     st.info("Uploads and submission details are not available in public mode.")
     st.stop()
+ui.require_schema()
 ui.synthetic_banner()  # the history lists the demo's files when the database holds the demo
 
 upload_tab, history_tab, template_tab = st.tabs(["Upload", "Submission history", "Template and data dictionary"])

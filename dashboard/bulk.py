@@ -15,6 +15,20 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
 
 
+class UnknownColumnsError(ValueError):
+    """Columns given for insert that the table does not have (they would otherwise be lost without a word)."""
+
+    def __init__(self, table: Table, columns: list[str]):
+        self.table = table.name
+        self.columns = tuple(columns)
+        super().__init__(
+            f"Cannot insert into table {table.name}: it has no column{'s' if len(columns) > 1 else ''} "
+            f"{', '.join(map(repr, self.columns))} "
+            f"(its columns: {', '.join(table.c.keys())}). Select only the table's columns before inserting, "
+            f"or add the missing columns to the table in dashboard/schema.py."
+        )
+
+
 def _sqlite_column(table: Table, name: str, values: list) -> list:
     """One column's values as SQLAlchemy's SQLite types store them (dates and datetimes as ISO text)."""
     kind = table.c[name].type.python_type
@@ -37,7 +51,14 @@ def _driver_errors_as_sqlalchemy(conn: Connection, statement: str):
 
 
 def bulk_insert(conn: Connection, table: Table, columns: dict[str, list]) -> None:
-    """Insert rows given as columns (column name -> equally long lists of values) into `table`."""
+    """Insert rows given as columns (column name -> equally long lists of values) into `table`.
+
+    Columns the table lacks raise UnknownColumnsError; the table's columns not given are left to their defaults.
+    """
+    known = set(table.c.keys())
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise UnknownColumnsError(table, unknown)
     names = [c for c in table.c.keys() if c in columns]
     if not names or not columns[names[0]]:
         return

@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Engine, bindparam, text
 
-from dashboard import cohorts
+from dashboard import cohorts, compliance
 from dashboard.db import read_frame
 
 ORG_SELECT = """k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name AS prime,
@@ -256,8 +256,6 @@ def compliance_cells(engine: Engine, filters: Filters = Filters(), as_of_limit: 
 
     `as_of_limit` keeps only evaluations as at that date or earlier (public mode's cut-off).
     """
-    from dashboard import compliance
-
     where, params = filters.where("t.as_of")
     where = where.replace("t.payment_group IN :payment_groups", "1 = 1")
     params.pop("payment_groups", None)
@@ -286,8 +284,9 @@ def compliance_by_partner(engine: Engine, filters: Filters = Filters(), as_of_li
     if cells.empty:
         return pd.DataFrame(columns=["partner_id", "contract_id", "standards_measured", "standards_met",
                                      "standards_below"])
-    cells = cells.assign(measured=cells["status"] != "Not enough data", met_target=cells["status"] == "Meets target",
-                         below=cells["status"] == "Below target (significant)")
+    cells = cells.assign(measured=cells["status"] != compliance.NOT_ENOUGH,
+                         met_target=cells["status"] == compliance.MEETS,
+                         below=cells["status"] == compliance.BELOW_SIGNIFICANT)
     out = cells.groupby(["partner_id", "contract_id"], as_index=False).agg(
         standards_measured=("measured", "sum"), standards_met=("met_target", "sum"), standards_below=("below", "sum"))
     return out

@@ -14,6 +14,7 @@ import pandas as pd
 
 from dashboard import metrics, settings
 from dashboard.disclosure import round_to_base, suppress_small
+from dashboard.reference import mpl_payment_groups
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,17 @@ def _pooled(counts: pd.DataFrame, measure: Measure, key: str | None) -> pd.Serie
     return g[measure.x] / g[measure.n].where(g[measure.n] > 0)
 
 
+def mpl_groups_in_words() -> str:
+    """The payment groups with a published minimum performance level, as a sentence says them: "PG1, PG2 and PG6"."""
+    groups = mpl_payment_groups()
+    return " and ".join([", ".join(groups[:-1]), groups[-1]]) if len(groups) > 1 else "".join(groups)
+
+
 def mpl_benchmark(mpls: pd.DataFrame, payment_groups: tuple[str, ...], period_to) -> float:
     """The minimum performance level of the contract year containing `period_to`, for one payment group."""
     if len(payment_groups) != 1:
-        raise ComparatorUnavailable("Minimum performance levels exist for PG1, PG2 and PG6 only: filter to one "
-                                    "of those payment groups.")
+        raise ComparatorUnavailable(f"Minimum performance levels exist for {mpl_groups_in_words()} only: filter to "
+                                    "one of those payment groups.")
     rows = mpls[(mpls["payment_group"] == payment_groups[0]) & mpls["mpl"].notna()].copy()
     if rows.empty:
         raise ComparatorUnavailable(f"No minimum performance level is published for {payment_groups[0]}.")

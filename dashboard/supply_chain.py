@@ -7,11 +7,16 @@ is built from. Risk is a set of transparent components, never a single opaque sc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
 from dashboard import benchmarks as bm
-from dashboard import metrics
+from dashboard import metrics, referrals, settings
+from dashboard.queries import Filters
+from dashboard.reference import mpl_payment_groups
 
 KEYS = ["partner_id", "contract_id"]
 SATISFACTION_MINIMUM = 3.0  # out of 5: the minimum the VCS sector and primes report against
@@ -26,8 +31,11 @@ COMPONENTS = {
 
 
 def partner_summary(flows: pd.DataFrame, cohorts: pd.DataFrame, variance: pd.DataFrame,
-                    compliance: pd.DataFrame | None, feedback: pd.DataFrame, *, min_n: int = 30) -> pd.DataFrame:
-    """Join the per-partner-contract pieces; every rate keeps its x and n."""
+                    compliance: pd.DataFrame | None, feedback: pd.DataFrame, *, min_n: int | None = None) -> pd.DataFrame:
+    """Join the per-partner-contract pieces; every rate keeps its x and n.
+
+    Outcomes of partners with a cohort below `min_n` (default: the min_denominator setting) are not compared.
+    """
     org = ["partner_id", "partner", "sector", "tier", "contract_id", "prime", "prime_id", "cpa_code"]
     volumes = flows.groupby(org, as_index=False)[["referrals", "attachments", "job_starts", "job_outcomes"]].sum()
     contract_refs = volumes.groupby("contract_id")["referrals"].transform("sum")
@@ -55,6 +63,24 @@ def partner_summary(flows: pd.DataFrame, cohorts: pd.DataFrame, variance: pd.Dat
     volumes["contracts_held"] = volumes.groupby("partner_id")["contract_id"].transform("nunique")
     volumes["share_of_partner_referrals"] = volumes["referrals"] / partner_total.where(partner_total > 0)
     return volumes
+
+
+def partner_contracts(query: Callable[..., pd.DataFrame], filters: Filters, *, as_of: date,
+                      min_n: int | None = None, tolerance: float | None = None) -> pd.DataFrame:
+    """Every partner contract with MI in `filters`, with all the Supply chain and Contract risk pages show
+    (`partner_summary`); its outcomes benchmarked against every partner in every CPA. Empty when no MI matches.
+
+    `query(name, filters, **kwargs)` runs `dashboard.queries.<name>`: the pages pass `ui.query` (cached, clamped
+    in public mode). `min_n` and `tolerance` default to the min_denominator and projection_tolerance settings.
+    """
+    flows = query("flow_totals", filters)
+    if flows.empty:
+        return pd.DataFrame(columns=[*KEYS, "partner", "prime", "cpa_code", "referrals"])
+    cohorts = query("cohort_totals", Filters(), as_of=as_of)  # the all-CPA benchmark pools everyone
+    tolerance = settings.get("projection_tolerance") if tolerance is None else tolerance
+    variance = referrals.variance_table(query("projections_vs_actuals", filters), "partner", tolerance)
+    return partner_summary(flows, cohorts, variance, query("compliance_by_partner", filters),
+                           query("feedback_totals", filters), min_n=min_n)
 
 
 def flags(row) -> list[str]:
@@ -110,7 +136,7 @@ def risk_components(summary: pd.DataFrame, mpl_position: pd.DataFrame) -> pd.Dat
         ratio = r.get("ratio_to_mpl")
         rows.append((unit, "prime_below_mpl", float(np.clip(1.25 - ratio, 0, 1)) if pd.notna(ratio) else np.nan,
                      f"{r['worst_group']}: {r['in_year_rate']:.1%} in the last 12 months vs MPL {r['mpl']:.1%}"
-                     if pd.notna(ratio) else "no PG1/PG2/PG6 referrals in the last 12 months"))
+                     if pd.notna(ratio) else f"no {'/'.join(mpl_payment_groups())} referrals in the last 12 months"))
         comparison = r.get("adjusted_comparison")
         score = {"Worse": 1.0, "Similar": 0.3, "Better": 0.0}.get(comparison, np.nan)
         rows.append((unit, "own_performance", score,

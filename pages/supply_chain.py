@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, referrals, settings, supply_chain, ui
+from dashboard import charts, supply_chain, ui
 from dashboard.queries import Filters
 
 as_of = ui.page_header("Supply chain", "Which of a prime's partners are under-performing, under-referred or "
@@ -18,16 +18,10 @@ filters = Filters(prime=contract["prime_id"], cpa=int(contract["cpa_code"]))
 if contract["end_reason"]:
     st.info(f"This contract ended early: {contract['end_reason']} (last referrals {contract['end_date']}).")
 
-flows = ui.query("flow_totals", filters)
-if flows.empty:
+summary = supply_chain.partner_contracts(ui.query, filters, as_of=as_of)
+if summary.empty:
     st.info("No MI has been loaded for this contract yet.")
     st.stop()
-cohorts = ui.query("cohort_totals", Filters(), as_of=as_of)  # the all-CPA benchmark pools everyone
-variance = referrals.variance_table(ui.query("projections_vs_actuals", filters), "partner",
-                                    settings.get("projection_tolerance"))
-summary = supply_chain.partner_summary(
-    flows, cohorts, variance, ui.query("compliance_by_partner", filters), ui.query("feedback_totals", filters),
-    min_n=settings.get("min_denominator"))
 summary = summary[summary["contract_id"] == contract_id].copy()
 summary["flags"] = ["; ".join(supply_chain.flags(r)) for r in summary.to_dict("records")]
 

@@ -150,6 +150,12 @@ def test_contract_risk_vcs_toggle_changes_the_partners_listed(demo_db, monkeypat
     assert len(everyone) > len(vcs) > 0
 
 
+def test_contract_risk_lists_the_worst_single_component_first(demo_db, monkeypatch):
+    at = run_page("risk", monkeypatch, demo_db, {"vcs": "false"})
+    scores = at.dataframe[0].value.set_index("unit").fillna(0)
+    worst = scores.max(axis=1)
+    assert list(worst) == sorted(worst, reverse=True)  # by the highest component, not by a sum
+
 def test_data_page_offers_the_template_and_history(demo_db, monkeypatch):
     at = run_page("data", monkeypatch, demo_db)
     history = at.dataframe[0].value

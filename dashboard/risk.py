@@ -1,0 +1,43 @@
+"""Contract risk, component by component: which partner contracts to look at first, never one score.
+
+Pure pandas over `supply_chain.risk_components` (and `partner_summary`): the Contract risk page's tables,
+their order, its high performers and the window its minimum-performance-level comparison reads.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from dashboard.queries import Filters
+from dashboard.reference import mpl_payment_groups
+
+MPL_WINDOW_MONTHS = 12  # the MPL comparison reads the latest year of referrals and in-year outcomes
+
+
+def riskiest_first(components: pd.DataFrame) -> list[str]:
+    """Partner contracts (units) in the order to look at them: by their highest component score, then their
+    next highest, and so on, then by name. Components are compared, never added; a missing score is no concern.
+    """
+    ranked = {unit: sorted(part["score"].fillna(0.0), reverse=True) for unit, part in components.groupby("unit")}
+    width = max((len(scores) for scores in ranked.values()), default=0)
+    return sorted(ranked, key=lambda unit: ([-s for s in ranked[unit]] + [0.0] * (width - len(ranked[unit])), unit))
+
+
+def component_table(components: pd.DataFrame, values: str = "score") -> pd.DataFrame:
+    """Unit x component label of `values` ("score" or "detail"), the units riskiest first."""
+    wide = components.pivot_table(index="unit", columns="component_label", values=values, aggfunc="first")
+    return wide.reindex(riskiest_first(components))
+
+
+def high_performers(summary: pd.DataFrame) -> pd.DataFrame:
+    """Which partner contracts should be kept if their prime fails? Those with outcomes significantly better
+    than expected for their case mix."""
+    return summary[summary["adjusted_comparison"] == "Better"]
+
+
+def mpl_window(as_of: date) -> Filters:
+    """What the MPL comparison reads: the payment groups with a published level, over the 12 months to `as_of`."""
+    start = (pd.Timestamp(as_of) - pd.DateOffset(months=MPL_WINDOW_MONTHS - 1)).date()
+    return Filters(payment_groups=mpl_payment_groups(), period_from=start, period_to=as_of)

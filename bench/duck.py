@@ -130,9 +130,9 @@ def flow_totals(con, filters):
 
 
 def cohort_totals(con, filters, *, as_of):
-    from dashboard import cohorts
+    from dashboard import cohorts, reference
 
-    cut = cohorts.maturity_cutoffs(as_of, 12)
+    cut = cohorts.maturity_cutoffs(as_of, 12, reference.qualifying_weeks())
     outcome_cut, cut_params = cohorts.outcome_cutoff_sql(cut)
     where, params = _where(filters, "t.referral_month")
     params.update(cut_params, start_cut=cut.job_starts)

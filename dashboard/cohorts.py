@@ -3,8 +3,8 @@
 A referral cohort is the participants referred in one month. Its job start rate at 12 months counts the
 starts within 365 days of referral (the days `v_participants` stores), and the rate is only reported once
 the cohort is mature: 12 calendar months after the end of its referral month, plus, for job outcomes, the
-payment group's qualifying period (weeks in work before an outcome can be claimed, from
-data/reference/payment_groups.csv). The summaries count with `within_window`, the queries cut with
+payment group's qualifying period (weeks in work before an outcome can be claimed, which callers pass
+from data/reference/payment_groups.csv: this module imports nothing of the package, so the schema can use it). The summaries count with `within_window`, the queries cut with
 `maturity_cutoffs`, and the schema names its columns with `window_suffix`, so the three cannot drift.
 Methods: ../shared/reference/methods.md, "cohorts".
 """
@@ -74,18 +74,12 @@ class MaturityCutoffs:
     job_outcomes: dict[str, date]
 
 
-def maturity_cutoffs(as_of: date, months: int = 12,
-                     qualifying_weeks: dict[str, int] | None = None) -> MaturityCutoffs:
+def maturity_cutoffs(as_of: date, months: int, qualifying_weeks: dict[str, int]) -> MaturityCutoffs:
     """Cut-offs for cohort rates at `months`, with each payment group's qualifying period.
 
-    `qualifying_weeks` maps payment group code to weeks; by default the reference data's.
+    `qualifying_weeks` maps payment group code to weeks in work: `reference.qualifying_weeks()`.
     """
     window_days(months)
-    if qualifying_weeks is None:
-        # Imported here: reference reads its CSVs through the schema, which names its columns from this module.
-        from dashboard.reference import payment_groups
-
-        qualifying_weeks = {group.code: group.outcome_weeks for group in payment_groups()}
     by_weeks = {weeks: latest_mature_month(as_of, months, weeks) for weeks in set(qualifying_weeks.values())}
     return MaturityCutoffs(job_starts=latest_mature_month(as_of, months, 0),
                            job_outcomes={code: by_weeks[weeks] for code, weeks in qualifying_weeks.items()})

@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Engine, bindparam, text
 
-from dashboard import cohorts, compliance
+from dashboard import cohorts, compliance, reference
 from dashboard.db import read_frame
 
 ORG_SELECT = """k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name AS prime,
@@ -149,7 +149,7 @@ def flow_totals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
 def _mature_cohorts(engine: Engine, filters: Filters, *, as_of: date, months: int, by: str,
                     names: bool = True) -> pd.DataFrame:
     """Mature cohort sizes and outcomes per partner and contract, grouped further `by` one column."""
-    cut = cohorts.maturity_cutoffs(as_of, months)
+    cut = cohorts.maturity_cutoffs(as_of, months, reference.qualifying_weeks())
     outcome_cut, cut_params = cohorts.outcome_cutoff_sql(cut)
     where, params = filters.where("t.referral_month")
     params.update(cut_params, start_cut=cut.job_starts)

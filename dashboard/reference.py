@@ -140,6 +140,11 @@ def payment_groups(reference_dir: Path = REFERENCE_DIR) -> tuple[PaymentGroup, .
                  for r in sorted(rows, key=lambda r: int(r["code"][2:])))
 
 
+def qualifying_weeks() -> dict[str, int]:
+    """Weeks in work before a job outcome can be claimed, per payment group code."""
+    return {g.code: g.outcome_weeks for g in payment_groups()}
+
+
 def payment_group_codes() -> tuple[str, ...]:
     """The payment group codes, PG1 ... PG9."""
     return tuple(g.code for g in payment_groups())

@@ -15,7 +15,7 @@ from dashboard.cohorts import (
     outcome_cutoff_sql,
     within_window,
 )
-from dashboard.reference import payment_groups
+from dashboard.reference import qualifying_weeks
 
 
 @pytest.mark.parametrize(
@@ -42,9 +42,9 @@ def test_maturity_cutoffs_leave_out_young_cohorts_by_each_groups_qualifying_peri
     # Data to 31 March 2017. Starts: a February 2016 cohort is mature from 1 March 2017 (+12 months).
     # Outcomes, 26 weeks: August 2015 -> 1 Sep 2015 + 12 months + 182 days = 2 March 2017 <= 31 March.
     # Outcomes, 13 weeks: November 2015 -> 1 Dec 2015 + 12 months + 91 days = 1 March 2017 <= 31 March.
-    cut = maturity_cutoffs(date(2017, 3, 1))
+    weeks = qualifying_weeks()
+    cut = maturity_cutoffs(date(2017, 3, 1), 12, weeks)
     assert cut.job_starts == date(2016, 2, 1)
-    weeks = {group.code: group.outcome_weeks for group in payment_groups()}
     assert set(cut.job_outcomes) == set(weeks) and {13, 26} <= set(weeks.values())
     for code, cutoff in cut.job_outcomes.items():
         assert cutoff == {26: date(2015, 8, 1), 13: date(2015, 11, 1)}[weeks[code]], code
@@ -53,7 +53,7 @@ def test_maturity_cutoffs_leave_out_young_cohorts_by_each_groups_qualifying_peri
 def test_a_qualifying_period_other_than_13_or_26_weeks_gets_its_own_cutoff():
     # 39 weeks = 273 days. June 2015 cohort: 1 July 2016 + 273 days = 31 March 2017, the last day of data;
     # July 2015: 1 August 2016 + 273 days = 1 May 2017, too late. (Mapped to 26 weeks it would be August 2015.)
-    cut = maturity_cutoffs(date(2017, 3, 1), qualifying_weeks={"PGX": 39, "PGY": 26})
+    cut = maturity_cutoffs(date(2017, 3, 1), 12, {"PGX": 39, "PGY": 26})
     assert cut.job_outcomes == {"PGX": date(2015, 6, 1), "PGY": date(2015, 8, 1)}
 
 
@@ -64,7 +64,7 @@ def test_cutoffs_at_24_months_are_a_year_earlier():
 
 def test_an_outcome_window_the_summaries_do_not_keep_is_refused_with_the_choices():
     with pytest.raises(UnknownWindow, match="no 18-month outcome window.*12, 24"):
-        maturity_cutoffs(date(2017, 3, 1), 18)
+        maturity_cutoffs(date(2017, 3, 1), 18, {"PG1": 26})
     with pytest.raises(UnknownWindow):
         cohorts.window_suffix(6)
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import benchmarks as bm
-from dashboard import charts, profile, settings, ui
+from dashboard import charts, profile, reference, settings, ui
 from dashboard.queries import Filters
 
 as_of = ui.page_header("Partner profile", "How does my organisation compare with every other partner in every "
@@ -11,7 +11,7 @@ as_of = ui.page_header("Partner profile", "How does my organisation compare with
 partners = ui.query("filter_options")["partners"]
 names = dict(zip(partners["partner_id"], partners["partner_name"]))
 partner_id = st.selectbox("Partner", list(names), format_func=names.get, key="partner", bind="query-params")
-groups = st.multiselect("Payment groups", [f"PG{i}" for i in range(1, 10)], key="pgp", bind="query-params",
+groups = st.multiselect("Payment groups", list(reference.payment_group_codes()), key="pgp", bind="query-params",
                         placeholder="All payment groups")
 scope = Filters(payment_groups=tuple(groups))
 cohorts = ui.query("cohort_totals", scope, as_of=as_of)

@@ -191,3 +191,9 @@ def test_trend_label_needs_five_quarters_and_names_a_rise():
     assert bm.trend_label(quarters) == metrics.trend(quarters["x"], quarters["n"]).label
     assert bm.trend_label(quarters) not in (metrics.CANNOT_CALCULATE, metrics.NO_CHANGE)
     assert bm.trend_label(quarters.iloc[1:]) == metrics.CANNOT_CALCULATE
+
+
+def test_mpl_comparator_names_the_groups_with_a_published_level():
+    assert bm.mpl_groups_in_words() == "PG1, PG2 and PG6"
+    with pytest.raises(bm.ComparatorUnavailable, match="exist for PG1, PG2 and PG6 only"):
+        bm.mpl_benchmark(pd.DataFrame(columns=["payment_group", "mpl", "year_end"]), (), None)

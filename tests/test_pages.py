@@ -215,3 +215,11 @@ def test_publish_applies_secondary_suppression_where_a_total_is_shown(monkeypatc
     shown = ui.publish(frame, ["referrals"], totalled=("referrals",))
     assert list(shown["referrals"]) == ["*", "40", "*", "100"]  # 3 hidden, and 12 so 3 cannot be recovered
     assert list(ui.publish(frame, ["referrals"])["referrals"]) == ["*", "40", "12", "100"]
+
+
+def test_partner_profile_offers_every_payment_group_from_the_reference_data(demo_db, monkeypatch):
+    from dashboard.reference import payment_group_codes
+
+    at = run_page("partner", monkeypatch, demo_db, {"pgp": "PG6"})
+    assert at.multiselect(key="pgp").options == list(payment_group_codes())
+    assert at.multiselect(key="pgp").value == ["PG6"]

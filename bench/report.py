@@ -326,7 +326,7 @@ def postgres_markdown(pg: dict, sqlite: dict | None = None) -> str:
         f"Measured on **{pg['date']}** with `{pg['command']}` (wall time {pg['wall_seconds'] / 60:.1f} min, "
         f"including the server start and the demo builds), code at {pg.get('code', 'unknown')}.",
         "",
-        f"Backend: a throwaway {pg['server']['version']} server on the same machine (tests/postgres.py's "
+        f"Backend: a throwaway {pg['server']['version']} server on the same machine (bench/pgserver.py's "
         "`start_server`: 127.0.0.1, trust auth, fsync/synchronous_commit/full_page_writes off, "
         "shared_buffers 64MB), stopped and removed after the run.",
         "",

@@ -1,12 +1,12 @@
 """Summary tables kept up to date at ingest, one partner-contract at a time, so pages never scan participants.
 
-`monthly_summary` holds exactly what `v_monthly` shows, `projection_summary` what `v_projections` shows,
-`cohort_summary` the referral-cohort counts that cohort rates need, and the `compliance_*` tables each
-standard's outcome counts, days histogram and who missed. All are rebuilt for the partner and contract a
-submission touches, inside the same transaction as the submission, so they can never disagree with the facts.
-The partner contract's latest participant rows (the views' "latest row wins", kept in step by
-dashboard/latest.py) are read once and every participant-based summary is counted from that frame; the
-aggregate-return and projection summaries stay in SQL.
+`monthly_summary` is the one definition of monthly flows (`v_monthly` reads it); `projection_summary` holds
+what `v_projections` shows (both select through `latest.latest_rows`); `cohort_summary` the referral-cohort
+counts that cohort rates need (windows from dashboard/cohorts.py); the `compliance_*` tables each standard's
+outcome counts, days histogram and who missed. All are rebuilt for the partner and contract a submission
+touches, inside the same transaction as the submission, so they can never disagree with the facts. The
+partner contract's latest participant rows (kept in step by dashboard/latest.py) are read once and every
+participant-based summary is counted from that frame; the aggregate-return and projection summaries stay in SQL.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -40,18 +41,6 @@ DATE_MIN, DATE_MAX = date(2011, 6, 1), date(2030, 12, 31)  # programme start to 
 DATE_FORMAT, MONTH_FORMAT = "dd/mm/yyyy", "mmm yyyy"
 EXCEL_DAY_ZERO = date(1899, 12, 30).toordinal()  # serial 0 in Excel's 1900 date system
 
-# Official payment group names (shared/reference/work-programme.md).
-PAYMENT_GROUPS = {
-    "PG1": "JSA 18 to 24",
-    "PG2": "JSA 25 and over",
-    "PG3": "JSA early entrants (early access)",
-    "PG4": "JSA ex-Incapacity Benefit",
-    "PG5": "ESA volunteers",
-    "PG6": "New ESA claimants",
-    "PG7": "ESA ex-Incapacity Benefit",
-    "PG8": "IB/IS volunteers (England only)",
-    "PG9": "JSA prison leavers",
-}
 # Text columns with a fixed list of answers, and number columns with a fixed range.
 CHOICES = {("Contacts", "mode"): ("face to face", "phone", "email", "text", "letter", "other")}
 REAL_BOUNDS = {("Feedback", "satisfaction_mean"): (1, 5)}
@@ -88,6 +77,27 @@ GUIDANCE = (
 
 class TemplateError(ValueError):
     """A header value or row that cannot be written into the template."""
+
+
+@cache
+def payment_group_names() -> dict[str, str]:
+    """Code -> name of every payment group, as the template lists them: data/reference/payment_groups.csv's
+    names (their one home), with "(England only)" after a group only England had."""
+    # Imported here, not at the top: the reference module loads pandas and SQLAlchemy, which `wpmi template`
+    # does not otherwise need.
+    from dashboard import schema
+    from dashboard.reference import REFERENCE_DIR, REFERENCE_FILES, payment_groups, read_reference_csv
+
+    # PaymentGroup does not carry england_only; read that column of the same file.
+    rows = read_reference_csv(schema.payment_group, REFERENCE_DIR / REFERENCE_FILES["payment_group"])
+    england_only = {r["code"] for r in rows if r["england_only"]}
+    return {g.code: f"{g.name} (England only)" if g.code in england_only else g.name for g in payment_groups()}
+
+
+def _code_range() -> str:
+    """The payment group codes as a range, e.g. PG1-PG9."""
+    codes = list(payment_group_names())
+    return f"{codes[0]}-{codes[-1]}"
 
 
 def write_template(
@@ -159,7 +169,7 @@ def data_dictionary_markdown() -> str:
         out += [f"| `{f.name}` | {_type_label(sheet, f)} | {'yes' if f.required else 'no'} | {_md(f.help)} | "
                 f"{', '.join(_md(s) for s in f.synonyms)} |" for f in sheet.fields]
     out += ["", "### Payment groups", "", "| Code | Name |", "|---|---|"]
-    out += [f"| {code} | {name} |" for code, name in PAYMENT_GROUPS.items()]
+    out += [f"| {code} | {name} |" for code, name in payment_group_names().items()]
     return "\n".join(out) + "\n"
 
 
@@ -218,7 +228,7 @@ def _write_instructions(ws, header: dict, synthetic: bool) -> None:
         ws.append([topic, None, None, None, text])
     ws.append([])
     ws.append([_cell(ws, "Payment group", font=BOLD), _cell(ws, "Name", font=BOLD)])
-    for code, name in PAYMENT_GROUPS.items():
+    for code, name in payment_group_names().items():
         ws.append([code, name])
 
 
@@ -235,7 +245,7 @@ def _cell(ws, value, *, font=None, fill=None, number_format=None) -> WriteOnlyCe
 
 def _type_label(sheet: Sheet, f: Field) -> str:
     if f.type == PAYMENT_GROUP:
-        return "payment group (PG1-PG9)"
+        return f"payment group ({_code_range()})"
     if f.type == DATE:
         return f"date ({DATE_FORMAT})"
     if f.type == MONTH:
@@ -310,8 +320,8 @@ def _validation(sheet: Sheet, f: Field) -> DataValidation | None:
     first, last = to_excel(DATE_MIN), to_excel(DATE_MAX)
     shown = f"{DATE_MIN:%d/%m/%Y} and {DATE_MAX:%d/%m/%Y}"
     if f.type == PAYMENT_GROUP:
-        rule = dict(type="list", formula1=_list_formula(PAYMENT_GROUPS))
-        error = "Choose a payment group code PG1 to PG9 from the list."
+        rule = dict(type="list", formula1=_list_formula(payment_group_names()))
+        error = f"Choose a payment group code {_code_range().replace('-', ' to ')} from the list."
     elif f.type == DATE:
         rule = dict(type="date", operator="between", formula1=f"{first:g}", formula2=f"{last:g}")
         error = f"Enter a date between {shown}, e.g. 15/03/2013."

@@ -6,7 +6,10 @@ import pytest
 from sqlalchemy import text
 
 from dashboard.db import make_engine
+from dashboard.reference import payment_group_codes
+from loaders.demo import journeys, writers
 from loaders.demo.build import demo_truths, is_synthetic
+from loaders.layouts import load_profiles
 
 MEASURES = ("referrals", "attachments", "job_starts", "job_outcomes")
 
@@ -164,3 +167,15 @@ def test_drill_down_kept_at_ingest_equals_evaluating_the_participants_on_demand(
             assert stored["days"].astype(float).fillna(-1).tolist() == missed["days"].fillna(-1).tolist()
             checked_missed += len(missed)
     assert checked_missed > 0
+
+
+def test_demo_parameters_by_payment_group_cover_exactly_the_reference_codes():
+    codes = set(payment_group_codes())
+    assert set(journeys.PG_MIX) == codes
+    assert set(journeys.PG_START) == codes
+    assert set(writers.journey_pg_names()) == codes  # the journey-extract layout names every group once
+
+
+def test_journey_extract_names_read_back_as_their_codes():
+    profile = next(s for s in load_profiles()[writers.JOURNEYS_LAYOUT].sheets if s.target == "Participants")
+    assert {name: code for code, name in writers.journey_pg_names().items()} == profile.values["payment_group"]

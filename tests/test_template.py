@@ -11,9 +11,10 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from dashboard.fields import DATE, INSTRUCTIONS_SHEET, MONTH, PAYMENT_GROUP, SHEETS, SHEETS_BY_NAME
+from dashboard.reference import payment_group_codes, payment_groups
 from loaders.template import (
-    SYNTHETIC_LABEL, VALIDATION_ROWS, TemplateError, data_dictionary_markdown, is_template, read_header_block,
-    write_template,
+    SYNTHETIC_LABEL, VALIDATION_ROWS, TemplateError, data_dictionary_markdown, is_template, payment_group_names,
+    read_header_block, write_template,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -205,3 +206,15 @@ def test_docs_data_dictionary_matches_fields():
         "docs/template.md is out of date: paste the output of "
         "`python -c \"from loaders.template import data_dictionary_markdown as d; print(d(), end='')\"` "
         "between the dictionary markers.")
+
+
+def test_payment_groups_listed_are_the_reference_csvs(template_xlsx):
+    groups = payment_groups()
+    assert list(payment_group_names()) == [g.code for g in groups] == list(payment_group_codes())
+    for g in groups:  # the reference name, marked when the group was England only (PG8)
+        assert payment_group_names()[g.code] in (g.name, f"{g.name} (England only)")
+    assert payment_group_names()["PG8"] == "IB/IS volunteers (England only)"
+    rows = [[c.value for c in row] for row in openpyxl.load_workbook(template_xlsx)[INSTRUCTIONS_SHEET].iter_rows()]
+    start = rows.index(["Payment group", "Name", None, None, None])
+    assert [tuple(r[:2]) for r in rows[start + 1:]] == list(payment_group_names().items())
+    assert PG_LIST == '"' + ",".join(payment_group_codes()) + '"'

@@ -13,20 +13,20 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from dashboard.reference import payment_group_codes, payment_groups
 from loaders.demo.world import Partner
 
 AS_OF = date(2017, 3, 31)
 PROGRAMME_START = date(2011, 6, 1)
 PARTICIPANTS = {"tiny": 8_000, "small": 60_000, "programme": 1_800_000}
-# Referral mix by payment group (JSA 25+ the largest group; ESA groups smaller), and the chance of a job
-# start within two years for a mid-programme cohort. Tuned so 2-year job outcome rates land near
-# LW-2018's JSA 18-24 36%, JSA 25+ 32%, new ESA 15%, ESA ex-IB 5%.
+# Demo parameters by payment group code (the codes themselves come from data/reference/payment_groups.csv;
+# tests/test_demo.py checks these cover exactly them): the referral mix (JSA 25+ the largest group; ESA
+# groups smaller), and the chance of a job start within two years for a mid-programme cohort. Tuned so 2-year
+# job outcome rates land near LW-2018's JSA 18-24 36%, JSA 25+ 32%, new ESA 15%, ESA ex-IB 5%.
 PG_MIX = {"PG1": 0.19, "PG2": 0.42, "PG3": 0.05, "PG4": 0.03, "PG5": 0.03, "PG6": 0.17, "PG7": 0.06,
           "PG8": 0.02, "PG9": 0.03}
 PG_START = {"PG1": 0.64, "PG2": 0.56, "PG3": 0.50, "PG4": 0.29, "PG5": 0.28, "PG6": 0.25, "PG7": 0.09,
             "PG8": 0.18, "PG9": 0.40}
-OUTCOME_WEEKS = {"PG1": 26, "PG2": 26, "PG3": 26, "PG4": 13, "PG5": 13, "PG6": 13, "PG7": 13, "PG8": 13,
-                 "PG9": 26}
 START_TO_OUTCOME = 0.70  # ERSA: about 70% of job starts became job outcomes
 VALIDATION_LAG_DAYS = 21  # the job outcome date is the payment date after validation, not the day work began
 MAX_WEEKS = 104
@@ -50,8 +50,9 @@ def generate_participants(rng: np.random.Generator, partner: Partner, contract: 
     # Referral volumes ramp up over the first year, then run steady.
     ramp = rng.uniform(0, 1, n) ** 0.8
     ref = np.sort((ramp * span).astype(int))
-    pgs = np.array(list(PG_MIX))
-    pg = rng.choice(pgs, size=n, p=np.array(list(PG_MIX.values())) / sum(PG_MIX.values()))
+    codes = payment_group_codes()
+    mix = [PG_MIX[code] for code in codes]
+    pg = rng.choice(np.array(codes), size=n, p=np.array(mix) / sum(mix))
     if contract["nation"] != "england":
         pg = np.where(pg == "PG8", "PG6", pg)  # IB/IS volunteers were England only
     as_of = _days(AS_OF)
@@ -76,7 +77,8 @@ def generate_participants(rng: np.random.Generator, partner: Partner, contract: 
     start_delay = np.clip(rng.gamma(1.5, 110.0, n), 14, MAX_WEEKS * 7 - 1).astype(int)
     job_start = np.where(starts, attach + start_delay, -1)
     job_start = np.where((job_start >= 0) & (job_start <= as_of), job_start, -1)
-    weeks = np.array([OUTCOME_WEEKS[g] for g in pg])
+    outcome_weeks = {g.code: g.outcome_weeks for g in payment_groups()}
+    weeks = np.array([outcome_weeks[g] for g in pg])
     outcome_mask = (job_start >= 0) & (rng.random(n) < START_TO_OUTCOME)
     outcome = np.where(outcome_mask, job_start + weeks * 7 + rng.integers(0, VALIDATION_LAG_DAYS * 2, n), -1)
     outcome = np.where((outcome >= 0) & (outcome <= as_of), outcome, -1)

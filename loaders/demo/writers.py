@@ -17,13 +17,19 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from dashboard.fields import CONTACTS, FEEDBACK, MONTHLY, PARTICIPANTS, PROJECTIONS
+from loaders.layouts import load_profiles
 from loaders.template import write_template
 
 SYNTHETIC = "SYNTHETIC DEMO DATA - not real Work Programme MI"
 DATE_COLUMNS = [f.name for f in PARTICIPANTS.fields if f.type == "date"]
-# How the journey-extract layout names payment groups (see data/layouts/journeys_two_row_header.toml).
-PG_NAMES = {"PG1": "JSA 18-24", "PG2": "JSA 25+", "PG3": "JSA Early Access", "PG4": "JSA Ex-IB",
-            "PG5": "ESA Vol", "PG6": "ESA Flow", "PG7": "ESA Ex-IB", "PG8": "IB/IS", "PG9": "JSA Prison Leavers"}
+JOURNEYS_LAYOUT = "journeys_two_row_header"
+
+
+def journey_pg_names() -> dict[str, str]:
+    """Code -> name, as the journey-extract layout names payment groups: the inverse of its value map
+    (data/layouts/journeys_two_row_header.toml), so the demo writes exactly the names the loader reads."""
+    sheet = next(s for s in load_profiles()[JOURNEYS_LAYOUT].sheets if s.target == PARTICIPANTS.name)
+    return {code: name for name, code in sheet.values["payment_group"].items()}
 
 
 def _py(value):
@@ -106,9 +112,10 @@ def write_journeys(path: Path, header: dict, people: pd.DataFrame, rng: np.rando
     for c, label in enumerate(labels, start=1):
         ws.cell(row=4, column=c, value=label).font = Font(bold=True)
     style = rng.integers(0, 3, len(people))
+    pg_names = journey_pg_names()
     for k, row in enumerate(_records(people, [f.name for f in PARTICIPANTS.fields]), start=5):
         ref, pg, *dates, iws = row
-        cells = [ref, PG_NAMES[pg]]
+        cells = [ref, pg_names[pg]]
         for d in dates:
             if d is None:
                 cells.append(None)

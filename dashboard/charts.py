@@ -16,6 +16,8 @@ from collections.abc import Iterable
 import altair as alt
 import pandas as pd
 
+from dashboard import compliance
+
 NO_DATA = "No data for this selection"
 COMPARISON_COLOURS = {"Better": "#1b7837", "Similar": "#f1c232", "Worse": "#b2182b", "Not compared": "#bdbdbd"}
 # metrics.compare_to_benchmark(polarity=None) makes no judgement, so neither do the colours.
@@ -29,10 +31,10 @@ FUNNEL_COLOURS = {
     "Low (99.8%)": "#b2182b",
 }
 STATUS_COLOURS = {
-    "Meets target": "#1b7837",
-    "Below target (not significant)": "#f1c232",
-    "Below target (significant)": "#b2182b",
-    "Not enough data": "#bdbdbd",
+    compliance.MEETS: "#1b7837",
+    compliance.BELOW_NOT_SIGNIFICANT: "#f1c232",
+    compliance.BELOW_SIGNIFICANT: "#b2182b",
+    compliance.NOT_ENOUGH: "#bdbdbd",
 }
 SUBMISSION_COLOURS = {"Submitted": "#2171b5", "Missing": "#fcbba1"}
 REFERRAL_COLOURS = {"Actual": "#08306b", "Forecast": "#4292c6", "Projected": "#636363"}
@@ -472,7 +474,7 @@ def compliance_heatmap(cells: pd.DataFrame) -> alt.HConcatChart | alt.Chart:
             tooltip=tooltips,
         )
         rect = base.mark_rect(stroke="white").encode(color=colour)
-        on_red = alt.datum.status == "Below target (significant)"
+        on_red = alt.datum.status == compliance.BELOW_SIGNIFICANT
         text_colour = alt.when(on_red).then(alt.value("white")).otherwise(alt.value("black"))
         # No figure on cells without cases: their colour ("Not enough data") says it.
         text = (

@@ -43,8 +43,8 @@ import holidays
 import numpy as np
 import pandas as pd
 
-from dashboard.metrics import MIN_DENOMINATOR, Z95, wilson_intervals
 from dashboard.fields import JOURNEY_MILESTONES
+from dashboard.metrics import MIN_DENOMINATOR, Z95, wilson_intervals
 
 STAGES: tuple[tuple[str, str], ...] = (
     ("pre_programme_engagement", "Pre-programme engagement"),
@@ -57,9 +57,12 @@ STAGE_LABELS = dict(STAGES)
 
 MET, MISSED, PENDING, NOT_APPLICABLE = "met", "missed", "pending", "not_applicable"
 OUTCOMES = (MET, MISSED, PENDING, NOT_APPLICABLE)
-MEETS, NOT_ENOUGH = "Meets target", "Not enough data"
-BELOW_SIGNIFICANT, BELOW_NOT_SIGNIFICANT = "Below target (significant)", "Below target (not significant)"
-STATUSES = (MEETS, BELOW_SIGNIFICANT, BELOW_NOT_SIGNIFICANT, NOT_ENOUGH)
+# A standard's status: the one spelling of each, used by the summaries, the pages and the charts.
+MEETS = "Meets target"
+BELOW_NOT_SIGNIFICANT = "Below target (not significant)"
+BELOW_SIGNIFICANT = "Below target (significant)"
+NOT_ENOUGH = "Not enough data"
+STATUSES = (MEETS, BELOW_NOT_SIGNIFICANT, BELOW_SIGNIFICANT, NOT_ENOUGH)  # display order: legends, roll-ups
 
 # A conversion counts a participant only once their start milestone is this old: four weeks is long
 # enough for an attachment or an in-work offer to follow, short enough to keep recent cohorts in view.
@@ -488,3 +491,17 @@ def summarise_counts(counts: pd.DataFrame, standards: pd.DataFrame, by: list[str
     columns = [*by, "stage", "stage_label", "title", "rule_kind", "target_share", "n", MET, MISSED, PENDING,
                NOT_APPLICABLE, "share", "lower", "upper", "status"]
     return out[columns].reset_index(drop=True)
+
+
+def prime_roll_up(cells: pd.DataFrame) -> pd.DataFrame:
+    """How does each prime's supply chain do, stage by stage? Per prime and stage, of the measured partner x
+    standard cells (n > 0): how many there are, how many meet their target, are significantly below it or have
+    not enough data, and the share of all their participants meeting the standard (met / n)."""
+    measured = cells[cells["n"] > 0]
+    roll = measured.groupby(["prime", "stage_label"], as_index=False).agg(
+        cells=("status", "size"), meets=("status", lambda s: (s == MEETS).sum()),
+        below=("status", lambda s: (s == BELOW_SIGNIFICANT).sum()),
+        not_enough=("status", lambda s: (s == NOT_ENOUGH).sum()),
+        met=("met", "sum"), n=("n", "sum"))
+    roll["share"] = roll["met"] / roll["n"].where(roll["n"] > 0)
+    return roll

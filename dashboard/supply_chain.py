@@ -31,7 +31,8 @@ COMPONENTS = {
 
 
 def partner_summary(flows: pd.DataFrame, cohorts: pd.DataFrame, variance: pd.DataFrame,
-                    compliance: pd.DataFrame | None, feedback: pd.DataFrame, *, min_n: int | None = None) -> pd.DataFrame:
+                    compliance: pd.DataFrame | None, feedback: pd.DataFrame, *,
+                    min_n: int | None = None) -> pd.DataFrame:
     """Join the per-partner-contract pieces; every rate keeps its x and n.
 
     Outcomes of partners with a cohort below `min_n` (default: the min_denominator setting) are not compared.

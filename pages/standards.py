@@ -1,6 +1,5 @@
 """Standards compliance: each partner against its prime's published service standards, in the five CSS stages."""
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import charts, compliance, ui
@@ -82,13 +81,7 @@ with tab_prime:
     if everyone.empty:
         st.info("No standards measured yet.")
     else:
-        roll = everyone[everyone["n"] > 0].groupby(["prime", "stage_label"], as_index=False).agg(
-            cells=("status", "size"), meets=("status", lambda s: (s == "Meets target").sum()),
-            below=("status", lambda s: (s == "Below target (significant)").sum()),
-            not_enough=("status", lambda s: (s == "Not enough data").sum()),
-            met=("met", "sum"), n=("n", "sum"))
-        roll["share"] = roll["met"] / roll["n"].where(roll["n"] > 0)
-        roll = ui.publish(roll, ["met", "n"])
+        roll = ui.publish(compliance.prime_roll_up(everyone), ["met", "n"])
         st.dataframe(roll, hide_index=True, column_config={"share": ui.percent("share met (all participants)")})
         ui.downloads(roll, "standards_by_prime")
 
@@ -98,16 +91,17 @@ with tab_qual:
                "MI; they are kept here so nothing promised is forgotten.")
     st.dataframe(qualitative, hide_index=True)
 
-ui.how_calculated("""
+ui.how_calculated(f"""
 - The **standards** are each prime's published Minimum Service Levels (DWP, seed 004), each placed in one of the
   five Customer Service Standards stages (seed 001, 2.2). Titles are ours; the quote is the published wording.
 - **Time limits** count calendar or working days between two journey milestones; working days skip weekends
   and the bank holidays of the CPA's nation (Scotland's differ from England and Wales'). A milestone not
   reached once the limit has passed counts as missed; one still within its limit is pending.
-- **Conversions** (e.g. 90% of referrals attached) count participants whose first milestone is at least 28
-  days old. **Contact frequency** is the longest gap between recorded contacts (Contacts sheet) within the
-  window, judged only on the span the contacts cover.
-- **Status**: n < 30 is "Not enough data"; at or above the target share "Meets target"; the whole 95% Wilson
-  interval below it "Below target (significant)"; otherwise "Below target (not significant)".
+- **Conversions** (e.g. 90% of referrals attached) count participants whose first milestone is at least
+  {compliance.CONVERSION_GRACE_DAYS} days old. **Contact frequency** is the longest gap between recorded contacts
+  (Contacts sheet) within the window, judged only on the span the contacts cover.
+- **Status**: n < {compliance.MIN_N} is "{compliance.NOT_ENOUGH}"; at or above the target share
+  "{compliance.MEETS}"; the whole 95% Wilson interval below it "{compliance.BELOW_SIGNIFICANT}"; otherwise
+  "{compliance.BELOW_NOT_SIGNIFICANT}".
 - Compliance is measured as at each partner's latest return; filters on years do not apply here.
 """)

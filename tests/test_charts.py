@@ -308,6 +308,12 @@ def test_referrals_cumulative_continues_forecast_from_actual_to_date(referrals):
 # -- process standards, distribution, spine, coverage, risk -----------------------------------------
 
 
+def test_status_colours_cover_the_compliance_statuses_in_their_display_order():
+    from dashboard.compliance import STATUSES
+
+    assert tuple(STATUS_COLOURS) == STATUSES
+
+
 def test_compliance_heatmap_has_a_panel_per_stage_with_status_colours(compliance_cells):
     spec = charts.compliance_heatmap(compliance_cells).to_dict()
     assert [panel["title"] for panel in spec["hconcat"]] == ["Referral", "Assessment"]

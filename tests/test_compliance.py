@@ -501,3 +501,27 @@ def test_summarise_the_output_of_evaluate():
     summary = c.summarise(result, standards(FIVE_DAY_CONTACT))
     assert summary[["standard_id", "n", "met", "missed", "share", "status"]].values.tolist() == [
         ["x-01", 10, 5, 5, 0.5, "Not enough data"]]
+
+
+def test_statuses_are_spelt_once_in_display_order_and_are_what_summarise_gives():
+    assert c.STATUSES == ("Meets target", "Below target (not significant)", "Below target (significant)",
+                          "Not enough data")
+    assert (c.MEETS, c.BELOW_NOT_SIGNIFICANT, c.BELOW_SIGNIFICANT, c.NOT_ENOUGH) == c.STATUSES
+    outcomes = pd.concat([outcome_rows("b-ninety", met=27, missed=3), outcome_rows("c-not-sig", met=26, missed=4),
+                          outcome_rows("d-sig", met=20, missed=10), outcome_rows("e-small", met=10, missed=19)],
+                         ignore_index=True)
+    assert c.summarise(outcomes, SUMMARY_STANDARDS)["status"].tolist() == list(c.STATUSES)
+
+
+def test_prime_roll_up_counts_each_status_of_the_measured_cells_per_prime_and_stage():
+    cells = pd.DataFrame({
+        "prime": ["P", "P", "P", "P", "Q"],
+        "stage_label": ["Programme engagement"] * 3 + ["Programme exit", "Programme exit"],
+        "status": [c.MEETS, c.BELOW_SIGNIFICANT, c.NOT_ENOUGH, c.BELOW_NOT_SIGNIFICANT, c.NOT_ENOUGH],
+        "met": [28, 10, 2, 25, 0], "n": [30, 30, 3, 30, 0]})
+    roll = c.prime_roll_up(cells).set_index(["prime", "stage_label"])
+    assert list(roll.index) == [("P", "Programme engagement"), ("P", "Programme exit")]  # Q measured nothing
+    engagement = roll.loc[("P", "Programme engagement")]
+    assert engagement[["cells", "meets", "below", "not_enough", "met", "n"]].tolist() == [3, 1, 1, 1, 40, 63]
+    assert engagement["share"] == pytest.approx(40 / 63)
+    assert roll.loc[("P", "Programme exit"), ["cells", "meets", "below", "not_enough"]].tolist() == [1, 0, 0, 0]

@@ -223,3 +223,16 @@ def test_partner_profile_offers_every_payment_group_from_the_reference_data(demo
     at = run_page("partner", monkeypatch, demo_db, {"pgp": "PG6"})
     assert at.multiselect(key="pgp").options == list(payment_group_codes())
     assert at.multiselect(key="pgp").value == ["PG6"]
+
+
+def test_standards_roll_up_per_prime_counts_every_measured_cell_by_status(demo_db, monkeypatch):
+    from dashboard import compliance, queries
+    from dashboard.db import make_engine
+
+    at = run_page("standards", monkeypatch, demo_db)
+    roll = next(df.value for df in at.dataframe if {"meets", "below", "not_enough"} <= set(df.value.columns))
+    cells = queries.compliance_cells(make_engine(demo_db))
+    measured = cells[cells["n"] > 0]
+    assert roll["cells"].sum() == len(measured)
+    assert roll["meets"].sum() == (measured["status"] == compliance.MEETS).sum()
+    assert roll["below"].sum() == (measured["status"] == compliance.BELOW_SIGNIFICANT).sum()

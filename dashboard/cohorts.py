@@ -92,7 +92,8 @@ def outcome_cutoff_sql(cutoffs: MaturityCutoffs, column: str = "t.payment_group"
     """
     if not cutoffs.job_outcomes:
         return "NULL", {}
-    whens, params = [], {}
+    whens: list[str] = []
+    params: dict[str, date | str] = {}
     for i, (code, cut) in enumerate(sorted(cutoffs.job_outcomes.items())):
         whens.append(f"WHEN :outcome_group_{i} THEN :outcome_cut_{i}")
         params[f"outcome_group_{i}"], params[f"outcome_cut_{i}"] = code, cut

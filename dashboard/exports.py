@@ -69,7 +69,8 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
         column = safe.iloc[:, position]
         if _is_text_column(column):
             # Categoricals become plain objects: their categories could be hostile too.
-            safe.isetitem(position, column.astype(object).map(neutralise))
+            # The values (same index, so nothing to align): pandas-stubs do not accept a Series here.
+            safe.isetitem(position, column.astype(object).map(neutralise).to_numpy())
     safe.columns = [neutralise(name) for name in safe.columns]
     return safe
 

@@ -87,9 +87,10 @@ def sync(conn: Connection, partner_id: int, contract_id: str) -> list[int]:
                          params).scalar()
     if state == wanted:
         return returns
-    newest = returns[-1] if returns else None
-    if wanted and state and state.split(",") == wanted.split(",")[:-1] and not _repeats_a_reference(conn, newest):
-        conn.execute(text(UPSERT), {**params, "submission": newest})
+    # `wanted` is set only when there are two or more returns, so under it returns[-1] is the newest one.
+    if wanted and state and state.split(",") == wanted.split(",")[:-1] \
+            and not _repeats_a_reference(conn, returns[-1]):
+        conn.execute(text(UPSERT), {**params, "submission": returns[-1]})
     else:
         conn.execute(text(f"DELETE FROM participant_current WHERE {_PAIR}"), params)
         if wanted:

@@ -63,7 +63,8 @@ class Filters:
 
     def where(self, month_column: str) -> tuple[str, dict]:
         """SQL conditions (fixed fragments) and their bound values."""
-        parts, params = [], {}
+        parts: list[str] = []
+        params: dict[str, object] = {}
         for column, value, name in (("k.cpa_code", self.cpa, "cpa"), ("k.prime_id", self.prime, "prime"),
                                     ("pa.sector", self.sector, "sector"), ("pa.tier", self.tier, "tier"),
                                     ("pa.partner_id", self.partner_id, "partner_id"),

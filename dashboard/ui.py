@@ -7,6 +7,7 @@ Pages stay thin by calling these; nothing here computes a statistic. Filters are
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -162,7 +163,7 @@ def filter_sidebar(*, cpa=True, prime=True, sector=True, tier=True, payment_grou
     options = query("filter_options")
     side = st.sidebar
     side.header("Filters")
-    kwargs = {}
+    kwargs: dict[str, Any] = {}  # Filters fields of several types, passed on as Filters(**kwargs)
     if cpa:
         cpas = options["cpas"]
         labels = {int(r.cpa_code): f"{r.cpa_code}: {r.cpa_name}" for r in cpas.itertuples()}

@@ -265,6 +265,9 @@ def map_sheet(book: Workbook, sheet: SheetData, profile: SheetProfile) -> Mapped
 def map_wide_sheet(book: Workbook, sheet: SheetData, profile: SheetProfile) -> MappedSheet | None:
     """Months across the columns -> one record per month and payment group, with stated totals kept."""
     wide = profile.wide
+    if wide is None:
+        raise ValueError(f"Sheet profile {profile.target!r} has no [wide] section: map it with map_sheet, which "
+                         "reads a sheet with its columns down the page.")
     measure_syns = {normalise_label(x) for x in wide.measure_column}
     group_syns = {normalise_label(x) for x in wide.group_column}
     totals = {normalise_label(x) for x in wide.total_labels}
@@ -326,7 +329,7 @@ def _melt(book, sheet, profile, header_index, m_col, g_col, months, total_col, t
             stated_totals.append({"kind": "row", "measure": current_measure, "group": str(g_raw).strip(),
                                   "value": cell(total_col), "row": i + 1, "column": column_letter(total_col)})
     fields = ["month", "payment_group", *wide.measures]
-    raw = {f: [] for f in fields}
+    raw: dict[str, list] = {f: [] for f in fields}
     source_rows = []
     for (month, group), rec in records.items():
         raw["month"].append(month)

@@ -156,7 +156,8 @@ def resolve_sender(registry: Registry, meta: dict, options: dict, inferred_perio
     prime_id = registry.resolve_prime(str(pick("prime")))
     cpa = _parse_cpa(pick("cpa"))
     contract_id = registry.resolve_contract(prime_id, cpa)
-    partner_id, partner_name, new = registry.resolve_partner(str(pick("partner")), options.get("register_partner"))
+    partner_id, partner_name, new = registry.resolve_partner(str(pick("partner")),
+                                                             bool(options.get("register_partner")))
     raw_period = pick("period")
     if raw_period not in (None, ""):
         period, problem = parse_month(raw_period)
@@ -183,4 +184,6 @@ def register_partner(conn: Connection, name: str, sector: str = "unknown", tier:
     ))
     conn.execute(schema.audit_log.insert().values(
         at=datetime.now(timezone.utc).replace(tzinfo=None), action="registered", detail=f"partner {name}"))
-    return result.inserted_primary_key[0]
+    inserted = result.inserted_primary_key
+    assert inserted is not None, "a single-row INSERT into partner always returns its primary key"
+    return inserted[0]

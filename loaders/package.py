@@ -251,6 +251,9 @@ class ExactSheetScan:
 
     def _text(self, data: str) -> None:
         if self.in_value:
+            # Only a <c> opened inside this <v> (never in a real workbook) leaves no cell, or no value, to add to.
+            if self.cell is None or self.cell["v"] is None:
+                raise ValueError("a cell inside a cell's value")
             self.cell["v"].append(data)
 
     def _end(self, name: str) -> None:
@@ -274,7 +277,9 @@ def dtd_in_prolog(head: bytes) -> bool | None:
         head = head.decode("utf-16", "replace").encode()
     pos = 3 if head.startswith(codecs.BOM_UTF8) else 0
     while True:
-        pos = _SPACE.match(head, pos).end()
+        space = _SPACE.match(head, pos)
+        assert space is not None, "_SPACE matches the empty string, so it matches at any position"
+        pos = space.end()
         if pos >= len(head):
             return None
         close = b"?>" if head.startswith(b"<?", pos) else b"-->" if head.startswith(b"<!--", pos) else None

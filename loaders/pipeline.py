@@ -194,6 +194,8 @@ class Ingestor:
             partner_id = sender.partner_id
             if sender.register:
                 partner_id = register_partner(conn, sender.partner_name, options.sector, options.tier)
+            # resolve_partner gives no id only for a partner to register, and that branch has just set one.
+            assert partner_id is not None, "a registered partner always has an id"
             result.submission_id = write_submission(
                 conn, file_name=result.file, sha256=book.sha256, partner_id=partner_id,
                 contract_id=sender.contract_id, period=sender.period, layout=layout, sheets=typed, report=report,

@@ -8,7 +8,7 @@ current submissions. Any failure rolls the whole file back.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import Connection, select
 
@@ -75,11 +75,13 @@ def write_submission(conn: Connection, *, file_name: str, sha256: str, partner_i
         counts[ROW_COUNT_COLUMNS[typed.target]] += len(typed)
     sub = schema.submission
     content = sorted({t.target for t in sheets if len(t)})
-    submission_id = conn.execute(sub.insert().values(
+    inserted = conn.execute(sub.insert().values(
         file_name=file_name, sha256=sha256, partner_id=partner_id, contract_id=contract_id, period=period,
         layout=layout, content=",".join(content), status="current", warnings=report.get("warnings", 0),
         report_json=json.dumps(report, default=str), loaded_at=now(), loaded_by=actor, **counts,
-    )).inserted_primary_key[0]
+    )).inserted_primary_key
+    assert inserted is not None, "a single-row INSERT into submission always returns its primary key"
+    submission_id = inserted[0]
     for typed in sheets:
         bulk_insert(conn, schema.FACT_TABLES[typed.target], fact_columns(typed, submission_id))
     audit(conn, "submitted", submission_id=submission_id, file_name=file_name, sha256=sha256, actor=actor,
@@ -130,6 +132,9 @@ def restore_submission(conn: Connection, submission_id: int, *, actor: str | Non
     """Bring a withdrawn submission back (the same file ingested again), superseding as a new one would."""
     sub = schema.submission
     row = conn.execute(select(sub).where(sub.c.submission_id == submission_id)).first()
+    if row is None:
+        raise SubmissionNotFound(f"There is no submission {submission_id} to restore. See `v_submissions` or the "
+                                 "Data page.")
     conn.execute(sub.update().where(sub.c.submission_id == submission_id).values(status="current"))
     content = set(row.content.split(","))
     others = conn.execute(select(sub.c.submission_id, sub.c.content).where(

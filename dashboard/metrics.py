@@ -387,7 +387,7 @@ def projection_variance(actual, projected, tolerance: float = 0.10) -> pd.DataFr
     status = np.where(above, "Above tolerance", np.where(below, "Below tolerance", "Within tolerance"))
     missing = frame[["actual", "projected"]].isna().any(axis=1)
     frame["status"] = pd.Series(status, index=frame.index, dtype=object).where(~missing, None)
-    frame["within_tolerance"] = pd.array((~(above | below)).to_numpy(), dtype="boolean")  # same values as from the Series
+    frame["within_tolerance"] = pd.array((~(above | below)).to_numpy(), dtype="boolean")
     frame.loc[missing, "within_tolerance"] = pd.NA
     return frame
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from dashboard.reference import payment_group_codes, payment_groups
+from dashboard.reference import payment_group_codes, qualifying_weeks
 from loaders.demo.world import Partner
 
 AS_OF = date(2017, 3, 31)
@@ -77,7 +77,7 @@ def generate_participants(rng: np.random.Generator, partner: Partner, contract: 
     start_delay = np.clip(rng.gamma(1.5, 110.0, n), 14, MAX_WEEKS * 7 - 1).astype(int)
     job_start = np.where(starts, attach + start_delay, -1)
     job_start = np.where((job_start >= 0) & (job_start <= as_of), job_start, -1)
-    outcome_weeks = {g.code: g.outcome_weeks for g in payment_groups()}
+    outcome_weeks = qualifying_weeks()
     weeks = np.array([outcome_weeks[g] for g in pg])
     outcome_mask = (job_start >= 0) & (rng.random(n) < START_TO_OUTCOME)
     outcome = np.where(outcome_mask, job_start + weeks * 7 + rng.integers(0, VALIDATION_LAG_DAYS * 2, n), -1)

@@ -76,12 +76,6 @@ def test_display_table_suppresses_small_counts_and_their_rates():
     assert shown["rate"].isna().tolist() == [True, False]
 
 
-def test_maturity_cutoffs_leave_out_young_cohorts():
-    cut = queries.maturity_cutoffs(date(2017, 3, 1))
-    assert cut == {"job_starts": date(2016, 2, 1), "job_outcomes_13": date(2015, 11, 1),
-                   "job_outcomes_26": date(2015, 8, 1)}
-
-
 def test_variance_table_sorts_by_shortfall_and_ignores_months_after_the_last_return():
     frame = pd.DataFrame({
         "partner_id": [1, 1, 1, 2, 2], "partner": ["A", "A", "A", "B", "B"], "contract_id": ["c"] * 5,

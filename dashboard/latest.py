@@ -22,10 +22,10 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from dashboard.db import read_frame
-from dashboard.schema import PARTICIPANT_DATES
+from dashboard.fields import JOURNEY_MILESTONES
 
 # What the summaries need of each participant, in this order.
-COLUMNS = ("participant_ref", "payment_group", *PARTICIPANT_DATES, "in_work_support_offered")
+COLUMNS = ("participant_ref", "payment_group", *JOURNEY_MILESTONES, "in_work_support_offered")
 _KEPT = ("participant_ref", "period", "submission_id", "source_row", *COLUMNS[1:])
 _PAIR = "partner_id = :partner AND contract_id = :contract"
 

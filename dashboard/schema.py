@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
+from dashboard import cohorts
 from dashboard import fields as F
 
 metadata = MetaData()
@@ -159,8 +160,6 @@ def field_columns(sheet: F.Sheet, *, not_null: tuple[str, ...], skip: tuple[str,
 
 
 PARTICIPANT_NOT_NULL = ("participant_ref", "payment_group")
-# The participant date fields: an alias of fields.JOURNEY_MILESTONES, kept for dashboard/latest.py.
-PARTICIPANT_DATES = F.JOURNEY_MILESTONES
 # Months of the four flow milestones, computed at ingest (see module docstring).
 MONTH_COLUMNS = {
     "referral_date": "referral_month",
@@ -258,7 +257,9 @@ cohort_summary = _summary(
     Column("referral_month", Date, nullable=False),
     Column("payment_group", String(8), nullable=False),
     *[Column(name, Integer, nullable=False) for name in (
-        "referrals", "attachments", "job_starts_12m", "job_outcomes_12m", "job_starts_24m", "job_outcomes_24m",
+        "referrals", "attachments",
+        *(f"{measure}_{cohorts.window_suffix(months)}" for months in cohorts.WINDOW_DAYS
+          for measure in ("job_starts", "job_outcomes")),
         "job_starts", "job_outcomes")],
 )
 projection_summary = _summary(

@@ -50,9 +50,9 @@ def test_generated_participant_columns_keep_the_hand_written_ddl(dialect):
     assert ("participant_ref", "VARCHAR(64)", False) in described(schema.participant_current, dialect)
 
 
-def test_participant_dates_is_derived_from_the_fields():
-    assert schema.PARTICIPANT_DATES == tuple(f.name for f in F.PARTICIPANTS.fields if f.type == DATE)
-    assert set(schema.MONTH_COLUMNS) <= set(schema.PARTICIPANT_DATES)
+def test_the_month_columns_are_of_journey_dates_declared_in_the_fields():
+    assert F.JOURNEY_MILESTONES == tuple(f.name for f in F.PARTICIPANTS.fields if f.type == DATE)
+    assert set(schema.MONTH_COLUMNS) <= set(F.JOURNEY_MILESTONES)
 
 
 def test_a_field_added_to_the_dictionary_becomes_a_typed_column():

@@ -44,7 +44,8 @@ import numpy as np
 import pandas as pd
 
 from dashboard.fields import JOURNEY_MILESTONES
-from dashboard.metrics import MIN_DENOMINATOR, Z95, wilson_intervals
+from dashboard import settings
+from dashboard.metrics import Z95, wilson_intervals
 
 STAGES: tuple[tuple[str, str], ...] = (
     ("pre_programme_engagement", "Pre-programme engagement"),
@@ -67,8 +68,6 @@ STATUSES = (MEETS, BELOW_NOT_SIGNIFICANT, BELOW_SIGNIFICANT, NOT_ENOUGH)  # disp
 # A conversion counts a participant only once their start milestone is this old: four weeks is long
 # enough for an attachment or an in-work offer to follow, short enough to keep recent cohorts in view.
 CONVERSION_GRACE_DAYS = 28
-# Below this many met + missed outcomes a share is not compared with its target (metrics' threshold).
-MIN_N = MIN_DENOMINATOR
 # Bank-holiday calendars are built once per nation for these years; dates outside count weekends only.
 HOLIDAY_YEARS = range(2011, 2031)
 NATION_SUBDIVISIONS = {"england": "ENG", "wales": "WLS", "scotland": "SCT"}
@@ -422,12 +421,12 @@ def evaluate(
 # -------------------------------------------------------------------------------------------- summary
 
 
-def _status(n: np.ndarray, share: np.ndarray, upper: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Not enough data (n < MIN_N), Meets target (share >= target), else Below target, significant when the
+def _status(n: np.ndarray, share: np.ndarray, upper: np.ndarray, target: np.ndarray, min_n: int) -> np.ndarray:
+    """Not enough data (n < min_n), Meets target (share >= target), else Below target, significant when the
     Wilson upper bound is below the target."""
     with np.errstate(invalid="ignore"):
         return np.where(
-            n < MIN_N,
+            n < min_n,
             NOT_ENOUGH,
             np.where(
                 share >= target - _SLACK,
@@ -437,8 +436,11 @@ def _status(n: np.ndarray, share: np.ndarray, upper: np.ndarray, target: np.ndar
         )
 
 
-def summarise(outcomes: pd.DataFrame, standards: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+def summarise(outcomes: pd.DataFrame, standards: pd.DataFrame, by: list[str] | None = None,
+              min_n: int | None = None) -> pd.DataFrame:
     """Share meeting each standard (met / (met + missed)) with its Wilson 95% interval and a status.
+
+    Below `min_n` met + missed outcomes (default: the min_denominator setting) a share is not compared.
 
     `by` must include standard_id (the target is per standard); add e.g. payment_group to split further.
     Columns: by..., stage, stage_label, title, rule_kind, target_share, n, met, missed, pending,
@@ -455,10 +457,11 @@ def summarise(outcomes: pd.DataFrame, standards: pd.DataFrame, by: list[str] | N
         else pd.DataFrame(columns=by + list(OUTCOMES))
     )
     counts.columns.name = None
-    return summarise_counts(counts, standards, by)
+    return summarise_counts(counts, standards, by, min_n)
 
 
-def summarise_counts(counts: pd.DataFrame, standards: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+def summarise_counts(counts: pd.DataFrame, standards: pd.DataFrame, by: list[str] | None = None,
+                     min_n: int | None = None) -> pd.DataFrame:
     """`summarise` from counts already made: columns by..., met, missed, pending, not_applicable.
 
     The dashboard keeps these counts per partner contract at ingest, so pages summarise without
@@ -484,7 +487,8 @@ def summarise_counts(counts: pd.DataFrame, standards: pd.DataFrame, by: list[str
     if some.any():
         lower[some], upper[some] = wilson_intervals(met[some], n[some], Z95)
     out["share"], out["lower"], out["upper"] = share, lower, upper
-    out["status"] = _status(n, share, upper, out["target_share"].to_numpy(dtype=float))
+    min_n = settings.get("min_denominator") if min_n is None else min_n
+    out["status"] = _status(n, share, upper, out["target_share"].to_numpy(dtype=float), min_n)
     stage_order = {slug: i for i, (slug, _) in enumerate(STAGES)}
     out["stage_label"] = out["stage"].map(STAGE_LABELS)
     out = out.assign(_stage=out["stage"].map(stage_order)).sort_values(["_stage", *by], kind="stable")

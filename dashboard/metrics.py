@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dashboard import settings
 from dashboard.disclosure import (  # noqa: F401  re-exported so callers need one import
     SUPPRESSED,
     format_suppressed,
@@ -27,7 +28,8 @@ from dashboard.disclosure import (  # noqa: F401  re-exported so callers need on
 # so the ingest (which reaches this module through compliance) does not import scipy; a test checks the digits.
 Z95 = 1.959963984540054
 Z998 = 3.090232306167813
-MIN_DENOMINATOR = 30
+# The default smallest denominator compared; callers pass the configured one (setting min_denominator).
+MIN_DENOMINATOR = settings.BY_NAME["min_denominator"].default
 # chi-square with 1 df at 99.8% two-sided: trend needs strong evidence.
 TREND_CHI2 = Z998**2
 TREND_PERIODS = 5

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, compliance, ui
+from dashboard import charts, compliance, settings, ui
 from dashboard.queries import Filters
 
 as_of = ui.page_header("Standards compliance", "Does each partner meet its prime's published Minimum Service "
@@ -100,7 +100,7 @@ ui.how_calculated(f"""
 - **Conversions** (e.g. 90% of referrals attached) count participants whose first milestone is at least
   {compliance.CONVERSION_GRACE_DAYS} days old. **Contact frequency** is the longest gap between recorded contacts
   (Contacts sheet) within the window, judged only on the span the contacts cover.
-- **Status**: n < {compliance.MIN_N} is "{compliance.NOT_ENOUGH}"; at or above the target share
+- **Status**: n < {settings.get('min_denominator')} is "{compliance.NOT_ENOUGH}"; at or above the target share
   "{compliance.MEETS}"; the whole 95% Wilson interval below it "{compliance.BELOW_SIGNIFICANT}"; otherwise
   "{compliance.BELOW_NOT_SIGNIFICANT}".
 - Compliance is measured as at each partner's latest return; filters on years do not apply here.

@@ -467,6 +467,14 @@ def test_summarise_counts_shares_intervals_and_each_status():
                                           "Below target (significant)", "Not enough data", "Meets target"]
 
 
+def test_the_configured_minimum_denominator_decides_when_a_standard_has_enough_data(monkeypatch):
+    outcomes = outcome_rows("d-sig", met=4, missed=8)  # n = 12, share 1/3, far below a 0.9 target
+    assert c.summarise(outcomes, SUMMARY_STANDARDS)["status"].tolist() == [c.NOT_ENOUGH]  # default 30
+    monkeypatch.setenv("WPMI_MIN_DENOMINATOR", "10")
+    assert c.summarise(outcomes, SUMMARY_STANDARDS)["status"].tolist() == [c.BELOW_SIGNIFICANT]
+    assert c.summarise(outcomes, SUMMARY_STANDARDS, min_n=13)["status"].tolist() == [c.NOT_ENOUGH]
+
+
 def test_summarise_by_payment_group_keeps_numerators_and_denominators():
     outcomes = pd.concat([outcome_rows("d-sig", met=3, missed=1, payment_group="PG1"),
                           outcome_rows("d-sig", met=2, missed=2, pending=1, payment_group="PG5")],

@@ -8,12 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.db import make_engine
+from sqlalchemy import text
+
+from dashboard.db import make_engine, writing
+from dashboard.reference import init_db
 from loaders.demo.build import build_demo
 from loaders.organisation import register_partner
 from loaders.pipeline import Ingestor
-from dashboard.reference import init_db
-from dashboard.db import writing
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTNER = "Tyneside Pathways Trust"
@@ -41,6 +42,18 @@ def engine(db_url):
 @pytest.fixture
 def ingestor(engine) -> Ingestor:
     return Ingestor(engine)
+
+
+def scalar(engine, sql: str, **params):
+    """The first column of the first row of a query."""
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar()
+
+
+def rows(engine, sql: str, **params) -> list[tuple]:
+    """Every row of a query, as plain tuples."""
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql), params).all()]
 
 
 def participants(n: int = 3, **overrides) -> pd.DataFrame:

@@ -23,18 +23,8 @@ from loaders import store
 from loaders.demo import writers
 from loaders.organisation import register_partner
 from loaders.pipeline import LOADED, Ingestor
-from tests.conftest import HEADER, PARTNER, ROOT
+from tests.conftest import HEADER, PARTNER, ROOT, rows, scalar
 from tests.oracles import MONTHLY_COLUMNS, MONTHLY_FLOWS_FROM_FACTS
-
-
-def scalar(engine, sql, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).scalar()
-
-
-def rows(engine, sql, **params):
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params).all()]
 
 
 def journeys(n: int, prefix: str) -> pd.DataFrame:

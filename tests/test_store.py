@@ -18,7 +18,8 @@ from dashboard.reference import init_db
 from loaders import store
 from loaders.demo import writers
 from loaders.pipeline import LOADED, REJECTED, UNCHANGED
-from tests.conftest import HEADER, participants
+from tests.conftest import HEADER, participants, rows
+from tests.conftest import scalar as count
 
 SQLITE_ONLY = pytest.mark.parametrize("any_db_url", ["sqlite"], indirect=True)
 FACT_TABLES = ("submission", "participant", "contact", "monthly_return", "projection", "feedback", "partner",
@@ -39,16 +40,6 @@ def snapshot(engine) -> dict:
     """Every row of every table except the audit log (which records attempts by design)."""
     with engine.connect() as conn:
         return {t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}")).all()), key=repr) for t in FACT_TABLES}
-
-
-def count(engine, sql):
-    with engine.connect() as conn:
-        return conn.execute(text(sql)).scalar()
-
-
-def rows(engine, sql) -> list[tuple]:
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql)).all()]
 
 
 def as_stored(engine, iso: str):

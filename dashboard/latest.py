@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from dashboard.db import read_frame
-from dashboard.fields import JOURNEY_MILESTONES
+from dashboard.fields import JOURNEY_MILESTONES, PARTICIPANTS, Sheet
 
 # What the summaries need of each participant, in this order.
 COLUMNS = ("participant_ref", "payment_group", *JOURNEY_MILESTONES, "in_work_support_offered")
@@ -31,12 +31,16 @@ _PAIR = "partner_id = :partner AND contract_id = :contract"
 
 
 
-def latest_rows(table: str, keys: tuple[str, ...], *, one_pair: bool = False) -> str:
-    """A parenthesised subquery (alias it) of `table`'s winning rows: the table's columns plus the
-    submission's partner_id, contract_id and period. `keys` are the table's columns that name one fact
-    (besides partner and contract); `one_pair` restricts it to the :partner and :contract parameters."""
+def latest_rows(sheet: Sheet, *, one_pair: bool = False) -> str:
+    """A parenthesised subquery (alias it) of the winning rows of `sheet`'s table: its columns plus the
+    submission's partner_id, contract_id and period. The sheet's `key` names one fact (besides partner and
+    contract); `one_pair` restricts it to the :partner and :contract parameters."""
+    if not sheet.key:
+        raise ValueError(f"Sheet {sheet.name} declares no key, so no row of it can win over another: "
+                         "give it a key in dashboard/fields.py")
     pair = " AND s.partner_id = :partner AND s.contract_id = :contract" if one_pair else ""
-    partition = ", ".join(["s.partner_id", "s.contract_id", *(f"f.{key}" for key in keys)])
+    partition = ", ".join(["s.partner_id", "s.contract_id", *(f"f.{key}" for key in sheet.key)])
+    table = sheet.table
     return f"""(SELECT * FROM (
     SELECT f.*, s.partner_id, s.contract_id, s.period,
         ROW_NUMBER() OVER (PARTITION BY {partition}
@@ -46,7 +50,7 @@ def latest_rows(table: str, keys: tuple[str, ...], *, one_pair: bool = False) ->
 ) ranked WHERE latest_rank = 1)"""
 
 
-_PARTICIPANTS_OF_PAIR = latest_rows("participant", ("participant_ref",), one_pair=True)
+_PARTICIPANTS_OF_PAIR = latest_rows(PARTICIPANTS, one_pair=True)
 REBUILD = f"""
 INSERT INTO participant_current (partner_id, contract_id, {', '.join(_KEPT)})
 SELECT :partner, :contract, {', '.join(_KEPT)} FROM {_PARTICIPANTS_OF_PAIR} x

@@ -132,8 +132,8 @@ submission = Table(
     Index("ix_submission_key", "partner_id", "contract_id", "period"),
 )
 
-# How each data-dictionary type is stored. The participant columns below are generated from the Participants
-# sheet's fields (dashboard/fields.py, their one home): a field added there is a column here.
+# How each data-dictionary type is stored. The fact tables' columns below are generated from their template
+# sheets' fields (dashboard/fields.py, their one home): a field added there is a column here.
 FIELD_TYPES: dict[str, type[TypeEngine] | TypeEngine] = {
     F.TEXT: String(64),
     F.PAYMENT_GROUP: String(8),
@@ -145,18 +145,33 @@ FIELD_TYPES: dict[str, type[TypeEngine] | TypeEngine] = {
 }
 
 
-def field_columns(sheet: F.Sheet, *, not_null: tuple[str, ...], skip: tuple[str, ...] = ()) -> list[Column]:
-    """One column per field of `sheet` (but `skip`), in the sheet's order, typed by FIELD_TYPES.
+def field_columns(sheet: F.Sheet, *, not_null: tuple[str, ...], skip: tuple[str, ...] = (),
+                  types: dict[str, TypeEngine] | None = None) -> list[Column]:
+    """One column per field of `sheet` (but `skip`), in the sheet's order, typed by FIELD_TYPES (or `types`).
 
     `not_null` names the columns declared NOT NULL. It is not derived from `Field.required`: a required field
     is enforced by the validator (a row missing it is rejected), and the stored tables declare only the
     identifying columns NOT NULL (referral_date is required but its column has always been nullable).
     """
-    unknown = set(not_null) - {f.name for f in sheet.fields}
+    types = types or {}
+    unknown = (set(not_null) | set(types)) - {f.name for f in sheet.fields}
     if unknown:
         raise ValueError(f"Sheet {sheet.name} has no fields {sorted(unknown)}.")
-    return [Column(f.name, FIELD_TYPES[f.type], nullable=f.name not in not_null)
+    return [Column(f.name, types.get(f.name, FIELD_TYPES[f.type]), nullable=f.name not in not_null)
             for f in sheet.fields if f.name not in skip]
+
+
+def fact_table(sheet: F.Sheet, *extra, not_null: tuple[str, ...], types: dict[str, TypeEngine] | None = None,
+               index: str) -> Table:
+    """A fact table for one template sheet: where each row came from, the sheet's fields, then `extra`."""
+    return Table(
+        sheet.table, metadata,
+        Column("submission_id", Integer, ForeignKey("submission.submission_id"), nullable=False),
+        Column("source_row", Integer, nullable=False),
+        *field_columns(sheet, not_null=not_null, types=types),
+        *extra,
+        Index(index, "submission_id"),
+    )
 
 
 PARTICIPANT_NOT_NULL = ("participant_ref", "payment_group")
@@ -168,60 +183,25 @@ MONTH_COLUMNS = {
     "job_outcome_date": "job_outcome_month",
 }
 
-participant = Table(
-    "participant", metadata,
-    Column("submission_id", Integer, ForeignKey("submission.submission_id"), nullable=False),
-    Column("source_row", Integer, nullable=False),
-    *field_columns(F.PARTICIPANTS, not_null=PARTICIPANT_NOT_NULL),
+# The fact tables: one per template sheet, its columns generated from the sheet's fields.
+participant = fact_table(
+    F.PARTICIPANTS,
     *[Column(name, Date) for name in MONTH_COLUMNS.values()],
     Column("days_to_job_start", Integer),  # from referral; lets cohort rates be summed without date functions
     Column("days_to_job_outcome", Integer),
     Column("flags", Text),  # codes of warnings raised on this row, comma-separated
-    Index("ix_participant_submission", "submission_id"),
     Index("ix_participant_ref", "participant_ref"),
+    not_null=PARTICIPANT_NOT_NULL, index="ix_participant_submission",
 )
-contact = Table(
-    "contact", metadata,
-    Column("submission_id", Integer, ForeignKey("submission.submission_id"), nullable=False),
-    Column("source_row", Integer, nullable=False),
-    Column("participant_ref", String(64), nullable=False),
-    Column("contact_date", Date, nullable=False),
-    Column("mode", String(32)),
-    Index("ix_contact_submission", "submission_id"),
-)
-monthly_return = Table(
-    "monthly_return", metadata,
-    Column("submission_id", Integer, ForeignKey("submission.submission_id"), nullable=False),
-    Column("source_row", Integer, nullable=False),
-    Column("month", Date, nullable=False),
-    Column("payment_group", String(8), nullable=False),
-    Column("referrals", Integer),
-    Column("attachments", Integer),
-    Column("job_starts", Integer),
-    Column("job_outcomes", Integer),
+contact = fact_table(F.CONTACTS, not_null=("participant_ref", "contact_date"), types={"mode": String(32)},
+                     index="ix_contact_submission")
+monthly_return = fact_table(
+    F.MONTHLY,
     Column("suppressed", Boolean, nullable=False, default=False),  # a count was sent as *, <5 or -
-    Index("ix_monthly_submission", "submission_id"),
+    not_null=("month", "payment_group"), index="ix_monthly_submission",
 )
-projection = Table(
-    "projection", metadata,
-    Column("submission_id", Integer, ForeignKey("submission.submission_id"), nullable=False),
-    Column("source_row", Integer, nullable=False),
-    Column("month", Date, nullable=False),
-    Column("payment_group", String(8), nullable=False),
-    Column("projected_referrals", Integer),
-    Index("ix_projection_submission", "submission_id"),
-)
-feedback = Table(
-    "feedback", metadata,
-    Column("submission_id", Integer, ForeignKey("submission.submission_id"), nullable=False),
-    Column("source_row", Integer, nullable=False),
-    Column("month", Date, nullable=False),
-    Column("complaints_received", Integer),
-    Column("complaints_resolved_in_time", Integer),
-    Column("satisfaction_responses", Integer),
-    Column("satisfaction_mean", Float),
-    Index("ix_feedback_submission", "submission_id"),
-)
+projection = fact_table(F.PROJECTIONS, not_null=("month", "payment_group"), index="ix_projection_submission")
+feedback = fact_table(F.FEEDBACK, not_null=("month",), index="ix_feedback_submission")
 
 # --- summaries maintained at ingest (so pages never scan participant rows) -------------------------------
 def _summary(name: str, grain: tuple[str, ...], *columns: Column) -> Table:

@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from dashboard import cohorts, compliance, latest, schema
+from dashboard import fields as F
 from dashboard.db import read_frame
 from dashboard.bulk import bulk_insert
 
@@ -25,7 +26,7 @@ INSERT INTO monthly_summary (partner_id, contract_id, month, payment_group, refe
                              job_outcomes, basis)
 SELECT :partner, :contract, r.month, r.payment_group, r.referrals, r.attachments, r.job_starts, r.job_outcomes,
        'aggregate'
-FROM {latest.latest_rows("monthly_return", ("month", "payment_group"), one_pair=True)} r
+FROM {latest.latest_rows(F.MONTHLY, one_pair=True)} r
 WHERE NOT EXISTS (SELECT 1 FROM monthly_summary ms WHERE ms.partner_id = :partner
                   AND ms.contract_id = :contract AND ms.month = r.month)
 """
@@ -38,7 +39,7 @@ FLOWS = (("referral_date", "referrals"), ("attachment_date", "attachments"), ("j
 REFRESH_PROJECTIONS = f"""
 INSERT INTO projection_summary (partner_id, contract_id, month, payment_group, projected_referrals)
 SELECT :partner, :contract, month, payment_group, projected_referrals
-FROM {latest.latest_rows("projection", ("month", "payment_group"), one_pair=True)} j
+FROM {latest.latest_rows(F.PROJECTIONS, one_pair=True)} j
 """
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from dashboard import fields as F
 from dashboard.latest import latest_rows
 
 _ORG_COLUMNS = """
@@ -29,7 +30,7 @@ SELECT {_ORG_COLUMNS},
     x.exit_report_requested_date, x.exit_report_sent_date, x.in_work_support_offered,
     x.referral_month, x.attachment_month, x.job_start_month, x.job_outcome_month,
     x.flags, x.submission_id, x.source_row, x.period
-FROM {latest_rows("participant", ("participant_ref",))} x {_ORG_JOINS}
+FROM {latest_rows(F.PARTICIPANTS)} x {_ORG_JOINS}
 """
 
 # Monthly flows are defined once, by the summary kept at ingest (dashboard/summaries.py: participant rows by
@@ -42,20 +43,18 @@ FROM monthly_summary x {_ORG_JOINS}
 """
 
 
-def _latest_rows_view(name: str, table: str, keys: tuple[str, ...], columns: str) -> str:
-    """A view of one fact table's rows, the latest current submission's row winning for each key."""
+def _latest_rows_view(name: str, sheet: F.Sheet) -> str:
+    """A view of one sheet's fact rows (its fields), the latest current submission's row winning for each key."""
+    columns = ", ".join(f"x.{f.name}" for f in sheet.fields)
     return f"""
 CREATE VIEW {name} AS
 SELECT {_ORG_COLUMNS}, {columns}, x.submission_id
-FROM {latest_rows(table, keys)} x {_ORG_JOINS}
+FROM {latest_rows(sheet)} x {_ORG_JOINS}
 """
 
 
-V_PROJECTIONS = _latest_rows_view("v_projections", "projection", ("month", "payment_group"),
-                                  "x.month, x.payment_group, x.projected_referrals")
-V_FEEDBACK = _latest_rows_view("v_feedback", "feedback", ("month",),
-                               "x.month, x.complaints_received, x.complaints_resolved_in_time, "
-                               "x.satisfaction_responses, x.satisfaction_mean")
+V_PROJECTIONS = _latest_rows_view("v_projections", F.PROJECTIONS)
+V_FEEDBACK = _latest_rows_view("v_feedback", F.FEEDBACK)
 
 V_STANDARDS = """
 CREATE VIEW v_standards AS

@@ -97,12 +97,17 @@ standard = Table(
     Column("measurable_note", Text),
     Column("source", Text, nullable=False),
 )
+# A partner's sector and tier: code -> what a reader sees. UNKNOWN is a partner registered without them.
+UNKNOWN = "unknown"
+SECTOR_LABELS = {"private": "Private", "public": "Public", "vcs": "Voluntary and community (VCS)", UNKNOWN: "Unknown"}
+TIER_LABELS = {"end_to_end": "End-to-end (tier 1)", "specialist": "Specialist (tier 2)", UNKNOWN: "Unknown"}
+SECTORS, TIERS = tuple(SECTOR_LABELS), tuple(TIER_LABELS)
 partner = Table(
     "partner", metadata,
     Column("partner_id", Integer, primary_key=True),
     Column("partner_name", Text, nullable=False, unique=True),
-    Column("sector", String(16), nullable=False, default="unknown"),  # private | public | vcs | unknown
-    Column("tier", String(16), nullable=False, default="unknown"),  # end_to_end | specialist | unknown
+    Column("sector", String(16), nullable=False, default=UNKNOWN),  # one of SECTORS
+    Column("tier", String(16), nullable=False, default=UNKNOWN),  # one of TIERS
     Column("registered_at", DateTime, nullable=False),
     Column("source", Text, nullable=False),
 )

@@ -20,12 +20,10 @@ from dashboard.db import get_engine, resolve_url
 from dashboard.exports import to_csv_bytes, to_excel_bytes
 from dashboard.queries import Filters
 from dashboard.reference import missing_schema
+from dashboard.schema import SECTOR_LABELS, SECTORS, TIER_LABELS, TIERS, UNKNOWN
 
 LOAD_COMMAND = "make demo   # synthetic demo data\nwpmi ingest PATH...   # your MI files"
 INIT_COMMAND = "wpmi init   # with --db URL or WPMI_DB_URL naming this database"
-SECTOR_LABELS = {"private": "Private", "public": "Public", "vcs": "Voluntary and community (VCS)",
-                 "unknown": "Unknown"}
-TIER_LABELS = {"end_to_end": "End-to-end (tier 1)", "specialist": "Specialist (tier 2)", "unknown": "Unknown"}
 
 
 def db_url() -> str:
@@ -174,11 +172,11 @@ def filter_sidebar(*, cpa=True, prime=True, sector=True, tier=True, payment_grou
         kwargs["prime"] = side.selectbox("Prime", [None, *primes], format_func=lambda p: "All primes" if p is None
                                          else primes[p], key="prime", bind="query-params")
     if sector:
-        kwargs["sector"] = side.selectbox("Partner sector", [None, "vcs", "private", "public"],
+        kwargs["sector"] = side.selectbox("Partner sector", [None, *(s for s in SECTORS if s != UNKNOWN)],
                                           format_func=lambda s: "All sectors" if s is None else SECTOR_LABELS[s],
                                           key="sector", bind="query-params")
     if tier:
-        kwargs["tier"] = side.selectbox("Partner tier", [None, "end_to_end", "specialist"],
+        kwargs["tier"] = side.selectbox("Partner tier", [None, *(t for t in TIERS if t != UNKNOWN)],
                                         format_func=lambda t: "All tiers" if t is None else TIER_LABELS[t],
                                         key="tier", bind="query-params")
     if payment_groups:

@@ -29,18 +29,18 @@ class UsageError(WpmiError):
 
 
 class _OrganisationChoices(Sequence):
-    """loaders.organisation's SECTORS or TIERS, read only when argparse checks a value or prints the help.
+    """dashboard.schema's SECTORS or TIERS, read only when argparse checks a value or prints the help.
 
-    loaders.organisation imports SQLAlchemy, which `wpmi --help` should not wait for.
+    dashboard.schema imports SQLAlchemy, which `wpmi --help` should not wait for.
     """
 
     def __init__(self, name: str):
         self.name = name
 
     def _values(self) -> tuple[str, ...]:
-        from loaders import organisation
+        from dashboard import schema
 
-        return getattr(organisation, self.name)
+        return getattr(schema, self.name)
 
     def __getitem__(self, index):
         return self._values()[index]

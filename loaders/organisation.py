@@ -37,8 +37,6 @@ LABELS = {
     "cpa": {"cpa", "contract package area"},
     "period": {"period", "reporting period", "month", "reporting month"},
 }
-SECTORS = ("private", "public", "vcs", "unknown")
-TIERS = ("end_to_end", "specialist", "unknown")
 
 
 @dataclass
@@ -175,9 +173,9 @@ def resolve_sender(registry: Registry, meta: dict, options: dict, inferred_perio
 
 def register_partner(conn: Connection, name: str, sector: str = "unknown", tier: str = "unknown",
                      source: str = "registered at ingest") -> int:
-    """Add a partner; sector and tier must be one of SECTORS and TIERS."""
-    if sector not in SECTORS or tier not in TIERS:
-        raise UnknownOrganisation(f"Sector must be one of {SECTORS} and tier one of {TIERS}.")
+    """Add a partner; sector and tier must be one of schema.SECTORS and schema.TIERS."""
+    if sector not in schema.SECTORS or tier not in schema.TIERS:
+        raise UnknownOrganisation(f"Sector must be one of {schema.SECTORS} and tier one of {schema.TIERS}.")
     result = conn.execute(schema.partner.insert().values(
         partner_name=name, sector=sector, tier=tier, registered_at=datetime.now(timezone.utc).replace(tzinfo=None),
         source=source,

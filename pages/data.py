@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import schema, ui
 from loaders import service, uploads
-from loaders.organisation import SECTORS
 from loaders.template import data_dictionary_markdown
 
 st.title("Data")
@@ -26,7 +25,8 @@ with upload_tab:
         cpa = c3.number_input("CPA", min_value=1, max_value=18, value=None, step=1, key="up_cpa")
         period = c4.text_input("Reporting month (YYYY-MM)", key="up_period")
         register = st.checkbox("Register the partner if the name is new", key="up_register")
-        sector = st.selectbox("Sector of a new partner", SECTORS, index=len(SECTORS) - 1, key="up_sector")
+        sector = st.selectbox("Sector of a new partner", schema.SECTORS, index=schema.SECTORS.index(schema.UNKNOWN),
+                              format_func=schema.SECTOR_LABELS.get, key="up_sector")
     dry_run = st.toggle("Check only (do not load)", key="up_dry")
     if files and st.button("Validate and load", type="primary", key="up_go"):
         options = service.IngestOptions(partner=partner or None, prime=prime or None, cpa=cpa,

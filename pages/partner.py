@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import benchmarks as bm
-from dashboard import charts, profile, reference, settings, ui
+from dashboard import charts, profile, reference, schema, settings, ui
 from dashboard.queries import Filters
 
 as_of = ui.page_header("Partner profile", "How does my organisation compare with every other partner in every "
@@ -22,8 +22,8 @@ if rows.empty:
     st.stop()
 mine = cohorts[cohorts["partner_id"] == partner_id]
 info = mine.iloc[0]
-st.markdown(f"**{names[partner_id]}** · {ui.SECTOR_LABELS.get(info['sector'], info['sector'])} · "
-            f"{ui.TIER_LABELS.get(info['tier'], info['tier'])} · contracts: "
+st.markdown(f"**{names[partner_id]}** · {schema.SECTOR_LABELS.get(info['sector'], info['sector'])} · "
+            f"{schema.TIER_LABELS.get(info['tier'], info['tier'])} · contracts: "
             + ", ".join(sorted({f"{r.prime} CPA {r.cpa_code}" for r in mine.itertuples()})))
 
 st.subheader("All indicators against all partners")

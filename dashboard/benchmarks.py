@@ -70,9 +70,13 @@ def rates(counts: pd.DataFrame, level: str, measure: Measure) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def _pooled(counts: pd.DataFrame, measure: Measure, key: str | None) -> pd.Series | float:
-    if key is None:
-        return counts[measure.x].sum() / counts[measure.n].sum()
+def _pooled(counts: pd.DataFrame, measure: Measure) -> float:
+    """The rate pooled over every row of `counts`."""
+    return counts[measure.x].sum() / counts[measure.n].sum()
+
+
+def _pooled_by(counts: pd.DataFrame, measure: Measure, key: str) -> pd.Series:
+    """The pooled rate of each value of `key` (NaN where its denominator is 0)."""
     g = counts.groupby(key)[[measure.x, measure.n]].sum()
     return g[measure.x] / g[measure.n].where(g[measure.n] > 0)
 
@@ -109,7 +113,7 @@ def benchmark_table(counts: pd.DataFrame, level: str, measure_key: str, comparat
     if table.empty:
         return table
     if comparator == "all":
-        table["benchmark"] = _pooled(counts, measure, None)
+        table["benchmark"] = _pooled(counts, measure)
     elif comparator == "mpl":
         if target is None:
             raise ComparatorUnavailable("No minimum performance level applies to this selection.")
@@ -118,7 +122,7 @@ def benchmark_table(counts: pd.DataFrame, level: str, measure_key: str, comparat
         key = COMPARATOR_KEYS[comparator]
         if key not in table:
             raise ComparatorUnavailable(f"'{COMPARATORS[comparator]}' does not apply at {level} level.")
-        table["benchmark"] = table[key].map(_pooled(counts, measure, key))
+        table["benchmark"] = table[key].map(_pooled_by(counts, measure, key))
     table["comparison"] = metrics.compare_to_benchmark(table["x"], table["n"], table["benchmark"], min_n=min_n)
     table["comparison_998"] = metrics.compare_to_benchmark(table["x"], table["n"], table["benchmark"], min_n=min_n,
                                                            z=metrics.Z998)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Table
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, ResourceClosedError
 
 
 class UnknownColumnsError(ValueError):
@@ -37,6 +37,15 @@ def _sqlite_column(table: Table, name: str, values: list) -> list:
         text = {v: v.isoformat() if kind is date else v.isoformat(sep=" ") for v in set(values) if v is not None}
         return [text.get(v) for v in values]
     return values
+
+
+def _driver_cursor(conn: Connection):
+    """A cursor on the connection's own DB-API driver connection, which SQLAlchemy gives as None once the
+    connection is invalidated or detached."""
+    driver_connection = conn.connection.driver_connection
+    if driver_connection is None:
+        raise ResourceClosedError("Cannot bulk insert: this connection's driver connection is closed or invalidated.")
+    return driver_connection.cursor()
 
 
 @contextmanager
@@ -68,12 +77,12 @@ def bulk_insert(conn: Connection, table: Table, columns: dict[str, list]) -> Non
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"
         # Straight to the driver with a generator of row tuples: each tuple is freed as soon as it is written,
         # so tens of thousands of rows never sit in memory at once (nor in the cycle collector's way).
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = _driver_cursor(conn)
         with _driver_errors_as_sqlalchemy(conn, sql):
             cursor.executemany(sql, zip(*(_sqlite_column(table, c, columns[c]) for c in names)))
         cursor.close()
     elif dialect == "postgresql" and driver == "psycopg":
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = _driver_cursor(conn)
         sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
         with _driver_errors_as_sqlalchemy(conn, sql), cursor.copy(sql) as copy:
             for row in zip(*(columns[c] for c in names)):

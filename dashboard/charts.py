@@ -66,6 +66,8 @@ class MissingColumns(ValueError):
 
 
 # -- helpers -----------------------------------------------------------------------------------------
+# Layered charts return what altair types alt.layer(...) as: LayerChart | FacetChart. It is a FacetChart only
+# when every layer shares a row/column/facet encoding; none of these charts facet, so theirs are LayerCharts.
 
 
 def empty_chart(message: str = NO_DATA, *, title: str = "") -> alt.Chart:
@@ -155,7 +157,7 @@ def funnel_chart(
     rate_label: str = "Job outcome rate",
     unit_label: str = "Partner",
     log_x: bool = True,
-) -> alt.LayerChart | alt.Chart:
+) -> alt.LayerChart | alt.FacetChart | alt.Chart:
     """Funnel plot: each unit's rate against its denominator, inside 95% (dashed) and 99.8% (solid) limits.
 
     points: unit, n, x, rate, lower, upper, flag. curves: n, low95, high95, low998, high998
@@ -236,7 +238,7 @@ def _interval_chart(
     unit_label: str,
     tooltips: list,
     title: str,
-) -> alt.LayerChart:
+) -> alt.LayerChart | alt.FacetChart:
     """A dot and interval per unit, sorted by value, coloured by comparison, with a reference rule."""
     order = _order(table, value, "unit")
     y = alt.Y("unit:N", title=unit_label, sort=order)
@@ -266,7 +268,7 @@ def _interval_chart(
 
 def league_chart(
     table: pd.DataFrame, benchmark: float, *, rate_label: str = "Job outcome rate", unit_label: str = "Partner"
-) -> alt.LayerChart | alt.Chart:
+) -> alt.LayerChart | alt.FacetChart | alt.Chart:
     """Units ranked by rate, each with its 95% interval, coloured Better/Similar/Worse against the benchmark.
 
     table: unit, x, n, rate, lower, upper, comparison.
@@ -289,7 +291,7 @@ def league_chart(
 
 def ratio_chart(
     table: pd.DataFrame, *, unit_label: str = "Partner", outcome_label: str = "Job outcomes"
-) -> alt.LayerChart | alt.Chart:
+) -> alt.LayerChart | alt.FacetChart | alt.Chart:
     """Case-mix adjusted view: observed / expected outcomes per unit, 1.0 meaning as expected.
 
     table: unit, observed, expected, ratio, ratio_lower, ratio_upper, comparison (optional: n).
@@ -316,7 +318,7 @@ def ratio_chart(
     )
 
 
-def trend_chart(series: pd.DataFrame, *, rate_label: str = "Rate") -> alt.LayerChart | alt.Chart:
+def trend_chart(series: pd.DataFrame, *, rate_label: str = "Rate") -> alt.LayerChart | alt.FacetChart | alt.Chart:
     """A rate over time per series: line and points with a shaded 95% interval band.
 
     series: period (date), rate, lower, upper, x, n, series (name of the line).
@@ -393,7 +395,7 @@ def _referral_layers(frame: pd.DataFrame, cumulative: bool) -> tuple[pd.DataFram
     return lines, bands
 
 
-def referrals_chart(frame: pd.DataFrame, *, cumulative: bool = False) -> alt.LayerChart | alt.Chart:
+def referrals_chart(frame: pd.DataFrame, *, cumulative: bool = False) -> alt.LayerChart | alt.FacetChart | alt.Chart:
     """Referrals against projections: projected line in its tolerance band, actuals, and a dashed forecast.
 
     frame: month (date), actual, projected, band_low, band_high, kind ("actual" / "forecast"),
@@ -490,7 +492,7 @@ def compliance_heatmap(cells: pd.DataFrame) -> alt.HConcatChart | alt.Chart:
     return alt.hconcat(*panels).resolve_scale(color="shared").properties(title=title)
 
 
-def distribution_chart(days, limit_days: float, *, label: str) -> alt.LayerChart | alt.Chart:
+def distribution_chart(days, limit_days: float, *, label: str) -> alt.LayerChart | alt.FacetChart | alt.Chart:
     """Histogram of a duration in days with a red rule and label at the limit.
 
     days: a Series of durations, a DataFrame with a `days` column (one row per case), or a DataFrame with
@@ -506,7 +508,7 @@ def distribution_chart(days, limit_days: float, *, label: str) -> alt.LayerChart
     if frame.empty:
         return empty_chart(title=label)
     # One row per distinct duration: a partner with 80,000 participants sends the browser a few hundred rows.
-    frame = frame.groupby("days", as_index=False)["participants"].sum()
+    frame = frame.groupby("days", as_index=False)[["participants"]].sum()
     over, total = int(frame.loc[frame["days"] > limit_days, "participants"].sum()), int(frame["participants"].sum())
     subtitle = f"{over:,} of {total:,} ({over / total:.1%}) over the {limit_days:g}-day limit"
     bars = (
@@ -535,7 +537,7 @@ def distribution_chart(days, limit_days: float, *, label: str) -> alt.LayerChart
     )
 
 
-def spine_chart(rows: pd.DataFrame) -> alt.LayerChart | alt.Chart:
+def spine_chart(rows: pd.DataFrame) -> alt.LayerChart | alt.FacetChart | alt.Chart:
     """Fingertips-style spine chart: per indicator the comparators' spread and this unit's value.
 
     rows: indicator, value, lower, upper, minimum, q25, median, q75, maximum, comparison, x, n

@@ -140,7 +140,7 @@ def _calendar_days(start: np.ndarray, end: np.ndarray) -> np.ndarray:
 
 def _int_series(values: np.ndarray, like) -> pd.Series:
     index = like.index if isinstance(like, pd.Series) else None
-    return pd.Series(pd.array(np.where(np.isnan(values), None, values), dtype="Int64"), index=index)
+    return pd.Series(pd.array(values, dtype="Int64"), index=index)  # NaN becomes <NA>
 
 
 def working_days_between(start: pd.Series, end: pd.Series, nation: str) -> pd.Series:
@@ -324,7 +324,7 @@ class _Contacts:
 
     def __init__(self, contacts: pd.DataFrame, journeys: _Journeys):
         days = _to_days(contacts["contact_date"])
-        owner = journeys.index.get_indexer(contacts["participant_ref"].astype(str))
+        owner = journeys.index.get_indexer(pd.Index(contacts["participant_ref"].astype(str)))
         in_span = ~np.isnat(days) & (days <= journeys.as_of)
         self.covered_from = days[in_span].min() if in_span.any() else None
         keep = in_span & (owner >= 0)

@@ -11,6 +11,7 @@ Vectorised functions return a Series when given one (keeping its index), else a 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,8 @@ from dashboard.disclosure import (  # noqa: F401  re-exported so callers need on
 Z95 = 1.959963984540054
 Z998 = 3.090232306167813
 # The default smallest denominator compared; callers pass the configured one (setting min_denominator).
-MIN_DENOMINATOR = settings.BY_NAME["min_denominator"].default
+# Setting.default is typed object (settings hold ints, floats, strs and dates); min_denominator is declared int.
+MIN_DENOMINATOR = cast(int, settings.BY_NAME["min_denominator"].default)
 # chi-square with 1 df at 99.8% two-sided: trend needs strong evidence.
 TREND_CHI2 = Z998**2
 TREND_PERIODS = 5

@@ -30,7 +30,7 @@ def spine_rows(cohorts: pd.DataFrame, partner_id: int, *, min_n: int | None = No
             continue
         benchmark = totals[m.x].sum() / totals[m.n].sum()
         rates = (totals[m.x] / totals[m.n])[totals[m.n] >= min_n]
-        x, n = int(totals.loc[partner_id, m.x]), int(totals.loc[partner_id, m.n])
+        x, n = int(totals[m.x].loc[partner_id]), int(totals[m.n].loc[partner_id])
         lower, upper = metrics.wilson_interval(x, n)
         comparison = metrics.compare_to_benchmark(x, n, benchmark, min_n=min_n)
         rows.append({

@@ -7,6 +7,7 @@ their order, its high performers and the window its minimum-performance-level co
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 import pandas as pd
 
@@ -20,7 +21,9 @@ def riskiest_first(components: pd.DataFrame) -> list[str]:
     """Partner contracts (units) in the order to look at them: by their highest component score, then their
     next highest, and so on, then by name. Components are compared, never added; a missing score is no concern.
     """
-    ranked = {unit: sorted(part["score"].fillna(0.0), reverse=True) for unit, part in components.groupby("unit")}
+    # The units are risk_components' "partner (prime, CPA n)" labels: pandas types a group key as any scalar.
+    ranked = {cast(str, unit): sorted(part["score"].fillna(0.0), reverse=True)
+              for unit, part in components.groupby("unit")}
     width = max((len(scores) for scores in ranked.values()), default=0)
     return sorted(ranked, key=lambda unit: ([-s for s in ranked[unit]] + [0.0] * (width - len(ranked[unit])), unit))
 

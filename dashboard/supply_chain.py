@@ -28,6 +28,7 @@ COMPONENTS = {
     "standards_missed": "Service standards below target",
     "feedback": "Complaints and satisfaction",
 }
+OWN_PERFORMANCE_SCORES = {"Worse": 1.0, "Similar": 0.3, "Better": 0.0}  # adjusted comparison -> component score
 
 
 def partner_summary(flows: pd.DataFrame, cohorts: pd.DataFrame, variance: pd.DataFrame,
@@ -129,7 +130,7 @@ def risk_components(summary: pd.DataFrame, mpl_position: pd.DataFrame) -> pd.Dat
         rows.append((unit, "referral_shortfall", float(np.clip(-pct, 0, 1)) if pd.notna(pct) else np.nan,
                      f"{r.get('actual_referrals', np.nan):,.0f} actual vs {r.get('projected_referrals', np.nan):,.0f}"
                      " projected" if pd.notna(pct) else "no projection loaded"))
-        share = r.get("share_of_partner_referrals")
+        share = r.get("share_of_partner_referrals", np.nan)
         rows.append((unit, "single_prime_dependence",
                      float(share) if r.get("contracts_held", 1) > 1 else 1.0,
                      f"{int(r.get('contracts_held', 1))} contract(s); this one brings {share:.0%} of its referrals"
@@ -139,11 +140,11 @@ def risk_components(summary: pd.DataFrame, mpl_position: pd.DataFrame) -> pd.Dat
                      f"{r['worst_group']}: {r['in_year_rate']:.1%} in the last 12 months vs MPL {r['mpl']:.1%}"
                      if pd.notna(ratio) else f"no {'/'.join(mpl_payment_groups())} referrals in the last 12 months"))
         comparison = r.get("adjusted_comparison")
-        score = {"Worse": 1.0, "Similar": 0.3, "Better": 0.0}.get(comparison, np.nan)
+        score = OWN_PERFORMANCE_SCORES.get(comparison, np.nan) if isinstance(comparison, str) else np.nan
         rows.append((unit, "own_performance", score,
                      f"observed/expected {r['ratio']:.2f} ({comparison})" if pd.notna(r.get("ratio"))
                      else "not compared (too few mature cohorts)"))
-        n_std, below = r.get("standards_measured"), r.get("standards_below")
+        n_std, below = r.get("standards_measured"), r.get("standards_below", np.nan)
         rows.append((unit, "standards_missed", float(below / n_std) if pd.notna(n_std) and n_std else np.nan,
                      f"{int(below)} of {int(n_std)} measured standards significantly below target"
                      if pd.notna(n_std) and n_std else "no measurable standards"))

@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,7 +70,7 @@ def _projections(rng, flows: pd.DataFrame, contract: dict) -> pd.DataFrame:
     """The prime's referral profile for the partner: above what arrived, far above for ESA groups."""
     end = min(contract["end_date"], AS_OF)
     months = pd.date_range("2011-06-01", end, freq="MS")
-    rows = []
+    rows: list[tuple[date, Hashable, int]] = []
     mean = flows.groupby("payment_group")["referrals"].sum() / max(len(months), 1)
     for group, avg in mean.items():
         factor = rng.uniform(2.0, 3.0) if group in ESA_GROUPS else rng.uniform(1.1, 1.5)
@@ -78,11 +81,12 @@ def _projections(rng, flows: pd.DataFrame, contract: dict) -> pd.DataFrame:
 
 
 def _feedback(rng, flows: pd.DataFrame) -> pd.DataFrame:
-    flows = flows.groupby("month")["attachments"].sum()
-    active = flows.rolling(24, min_periods=1).sum()
+    attachments = flows.groupby("month")["attachments"].sum()
+    active = attachments.rolling(24, min_periods=1).sum()
     rows = []
     base_rate, base_sat = rng.uniform(0.2, 1.5), rng.normal(3.9, 0.35)
     for month, caseload in active.items():
+        assert isinstance(month, pd.Timestamp), f"monthly_flows gives months as timestamps, not {month!r}"
         received = int(rng.poisson(max(caseload, 1) * base_rate / 100))
         responses = int(rng.poisson(max(caseload, 1) * 0.05))
         rows.append((month.date(), received, int(rng.binomial(received, 0.85)), responses,
@@ -131,8 +135,8 @@ def write_programme(engine: Engine, out: Path, scale: str, seed: int, progress=N
                         ((p, cid) for p in partners for cid in p.contracts)])
     sizes = rng.multinomial(PARTICIPANTS[scale], weights / weights.sum())
     files: list[DemoFile] = []
-    truths = {"synthetic": True, "seed": seed, "scale": scale, "as_of": AS_OF.isoformat(), "links": [],
-              "planted": [], "expected_rejections": [], "resubmitted": []}
+    truths: dict[str, Any] = {"synthetic": True, "seed": seed, "scale": scale, "as_of": AS_OF.isoformat(),
+                              "links": [], "planted": [], "expected_rejections": [], "resubmitted": []}
     ordinal = 0
     task = progress.add_task("writing MI files", total=len(links)) if progress else None
     for k, ((p, c), n) in enumerate(zip(links, sizes)):
@@ -175,8 +179,9 @@ def write_programme(engine: Engine, out: Path, scale: str, seed: int, progress=N
                                                           cpa=c["cpa_code"], period=PERIOD.strftime("%Y-%m"))))
             files.append(DemoFile(writers.write_standard(out / f"{stem}_profile.xlsx", header,
                                                          projections=projections, feedback=feedback)))
-        totals = flows[["referrals", "attachments", "job_starts", "job_outcomes"]].sum()
-        link.update({m: int(v) for m, v in totals.items()}, participants=int(len(people)) if layout != "monthly"
+        measures = ["referrals", "attachments", "job_starts", "job_outcomes"]
+        totals = flows[measures].sum()
+        link.update({m: int(totals[m]) for m in measures}, participants=int(len(people)) if layout != "monthly"
                     else 0, projected_referrals=int(projections["projected_referrals"].sum()))
         truths["links"].append(link)
         if p.planted != "similar":

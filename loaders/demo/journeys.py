@@ -88,7 +88,8 @@ def generate_participants(rng: np.random.Generator, partner: Partner, contract: 
     requested = np.where(no_outcome_exit, exit_ - rng.integers(0, 10, n), -1)
     sent = later(requested, 7, partner.exit_report_days, requested >= 0)
     sent = np.where(sent <= as_of, sent, -1)
-    iws = np.where(job_start >= 0, np.where(rng.random(n) < partner.iws_rate, "Y", "N"), None)
+    iws = np.where(rng.random(n) < partner.iws_rate, "Y", "N").astype(object)
+    iws[job_start < 0] = None  # in-work support is offered only to those who started a job
 
     base = np.datetime64(PROGRAMME_START.isoformat(), "D")
 
@@ -126,7 +127,7 @@ def monthly_flows(people: pd.DataFrame) -> pd.DataFrame:
     for measure, column in (("referrals", "referral_date"), ("attachments", "attachment_date"),
                             ("job_starts", "job_start_date"), ("job_outcomes", "job_outcome_date")):
         d = people.loc[people[column].notna(), [column, "payment_group"]]
-        parts.append(pd.DataFrame({"month": d[column].values.astype("datetime64[M]"),
+        parts.append(pd.DataFrame({"month": d[column].to_numpy().astype("datetime64[M]"),
                                    "payment_group": d["payment_group"].values, "measure": measure}))
     long = pd.concat(parts, ignore_index=True)
     flows = pd.crosstab([long["month"], long["payment_group"]], long["measure"])

@@ -8,6 +8,7 @@ and a bare CSV whose sender is named on the command line.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def write_standard(path: Path, header: dict, people: pd.DataFrame | None = None,
                    contacts: pd.DataFrame | None = None, monthly: pd.DataFrame | None = None,
                    projections: pd.DataFrame | None = None, feedback: pd.DataFrame | None = None) -> Path:
     """The wpmi standard template, filled."""
-    rows = {}
+    rows: dict[str, Iterable[Sequence]] = {}
     for sheet, frame in ((PARTICIPANTS, people), (CONTACTS, contacts), (MONTHLY, monthly),
                          (PROJECTIONS, projections), (FEEDBACK, feedback)):
         if frame is not None and len(frame):

@@ -12,7 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 
 from bench import CACHE, ROOT
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"PostgreSQL: measuring at {', '.join(scales)} ({args.ingest_runs} ingest runs per format, "
             f"{args.query_calls} calls per query function)")
         pg_results = pg.measure(scales, args.ingest_runs, args.query_calls, log=log)
-        pg_results.update(date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), command=command,
+        pg_results.update(date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), command=command,
                           code=code_version(), arguments=vars(args))
         PG_RAW.write_text(json.dumps(pg_results, indent=2, default=str))
         sqlite_results = json.loads(RAW.read_text()) if RAW.exists() else None
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench import builds, duck, ingest, ingest_one, pages, queries, report, startup, steady
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    results: dict = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "command": command,
+    results: dict = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "command": command,
                      "code": code_version(), "machine": machine(), "arguments": vars(args)}
     log(f"wpmi benchmark on {results['machine']['nproc']} CPUs, Python {results['machine']['python']}")
     load = os.getloadavg()[0]

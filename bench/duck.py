@@ -150,10 +150,9 @@ def _totals(frame, columns) -> tuple:
 
 def measure_reference(build, calls_per_function: int, log=print) -> dict:
     """DuckDB and wpmi on the same filters, alternating, with a check that both give the same totals."""
+    from bench.queries import describe, filter_cycle
     from dashboard import queries as q
     from dashboard.db import make_engine
-
-    from bench.queries import describe, filter_cycle
 
     con, load_seconds, rows = load(build.path)
     log(f"  DuckDB holds the raw rows ({rows.get('participant', 0):,} participant rows) after {load_seconds:.1f} s")

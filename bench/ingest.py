@@ -82,8 +82,8 @@ def largest_file(files_dir: Path) -> Path:
 
 def participants_csv(xlsx: Path, out: Path) -> Path:
     """The same participant rows as a bare CSV, in the demo's CSV layout (written by the demo's writer)."""
-    from loaders.demo.writers import write_csv
     from dashboard.fields import PARTICIPANTS
+    from loaders.demo.writers import write_csv
 
     rows = calamine.CalamineWorkbook.from_path(str(xlsx)).get_sheet_by_name(SHEET).to_python()
     names = [f.name for f in PARTICIPANTS.fields]
@@ -147,8 +147,8 @@ def _naive(path: Path, url: str) -> int:
 def fresh_wpmi_db(url: str, sender: Sender, *, register: bool):
     """A new wpmi database with the reference data (and the sender registered, for a file that names it)."""
     from dashboard.db import make_engine, writing
-    from loaders.organisation import register_partner
     from dashboard.reference import init_db
+    from loaders.organisation import register_partner
 
     engine = make_engine(url)
     init_db(engine)

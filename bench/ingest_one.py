@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--imports-only", action="store_true")
     args = parser.parse_args(argv)
 
-    from loaders.pipeline import LOADED, Ingestor  # noqa: F401  (the baseline imports what an ingest imports)
     from bench.ingest import Sender, fresh_wpmi_db, ingest_options
+    from loaders.pipeline import LOADED, Ingestor  # noqa: F401  (the baseline imports what an ingest imports)
 
     if args.imports_only:
         print(json.dumps({"status": "imported", "vm_hwm_kib": _peak_rss_kib()}))

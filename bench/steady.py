@@ -42,9 +42,9 @@ def month_file(folder: Path, month: int, new_per_month: int) -> tuple[Path, int]
 
 def _ingestor(url: str):
     from dashboard.db import make_engine, writing
+    from dashboard.reference import init_db
     from loaders.organisation import register_partner
     from loaders.pipeline import Ingestor
-    from dashboard.reference import init_db
 
     engine = make_engine(url)
     init_db(engine)

@@ -43,8 +43,8 @@ import holidays
 import numpy as np
 import pandas as pd
 
-from dashboard.fields import JOURNEY_MILESTONES
 from dashboard import settings
+from dashboard.fields import JOURNEY_MILESTONES
 from dashboard.metrics import Z95, wilson_intervals
 
 STAGES: tuple[tuple[str, str], ...] = (

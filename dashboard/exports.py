@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -114,7 +114,7 @@ def _cell_value(value):
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, datetime) and value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)  # Excel has no time zones: write UTC
+        value = value.astimezone(UTC).replace(tzinfo=None)  # Excel has no time zones: write UTC
     elif isinstance(value, time) and value.tzinfo is not None:
         value = value.replace(tzinfo=None)
     if isinstance(value, float) and not np.isfinite(value):
@@ -133,9 +133,7 @@ def _write_row(sheet, row_number: int, values) -> None:
         if isinstance(value, str):
             # openpyxl types any string starting with "=" as a formula; force text whatever it holds.
             cell.data_type = "s"
-        elif isinstance(value, datetime) and value == datetime(value.year, value.month, value.day):
-            cell.number_format = "yyyy-mm-dd"
-        elif isinstance(value, date) and not isinstance(value, datetime):
+        elif isinstance(value, datetime) and value == datetime(value.year, value.month, value.day) or isinstance(value, date) and not isinstance(value, datetime):
             cell.number_format = "yyyy-mm-dd"
 
 

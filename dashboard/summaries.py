@@ -16,8 +16,8 @@ from sqlalchemy import Connection, text
 
 from dashboard import cohorts, compliance, latest, schema
 from dashboard import fields as F
-from dashboard.db import read_frame
 from dashboard.bulk import bulk_insert
+from dashboard.db import read_frame
 
 # Months with an aggregate return but no participant rows (partners who send counts only). Runs after the
 # participant-based rows of the same partner contract are in, so "no participant rows" is a lookup.

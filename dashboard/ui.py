@@ -6,13 +6,12 @@ Pages stay thin by calling these; nothing here computes a statistic. Filters are
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-
-from dataclasses import replace
 
 from dashboard import queries, settings
 from dashboard.access import Access, decide

@@ -14,12 +14,12 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dashboard.settings import ROOT
 from dashboard import fields as F
+from dashboard.settings import ROOT
 from loaders.cleaning import normalise_label, parse_month
-from loaders.template import is_template
 from loaders.errors import LayoutProfileError, MissingColumns, NoMatchingLayout
 from loaders.readers import SheetData, Workbook
+from loaders.template import is_template
 
 LAYOUTS_DIR = ROOT / "data" / "layouts"
 AUTO = "auto"

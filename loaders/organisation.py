@@ -10,12 +10,12 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, select
 
-from dashboard import schema
 from dashboard import fields as F
+from dashboard import schema
 from loaders.cleaning import normalise_label, parse_month
 from loaders.errors import UnknownOrganisation
 from loaders.layouts import LayoutProfile, MappedSheet
@@ -177,11 +177,11 @@ def register_partner(conn: Connection, name: str, sector: str = "unknown", tier:
     if sector not in schema.SECTORS or tier not in schema.TIERS:
         raise UnknownOrganisation(f"Sector must be one of {schema.SECTORS} and tier one of {schema.TIERS}.")
     result = conn.execute(schema.partner.insert().values(
-        partner_name=name, sector=sector, tier=tier, registered_at=datetime.now(timezone.utc).replace(tzinfo=None),
+        partner_name=name, sector=sector, tier=tier, registered_at=datetime.now(UTC).replace(tzinfo=None),
         source=source,
     ))
     conn.execute(schema.audit_log.insert().values(
-        at=datetime.now(timezone.utc).replace(tzinfo=None), action="registered", detail=f"partner {name}"))
+        at=datetime.now(UTC).replace(tzinfo=None), action="registered", detail=f"partner {name}"))
     inserted = result.inserted_primary_key
     assert inserted is not None, "a single-row INSERT into partner always returns its primary key"
     return inserted[0]

@@ -16,9 +16,9 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 
+from dashboard import fields as F
 from dashboard import schema
 from dashboard.db import writing
-from dashboard import fields as F
 from loaders.cleaning import PaymentGroupCodes
 from loaders.errors import ERROR, NOTE, WARNING, Problem, WpmiError
 from loaders.layouts import LayoutProfile, detect_layout, load_profiles

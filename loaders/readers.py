@@ -27,13 +27,10 @@ import python_calamine as calamine
 
 from loaders.errors import UnreadableFile
 from loaders.limits import Limits
-from loaders.package import (  # ExactSheetScan, QuickScan and column_number are re-exported for callers
+from loaders.package import (
     EXCEL_FIX,
     UTF16_BOMS,
-    ExactSheetScan,
-    QuickScan,
     column_name,
-    column_number,
     damaged,
     inspect_package,
     open_package,

@@ -8,14 +8,14 @@ current submissions. Any failure rolls the whole file back.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, select
 
 from dashboard import schema
-from dashboard.summaries import refresh_summaries
 from dashboard.bulk import bulk_insert
 from dashboard.fields import SHEETS_BY_NAME
+from dashboard.summaries import refresh_summaries
 from loaders.cleaning import SUPPRESSED
 from loaders.validation import TypedSheet
 
@@ -24,7 +24,7 @@ ROW_COUNT_COLUMNS = {"Participants": "rows_participants", "Contacts": "rows_cont
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def find_submission_by_hash(conn: Connection, sha256: str):

@@ -23,8 +23,20 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from dashboard.fields import (
-    BOOL, DATE, HEADER_BLOCK, INSTRUCTIONS_SHEET, INT, MONTH, PAYMENT_GROUP, REAL, SHEETS, SHEETS_BY_NAME,
-    TEMPLATE_MARKER, TEXT, Field, Sheet,
+    BOOL,
+    DATE,
+    HEADER_BLOCK,
+    INSTRUCTIONS_SHEET,
+    INT,
+    MONTH,
+    PAYMENT_GROUP,
+    REAL,
+    SHEETS,
+    SHEETS_BY_NAME,
+    TEMPLATE_MARKER,
+    TEXT,
+    Field,
+    Sheet,
 )
 
 TEMPLATE_VERSION = 1

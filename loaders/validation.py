@@ -15,8 +15,19 @@ import numpy as np
 
 from dashboard import fields as F
 from loaders.cleaning import (
-    BAD_BOOL, BAD_DATE, BAD_NUMBER, NOT_WHOLE, SPREADSHEET_ERROR, SUPPRESSED, PaymentGroupCodes, parse_bool, parse_count,
-    parse_date, parse_month, parse_real, parse_text,
+    BAD_BOOL,
+    BAD_DATE,
+    BAD_NUMBER,
+    NOT_WHOLE,
+    SPREADSHEET_ERROR,
+    SUPPRESSED,
+    PaymentGroupCodes,
+    parse_bool,
+    parse_count,
+    parse_date,
+    parse_month,
+    parse_real,
+    parse_text,
 )
 from loaders.errors import ERROR, NOTE, WARNING, Problem
 from loaders.layouts import MappedSheet

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from sqlalchemy import text
 
 from dashboard.db import make_engine, writing

@@ -303,10 +303,10 @@ def error_cells(path: Path, where: str) -> Path:
 
 
 def mixed_encodings(path: Path) -> Path:
-    lines = ["participant_ref,payment_group,referral_date,office".encode(),
-             "P0001,PG1,05/01/2013,Carré Street".encode("utf-8"),
+    lines = [b"participant_ref,payment_group,referral_date,office",
+             "P0001,PG1,05/01/2013,Carré Street".encode(),
              "P0002,PG1,06/01/2013,Carré Street".encode("cp1252"),
-             "P0003,PG1,07/01/2013,Hôtel Lane".encode("utf-8")]
+             "P0003,PG1,07/01/2013,Hôtel Lane".encode()]
     path.write_bytes(b"\r\n".join(lines) + b"\r\n")
     return path
 

@@ -8,8 +8,6 @@ import re
 import subprocess
 import sys
 
-import pytest
-
 from loaders.cli import build_parser, main
 from loaders.demo import writers
 from tests.conftest import HEADER, ROOT, participants

@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import text
 
 from dashboard.db import make_engine, writing
 from dashboard.reference import init_db

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from loaders.limits import Limits
-from loaders.pipeline import LOADED, REJECTED, IngestOptions, IngestResult, Ingestor
+from loaders.pipeline import LOADED, REJECTED, IngestOptions, Ingestor, IngestResult
 from loaders.readers import read_file
 from tests.conftest import CPA, PARTNER, PRIME
 from tests.hostile import CASES, Case, error_cells

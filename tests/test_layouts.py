@@ -12,8 +12,8 @@ from openpyxl import Workbook
 from sqlalchemy import text
 
 from loaders.demo import writers
-from loaders.pipeline import LOADED, IngestOptions
 from loaders.layouts import load_profiles
+from loaders.pipeline import LOADED, IngestOptions
 from tests.conftest import CPA, HEADER, PARTNER, PRIME, participants
 
 

@@ -35,11 +35,12 @@ from dashboard.metrics import (
     wilson_intervals,
 )
 
+
 def test_normal_quantiles_written_out_are_scipys_to_the_last_digit():
     from scipy.stats import norm
 
-    assert Z95 == float(norm.ppf(0.975))
-    assert Z998 == float(norm.ppf(0.999))
+    assert float(norm.ppf(0.975)) == Z95
+    assert float(norm.ppf(0.999)) == Z998
     assert metrics.FUNNEL_Z == {"95%": Z95, "99.8%": Z998}
 
 

@@ -15,16 +15,17 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from loaders import cleaning, privacy
 from dashboard import fields as F
+from loaders import cleaning, privacy
 from loaders.cleaning import PaymentGroupCodes
 from loaders.demo.writers import write_standard
 from loaders.errors import UnreadableFile, WpmiError
 from loaders.layouts import MappedSheet, column_letter, detect_layout, load_profiles
 from loaders.limits import Limits
+from loaders.package import ExactSheetScan, QuickScan
 from loaders.pipeline import LOADED, UNCHANGED
 from loaders.privacy import find_personal_values
-from loaders.readers import ExactSheetScan, QuickScan, SheetData, Workbook, read_file
+from loaders.readers import SheetData, Workbook, read_file
 from loaders.validation import check_sheet, type_sheet
 from tests.conftest import HEADER
 from tests.hostile import ErrorCell, Formula, sheet_xml

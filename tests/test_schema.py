@@ -51,7 +51,7 @@ def test_generated_participant_columns_keep_the_hand_written_ddl(dialect):
 
 
 def test_the_month_columns_are_of_journey_dates_declared_in_the_fields():
-    assert F.JOURNEY_MILESTONES == tuple(f.name for f in F.PARTICIPANTS.fields if f.type == DATE)
+    assert tuple(f.name for f in F.PARTICIPANTS.fields if f.type == DATE) == F.JOURNEY_MILESTONES
     assert set(schema.MONTH_COLUMNS) <= set(F.JOURNEY_MILESTONES)
 
 

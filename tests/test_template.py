@@ -13,8 +13,14 @@ from python_calamine import CalamineWorkbook
 from dashboard.fields import DATE, INSTRUCTIONS_SHEET, MONTH, PAYMENT_GROUP, SHEETS, SHEETS_BY_NAME
 from dashboard.reference import payment_group_codes, payment_groups
 from loaders.template import (
-    SYNTHETIC_LABEL, VALIDATION_ROWS, TemplateError, data_dictionary_markdown, is_template, payment_group_names,
-    read_header_block, write_template,
+    SYNTHETIC_LABEL,
+    VALIDATION_ROWS,
+    TemplateError,
+    data_dictionary_markdown,
+    is_template,
+    payment_group_names,
+    read_header_block,
+    write_template,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -217,4 +223,4 @@ def test_payment_groups_listed_are_the_reference_csvs(template_xlsx):
     rows = [[c.value for c in row] for row in openpyxl.load_workbook(template_xlsx)[INSTRUCTIONS_SHEET].iter_rows()]
     start = rows.index(["Payment group", "Name", None, None, None])
     assert [tuple(r[:2]) for r in rows[start + 1:]] == list(payment_group_names().items())
-    assert PG_LIST == '"' + ",".join(payment_group_codes()) + '"'
+    assert '"' + ",".join(payment_group_codes()) + '"' == PG_LIST

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from loaders.demo import writers
 from loaders.errors import WITHHELD
 from loaders.pipeline import LOADED, REJECTED, IngestOptions
-from tests.conftest import CPA, HEADER, PARTNER, PRIME, participants
+from tests.conftest import CPA, HEADER, PARTNER, PRIME
 
 OPTIONS = IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03")
 

@@ -23,12 +23,12 @@ from sqlalchemy import Engine, delete, select
 
 from dashboard import schema
 from dashboard.db import make_engine, resolve_url, writing
+from dashboard.reference import init_db
 from loaders.demo import writers
 from loaders.demo.journeys import AS_OF, PARTICIPANTS, generate_contacts, generate_participants, monthly_flows
 from loaders.demo.world import Partner, build_partners
 from loaders.organisation import register_partner
 from loaders.pipeline import LOADED, REJECTED, IngestOptions, Ingestor
-from dashboard.reference import init_db
 
 PERIOD = AS_OF.replace(day=1)
 # Each prime sends in its own layout (work-programme.md: "each prime in its own layout").

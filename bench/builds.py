@@ -70,12 +70,16 @@ def _watch(path: Path, files_dir: Path, stop: threading.Event, log, every: float
         files = sum(1 for _ in files_dir.iterdir()) if files_dir.is_dir() else 0
         try:
             con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
-            loaded, rows = con.execute("SELECT COUNT(*), COALESCE(SUM(rows_participants), 0) FROM submission").fetchone()
+            loaded, rows = con.execute(
+                "SELECT COUNT(*), COALESCE(SUM(rows_participants), 0) FROM submission"
+            ).fetchone()
             con.close()
         except sqlite3.Error:
             loaded, rows = 0, 0
-        log(f"  ... {time.perf_counter() - started:.0f} s: {files} files written, {loaded} submissions "
-            f"({rows:,} participant rows) ingested")
+        log(
+            f"  ... {time.perf_counter() - started:.0f} s: {files} files written, {loaded} submissions "
+            f"({rows:,} participant rows) ingested"
+        )
 
 
 def ensure_build(name: str, *, quiet: bool = False, log=print) -> Build:
@@ -95,8 +99,9 @@ def ensure_build(name: str, *, quiet: bool = False, log=print) -> Build:
         watcher = threading.Thread(target=_watch, args=(path, files_dir, stop, log), daemon=True)
         watcher.start()
         try:
-            summary = build_demo(f"sqlite:///{path}", scale=name, seed=SEED, replace=True, files_dir=files_dir,
-                                 quiet=quiet)
+            summary = build_demo(
+                f"sqlite:///{path}", scale=name, seed=SEED, replace=True, files_dir=files_dir, quiet=quiet
+            )
         finally:
             stop.set()
             watcher.join()
@@ -104,12 +109,20 @@ def ensure_build(name: str, *, quiet: bool = False, log=print) -> Build:
         log(f"  built in {time.perf_counter() - started:.0f} s")
         truths = _cached_truths(path)
     else:
-        log(f"reusing the cached {name} demo: {path} (built in {truths['seconds']} s, "
-            f"ingest {truths['ingest_seconds']} s)")
+        log(
+            f"reusing the cached {name} demo: {path} (built in {truths['seconds']} s, "
+            f"ingest {truths['ingest_seconds']} s)"
+        )
     return Build(
-        name=name, url=f"sqlite:///{path}", path=path, files_dir=files_dir,
-        participants=sum(link["participants"] for link in truths["links"]), target=SCALES[name][0],
-        ingest_seconds=float(truths["ingest_seconds"]), build_seconds=float(truths["seconds"]), reused=reused,
+        name=name,
+        url=f"sqlite:///{path}",
+        path=path,
+        files_dir=files_dir,
+        participants=sum(link["participants"] for link in truths["links"]),
+        target=SCALES[name][0],
+        ingest_seconds=float(truths["ingest_seconds"]),
+        build_seconds=float(truths["seconds"]),
+        reused=reused,
     )
 
 
@@ -138,12 +151,22 @@ def plan_scales(requested: str, budget_seconds: float, *, quiet: bool = False, l
     estimate = 2.05 * half_seconds  # generation and ingest are both about linear in journeys
     spent = 0.0 if half.reused else half_seconds
     if spent + estimate <= budget_seconds:
-        log(f"the 900k build took {half_seconds:.0f} s, so the 1.8M build should take about {estimate:.0f} s: "
-            "within the build budget")
+        log(
+            f"the 900k build took {half_seconds:.0f} s, so the 1.8M build should take about {estimate:.0f} s: "
+            "within the build budget"
+        )
         full = ensure_build("programme", quiet=quiet, log=log)
         return full, half, "programme scale (1.8M journeys) against half scale (900k)"
-    log(f"the 900k build took {half_seconds:.0f} s, so the 1.8M build would take about {estimate:.0f} s, past "
-        f"the {budget_seconds:.0f} s build budget: SCALING DOWN to 900k (full) against 450k (half)")
+    log(
+        f"the 900k build took {half_seconds:.0f} s, so the 1.8M build would take about {estimate:.0f} s, past "
+        f"the {budget_seconds:.0f} s build budget: SCALING DOWN to 900k (full) against 450k (half)"
+    )
     quarter = ensure_build("quarter", quiet=quiet, log=log)
-    return half, quarter, (f"SCALED DOWN: 900k journeys against 450k, because the 1.8M build was estimated at "
-                           f"{estimate:.0f} s (> {budget_seconds:.0f} s budget)")
+    return (
+        half,
+        quarter,
+        (
+            f"SCALED DOWN: 900k journeys against 450k, because the 1.8M build was estimated at "
+            f"{estimate:.0f} s (> {budget_seconds:.0f} s budget)"
+        ),
+    )

@@ -19,29 +19,59 @@ from bench.stats import stopwatch, summarise
 from dashboard.cohorts import window_days
 
 CHUNK = 250_000
-PARTICIPANT_COLUMNS = ["submission_id", "source_row", "participant_ref", "payment_group", "attachment_date",
-                       "job_start_date", "job_outcome_date", "referral_month", "attachment_month",
-                       "job_start_month", "job_outcome_month", "days_to_job_start", "days_to_job_outcome"]
+PARTICIPANT_COLUMNS = [
+    "submission_id",
+    "source_row",
+    "participant_ref",
+    "payment_group",
+    "attachment_date",
+    "job_start_date",
+    "job_outcome_date",
+    "referral_month",
+    "attachment_month",
+    "job_start_month",
+    "job_outcome_month",
+    "days_to_job_start",
+    "days_to_job_outcome",
+]
 TABLES = {
     "participant": PARTICIPANT_COLUMNS,
     "submission": ["submission_id", "partner_id", "contract_id", "period", "status"],
-    "monthly_return": ["submission_id", "month", "payment_group", "referrals", "attachments", "job_starts",
-                       "job_outcomes"],
+    "monthly_return": [
+        "submission_id",
+        "month",
+        "payment_group",
+        "referrals",
+        "attachments",
+        "job_starts",
+        "job_outcomes",
+    ],
     "contract": ["contract_id", "prime_id", "cpa_code"],
     "cpa": ["cpa_code", "cpa_name", "nation"],
     "prime": ["prime_id", "prime_name"],
     "partner": ["partner_id", "partner_name", "sector", "tier"],
     "payment_group": ["code", "outcome_weeks"],
 }
-DATES = {"attachment_date", "job_start_date", "job_outcome_date", "referral_month", "attachment_month",
-         "job_start_month", "job_outcome_month", "period", "month"}
+DATES = {
+    "attachment_date",
+    "job_start_date",
+    "job_outcome_date",
+    "referral_month",
+    "attachment_month",
+    "job_start_month",
+    "job_outcome_month",
+    "period",
+    "month",
+}
 
 ORG_SELECT = """k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name AS prime,
     pa.partner_id, pa.partner_name AS partner, pa.sector, pa.tier"""
 ORG_JOIN = """JOIN contract k ON k.contract_id = t.contract_id JOIN cpa cp ON cp.cpa_code = k.cpa_code
     JOIN prime pr ON pr.prime_id = k.prime_id JOIN partner pa ON pa.partner_id = t.partner_id"""
-ORG_GROUP = ("k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name, pa.partner_id, "
-             "pa.partner_name, pa.sector, pa.tier")
+ORG_GROUP = (
+    "k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name, pa.partner_id, "
+    "pa.partner_name, pa.sector, pa.tier"
+)
 LATEST = """latest AS (
     SELECT p.*, s.partner_id, s.contract_id FROM participant p JOIN submission s USING (submission_id)
     WHERE s.status = 'current'
@@ -140,8 +170,10 @@ def cohort_totals(con, filters, *, as_of):
     return con.execute(COHORT_TOTALS.format(where=where, outcome_cut=outcome_cut), params).df()
 
 
-SUMS = {"flow_totals": ["referrals", "attachments", "job_starts", "job_outcomes"],
-        "cohort_totals": ["start_cohort", "job_starts", "attached", "outcome_cohort", "job_outcomes"]}
+SUMS = {
+    "flow_totals": ["referrals", "attachments", "job_starts", "job_outcomes"],
+    "cohort_totals": ["start_cohort", "job_starts", "attached", "outcome_cohort", "job_outcomes"],
+}
 
 
 def _totals(frame, columns) -> tuple:
@@ -161,11 +193,17 @@ def measure_reference(build, calls_per_function: int, log=print) -> dict:
     filters = filter_cycle(engine)
     pairs = {
         "flow_totals": (lambda f: q.flow_totals(engine, f), lambda f: flow_totals(con, f)),
-        "cohort_totals": (lambda f: q.cohort_totals(engine, f, as_of=as_of),
-                          lambda f: cohort_totals(con, f, as_of=as_of)),
+        "cohort_totals": (
+            lambda f: q.cohort_totals(engine, f, as_of=as_of),
+            lambda f: cohort_totals(con, f, as_of=as_of),
+        ),
     }
-    out = {"load_seconds": load_seconds, "rows": rows, "threads": con.execute(
-        "SELECT current_setting('threads')").fetchone()[0], "queries": {}}
+    out = {
+        "load_seconds": load_seconds,
+        "rows": rows,
+        "threads": con.execute("SELECT current_setting('threads')").fetchone()[0],
+        "queries": {},
+    }
     for name, (ours, theirs) in pairs.items():
         ours(filters[0]), theirs(filters[0])  # warm-up
         t_ours, t_duck, mismatches = [], [], []
@@ -176,14 +214,27 @@ def measure_reference(build, calls_per_function: int, log=print) -> dict:
             with stopwatch(t_duck):
                 b = theirs(f)
             if _totals(a, SUMS[name]) != _totals(b, SUMS[name]) or len(a) != len(b):
-                mismatches.append({"filters": describe(f), "wpmi": _totals(a, SUMS[name]), "duckdb": _totals(b, SUMS[name]),
-                                   "rows": [len(a), len(b)]})
+                mismatches.append(
+                    {
+                        "filters": describe(f),
+                        "wpmi": _totals(a, SUMS[name]),
+                        "duckdb": _totals(b, SUMS[name]),
+                        "rows": [len(a), len(b)],
+                    }
+                )
         wpmi, duck = summarise(t_ours), summarise(t_duck)
-        out["queries"][name] = {"wpmi": wpmi, "duckdb": duck, "ratio_median": wpmi["median"] / duck["median"],
-                                "ratio_p95": wpmi["p95"] / duck["p95"], "same_answers": not mismatches,
-                                "mismatches": mismatches[:3]}
-        log(f"  {name:<14} wpmi median {wpmi['median'] * 1000:6.1f} ms, DuckDB median {duck['median'] * 1000:6.1f} ms"
-            f" (ratio {wpmi['median'] / duck['median']:.2f}); same answers: {not mismatches}")
+        out["queries"][name] = {
+            "wpmi": wpmi,
+            "duckdb": duck,
+            "ratio_median": wpmi["median"] / duck["median"],
+            "ratio_p95": wpmi["p95"] / duck["p95"],
+            "same_answers": not mismatches,
+            "mismatches": mismatches[:3],
+        }
+        log(
+            f"  {name:<14} wpmi median {wpmi['median'] * 1000:6.1f} ms, DuckDB median {duck['median'] * 1000:6.1f} ms"
+            f" (ratio {wpmi['median'] / duck['median']:.2f}); same answers: {not mismatches}"
+        )
     con.close()
     engine.dispose()
     return out

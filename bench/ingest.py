@@ -42,10 +42,13 @@ def sender_of(url: str, file_name: str) -> Sender:
     """The sender of a demo file, from the submission that loaded it."""
     engine = create_engine(url)
     with engine.connect() as conn:
-        row = conn.execute(text("""SELECT pa.partner_name, pr.prime_name, k.cpa_code, s.period, pa.sector, pa.tier
+        row = conn.execute(
+            text("""SELECT pa.partner_name, pr.prime_name, k.cpa_code, s.period, pa.sector, pa.tier
             FROM submission s JOIN partner pa ON pa.partner_id = s.partner_id
             JOIN contract k ON k.contract_id = s.contract_id JOIN prime pr ON pr.prime_id = k.prime_id
-            WHERE s.file_name = :name"""), {"name": file_name}).first()
+            WHERE s.file_name = :name"""),
+            {"name": file_name},
+        ).first()
     engine.dispose()
     if row is None:
         raise LookupError(f"{file_name} is not a submission in {url}; rebuild the cache (delete bench/.cache/).")
@@ -63,21 +66,30 @@ def largest_participant_file(url: str, files_dir: Path) -> tuple[Path, int]:
     """
     engine = create_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT file_name, rows_participants FROM submission WHERE rows_participants > 0 "
-                                 "ORDER BY rows_participants DESC")).all()
+        rows = conn.execute(
+            text(
+                "SELECT file_name, rows_participants FROM submission WHERE rows_participants > 0 "
+                "ORDER BY rows_participants DESC"
+            )
+        ).all()
     engine.dispose()
     for name, n in rows:
         path = files_dir / name
-        if STANDARD_FILE.match(name) and path.exists() and \
-                SHEET in calamine.CalamineWorkbook.from_path(str(path)).sheet_names:
+        if (
+            STANDARD_FILE.match(name)
+            and path.exists()
+            and SHEET in calamine.CalamineWorkbook.from_path(str(path)).sheet_names
+        ):
             return path, int(n)
     raise FileNotFoundError(f"no standard-template participant file (CPA..._NNN.xlsx) in {files_dir}")
 
 
 def largest_file(files_dir: Path) -> Path:
     """The biggest MI file by bytes, of any layout (what peak memory is measured on)."""
-    return max((p for p in files_dir.iterdir() if p.suffix in (".xlsx", ".csv") and not p.name.startswith("bad_")),
-               key=lambda p: p.stat().st_size)
+    return max(
+        (p for p in files_dir.iterdir() if p.suffix in (".xlsx", ".csv") and not p.name.startswith("bad_")),
+        key=lambda p: p.stat().st_size,
+    )
 
 
 def participants_csv(xlsx: Path, out: Path) -> Path:
@@ -88,9 +100,9 @@ def participants_csv(xlsx: Path, out: Path) -> Path:
     rows = calamine.CalamineWorkbook.from_path(str(xlsx)).get_sheet_by_name(SHEET).to_python()
     names = [f.name for f in PARTICIPANTS.fields]
     header = [str(h) for h in rows[0]]
-    if header[:len(names)] != names:
+    if header[: len(names)] != names:
         raise ValueError(f"{xlsx.name}: Participants header {header} is not the template's {names}")
-    body = [[None if v == "" else v for v in r[:len(names)]] for r in rows[1:] if any(v not in ("", None) for v in r)]
+    body = [[None if v == "" else v for v in r[: len(names)]] for r in rows[1:] if any(v not in ("", None) for v in r)]
     return write_csv(out, pd.DataFrame(body, columns=names), "utf-8")
 
 
@@ -136,8 +148,7 @@ def _floor_all_sheets(path: Path) -> int:
 
 
 def _naive(path: Path, url: str) -> int:
-    frame = (pd.read_csv(path) if path.suffix == ".csv"
-             else pd.read_excel(path, sheet_name=SHEET, engine="openpyxl"))
+    frame = pd.read_csv(path) if path.suffix == ".csv" else pd.read_excel(path, sheet_name=SHEET, engine="openpyxl")
     engine = create_engine(url)
     frame.to_sql("participant_naive", engine, index=False)
     engine.dispose()
@@ -163,8 +174,16 @@ def ingest_options(path: Path, sender: Sender):
     from loaders.pipeline import IngestOptions
 
     if path.suffix == ".csv":
-        return IngestOptions(partner=sender.partner, prime=sender.prime, cpa=sender.cpa, period=sender.period,
-                             register_partner=True, sector=sender.sector, tier=sender.tier, actor="bench")
+        return IngestOptions(
+            partner=sender.partner,
+            prime=sender.prime,
+            cpa=sender.cpa,
+            period=sender.period,
+            register_partner=True,
+            sector=sender.sector,
+            tier=sender.tier,
+            actor="bench",
+        )
     return IngestOptions(actor="bench")
 
 
@@ -178,8 +197,9 @@ def _wpmi(path: Path, sender: Sender, url: str, times: list[float]) -> dict:
         result = ingestor.ingest(path, options)
     engine.dispose()
     if result.status != LOADED:
-        raise RuntimeError(f"{path.name}: wpmi ingest returned {result.status}: "
-                           + "; ".join(p.message for p in result.errors[:3]))
+        raise RuntimeError(
+            f"{path.name}: wpmi ingest returned {result.status}: " + "; ".join(p.message for p in result.errors[:3])
+        )
     return result.rows
 
 
@@ -235,15 +255,27 @@ def measure_format(path: Path, sender: Sender, rows: int, runs: int, log=print) 
             with clean_stopwatch(naive):
                 _naive(path, f"sqlite:///{tmp}/naive_{run}.sqlite")
             loaded = _wpmi(path, sender, f"sqlite:///{tmp}/wpmi_{run}.sqlite", wpmi)
-            log(f"  {path.suffix[1:]} run {run + 1}/{runs}: floor {floor[-1]:.2f} s, read + store floor "
+            log(
+                f"  {path.suffix[1:]} run {run + 1}/{runs}: floor {floor[-1]:.2f} s, read + store floor "
                 f"{store_floor[-1]:.2f} s, naive {naive[-1]:.2f} s, "
-                f"wpmi {wpmi[-1]:.2f} s")
+                f"wpmi {wpmi[-1]:.2f} s"
+            )
         stages = profile_wpmi(path, sender, f"sqlite:///{tmp}/profile.sqlite")
-    log(f"  {path.suffix[1:]} wpmi stages (cProfile, one run): "
-        + ", ".join(f"{k.strip()} {v:.2f} s" for k, v in stages.items()))
-    out = {"file": path.name, "stages": stages, "bytes": path.stat().st_size, "rows": rows, "wpmi_rows_loaded": loaded,
-           "floor": summarise(floor), "store_floor": summarise(store_floor), "naive": summarise(naive),
-           "wpmi": summarise(wpmi)}
+    log(
+        f"  {path.suffix[1:]} wpmi stages (cProfile, one run): "
+        + ", ".join(f"{k.strip()} {v:.2f} s" for k, v in stages.items())
+    )
+    out = {
+        "file": path.name,
+        "stages": stages,
+        "bytes": path.stat().st_size,
+        "rows": rows,
+        "wpmi_rows_loaded": loaded,
+        "floor": summarise(floor),
+        "store_floor": summarise(store_floor),
+        "naive": summarise(naive),
+        "wpmi": summarise(wpmi),
+    }
     if floor_all:
         out["floor_all_sheets"] = summarise(floor_all)
     for way in ("floor", "naive", "wpmi"):
@@ -261,9 +293,13 @@ def measure_throughput(build, runs: int, workdir: Path, log=print) -> dict:
     sender = sender_of(build.url, xlsx.name)
     book = calamine.CalamineWorkbook.from_path(str(xlsx))
     sheets = {name: _data_rows(book.get_sheet_by_name(name).to_python()) for name in book.sheet_names}
-    log(f"throughput file: {xlsx.name} ({xlsx.stat().st_size / 2**20:.1f} MiB, {rows:,} participant rows; "
-        f"sheets {sheets})")
+    log(
+        f"throughput file: {xlsx.name} ({xlsx.stat().st_size / 2**20:.1f} MiB, {rows:,} participant rows; "
+        f"sheets {sheets})"
+    )
     workdir.mkdir(parents=True, exist_ok=True)
     csv_path = participants_csv(xlsx, workdir / (xlsx.stem + "_participants.csv"))
-    return {"xlsx": {**measure_format(xlsx, sender, rows, runs, log), "sheets": sheets},
-            "csv": measure_format(csv_path, sender, rows, runs, log)}
+    return {
+        "xlsx": {**measure_format(xlsx, sender, rows, runs, log), "sheets": sheets},
+        "csv": measure_format(csv_path, sender, rows, runs, log),
+    }

@@ -1,7 +1,7 @@
 """Ingest one file into a fresh database, in its own process, so the parent can read its peak memory.
 
-    python -m bench.ingest_one FILE --db URL --partner NAME --prime NAME --cpa N --period YYYY-MM
-    python -m bench.ingest_one --imports-only      # the baseline: wpmi imported, nothing ingested
+python -m bench.ingest_one FILE --db URL --partner NAME --prime NAME --cpa N --period YYYY-MM
+python -m bench.ingest_one --imports-only      # the baseline: wpmi imported, nothing ingested
 """
 
 from __future__ import annotations
@@ -39,8 +39,16 @@ def main(argv: list[str] | None = None) -> int:
     engine = fresh_wpmi_db(args.db, sender, register=args.file.suffix != ".csv")
     started = time.perf_counter()
     result = Ingestor(engine).ingest(args.file, ingest_options(args.file, sender))
-    print(json.dumps({"status": result.status, "rows": result.rows, "seconds": time.perf_counter() - started,
-                      "vm_hwm_kib": _peak_rss_kib()}))
+    print(
+        json.dumps(
+            {
+                "status": result.status,
+                "rows": result.rows,
+                "seconds": time.perf_counter() - started,
+                "vm_hwm_kib": _peak_rss_kib(),
+            }
+        )
+    )
     return 0 if result.status == LOADED else 1
 
 
@@ -62,12 +70,18 @@ def _peak_rss_kib() -> int:
 
 def run_measured(args: list[str]) -> dict:
     """Run `python -m bench.ingest_one ARGS` in a fresh process and return its output and peak RSS (KiB)."""
-    launched = subprocess.run([sys.executable, "-c", LAUNCHER, sys.executable, "-m", "bench.ingest_one", *args],
-                              cwd=ROOT, capture_output=True, text=True, check=True)
+    launched = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, sys.executable, "-m", "bench.ingest_one", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     out = json.loads(launched.stdout)
     if out["returncode"] != 0:
-        raise RuntimeError(f"bench.ingest_one {' '.join(args)} failed ({out['returncode']}):\n{out['stdout']}\n"
-                           f"{out['stderr']}")
+        raise RuntimeError(
+            f"bench.ingest_one {' '.join(args)} failed ({out['returncode']}):\n{out['stdout']}\n{out['stderr']}"
+        )
     return {"max_rss_kib": out["max_rss_kib"], **json.loads(out["stdout"].strip().splitlines()[-1])}
 
 
@@ -82,13 +96,36 @@ def measure_memory(build, workdir: Path, log=print) -> dict:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     log(f"  ingesting {path.name} ({path.stat().st_size / 2**20:.1f} MiB) in a fresh process ...")
-    ingest = run_measured([str(path), "--db", f"sqlite:///{db}", "--partner", sender.partner, "--prime", sender.prime,
-                           "--cpa", str(sender.cpa), "--period", sender.period, "--sector", sender.sector,
-                           "--tier", sender.tier])
-    return {"file": path.name, "bytes": path.stat().st_size, "rows": ingest["rows"],
-            "rows_total": sum(ingest["rows"].values()), "seconds": ingest["seconds"],
-            "baseline_kib": baseline["max_rss_kib"], "ingest_kib": ingest["max_rss_kib"],
-            "baseline_vm_hwm_kib": baseline["vm_hwm_kib"], "ingest_vm_hwm_kib": ingest["vm_hwm_kib"]}
+    ingest = run_measured(
+        [
+            str(path),
+            "--db",
+            f"sqlite:///{db}",
+            "--partner",
+            sender.partner,
+            "--prime",
+            sender.prime,
+            "--cpa",
+            str(sender.cpa),
+            "--period",
+            sender.period,
+            "--sector",
+            sender.sector,
+            "--tier",
+            sender.tier,
+        ]
+    )
+    return {
+        "file": path.name,
+        "bytes": path.stat().st_size,
+        "rows": ingest["rows"],
+        "rows_total": sum(ingest["rows"].values()),
+        "seconds": ingest["seconds"],
+        "baseline_kib": baseline["max_rss_kib"],
+        "ingest_kib": ingest["max_rss_kib"],
+        "baseline_vm_hwm_kib": baseline["vm_hwm_kib"],
+        "ingest_vm_hwm_kib": ingest["vm_hwm_kib"],
+    }
 
 
 if __name__ == "__main__":

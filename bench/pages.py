@@ -53,6 +53,8 @@ def _measure(render, runs: int, log) -> dict:
                 run()
             errors = [str(e.value)[:300] for e in at.exception]
         out[page] = {**summarise(times), "exceptions": errors}
-        log(f"  {page:<14} median {out[page]['median']:6.2f} s   p95 {out[page]['p95']:6.2f} s"
-            + (f"   EXCEPTION: {errors[0]}" if errors else ""))
+        log(
+            f"  {page:<14} median {out[page]['median']:6.2f} s   p95 {out[page]['p95']:6.2f} s"
+            + (f"   EXCEPTION: {errors[0]}" if errors else "")
+        )
     return out

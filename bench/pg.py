@@ -33,6 +33,7 @@ SCALES = ("small", "quarter", "half", "programme")  # "small" is the demo's own;
 @contextmanager
 def server(log=print):
     """A running throwaway PostgreSQL server; stopped and its directory removed on exit, whatever happens."""
+
     def terminated(signum, frame):  # make `kill` (SIGTERM) unwind through the `finally` below too
         raise SystemExit(f"terminated by signal {signum}")
 
@@ -56,9 +57,11 @@ def _settings(srv) -> dict:
     import psycopg
 
     with psycopg.connect(host="127.0.0.1", port=srv.port, user="postgres", dbname="postgres") as conn:
-        rows = conn.execute("SELECT name, current_setting(name) FROM pg_settings WHERE name IN ('shared_buffers', "
-                            "'work_mem', 'fsync', 'synchronous_commit', 'full_page_writes', "
-                            "'max_parallel_workers_per_gather', 'effective_cache_size', 'jit')").fetchall()
+        rows = conn.execute(
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name IN ('shared_buffers', "
+            "'work_mem', 'fsync', 'synchronous_commit', 'full_page_writes', "
+            "'max_parallel_workers_per_gather', 'effective_cache_size', 'jit')"
+        ).fetchall()
     return dict(rows)
 
 
@@ -80,9 +83,13 @@ def _build(srv, scale: str, files_dir: Path, log=print) -> dict:
     engine = make_engine(url)
     truths = demo_truths(engine)
     engine.dispose()
-    return {"url": url, "scale": scale, "build_seconds": seconds,
-            "ingest_seconds": float(truths["ingest_seconds"]),
-            "participants": sum(link["participants"] for link in truths["links"])}
+    return {
+        "url": url,
+        "scale": scale,
+        "build_seconds": seconds,
+        "ingest_seconds": float(truths["ingest_seconds"]),
+        "participants": sum(link["participants"] for link in truths["links"]),
+    }
 
 
 def _throughput_file(build_url: str, files_dir: Path, log=print):
@@ -124,8 +131,14 @@ def measure_ingest(srv, build: dict, files_dir: Path, runs: int, log=print) -> d
             log(f"  {fmt} run {run + 1}/{runs}: wpmi {times[-1]:.2f} s")
         s = summarise(times)
         s["rows_per_second"] = rows / s["median"]
-        out[fmt] = {"file": path.name, "source": source, "rows": rows, "bytes": path.stat().st_size,
-                    "wpmi_rows_loaded": loaded, "wpmi": s}
+        out[fmt] = {
+            "file": path.name,
+            "source": source,
+            "rows": rows,
+            "bytes": path.stat().st_size,
+            "wpmi_rows_loaded": loaded,
+            "wpmi": s,
+        }
         log(f"  {fmt}: {s['rows_per_second']:,.0f} rows/s (median {s['median']:.2f} s, p95 {s['p95']:.2f} s)")
     return out
 
@@ -152,8 +165,10 @@ def measure(scales: list[str], ingest_runs: int, query_calls: int, log=print) ->
             finally:
                 shutil.rmtree(files_dir, ignore_errors=True)
             log(f"PostgreSQL query latency at {build['participants']:,} journeys ({query_calls} calls per function)")
-            run = {"build": {k: v for k, v in build.items() if k != "url"},
-                   "queries": queries.measure_queries(build["url"], query_calls, log=log)}
+            run = {
+                "build": {k: v for k, v in build.items() if k != "url"},
+                "queries": queries.measure_queries(build["url"], query_calls, log=log),
+            }
             result["runs"].append(run)
             srv.drop_database(build["url"])  # free the disk before the next, larger build
     result["wall_seconds"] = time.perf_counter() - started

@@ -28,8 +28,10 @@ SEARCH_DIRS = ("/usr/lib/postgresql/*/bin", "/usr/local/pgsql/bin", "/opt/homebr
 RUN_AS = "postgres"  # system user the server runs as when its caller is root
 START_ATTEMPTS = 3  # a free port can be taken between choosing it and the server binding it
 # Durability is pointless for a throwaway server; these make CREATE DATABASE and commits much faster.
-SERVER_OPTIONS = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50 "
-                  "-c shared_buffers=64MB -c log_min_messages=warning")
+SERVER_OPTIONS = (
+    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50 "
+    "-c shared_buffers=64MB -c log_min_messages=warning"
+)
 
 
 class ServerUnavailable(RuntimeError):
@@ -49,8 +51,10 @@ def find_bin_dir() -> Path:
     for directory in candidates:
         if all((directory / name).exists() for name in ("initdb", "pg_ctl", "postgres")):
             return directory
-    raise ServerUnavailable("PostgreSQL server binaries (initdb, pg_ctl, postgres) not found on PATH or in "
-                            f"{', '.join(SEARCH_DIRS)}; install them with `apt-get install postgresql`.")
+    raise ServerUnavailable(
+        "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found on PATH or in "
+        f"{', '.join(SEARCH_DIRS)}; install them with `apt-get install postgresql`."
+    )
 
 
 def free_port() -> int:
@@ -86,11 +90,11 @@ class PostgresServer:
             cmd = ["runuser", "-u", self._user, "--", *cmd]
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env.update(LC_ALL="C", LANG="C")
-        proc = subprocess.run(cmd, check=False, cwd=self.root, env=env, capture_output=True, text=True,
-                              timeout=timeout)
+        proc = subprocess.run(cmd, check=False, cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout)
         if check and proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}\n"
-                               f"{self.log_tail()}")
+            raise RuntimeError(
+                f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}\n{self.log_tail()}"
+            )
         return proc
 
     def log_tail(self, lines: int = 30) -> str:
@@ -105,23 +109,40 @@ class PostgresServer:
             try:
                 user = pwd.getpwnam(RUN_AS)
             except KeyError:
-                raise ServerUnavailable(f"running as root and there is no {RUN_AS!r} system user to run the "
-                                        "PostgreSQL server as (it refuses to run as root)") from None
+                raise ServerUnavailable(
+                    f"running as root and there is no {RUN_AS!r} system user to run the "
+                    "PostgreSQL server as (it refuses to run as root)"
+                ) from None
             if not shutil.which("runuser"):
                 raise ServerUnavailable("running as root and `runuser` is not available to drop privileges")
             self._user = RUN_AS
             os.chmod(self.root, 0o700)
             os.chown(self.root, user.pw_uid, user.pw_gid)
         self.version = self._run("postgres", "--version").stdout.strip()
-        self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                  "--locale=C", "--no-sync")
+        self._run(
+            "initdb", "-D", str(self.data_dir), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"
+        )
         last = ""
         for _ in range(START_ATTEMPTS):
             self.port = free_port()
-            opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories='{self.root}' "
-                    f"{SERVER_OPTIONS}")
-            proc = self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-o", opts,
-                             "-w", "-t", "60", "start", check=False)
+            opts = (
+                f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories='{self.root}' "
+                f"{SERVER_OPTIONS}"
+            )
+            proc = self._run(
+                "pg_ctl",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-o",
+                opts,
+                "-w",
+                "-t",
+                "60",
+                "start",
+                check=False,
+            )
             if proc.returncode == 0:
                 self._running = True
                 return
@@ -142,8 +163,9 @@ class PostgresServer:
     def _admin(self, sql: str) -> None:
         import psycopg
 
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
-                             autocommit=True, connect_timeout=10) as conn:
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True, connect_timeout=10
+        ) as conn:
             conn.execute(sql)
 
     def create_database(self, prefix: str = "wpmi_test") -> str:

@@ -47,8 +47,17 @@ def filter_cycle(engine) -> list:
 
 def describe(f) -> str:
     """A short label for a Filters: 'everything', or e.g. 'cpa=5, PG1+PG2, 2012-2013'."""
-    parts = [f"{k}={v}" for k, v in (("cpa", f.cpa), ("prime", f.prime), ("sector", f.sector), ("tier", f.tier),
-                                      ("partner", f.partner_id)) if v is not None]
+    parts = [
+        f"{k}={v}"
+        for k, v in (
+            ("cpa", f.cpa),
+            ("prime", f.prime),
+            ("sector", f.sector),
+            ("tier", f.tier),
+            ("partner", f.partner_id),
+        )
+        if v is not None
+    ]
     if f.payment_groups:
         parts.append("+".join(f.payment_groups))
     if f.period_from or f.period_to:
@@ -59,18 +68,24 @@ def describe(f) -> str:
 def drill_targets(engine, count: int = 12) -> list[tuple[int, str, str]]:
     """(partner, contract, standard) drill-downs on the biggest partner contracts' measured standards."""
     with engine.connect() as conn:
-        rows = conn.execute(text("""
+        rows = conn.execute(
+            text("""
             WITH big AS (SELECT partner_id, contract_id, SUM(referrals) AS n FROM cohort_summary
                          GROUP BY partner_id, contract_id ORDER BY n DESC LIMIT 4)
             SELECT c.partner_id, c.contract_id, c.standard_id FROM compliance_summary c
             JOIN big b ON b.partner_id = c.partner_id AND b.contract_id = c.contract_id
-            WHERE c.met + c.missed > 0 ORDER BY b.n DESC, c.standard_id""")).all()
+            WHERE c.met + c.missed > 0 ORDER BY b.n DESC, c.standard_id""")
+        ).all()
     by_pair: dict = {}
     for p, k, s in rows:
         by_pair.setdefault((p, k), []).append(s)
     # Round-robin over the partner contracts so the biggest ones are all drilled into.
-    mixed = [t for group in itertools.zip_longest(*[[(p, k, s) for s in ss] for (p, k), ss in by_pair.items()])
-             for t in group if t]
+    mixed = [
+        t
+        for group in itertools.zip_longest(*[[(p, k, s) for s in ss] for (p, k), ss in by_pair.items()])
+        for t in group
+        if t
+    ]
     return mixed[:count]
 
 
@@ -117,9 +132,17 @@ def measure_queries(url: str, calls_per_function: int, log=print) -> dict:
             rows.append(len(result) if hasattr(result, "__len__") and not isinstance(result, dict) else 1)
             labels.append(label)
         slowest = max(range(len(times)), key=times.__getitem__)
-        out[name] = {**summarise(times), "rows_median": float(pd.Series(rows).median()),
-                     "slowest_call": labels[slowest], "slowest_rows": rows[slowest]}
+        out[name] = {
+            **summarise(times),
+            "rows_median": float(pd.Series(rows).median()),
+            "slowest_call": labels[slowest],
+            "slowest_rows": rows[slowest],
+        }
         log(f"  {name:<24} median {out[name]['median'] * 1000:7.1f} ms   p95 {out[name]['p95'] * 1000:7.1f} ms")
     engine.dispose()
-    return {"as_of": as_of.isoformat(), "functions": out, "filters": [describe(f) for f in filters],
-            "drill_downs": [list(d) for d in drills]}
+    return {
+        "as_of": as_of.isoformat(),
+        "functions": out,
+        "filters": [describe(f) for f in filters],
+        "drill_downs": [list(d) for d in drills],
+    }

@@ -41,10 +41,14 @@ def figures(r: dict) -> list[Figure]:
     out.append(Figure("scale", "measured at", f"{r['scale_note']}"))
     for key in ("full", "half"):
         b = r["builds"][key]
-        out.append(Figure("scale", f"{key} build ({b['name']})",
-                          f"{b['participants']:,} participant journeys; build {b['build_seconds']:,.0f} s, "
-                          f"whole-demo ingest {b['ingest_seconds']:,.0f} s"
-                          + (" (cached)" if b["reused"] else "")))
+        out.append(
+            Figure(
+                "scale",
+                f"{key} build ({b['name']})",
+                f"{b['participants']:,} participant journeys; build {b['build_seconds']:,.0f} s, "
+                f"whole-demo ingest {b['ingest_seconds']:,.0f} s" + (" (cached)" if b["reused"] else ""),
+            )
+        )
 
     for fmt in ("xlsx", "csv"):
         t = r.get("throughput", {}).get(fmt)
@@ -52,85 +56,174 @@ def figures(r: dict) -> list[Figure]:
             continue
         sec = f"ingest .{fmt}"
         out.append(Figure(sec, "file", f"{t['file']} ({t['rows']:,} participant rows, {t['bytes'] / 2**20:.1f} MiB)"))
-        for way, label in (("floor", "floor (bare read)"), ("naive", "naive (pandas + to_sql)"), ("wpmi", "wpmi ingest")):
+        for way, label in (
+            ("floor", "floor (bare read)"),
+            ("naive", "naive (pandas + to_sql)"),
+            ("wpmi", "wpmi ingest"),
+        ):
             s = t[way]
-            out.append(Figure(sec, f"{label} rows/s", f"{s['rows_per_second']:,.0f}  (median {s['median']:.2f} s, "
-                                                      f"p95 {s['p95']:.2f} s, n={s['n']})"))
+            out.append(
+                Figure(
+                    sec,
+                    f"{label} rows/s",
+                    f"{s['rows_per_second']:,.0f}  (median {s['median']:.2f} s, p95 {s['p95']:.2f} s, n={s['n']})",
+                )
+            )
         if t.get("stages"):
-            out.append(Figure(sec, "wpmi time by stage (one cProfile'd run)",
-                              ", ".join(f"{k.strip()} {v:.2f} s" for k, v in t["stages"].items())))
+            out.append(
+                Figure(
+                    sec,
+                    "wpmi time by stage (one cProfile'd run)",
+                    ", ".join(f"{k.strip()} {v:.2f} s" for k, v in t["stages"].items()),
+                )
+            )
         if "floor_all_sheets" in t:
             out.append(Figure(sec, "floor, every sheet (info)", f"median {t['floor_all_sheets']['median']:.2f} s"))
-        out.append(Figure(sec, "wpmi time / floor time", f"{t['wpmi_over_floor']:.2f}", f"<= {WPMI_OVER_FLOOR}",
-                          t["wpmi_over_floor"] <= WPMI_OVER_FLOOR))
-        out.append(Figure(sec, "naive time / wpmi time", f"{t['naive_over_wpmi']:.2f}", f">= {NAIVE_OVER_WPMI}",
-                          t["naive_over_wpmi"] >= NAIVE_OVER_WPMI))
+        out.append(
+            Figure(
+                sec,
+                "wpmi time / floor time",
+                f"{t['wpmi_over_floor']:.2f}",
+                f"<= {WPMI_OVER_FLOOR}",
+                t["wpmi_over_floor"] <= WPMI_OVER_FLOOR,
+            )
+        )
+        out.append(
+            Figure(
+                sec,
+                "naive time / wpmi time",
+                f"{t['naive_over_wpmi']:.2f}",
+                f">= {NAIVE_OVER_WPMI}",
+                t["naive_over_wpmi"] >= NAIVE_OVER_WPMI,
+            )
+        )
         if "store_floor" in t:
-            out.append(Figure(sec, "read + store floor / floor (info: the least any loader that keeps the rows "
-                                   "pays)", f"{t['store_floor_over_floor']:.2f} (median {t['store_floor']['median']:.2f} s)"))
+            out.append(
+                Figure(
+                    sec,
+                    "read + store floor / floor (info: the least any loader that keeps the rows pays)",
+                    f"{t['store_floor_over_floor']:.2f} (median {t['store_floor']['median']:.2f} s)",
+                )
+            )
             out.append(Figure(sec, "wpmi time / read + store floor (info)", f"{t['wpmi_over_store_floor']:.2f}"))
 
     m = r.get("memory")
     if m:
-        out.append(Figure("memory", "baseline: a process that only imports wpmi",
-                          f"{m['baseline_kib'] / 1024:,.0f} MiB max RSS (VmHWM {m['baseline_vm_hwm_kib'] / 1024:,.0f} MiB)"))
+        out.append(
+            Figure(
+                "memory",
+                "baseline: a process that only imports wpmi",
+                f"{m['baseline_kib'] / 1024:,.0f} MiB max RSS (VmHWM {m['baseline_vm_hwm_kib'] / 1024:,.0f} MiB)",
+            )
+        )
         peak = max(m["ingest_kib"], m["ingest_vm_hwm_kib"]) / 1024
-        out.append(Figure("memory", f"ingest of the largest file ({m['file']}, {m['rows_total']:,} rows)",
-                          f"{m['ingest_kib'] / 1024:,.0f} MiB max RSS (VmHWM {m['ingest_vm_hwm_kib'] / 1024:,.0f} MiB; "
-                          f"ingest {m['seconds']:.1f} s)", f"<= {PEAK_RSS_MIB} MiB", peak <= PEAK_RSS_MIB))
+        out.append(
+            Figure(
+                "memory",
+                f"ingest of the largest file ({m['file']}, {m['rows_total']:,} rows)",
+                f"{m['ingest_kib'] / 1024:,.0f} MiB max RSS (VmHWM {m['ingest_vm_hwm_kib'] / 1024:,.0f} MiB; "
+                f"ingest {m['seconds']:.1f} s)",
+                f"<= {PEAK_RSS_MIB} MiB",
+                peak <= PEAK_RSS_MIB,
+            )
+        )
 
     q = r.get("queries", {}).get("full")
     if q:
         for name, s in q["functions"].items():
             slow = f"; slowest: {s['slowest_call']} ({s['slowest_rows']:,} rows)" if s.get("slowest_call") else ""
-            out.append(Figure(f"queries at {scale}", name, f"median {_ms(s['median'])}, p95 {_ms(s['p95'])} "
-                                                          f"(n={s['n']}){slow}", f"p95 <= {QUERY_P95_MS} ms",
-                              s["p95"] * 1000 <= QUERY_P95_MS))
+            out.append(
+                Figure(
+                    f"queries at {scale}",
+                    name,
+                    f"median {_ms(s['median'])}, p95 {_ms(s['p95'])} (n={s['n']}){slow}",
+                    f"p95 <= {QUERY_P95_MS} ms",
+                    s["p95"] * 1000 <= QUERY_P95_MS,
+                )
+            )
     d = r.get("duckdb")
     if d:
-        out.append(Figure("DuckDB reference", "copy raw rows into DuckDB (once, not timed below)",
-                          f"{d['load_seconds']:.1f} s, {d['rows'].get('participant', 0):,} participant rows, "
-                          f"{d['threads']} threads"))
+        out.append(
+            Figure(
+                "DuckDB reference",
+                "copy raw rows into DuckDB (once, not timed below)",
+                f"{d['load_seconds']:.1f} s, {d['rows'].get('participant', 0):,} participant rows, "
+                f"{d['threads']} threads",
+            )
+        )
         for name, s in d["queries"].items():
-            out.append(Figure("DuckDB reference", f"{name}: wpmi / DuckDB",
-                              f"{s['ratio_median']:.2f} at the median, {s['ratio_p95']:.2f} at p95 "
-                              f"(wpmi {_ms(s['wpmi']['median'])}, DuckDB {_ms(s['duckdb']['median'])}); "
-                              f"same answers: {'yes' if s['same_answers'] else 'NO'}"))
+            out.append(
+                Figure(
+                    "DuckDB reference",
+                    f"{name}: wpmi / DuckDB",
+                    f"{s['ratio_median']:.2f} at the median, {s['ratio_p95']:.2f} at p95 "
+                    f"(wpmi {_ms(s['wpmi']['median'])}, DuckDB {_ms(s['duckdb']['median'])}); "
+                    f"same answers: {'yes' if s['same_answers'] else 'NO'}",
+                )
+            )
 
     p = r.get("pages")
     if p:
         for page, s in p.items():
             ok = s["p95"] <= PAGE_P95_S and not s["exceptions"]
-            out.append(Figure(f"pages at {scale}", page, f"median {s['median']:.2f} s, p95 {s['p95']:.2f} s (n={s['n']})"
-                              + (" EXCEPTION" if s["exceptions"] else ""), f"p95 <= {PAGE_P95_S:g} s", ok))
+            out.append(
+                Figure(
+                    f"pages at {scale}",
+                    page,
+                    f"median {s['median']:.2f} s, p95 {s['p95']:.2f} s (n={s['n']})"
+                    + (" EXCEPTION" if s["exceptions"] else ""),
+                    f"p95 <= {PAGE_P95_S:g} s",
+                    ok,
+                )
+            )
 
     g = r.get("growth")
     if g:
-        out.append(Figure("growth", "whole-demo ingest time exponent",
-                          f"{g['ingest_exponent']:.2f} ({half['ingest_seconds']:,.0f} s for {half['participants']:,}"
-                          f" -> {full['ingest_seconds']:,.0f} s for {full['participants']:,})",
-                          f"<= {GROWTH_EXPONENT} (linear 1.0)", g["ingest_exponent"] <= GROWTH_EXPONENT))
+        out.append(
+            Figure(
+                "growth",
+                "whole-demo ingest time exponent",
+                f"{g['ingest_exponent']:.2f} ({half['ingest_seconds']:,.0f} s for {half['participants']:,}"
+                f" -> {full['ingest_seconds']:,.0f} s for {full['participants']:,})",
+                f"<= {GROWTH_EXPONENT} (linear 1.0)",
+                g["ingest_exponent"] <= GROWTH_EXPONENT,
+            )
+        )
         if "query_p95_ratio" in g:
-            p95 = {scale: {name: f["p95"] for name, f in r["queries"][scale]["functions"].items()}
-                   for scale in ("full", "half")}
+            p95 = {
+                scale: {name: f["p95"] for name, f in r["queries"][scale]["functions"].items()}
+                for scale in ("full", "half")
+            }
             # Flat: p95 grows by at most QUERY_GROWTH, or by no more than timing noise (2 ms -> 4 ms is flat).
-            grown = {name: ratio for name, ratio in g["query_p95_ratio"].items()
-                     if ratio > QUERY_GROWTH and p95["full"][name] - p95["half"][name] > QUERY_GROWTH_NOISE_S}
+            grown = {
+                name: ratio
+                for name, ratio in g["query_p95_ratio"].items()
+                if ratio > QUERY_GROWTH and p95["full"][name] - p95["half"][name] > QUERY_GROWTH_NOISE_S
+            }
             worst = max(grown or g["query_p95_ratio"], key=g["query_p95_ratio"].get)
-            out.append(Figure("growth", "query p95 full / half, worst function",
-                              f"{g['query_p95_ratio'][worst]:.2f} ({worst}: {p95['half'][worst] * 1000:,.0f} -> "
-                              f"{p95['full'][worst] * 1000:,.0f} ms); median over functions "
-                              f"{g['query_p95_ratio_median']:.2f}",
-                              f"<= {QUERY_GROWTH} or within {QUERY_GROWTH_NOISE_S * 1000:.0f} ms (flat 1.0)",
-                              not grown))
+            out.append(
+                Figure(
+                    "growth",
+                    "query p95 full / half, worst function",
+                    f"{g['query_p95_ratio'][worst]:.2f} ({worst}: {p95['half'][worst] * 1000:,.0f} -> "
+                    f"{p95['full'][worst] * 1000:,.0f} ms); median over functions "
+                    f"{g['query_p95_ratio_median']:.2f}",
+                    f"<= {QUERY_GROWTH} or within {QUERY_GROWTH_NOISE_S * 1000:.0f} ms (flat 1.0)",
+                    not grown,
+                )
+            )
     st = r.get("steady")
     if st:
         last, alone = st["months"][-1], st["last_alone_seconds"]
-        out.append(Figure("steady state (info)", f"month {last['month']}'s cumulative caseload "
-                                                 f"({last['file_rows']:,} rows) with {last['current_rows']:,} rows "
-                                                 "in current submissions / the same file into an empty database",
-                          f"{last['seconds'] / alone:.2f} ({last['seconds']:.2f} s vs {alone:.2f} s; "
-                          "`python -m bench.steady`)"))
+        out.append(
+            Figure(
+                "steady state (info)",
+                f"month {last['month']}'s cumulative caseload "
+                f"({last['file_rows']:,} rows) with {last['current_rows']:,} rows "
+                "in current submissions / the same file into an empty database",
+                f"{last['seconds'] / alone:.2f} ({last['seconds']:.2f} s vs {alone:.2f} s; `python -m bench.steady`)",
+            )
+        )
     su = r.get("startup")
     if su:
         for name, s in su["commands"].items():
@@ -169,8 +262,10 @@ def markdown(r: dict, figs: list[Figure]) -> str:
     cached = [b for b in builds if b["reused"]]
     wall = f"wall time {r['wall_seconds'] / 60:.1f} min"
     if cached:
-        wall += (f" with the demo builds cached; building them from an empty cache adds "
-                 f"{sum(b['build_seconds'] for b in cached) / 60:.1f} min")
+        wall += (
+            f" with the demo builds cached; building them from an empty cache adds "
+            f"{sum(b['build_seconds'] for b in cached) / 60:.1f} min"
+        )
     met = sum(1 for f in figs if f.met)
     judged = sum(1 for f in figs if f.met is not None)
     lines = [
@@ -178,8 +273,7 @@ def markdown(r: dict, figs: list[Figure]) -> str:
         "",
         "<!-- Generated by `python -m bench` (bench/report.py). Do not edit by hand: run `make bench` again. -->",
         "",
-        f"Measured on **{r['date']}** with `{r['command']}` ({wall}), "
-        f"code at {r.get('code', 'unknown')}.",
+        f"Measured on **{r['date']}** with `{r['command']}` ({wall}), code at {r.get('code', 'unknown')}.",
         "",
         f"Machine: {r['machine']['nproc']} CPUs (`nproc`), {r['machine']['memory_gib']:.0f} GiB RAM, "
         f"{r['machine']['platform']}, Python {r['machine']['python']}, SQLite {r['machine']['sqlite']}, "
@@ -225,8 +319,7 @@ def markdown(r: dict, figs: list[Figure]) -> str:
         "`wpmi --help`, and `wpmi ingest` of a three-participant file into a copy of an initialised database, "
         "beside a bare `python -c pass` of the same interpreter measured in turn with them. The multiple of the "
         "baseline's median compares across machines; the seconds do not. Informational: no target.",
-        "- Timings on a shared 2-CPU machine vary by 10-20% from run to run; read ratios rather than single "
-        "numbers.",
+        "- Timings on a shared 2-CPU machine vary by 10-20% from run to run; read ratios rather than single numbers.",
         "",
         "## Results",
         "",
@@ -235,12 +328,19 @@ def markdown(r: dict, figs: list[Figure]) -> str:
     ]
     last = None
     for f in figs:
-        lines.append(f"| {_md_cell(f.section if f.section != last else '')} | {_md_cell(f.name)} | "
-                     f"{_md_cell(f.value)} | {_md_cell(f.target)} | {'**NOT MET**' if f.met is False else f.status} |")
+        lines.append(
+            f"| {_md_cell(f.section if f.section != last else '')} | {_md_cell(f.name)} | "
+            f"{_md_cell(f.value)} | {_md_cell(f.target)} | {'**NOT MET**' if f.met is False else f.status} |"
+        )
         last = f.section
     if r.get("queries", {}).get("half"):
-        lines += ["", "## Query p95 at full and half scale", "", "| function | p95 full | p95 half | full / half |",
-                  "|---|---|---|---|"]
+        lines += [
+            "",
+            "## Query p95 at full and half scale",
+            "",
+            "| function | p95 full | p95 half | full / half |",
+            "|---|---|---|---|",
+        ]
         half = r["queries"]["half"]["functions"]
         for name, s in r["queries"]["full"]["functions"].items():
             h = half.get(name)
@@ -253,36 +353,74 @@ def markdown(r: dict, figs: list[Figure]) -> str:
 def postgres_figures(pg: dict, sqlite: dict | None = None) -> list[Figure]:
     """The PostgreSQL run's figures (bench/pg.py), with the SQLite run's figure beside each for reference."""
     sqlite = sqlite or {}
-    out = [Figure("PostgreSQL", "server", f"{pg['server']['version']}; "
-                  + ", ".join(f"{k}={v}" for k, v in sorted(pg["server"].get("settings", {}).items())))]
+    out = [
+        Figure(
+            "PostgreSQL",
+            "server",
+            f"{pg['server']['version']}; "
+            + ", ".join(f"{k}={v}" for k, v in sorted(pg["server"].get("settings", {}).items())),
+        )
+    ]
     for run in pg["runs"]:
         b = run["build"]
-        out.append(Figure("PostgreSQL", f"demo build ({b['scale']})",
-                          f"{b['participants']:,} participant journeys; build {b['build_seconds']:,.0f} s, "
-                          f"whole-demo ingest {b['ingest_seconds']:,.0f} s"))
+        out.append(
+            Figure(
+                "PostgreSQL",
+                f"demo build ({b['scale']})",
+                f"{b['participants']:,} participant journeys; build {b['build_seconds']:,.0f} s, "
+                f"whole-demo ingest {b['ingest_seconds']:,.0f} s",
+            )
+        )
     sqlite_full = sqlite.get("builds", {}).get("full")
     if sqlite_full:
-        out.append(Figure("PostgreSQL", "SQLite figures quoted beside them",
-                          f"the SQLite run above, at {sqlite_full['participants']:,} journeys ({sqlite.get('date', '?')})"))
+        out.append(
+            Figure(
+                "PostgreSQL",
+                "SQLite figures quoted beside them",
+                f"the SQLite run above, at {sqlite_full['participants']:,} journeys ({sqlite.get('date', '?')})",
+            )
+        )
     for fmt in ("xlsx", "csv"):
         t = pg.get("throughput", {}).get(fmt)
         if not t:
             continue
         sec = f"PostgreSQL ingest .{fmt}"
-        out.append(Figure(sec, "file", f"{t['file']} ({t['rows']:,} participant rows, {t['bytes'] / 2**20:.1f} MiB; "
-                                       f"{t['source']})"))
+        out.append(
+            Figure(
+                sec,
+                "file",
+                f"{t['file']} ({t['rows']:,} participant rows, {t['bytes'] / 2**20:.1f} MiB; {t['source']})",
+            )
+        )
         s = t["wpmi"]
         ref = sqlite.get("throughput", {}).get(fmt, {})
-        vs = (f"; SQLite {ref['wpmi']['rows_per_second']:,.0f} rows/s on the same file (PostgreSQL / SQLite time "
-              f"{s['median'] / ref['wpmi']['median']:.2f})") if ref.get("file") == t["file"] else ""
-        out.append(Figure(sec, "wpmi ingest rows/s (fresh PostgreSQL database per run)",
-                          f"{s['rows_per_second']:,.0f}  (median {s['median']:.2f} s, p95 {s['p95']:.2f} s, "
-                          f"n={s['n']}){vs}"))
+        vs = (
+            (
+                f"; SQLite {ref['wpmi']['rows_per_second']:,.0f} rows/s on the same file (PostgreSQL / SQLite time "
+                f"{s['median'] / ref['wpmi']['median']:.2f})"
+            )
+            if ref.get("file") == t["file"]
+            else ""
+        )
+        out.append(
+            Figure(
+                sec,
+                "wpmi ingest rows/s (fresh PostgreSQL database per run)",
+                f"{s['rows_per_second']:,.0f}  (median {s['median']:.2f} s, p95 {s['p95']:.2f} s, n={s['n']}){vs}",
+            )
+        )
     for run in pg["runs"]:
         b = run["build"]
         # Quote SQLite at the same journeys when it measured that build (same seed and scale), else its full build.
-        key = next((k for k in ("full", "half") if sqlite.get("builds", {}).get(k, {}).get("participants")
-                    == b["participants"] and k in sqlite.get("queries", {})), "full")
+        key = next(
+            (
+                k
+                for k in ("full", "half")
+                if sqlite.get("builds", {}).get(k, {}).get("participants") == b["participants"]
+                and k in sqlite.get("queries", {})
+            ),
+            "full",
+        )
         ref_q = sqlite.get("queries", {}).get(key, {}).get("functions", {})
         ref_n = sqlite.get("builds", {}).get(key, {}).get("participants")
         for name, s in run["queries"]["functions"].items():
@@ -290,9 +428,15 @@ def postgres_figures(pg: dict, sqlite: dict | None = None) -> list[Figure]:
             r = ref_q.get(name)
             same = " (same build)" if ref_n == b["participants"] else ""
             vs = f"; SQLite at {ref_n:,}{same}: p95 {_ms(r['p95'])}" if r and ref_n else ""
-            out.append(Figure(f"PostgreSQL queries at {b['participants']:,} journeys ({b['scale']})", name,
-                              f"median {_ms(s['median'])}, p95 {_ms(s['p95'])} (n={s['n']}){slow}{vs}",
-                              f"p95 <= {QUERY_P95_MS} ms", s["p95"] * 1000 <= QUERY_P95_MS))
+            out.append(
+                Figure(
+                    f"PostgreSQL queries at {b['participants']:,} journeys ({b['scale']})",
+                    name,
+                    f"median {_ms(s['median'])}, p95 {_ms(s['p95'])} (n={s['n']}){slow}{vs}",
+                    f"p95 <= {QUERY_P95_MS} ms",
+                    s["p95"] * 1000 <= QUERY_P95_MS,
+                )
+            )
     return out
 
 
@@ -316,8 +460,10 @@ def print_postgres(pg: dict, sqlite: dict | None = None) -> None:
 def postgres_markdown(pg: dict, sqlite: dict | None = None) -> str:
     """The "PostgreSQL" section appended to docs/performance.md (from bench/.cache/results_postgres.json)."""
     figs = postgres_figures(pg, sqlite)
-    scales = "; ".join(f"the **{r['build']['scale']}** demo, **{r['build']['participants']:,} participant "
-                          "journeys**" for r in pg["runs"])
+    scales = "; ".join(
+        f"the **{r['build']['scale']}** demo, **{r['build']['participants']:,} participant journeys**"
+        for r in pg["runs"]
+    )
     met = sum(1 for f in figs if f.met)
     judged = sum(1 for f in figs if f.met is not None)
     lines = [
@@ -348,11 +494,17 @@ def postgres_markdown(pg: dict, sqlite: dict | None = None) -> str:
     ]
     last = None
     for f in figs:
-        lines.append(f"| {_md_cell(f.section if f.section != last else '')} | {_md_cell(f.name)} | "
-                     f"{_md_cell(f.value)} | {_md_cell(f.target)} | {'**NOT MET**' if f.met is False else f.status} |")
+        lines.append(
+            f"| {_md_cell(f.section if f.section != last else '')} | {_md_cell(f.name)} | "
+            f"{_md_cell(f.value)} | {_md_cell(f.target)} | {'**NOT MET**' if f.met is False else f.status} |"
+        )
         last = f.section
-    lines += ["", "Raw PostgreSQL results: `bench/.cache/results_postgres.json` (`python -m bench --postgres-only` "
-              "to measure again).", ""]
+    lines += [
+        "",
+        "Raw PostgreSQL results: `bench/.cache/results_postgres.json` (`python -m bench --postgres-only` "
+        "to measure again).",
+        "",
+    ]
     return "\n".join(lines)
 
 

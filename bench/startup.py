@@ -40,10 +40,14 @@ def small_file(folder: Path) -> Path:
     from dashboard.fields import PARTICIPANTS
     from loaders.demo.writers import write_standard
 
-    people = pd.DataFrame({"participant_ref": [f"U{i:05d}" for i in range(PEOPLE)],
-                           "payment_group": ["PG1", "PG2", "PG6"][:PEOPLE],
-                           "referral_date": [date(2013, 1, 2 + i) for i in range(PEOPLE)],
-                           "attachment_date": [date(2013, 1, 8 + i) for i in range(PEOPLE)]})
+    people = pd.DataFrame(
+        {
+            "participant_ref": [f"U{i:05d}" for i in range(PEOPLE)],
+            "payment_group": ["PG1", "PG2", "PG6"][:PEOPLE],
+            "referral_date": [date(2013, 1, 2 + i) for i in range(PEOPLE)],
+            "attachment_date": [date(2013, 1, 8 + i) for i in range(PEOPLE)],
+        }
+    )
     people = people.reindex(columns=[f.name for f in PARTICIPANTS.fields])
     header = {"partner": PARTNER, "prime": PRIME, "cpa": CPA, "period": PERIOD}
     return write_standard(folder / "startup.xlsx", header, people)
@@ -65,8 +69,7 @@ def initialised_db(path: Path) -> Path:
 
 def _timed(argv: list[str]) -> float:
     started = time.perf_counter()
-    proc = subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          check=False)
+    proc = subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"{shlex.join(argv)} exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
@@ -80,8 +83,11 @@ def measure(runs: int, log=print) -> dict:
     with tempfile.TemporaryDirectory(prefix="wpmi-startup-") as tmp:
         folder = Path(tmp)
         path, template = small_file(folder), initialised_db(folder / "template.sqlite")
-        commands = {BASELINE: [sys.executable, "-c", "pass"], HELP: [*wpmi, "--help"],
-                    INGEST: [*wpmi, "ingest", str(path), "--db", f"sqlite:///{folder / 'run.sqlite'}", "-q"]}
+        commands = {
+            BASELINE: [sys.executable, "-c", "pass"],
+            HELP: [*wpmi, "--help"],
+            INGEST: [*wpmi, "ingest", str(path), "--db", f"sqlite:///{folder / 'run.sqlite'}", "-q"],
+        }
         _timed(commands[HELP])  # one untimed run of each wpmi command warms the file cache and byte-code
         shutil.copyfile(template, folder / "run.sqlite")
         _timed(commands[INGEST])
@@ -90,13 +96,15 @@ def measure(runs: int, log=print) -> dict:
                 if name == INGEST:
                     shutil.copyfile(template, folder / "run.sqlite")  # untimed: every run loads into the same state
                 timings[name].append(_timed(argv))
-            log(f"run {run + 1:2d}/{runs}: "
-                + ", ".join(f"{name} {t[-1] * 1000:,.0f} ms" for name, t in timings.items()))
+            log(
+                f"run {run + 1:2d}/{runs}: "
+                + ", ".join(f"{name} {t[-1] * 1000:,.0f} ms" for name, t in timings.items())
+            )
     base = summarise(timings[BASELINE])["median"]
     out = {}
     for name, seconds in timings.items():
         s = summarise(seconds)
-        shown = commands[name] if name == BASELINE else ["wpmi", *commands[name][len(wpmi):]]
+        shown = commands[name] if name == BASELINE else ["wpmi", *commands[name][len(wpmi) :]]
         out[name] = s | {"command": shlex.join(shown).replace(tmp, "$TMP"), "over_baseline": s["median"] / base}
     return {"runs": runs, "rows": PEOPLE, "baseline": BASELINE, "commands": out}
 
@@ -107,8 +115,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     result = measure(args.runs)
     for name, s in result["commands"].items():
-        print(f"{name:30s} median {s['median'] * 1000:7,.0f} ms, p95 {s['p95'] * 1000:7,.0f} ms, "
-              f"{s['over_baseline']:5.1f}x the bare interpreter (n={s['n']})")
+        print(
+            f"{name:30s} median {s['median'] * 1000:7,.0f} ms, p95 {s['p95'] * 1000:7,.0f} ms, "
+            f"{s['over_baseline']:5.1f}x the bare interpreter (n={s['n']})"
+        )
 
 
 if __name__ == "__main__":

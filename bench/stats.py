@@ -11,8 +11,14 @@ import numpy as np
 def summarise(seconds: list[float]) -> dict:
     """Median, 95th percentile (linear interpolation), min and max of repeated timings, in seconds."""
     values = np.asarray(seconds, dtype=float)
-    return {"n": int(values.size), "median": float(np.median(values)), "p95": float(np.percentile(values, 95)),
-            "min": float(values.min()), "max": float(values.max()), "runs": [round(float(v), 4) for v in values]}
+    return {
+        "n": int(values.size),
+        "median": float(np.median(values)),
+        "p95": float(np.percentile(values, 95)),
+        "min": float(values.min()),
+        "max": float(values.max()),
+        "runs": [round(float(v), 4) for v in values],
+    }
 
 
 @contextmanager

@@ -32,10 +32,17 @@ def month_file(folder: Path, month: int, new_per_month: int) -> tuple[Path, int]
         start = (pd.Timestamp(first) + pd.DateOffset(months=m)).date()
         for i in range(new_per_month):
             referral = start + timedelta(days=i % 27)
-            rows.append({"participant_ref": f"S{m:02d}{i:05d}", "payment_group": ("PG1", "PG2", "PG6")[i % 3],
-                         "referral_date": referral, "attachment_date": referral + timedelta(days=1)})
+            rows.append(
+                {
+                    "participant_ref": f"S{m:02d}{i:05d}",
+                    "payment_group": ("PG1", "PG2", "PG6")[i % 3],
+                    "referral_date": referral,
+                    "attachment_date": referral + timedelta(days=1),
+                }
+            )
     frame = pd.DataFrame(rows).reindex(columns=[f.name for f in PARTICIPANTS.fields])
     from loaders.demo.writers import write_standard
+
     header = {"partner": PARTNER, "prime": PRIME, "cpa": CPA, "period": period}
     return write_standard(folder / f"steady_{month + 1:02d}.xlsx", header, frame), len(frame)
 
@@ -75,10 +82,19 @@ def measure(months: int, new_per_month: int, log=print) -> tuple[list[dict], flo
             path, rows = month_file(Path(tmp), month, new_per_month)
             seconds = _timed_ingest(ingestor, path)
             history += rows
-            out.append({"month": month + 1, "file_rows": rows, "current_rows": history, "seconds": seconds,
-                        "ms_per_1000_rows": 1000 * seconds / rows * 1000})
-            log(f"month {month + 1:3d}: file {rows:7,} rows, rows in current submissions {history:9,}, "
-                f"ingest {seconds:5.2f} s, {out[-1]['ms_per_1000_rows']:5.1f} ms per 1,000 file rows")
+            out.append(
+                {
+                    "month": month + 1,
+                    "file_rows": rows,
+                    "current_rows": history,
+                    "seconds": seconds,
+                    "ms_per_1000_rows": 1000 * seconds / rows * 1000,
+                }
+            )
+            log(
+                f"month {month + 1:3d}: file {rows:7,} rows, rows in current submissions {history:9,}, "
+                f"ingest {seconds:5.2f} s, {out[-1]['ms_per_1000_rows']:5.1f} ms per 1,000 file rows"
+            )
         alone = min(_timed_ingest(_ingestor(f"sqlite:///{tmp}/alone_{run}.sqlite"), path) for run in range(3))
     return out, alone
 
@@ -90,9 +106,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     rows, alone = measure(args.months, args.new_per_month)
     last = rows[-1]
-    print(f"month {last['month']}'s file into an empty database: {alone:.2f} s; with the history "
-          f"({last['current_rows']:,} rows in current submissions): {last['seconds']:.2f} s, "
-          f"{last['seconds'] / alone:.2f}x (1.0 = no cost from the history)")
+    print(
+        f"month {last['month']}'s file into an empty database: {alone:.2f} s; with the history "
+        f"({last['current_rows']:,} rows in current submissions): {last['seconds']:.2f} s, "
+        f"{last['seconds'] / alone:.2f}x (1.0 = no cost from the history)"
+    )
 
 
 if __name__ == "__main__":

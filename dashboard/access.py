@@ -35,8 +35,14 @@ class Access:
         return self.mode == MEMBER and (self.all_detail or partner_id in self.partner_ids)
 
 
-def decide(*, configured_mode: str, auth_configured: bool, user: dict | None,
-           partner_domains: dict[str, list[int]] | None = None, admins: frozenset[str] = frozenset()) -> Access:
+def decide(
+    *,
+    configured_mode: str,
+    auth_configured: bool,
+    user: dict | None,
+    partner_domains: dict[str, list[int]] | None = None,
+    admins: frozenset[str] = frozenset(),
+) -> Access:
     """The viewer's access from the deployment's mode, whether sign-in is set up, and the user's claims.
 
     - configured_mode "public": everyone gets public mode (a published deployment has no member area).

@@ -27,21 +27,36 @@ class Measure:
 
 
 MEASURES = {
-    "job_outcome_rate": Measure("job_outcome_rate", "Job outcome rate (12 months)", "job_outcomes",
-                                "outcome_cohort", "Share of a referral cohort with a job outcome within 12 months "
-                                "of referral; mature cohorts only (12 months plus the qualifying period)."),
-    "attachment_rate": Measure("attachment_rate", "Attachment rate", "attached", "start_cohort",
-                               "Share of a referral cohort attached to the programme; cohorts at least 12 months "
-                               "old."),
-    "job_start_rate": Measure("job_start_rate", "Job start rate (12 months)", "job_starts", "start_cohort",
-                              "Share of a referral cohort starting a job within 12 months of referral; "
-                              "cohorts at least 12 months old."),
+    "job_outcome_rate": Measure(
+        "job_outcome_rate",
+        "Job outcome rate (12 months)",
+        "job_outcomes",
+        "outcome_cohort",
+        "Share of a referral cohort with a job outcome within 12 months "
+        "of referral; mature cohorts only (12 months plus the qualifying period).",
+    ),
+    "attachment_rate": Measure(
+        "attachment_rate",
+        "Attachment rate",
+        "attached",
+        "start_cohort",
+        "Share of a referral cohort attached to the programme; cohorts at least 12 months old.",
+    ),
+    "job_start_rate": Measure(
+        "job_start_rate",
+        "Job start rate (12 months)",
+        "job_starts",
+        "start_cohort",
+        "Share of a referral cohort starting a job within 12 months of referral; cohorts at least 12 months old.",
+    ),
 }
 LEVELS = {
     "cpa": (["cpa_code", "cpa_name"], lambda r: f"CPA {r.cpa_code}: {r.cpa_name}"),
     "contract": (["contract_id", "cpa_code", "prime"], lambda r: f"{r.prime}, CPA {r.cpa_code}"),
-    "partner": (["partner_id", "contract_id", "partner", "cpa_code", "prime", "sector", "tier"],
-                lambda r: f"{r.partner} ({r.prime}, CPA {r.cpa_code})"),
+    "partner": (
+        ["partner_id", "contract_id", "partner", "cpa_code", "prime", "sector", "tier"],
+        lambda r: f"{r.partner} ({r.prime}, CPA {r.cpa_code})",
+    ),
 }
 COMPARATORS = {
     "all": "All CPAs (the programme)",
@@ -90,8 +105,9 @@ def mpl_groups_in_words() -> str:
 def mpl_benchmark(mpls: pd.DataFrame, payment_groups: tuple[str, ...], period_to) -> float:
     """The minimum performance level of the contract year containing `period_to`, for one payment group."""
     if len(payment_groups) != 1:
-        raise ComparatorUnavailable(f"Minimum performance levels exist for {mpl_groups_in_words()} only: filter to "
-                                    "one of those payment groups.")
+        raise ComparatorUnavailable(
+            f"Minimum performance levels exist for {mpl_groups_in_words()} only: filter to one of those payment groups."
+        )
     rows = mpls[(mpls["payment_group"] == payment_groups[0]) & mpls["mpl"].notna()].copy()
     if rows.empty:
         raise ComparatorUnavailable(f"No minimum performance level is published for {payment_groups[0]}.")
@@ -101,8 +117,15 @@ def mpl_benchmark(mpls: pd.DataFrame, payment_groups: tuple[str, ...], period_to
     return float(row["mpl"])
 
 
-def benchmark_table(counts: pd.DataFrame, level: str, measure_key: str, comparator: str = "all", *,
-                    min_n: int | None = None, target: float | None = None) -> pd.DataFrame:
+def benchmark_table(
+    counts: pd.DataFrame,
+    level: str,
+    measure_key: str,
+    comparator: str = "all",
+    *,
+    min_n: int | None = None,
+    target: float | None = None,
+) -> pd.DataFrame:
     """Rates per unit with benchmark, Better/Similar/Worse (95% and 99.8%) and the case-mix adjusted ratio.
 
     Units with n below `min_n` (default: the min_denominator setting) are 'Not compared', raw and adjusted.
@@ -124,15 +147,17 @@ def benchmark_table(counts: pd.DataFrame, level: str, measure_key: str, comparat
             raise ComparatorUnavailable(f"'{COMPARATORS[comparator]}' does not apply at {level} level.")
         table["benchmark"] = table[key].map(_pooled_by(counts, measure, key))
     table["comparison"] = metrics.compare_to_benchmark(table["x"], table["n"], table["benchmark"], min_n=min_n)
-    table["comparison_998"] = metrics.compare_to_benchmark(table["x"], table["n"], table["benchmark"], min_n=min_n,
-                                                           z=metrics.Z998)
+    table["comparison_998"] = metrics.compare_to_benchmark(
+        table["x"], table["n"], table["benchmark"], min_n=min_n, z=metrics.Z998
+    )
     adjusted = case_mix(counts, level, measure, comparator, min_n=min_n)
     table = table.merge(adjusted, on="unit", how="left")
     return table.sort_values("rate", ascending=False).reset_index(drop=True)
 
 
-def case_mix(counts: pd.DataFrame, level: str, measure: Measure, comparator: str = "all", *,
-             min_n: int | None = None) -> pd.DataFrame:
+def case_mix(
+    counts: pd.DataFrame, level: str, measure: Measure, comparator: str = "all", *, min_n: int | None = None
+) -> pd.DataFrame:
     """Observed / expected per unit, expected from the comparator's rate in each payment group.
 
     Units with n below `min_n` (default: the min_denominator setting) are 'Not compared'.
@@ -142,26 +167,37 @@ def case_mix(counts: pd.DataFrame, level: str, measure: Measure, comparator: str
     keys = [k for k in keys if k in counts]
     frame = counts[counts[measure.n] > 0].copy()
     if frame.empty:
-        return pd.DataFrame(columns=["unit", "observed", "expected", "ratio", "ratio_lower", "ratio_upper",
-                                     "adjusted_comparison"])
+        return pd.DataFrame(
+            columns=["unit", "observed", "expected", "ratio", "ratio_lower", "ratio_upper", "adjusted_comparison"]
+        )
     frame["unit"] = [label(r) for r in frame[keys].itertuples()]
-    group_key = COMPARATOR_KEYS.get(comparator) if comparator in COMPARATOR_KEYS and \
-        COMPARATOR_KEYS[comparator] in keys else None
+    group_key = (
+        COMPARATOR_KEYS.get(comparator)
+        if comparator in COMPARATOR_KEYS and COMPARATOR_KEYS[comparator] in keys
+        else None
+    )
     parts = []
-    for _, part in (frame.groupby(group_key) if group_key else [(None, frame)]):
+    for _, part in frame.groupby(group_key) if group_key else [(None, frame)]:
         reference = part.groupby("payment_group")[[measure.x, measure.n]].sum()
         rates_by_group = (reference[measure.x] / reference[measure.n]).to_dict()
-        parts.append(metrics.indirect_standardise(part, "unit", "payment_group", measure.x, measure.n,
-                                                  reference_rates=rates_by_group))
+        parts.append(
+            metrics.indirect_standardise(
+                part, "unit", "payment_group", measure.x, measure.n, reference_rates=rates_by_group
+            )
+        )
     out = pd.concat(parts, ignore_index=True)
     compared = out["n"] >= min_n
     out["adjusted_comparison"] = np.where(
-        ~compared | out["ratio"].isna(), metrics.NOT_COMPARED,
-        np.where(out["ratio_lower"] > 1, "Better", np.where(out["ratio_upper"] < 1, "Worse", "Similar")))
+        ~compared | out["ratio"].isna(),
+        metrics.NOT_COMPARED,
+        np.where(out["ratio_lower"] > 1, "Better", np.where(out["ratio_upper"] < 1, "Worse", "Similar")),
+    )
     return out[["unit", "observed", "expected", "ratio", "ratio_lower", "ratio_upper", "adjusted_comparison"]]
 
 
-def funnel(table: pd.DataFrame, *, adjust: bool = False, scale: str = "logit") -> tuple[pd.DataFrame, pd.DataFrame, float]:
+def funnel(
+    table: pd.DataFrame, *, adjust: bool = False, scale: str = "logit"
+) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     """Funnel points (with flags), limit curves and the baseline P = sum(x) / sum(n) of the units shown."""
     baseline = table["x"].sum() / table["n"].sum()
     tau2 = None
@@ -206,8 +242,9 @@ def quarterly_rates(series: pd.DataFrame, measure_key: str) -> pd.DataFrame:
 def unit_quarterly_rates(series: pd.DataFrame, level: str, measure_key: str, unit: str) -> pd.DataFrame:
     """One unit's `quarterly_rates`, the unit named as `rates` and `trends` name it at `level`."""
     keys, label = LEVELS[level]
-    names = pd.Series([label(r) for r in series[[k for k in keys if k in series]].itertuples()],
-                      index=series.index, dtype=object)
+    names = pd.Series(
+        [label(r) for r in series[[k for k in keys if k in series]].itertuples()], index=series.index, dtype=object
+    )
     return quarterly_rates(series.loc[names == unit], measure_key)
 
 

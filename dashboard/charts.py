@@ -51,7 +51,18 @@ TREND_COLUMNS = ("period", "rate", "lower", "upper", "x", "n", "series")
 REFERRAL_COLUMNS = ("month", "actual", "projected", "band_low", "band_high", "kind", "forecast_low", "forecast_high")
 COMPLIANCE_COLUMNS = ("partner", "standard_id", "title", "stage_label", "share", "met", "n", "target_share", "status")
 SPINE_COLUMNS = (
-    "indicator", "value", "lower", "upper", "minimum", "q25", "median", "q75", "maximum", "comparison", "x", "n",
+    "indicator",
+    "value",
+    "lower",
+    "upper",
+    "minimum",
+    "q25",
+    "median",
+    "q75",
+    "maximum",
+    "comparison",
+    "x",
+    "n",
 )
 COVERAGE_COLUMNS = ("unit", "month", "submitted")
 RISK_COLUMNS = ("unit", "component", "score", "detail")
@@ -218,9 +229,8 @@ def funnel_chart(
             ],
         )
     )
-    return (
-        alt.layer(limit_layer, baseline_rule, dots)
-        .properties(title=alt.Title(title, subtitle=subtitle), width="container", height=380)
+    return alt.layer(limit_layer, baseline_rule, dots).properties(
+        title=alt.Title(title, subtitle=subtitle), width="container", height=380
     )
 
 
@@ -283,9 +293,18 @@ def league_chart(
         alt.Tooltip("comparison:N", title="Compared with benchmark"),
     ]
     return _interval_chart(
-        table, value="rate", lower="lower", upper="upper", reference=benchmark,
-        reference_label=f"benchmark {benchmark:.1%}", axis_title=rate_label, axis_format=AXIS_PCT, tooltip_format=PCT,
-        unit_label=unit_label, tooltips=tooltips, title=title,
+        table,
+        value="rate",
+        lower="lower",
+        upper="upper",
+        reference=benchmark,
+        reference_label=f"benchmark {benchmark:.1%}",
+        axis_title=rate_label,
+        axis_format=AXIS_PCT,
+        tooltip_format=PCT,
+        unit_label=unit_label,
+        tooltips=tooltips,
+        title=title,
     )
 
 
@@ -312,9 +331,18 @@ def ratio_chart(
         tooltips.append(_count("n", "Participants (n)", table))
     tooltips.append(alt.Tooltip("comparison:N", title="Compared with expected"))
     return _interval_chart(
-        table, value="ratio", lower="ratio_lower", upper="ratio_upper", reference=1.0,
-        reference_label="1.0 = as expected", axis_title="Observed / expected", axis_format=".1f", tooltip_format=".2f",
-        unit_label=unit_label, tooltips=tooltips, title=title,
+        table,
+        value="ratio",
+        lower="ratio_lower",
+        upper="ratio_upper",
+        reference=1.0,
+        reference_label="1.0 = as expected",
+        axis_title="Observed / expected",
+        axis_format=".1f",
+        tooltip_format=".2f",
+        unit_label=unit_label,
+        tooltips=tooltips,
+        title=title,
     )
 
 
@@ -379,14 +407,18 @@ def _referral_layers(frame: pd.DataFrame, cumulative: bool) -> tuple[pd.DataFram
         [
             pd.DataFrame(
                 {
-                    "month": frame["month"], "band": "Tolerance band",
-                    "low": frame["band_low"], "high": frame["band_high"],
+                    "month": frame["month"],
+                    "band": "Tolerance band",
+                    "low": frame["band_low"],
+                    "high": frame["band_high"],
                 }
             ),
             pd.DataFrame(
                 {
-                    "month": forecast["month"], "band": "Forecast interval",
-                    "low": forecast["forecast_low"], "high": forecast["forecast_high"],
+                    "month": forecast["month"],
+                    "band": "Forecast interval",
+                    "low": forecast["forecast_low"],
+                    "high": forecast["forecast_high"],
                 }
             ),
         ],
@@ -414,12 +446,16 @@ def referrals_chart(frame: pd.DataFrame, *, cumulative: bool = False) -> alt.Lay
         alt.Chart(bands)
         .mark_area(opacity=0.6)
         .encode(
-            x=x, y="low:Q", y2="high:Q",
+            x=x,
+            y="low:Q",
+            y2="high:Q",
             # A field other than "series", or Vega-Lite merges this legend into the lines' one.
             fill=alt.Fill("band:N", title="Bands", scale=_scale(REFERRAL_BANDS), legend=_legend()),
             tooltip=[
-                alt.Tooltip("month:T", title="Month", format="%b %Y"), alt.Tooltip("band:N", title="Band"),
-                alt.Tooltip("low:Q", title="Low", format=",.0f"), alt.Tooltip("high:Q", title="High", format=",.0f"),
+                alt.Tooltip("month:T", title="Month", format="%b %Y"),
+                alt.Tooltip("band:N", title="Band"),
+                alt.Tooltip("low:Q", title="Low", format=",.0f"),
+                alt.Tooltip("high:Q", title="High", format=",.0f"),
             ],
         )
     )
@@ -435,7 +471,8 @@ def referrals_chart(frame: pd.DataFrame, *, cumulative: bool = False) -> alt.Lay
                 "series:N", title="Referrals", scale=_scale(REFERRAL_DASHES), legend=stroke_legend
             ),
             tooltip=[
-                alt.Tooltip("month:T", title="Month", format="%b %Y"), alt.Tooltip("series:N", title="Series"),
+                alt.Tooltip("month:T", title="Month", format="%b %Y"),
+                alt.Tooltip("series:N", title="Series"),
                 alt.Tooltip("value:Q", title="Referrals", format=",.0f"),
             ],
         )
@@ -462,10 +499,15 @@ def compliance_heatmap(cells: pd.DataFrame) -> alt.HConcatChart | alt.Chart:
     partners = sorted(cells["partner"].astype(str).unique())
     colour = alt.Color("status:N", title="Status", scale=_scale(STATUS_COLOURS), legend=_legend())
     tooltips = [
-        alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("stage_label:N", title="Stage"),
-        alt.Tooltip("standard_id:N", title="Standard"), alt.Tooltip("title:N", title="Title"),
-        _pct("share", "Share meeting"), _count("met", "Met (x)", cells), _count("n", "Cases (n)", cells),
-        alt.Tooltip("target_share:Q", title="Target", format=AXIS_PCT), alt.Tooltip("status:N", title="Status"),
+        alt.Tooltip("partner:N", title="Partner"),
+        alt.Tooltip("stage_label:N", title="Stage"),
+        alt.Tooltip("standard_id:N", title="Standard"),
+        alt.Tooltip("title:N", title="Title"),
+        _pct("share", "Share meeting"),
+        _count("met", "Met (x)", cells),
+        _count("n", "Cases (n)", cells),
+        alt.Tooltip("target_share:Q", title="Target", format=AXIS_PCT),
+        alt.Tooltip("status:N", title="Status"),
     ]
     panels = []
     for position, (stage, group) in enumerate(cells.groupby("stage_label", sort=False)):
@@ -502,8 +544,11 @@ def distribution_chart(days, limit_days: float, *, label: str) -> alt.LayerChart
         _check(days, ["days"], "distribution_chart")
     values = days.get("days") if isinstance(days, pd.DataFrame) else days
     values = pd.to_numeric(pd.Series(values, dtype=None if values is not None else "float64"), errors="coerce")
-    weights = (days["participants"] if isinstance(days, pd.DataFrame) and "participants" in days
-               else pd.Series(1, index=values.index))
+    weights = (
+        days["participants"]
+        if isinstance(days, pd.DataFrame) and "participants" in days
+        else pd.Series(1, index=values.index)
+    )
     frame = pd.DataFrame({"days": values, "participants": weights}).dropna()
     if frame.empty:
         return empty_chart(title=label)
@@ -529,8 +574,10 @@ def distribution_chart(days, limit_days: float, *, label: str) -> alt.LayerChart
         .mark_rule(color="#d62728", strokeWidth=2)
         .encode(x="limit:Q", tooltip=[alt.Tooltip("text:N", title="Limit")])
     )
-    text = alt.Chart(marker).mark_text(color="#d62728", align="left", dx=4, dy=-4, baseline="top").encode(
-        x="limit:Q", y=alt.value(4), text="text:N"
+    text = (
+        alt.Chart(marker)
+        .mark_text(color="#d62728", align="left", dx=4, dy=-4, baseline="top")
+        .encode(x="limit:Q", y=alt.value(4), text="text:N")
     )
     return alt.layer(bars, rule, text).properties(
         title=alt.Title(label, subtitle=subtitle), width="container", height=260
@@ -552,10 +599,16 @@ def spine_chart(rows: pd.DataFrame) -> alt.LayerChart | alt.FacetChart | alt.Cha
     y = alt.Y("indicator:N", title=None, sort=order, axis=alt.Axis(labelLimit=260))
     x_axis = alt.Axis(format=AXIS_PCT)
     tooltips = [
-        alt.Tooltip("indicator:N", title="Indicator"), _pct("value", "Value"), _pct("lower", "95% interval: lower"),
-        _pct("upper", "95% interval: upper"), _count("x", "Numerator (x)", rows), _count("n", "Denominator (n)", rows),
-        _pct("minimum", "Comparators: minimum"), _pct("q25", "Comparators: 25th percentile"),
-        _pct("median", "Comparators: median"), _pct("q75", "Comparators: 75th percentile"),
+        alt.Tooltip("indicator:N", title="Indicator"),
+        _pct("value", "Value"),
+        _pct("lower", "95% interval: lower"),
+        _pct("upper", "95% interval: upper"),
+        _count("x", "Numerator (x)", rows),
+        _count("n", "Denominator (n)", rows),
+        _pct("minimum", "Comparators: minimum"),
+        _pct("q25", "Comparators: 25th percentile"),
+        _pct("median", "Comparators: median"),
+        _pct("q75", "Comparators: 75th percentile"),
         _pct("maximum", "Comparators: maximum"),
         alt.Tooltip("comparison:N", title="Compared with benchmark"),
     ]
@@ -570,9 +623,16 @@ def spine_chart(rows: pd.DataFrame) -> alt.LayerChart | alt.FacetChart | alt.Cha
         ignore_index=True,
     )
     fill = alt.Fill("band:N", title="Comparators", scale=_scale(SPREAD_COLOURS), legend=_legend())
-    bars = alt.Chart(spread).mark_bar(size=16).encode(
-        x=alt.X("start:Q", title="Value", scale=alt.Scale(domain=[0, 1]), axis=x_axis),
-        x2="end:Q", y=y, fill=fill, tooltip=tooltips,
+    bars = (
+        alt.Chart(spread)
+        .mark_bar(size=16)
+        .encode(
+            x=alt.X("start:Q", title="Value", scale=alt.Scale(domain=[0, 1]), axis=x_axis),
+            x2="end:Q",
+            y=y,
+            fill=fill,
+            tooltip=tooltips,
+        )
     )
     base = alt.Chart(rows).encode(y=y, tooltip=tooltips)
     median = base.mark_tick(color="black", thickness=2, size=18).encode(x="median:Q")
@@ -638,8 +698,12 @@ def risk_components_chart(rows: pd.DataFrame) -> alt.Chart:
             yOffset=alt.YOffset("component:N", sort=components),
             x=alt.X("score:Q", title="Risk score (0 = lowest, 1 = highest)", scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("component:N", title="Component", sort=components, legend=_legend()),
-            tooltip=[alt.Tooltip("unit:N", title="Unit"), alt.Tooltip("component:N", title="Component"),
-                     alt.Tooltip("score:Q", title="Score", format=".2f"), alt.Tooltip("detail:N", title="Detail")],
+            tooltip=[
+                alt.Tooltip("unit:N", title="Unit"),
+                alt.Tooltip("component:N", title="Component"),
+                alt.Tooltip("score:Q", title="Score", format=".2f"),
+                alt.Tooltip("detail:N", title="Detail"),
+            ],
         )
         .properties(title=title, width="container", height=max(MIN_HEIGHT, 14 * len(units) * len(components)))
     )

@@ -30,8 +30,10 @@ def window_days(months: int) -> int:
     try:
         return WINDOW_DAYS[months]
     except KeyError:
-        raise UnknownWindow(f"no {months}-month outcome window: the cohort summaries keep "
-                            f"{', '.join(str(m) for m in WINDOW_DAYS)} months; pick one of those") from None
+        raise UnknownWindow(
+            f"no {months}-month outcome window: the cohort summaries keep "
+            f"{', '.join(str(m) for m in WINDOW_DAYS)} months; pick one of those"
+        ) from None
 
 
 def window_suffix(months: int) -> str:
@@ -81,8 +83,10 @@ def maturity_cutoffs(as_of: date, months: int, qualifying_weeks: dict[str, int])
     """
     window_days(months)
     by_weeks = {weeks: latest_mature_month(as_of, months, weeks) for weeks in set(qualifying_weeks.values())}
-    return MaturityCutoffs(job_starts=latest_mature_month(as_of, months, 0),
-                           job_outcomes={code: by_weeks[weeks] for code, weeks in qualifying_weeks.items()})
+    return MaturityCutoffs(
+        job_starts=latest_mature_month(as_of, months, 0),
+        job_outcomes={code: by_weeks[weeks] for code, weeks in qualifying_weeks.items()},
+    )
 
 
 def outcome_cutoff_sql(cutoffs: MaturityCutoffs, column: str = "t.payment_group") -> tuple[str, dict[str, date | str]]:

@@ -436,8 +436,9 @@ def _status(n: np.ndarray, share: np.ndarray, upper: np.ndarray, target: np.ndar
         )
 
 
-def summarise(outcomes: pd.DataFrame, standards: pd.DataFrame, by: list[str] | None = None,
-              min_n: int | None = None) -> pd.DataFrame:
+def summarise(
+    outcomes: pd.DataFrame, standards: pd.DataFrame, by: list[str] | None = None, min_n: int | None = None
+) -> pd.DataFrame:
     """Share meeting each standard (met / (met + missed)) with its Wilson 95% interval and a status.
 
     Below `min_n` met + missed outcomes (default: the min_denominator setting) a share is not compared.
@@ -460,8 +461,9 @@ def summarise(outcomes: pd.DataFrame, standards: pd.DataFrame, by: list[str] | N
     return summarise_counts(counts, standards, by, min_n)
 
 
-def summarise_counts(counts: pd.DataFrame, standards: pd.DataFrame, by: list[str] | None = None,
-                     min_n: int | None = None) -> pd.DataFrame:
+def summarise_counts(
+    counts: pd.DataFrame, standards: pd.DataFrame, by: list[str] | None = None, min_n: int | None = None
+) -> pd.DataFrame:
     """`summarise` from counts already made: columns by..., met, missed, pending, not_applicable.
 
     The dashboard keeps these counts per partner contract at ingest, so pages summarise without
@@ -492,8 +494,23 @@ def summarise_counts(counts: pd.DataFrame, standards: pd.DataFrame, by: list[str
     stage_order = {slug: i for i, (slug, _) in enumerate(STAGES)}
     out["stage_label"] = out["stage"].map(STAGE_LABELS)
     out = out.assign(_stage=out["stage"].map(stage_order)).sort_values(["_stage", *by], kind="stable")
-    columns = [*by, "stage", "stage_label", "title", "rule_kind", "target_share", "n", MET, MISSED, PENDING,
-               NOT_APPLICABLE, "share", "lower", "upper", "status"]
+    columns = [
+        *by,
+        "stage",
+        "stage_label",
+        "title",
+        "rule_kind",
+        "target_share",
+        "n",
+        MET,
+        MISSED,
+        PENDING,
+        NOT_APPLICABLE,
+        "share",
+        "lower",
+        "upper",
+        "status",
+    ]
     return out[columns].reset_index(drop=True)
 
 
@@ -503,9 +520,12 @@ def prime_roll_up(cells: pd.DataFrame) -> pd.DataFrame:
     not enough data, and the share of all their participants meeting the standard (met / n)."""
     measured = cells[cells["n"] > 0]
     roll = measured.groupby(["prime", "stage_label"], as_index=False).agg(
-        cells=("status", "size"), meets=("status", lambda s: (s == MEETS).sum()),
+        cells=("status", "size"),
+        meets=("status", lambda s: (s == MEETS).sum()),
         below=("status", lambda s: (s == BELOW_SIGNIFICANT).sum()),
         not_enough=("status", lambda s: (s == NOT_ENOUGH).sum()),
-        met=("met", "sum"), n=("n", "sum"))
+        met=("met", "sum"),
+        n=("n", "sum"),
+    )
     roll["share"] = roll["met"] / roll["n"].where(roll["n"] > 0)
     return roll

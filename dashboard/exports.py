@@ -133,7 +133,12 @@ def _write_row(sheet, row_number: int, values) -> None:
         if isinstance(value, str):
             # openpyxl types any string starting with "=" as a formula; force text whatever it holds.
             cell.data_type = "s"
-        elif isinstance(value, datetime) and value == datetime(value.year, value.month, value.day) or isinstance(value, date) and not isinstance(value, datetime):
+        elif (
+            isinstance(value, datetime)
+            and value == datetime(value.year, value.month, value.day)
+            or isinstance(value, date)
+            and not isinstance(value, datetime)
+        ):
             cell.number_format = "yyyy-mm-dd"
 
 

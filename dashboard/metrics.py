@@ -271,9 +271,7 @@ def _direction_labels(polarity) -> tuple[str, str]:
     return {"high": ("Better", "Worse"), "low": ("Worse", "Better"), None: ("Higher", "Lower")}[polarity]
 
 
-def compare_to_benchmark(
-    x, n, benchmark, polarity: str | None = "high", min_n: int = MIN_DENOMINATOR, z: float = Z95
-):
+def compare_to_benchmark(x, n, benchmark, polarity: str | None = "high", min_n: int = MIN_DENOMINATOR, z: float = Z95):
     """Better / Similar / Worse against a benchmark rate by the Wilson interval (z=Z998 for strong evidence).
 
     Units with n < min_n, or a missing value, are "Not compared". polarity "high" means high is good,

@@ -33,12 +33,24 @@ def spine_rows(cohorts: pd.DataFrame, partner_id: int, *, min_n: int | None = No
         x, n = int(totals[m.x].loc[partner_id]), int(totals[m.n].loc[partner_id])
         lower, upper = metrics.wilson_interval(x, n)
         comparison = metrics.compare_to_benchmark(x, n, benchmark, min_n=min_n)
-        rows.append({
-            "indicator": m.label, "x": x, "n": n, "value": x / n, "lower": lower, "upper": upper,
-            "benchmark": benchmark, "comparison": comparison,
-            "minimum": rates.min(), "q25": rates.quantile(0.25), "median": rates.median(),
-            "q75": rates.quantile(0.75), "maximum": rates.max(), "partners_compared": len(rates),
-        })
+        rows.append(
+            {
+                "indicator": m.label,
+                "x": x,
+                "n": n,
+                "value": x / n,
+                "lower": lower,
+                "upper": upper,
+                "benchmark": benchmark,
+                "comparison": comparison,
+                "minimum": rates.min(),
+                "q25": rates.quantile(0.25),
+                "median": rates.median(),
+                "q75": rates.quantile(0.75),
+                "maximum": rates.max(),
+                "partners_compared": len(rates),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -21,13 +21,17 @@ from dashboard.db import read_frame
 ORG_SELECT = """k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name AS prime,
     pa.partner_id, pa.partner_name AS partner, pa.sector, pa.tier"""
 # The organisation tables by alias (in join order), joined to a fact or summary aliased `t`.
-JOINS = {"k": "JOIN contract k ON k.contract_id = t.contract_id",
-         "cp": "JOIN cpa cp ON cp.cpa_code = k.cpa_code",
-         "pr": "JOIN prime pr ON pr.prime_id = k.prime_id",
-         "pa": "JOIN partner pa ON pa.partner_id = t.partner_id"}
+JOINS = {
+    "k": "JOIN contract k ON k.contract_id = t.contract_id",
+    "cp": "JOIN cpa cp ON cp.cpa_code = k.cpa_code",
+    "pr": "JOIN prime pr ON pr.prime_id = k.prime_id",
+    "pa": "JOIN partner pa ON pa.partner_id = t.partner_id",
+}
 ORG_JOIN = "\n    ".join(JOINS.values())
-ORG_GROUP = ("k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name, pa.partner_id, "
-             "pa.partner_name, pa.sector, pa.tier")
+ORG_GROUP = (
+    "k.cpa_code, cp.cpa_name, cp.nation, k.contract_id, k.prime_id, pr.prime_name, pa.partner_id, "
+    "pa.partner_name, pa.sector, pa.tier"
+)
 ORG_NAMES = """k.cpa_code, cp.cpa_name, cp.nation, k.prime_id, pr.prime_name AS prime, pa.partner_name AS partner,
     pa.sector, pa.tier"""
 OUTCOME_WEEKS_DEFAULT = 26
@@ -65,10 +69,14 @@ class Filters:
         """SQL conditions (fixed fragments) and their bound values."""
         parts: list[str] = []
         params: dict[str, object] = {}
-        for column, value, name in (("k.cpa_code", self.cpa, "cpa"), ("k.prime_id", self.prime, "prime"),
-                                    ("pa.sector", self.sector, "sector"), ("pa.tier", self.tier, "tier"),
-                                    ("pa.partner_id", self.partner_id, "partner_id"),
-                                    (month_column, self.period_from, "period_from")):
+        for column, value, name in (
+            ("k.cpa_code", self.cpa, "cpa"),
+            ("k.prime_id", self.prime, "prime"),
+            ("pa.sector", self.sector, "sector"),
+            ("pa.tier", self.tier, "tier"),
+            ("pa.partner_id", self.partner_id, "partner_id"),
+            (month_column, self.period_from, "period_from"),
+        ):
             if value is not None:
                 op = ">=" if name == "period_from" else "="
                 parts.append(f"{column} {op} :{name}")
@@ -122,6 +130,7 @@ def demo_truths(engine: Engine) -> dict | None:
 def filter_options(engine: Engine) -> dict[str, pd.DataFrame]:
     """The choices for the filter widgets: CPAs, primes, contracts, partners, payment groups."""
     with engine.connect() as conn:
+
         def frame(sql):
             result = conn.execute(text(sql))
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
@@ -129,11 +138,15 @@ def filter_options(engine: Engine) -> dict[str, pd.DataFrame]:
         return {
             "cpas": frame("SELECT cpa_code, cpa_name, nation FROM cpa ORDER BY cpa_code"),
             "primes": frame("SELECT prime_id, prime_name FROM prime ORDER BY prime_name"),
-            "contracts": frame("SELECT k.contract_id, k.prime_id, pr.prime_name, k.cpa_code, k.end_date, k.end_reason "
-                               "FROM contract k JOIN prime pr ON pr.prime_id = k.prime_id ORDER BY k.cpa_code"),
-            "partners": frame("SELECT DISTINCT pa.partner_id, pa.partner_name, pa.sector, pa.tier FROM partner pa "
-                              "JOIN submission s ON s.partner_id = pa.partner_id AND s.status = 'current' "
-                              "ORDER BY pa.partner_name"),
+            "contracts": frame(
+                "SELECT k.contract_id, k.prime_id, pr.prime_name, k.cpa_code, k.end_date, k.end_reason "
+                "FROM contract k JOIN prime pr ON pr.prime_id = k.prime_id ORDER BY k.cpa_code"
+            ),
+            "partners": frame(
+                "SELECT DISTINCT pa.partner_id, pa.partner_name, pa.sector, pa.tier FROM partner pa "
+                "JOIN submission s ON s.partner_id = pa.partner_id AND s.status = 'current' "
+                "ORDER BY pa.partner_name"
+            ),
             "payment_groups": frame("SELECT code, short_name, outcome_weeks FROM payment_group ORDER BY code"),
         }
 
@@ -141,27 +154,38 @@ def filter_options(engine: Engine) -> dict[str, pd.DataFrame]:
 def flow_totals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
     """Flow counts over the filtered months, per partner, contract and payment group."""
     where, params = filters.where("t.month")
-    sql = _grouped("monthly_summary", """SUM(t.referrals) AS referrals, SUM(t.attachments) AS attachments,
+    sql = _grouped(
+        "monthly_summary",
+        """SUM(t.referrals) AS referrals, SUM(t.attachments) AS attachments,
             SUM(t.job_starts) AS job_starts, SUM(t.job_outcomes) AS job_outcomes, MIN(t.basis) AS basis""",
-                   ("payment_group",), where)
+        ("payment_group",),
+        where,
+    )
     return _read(engine, sql, params)
 
 
-def _mature_cohorts(engine: Engine, filters: Filters, *, as_of: date, months: int, by: str,
-                    names: bool = True) -> pd.DataFrame:
+def _mature_cohorts(
+    engine: Engine, filters: Filters, *, as_of: date, months: int, by: str, names: bool = True
+) -> pd.DataFrame:
     """Mature cohort sizes and outcomes per partner and contract, grouped further `by` one column."""
     cut = cohorts.maturity_cutoffs(as_of, months, reference.qualifying_weeks())
     outcome_cut, cut_params = cohorts.outcome_cutoff_sql(cut)
     where, params = filters.where("t.referral_month")
     params.update(cut_params, start_cut=cut.job_starts)
     suffix = cohorts.window_suffix(months)
-    sql = _grouped("cohort_summary", f"""
+    sql = _grouped(
+        "cohort_summary",
+        f"""
             SUM(CASE WHEN t.referral_month <= :start_cut THEN t.referrals ELSE 0 END) AS start_cohort,
             SUM(CASE WHEN t.referral_month <= :start_cut THEN t.job_starts_{suffix} ELSE 0 END) AS job_starts,
             SUM(CASE WHEN t.referral_month <= :start_cut THEN t.attachments ELSE 0 END) AS attached,
             SUM(CASE WHEN t.referral_month <= {outcome_cut} THEN t.referrals ELSE 0 END) AS outcome_cohort,
             SUM(CASE WHEN t.referral_month <= {outcome_cut} THEN t.job_outcomes_{suffix} ELSE 0 END)
-                AS job_outcomes""", (by,), where, names)
+                AS job_outcomes""",
+        (by,),
+        where,
+        names,
+    )
     return _read(engine, sql, params)
 
 
@@ -178,20 +202,30 @@ def cohort_series(engine: Engine, filters: Filters = Filters(), *, as_of: date, 
     frame = _mature_cohorts(engine, filters, as_of=as_of, months=months, by="referral_month", names=False)
     frame["period"] = pd.to_datetime(frame["referral_month"]).dt.to_period("Q").dt.start_time
     counts = frame.groupby(["partner_id", "contract_id", "period"], as_index=False)[
-        ["start_cohort", "job_starts", "outcome_cohort", "job_outcomes"]].sum()
+        ["start_cohort", "job_starts", "outcome_cohort", "job_outcomes"]
+    ].sum()
     keys = ["cpa_code", "cpa_name", "contract_id", "prime", "partner_id", "partner", "sector", "period"]
     out = _organisations(engine).merge(counts, on=["partner_id", "contract_id"])
-    return out.sort_values(keys, ignore_index=True)[keys + ["start_cohort", "job_starts", "outcome_cohort",
-                                                             "job_outcomes"]]
+    return out.sort_values(keys, ignore_index=True)[
+        keys + ["start_cohort", "job_starts", "outcome_cohort", "job_outcomes"]
+    ]
 
 
 def projections_vs_actuals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
     """Projected and actual referrals per partner, contract and month (all payment groups in the filter)."""
     where, params = filters.where("t.month")
-    projected = _read(engine, _grouped("projection_summary", "SUM(t.projected_referrals) AS projected", ("month",),
-                                       where, names=False), params)
-    actual = _read(engine, _grouped("monthly_summary", "SUM(t.referrals) AS actual, MIN(t.basis) AS basis",
-                                    ("month",), where, names=False), params)
+    projected = _read(
+        engine,
+        _grouped("projection_summary", "SUM(t.projected_referrals) AS projected", ("month",), where, names=False),
+        params,
+    )
+    actual = _read(
+        engine,
+        _grouped(
+            "monthly_summary", "SUM(t.referrals) AS actual, MIN(t.basis) AS basis", ("month",), where, names=False
+        ),
+        params,
+    )
     # Merged on ids (and the month as stored), names attached once per partner contract afterwards.
     merged = projected.merge(actual, on=["partner_id", "contract_id", "month"], how="outer")
     merged["month"] = pd.to_datetime(merged["month"])
@@ -199,15 +233,30 @@ def projections_vs_actuals(engine: Engine, filters: Filters = Filters()) -> pd.D
     # for aggregate-only partners a missing or suppressed month is unknown, never zero.
     merged["participant_level"] = merged["basis"].eq("participants").groupby(merged["partner_id"]).transform("any")
     out = _organisations(engine).merge(merged.drop(columns="basis"), on=["partner_id", "contract_id"])
-    keys = ["cpa_code", "cpa_name", "nation", "contract_id", "prime_id", "prime", "partner_id", "partner", "sector",
-            "tier", "month"]
+    keys = [
+        "cpa_code",
+        "cpa_name",
+        "nation",
+        "contract_id",
+        "prime_id",
+        "prime",
+        "partner_id",
+        "partner",
+        "sector",
+        "tier",
+        "month",
+    ]
     return out[keys + ["projected", "actual", "participant_level"]]
 
 
 def _organisations(engine: Engine) -> pd.DataFrame:
     """Names and kinds of every partner contract that has sent a submission (a few hundred rows)."""
-    return _read(engine, f"""SELECT {ORG_SELECT} FROM (SELECT DISTINCT partner_id, contract_id FROM submission) t
-        {ORG_JOIN}""", {})
+    return _read(
+        engine,
+        f"""SELECT {ORG_SELECT} FROM (SELECT DISTINCT partner_id, contract_id FROM submission) t
+        {ORG_JOIN}""",
+        {},
+    )
 
 
 def feedback_totals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
@@ -234,17 +283,23 @@ def submissions(engine: Engine, limit: int = 500) -> pd.DataFrame:
 def coverage(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
     """Which partner-contracts have data for which months (from the summaries)."""
     where, params = filters.where("t.month")
-    months = _read(engine, _grouped("monthly_summary", "SUM(t.referrals) AS referrals", ("month",), where,
-                                    names=False), params)
+    months = _read(
+        engine, _grouped("monthly_summary", "SUM(t.referrals) AS referrals", ("month",), where, names=False), params
+    )
     months["month"] = pd.to_datetime(months["month"])
     names = _organisations(engine)[["cpa_code", "contract_id", "prime", "partner_id", "partner"]]
     return names.merge(months, on=["partner_id", "contract_id"])[
-        ["cpa_code", "contract_id", "prime", "partner_id", "partner", "month", "referrals"]]
+        ["cpa_code", "contract_id", "prime", "partner_id", "partner", "month", "referrals"]
+    ]
 
 
 def minimum_performance_levels(engine: Engine) -> pd.DataFrame:
-    return _read(engine, "SELECT contract_year, year_start, year_end, payment_group, mpl, source "
-                         "FROM minimum_performance_level ORDER BY contract_year, payment_group", {})
+    return _read(
+        engine,
+        "SELECT contract_year, year_start, year_end, payment_group, mpl, source "
+        "FROM minimum_performance_level ORDER BY contract_year, payment_group",
+        {},
+    )
 
 
 def standards(engine: Engine) -> pd.DataFrame:
@@ -266,30 +321,39 @@ def compliance_cells(engine: Engine, filters: Filters = Filters(), as_of_limit: 
     if as_of_limit is not None:
         where += " AND t.as_of <= :as_of_limit"
         params["as_of_limit"] = as_of_limit
-    counts = _read(engine, f"""SELECT {ORG_SELECT}, t.standard_id, t.as_of, t.met, t.missed, t.pending,
+    counts = _read(
+        engine,
+        f"""SELECT {ORG_SELECT}, t.standard_id, t.as_of, t.met, t.missed, t.pending,
             t.not_applicable
-        FROM compliance_summary t {ORG_JOIN} WHERE {where}""", params)
+        FROM compliance_summary t {ORG_JOIN} WHERE {where}""",
+        params,
+    )
     if counts.empty:
         return counts
-    cells = compliance.summarise_counts(counts, standards(engine),
-                                        by=["partner_id", "contract_id", "standard_id"])
+    cells = compliance.summarise_counts(counts, standards(engine), by=["partner_id", "contract_id", "standard_id"])
     org = counts.drop(columns=["standard_id", "met", "missed", "pending", "not_applicable"]).drop_duplicates(
-        ["partner_id", "contract_id"])
+        ["partner_id", "contract_id"]
+    )
     return cells.merge(org, on=["partner_id", "contract_id"], how="left")
 
 
-def compliance_by_partner(engine: Engine, filters: Filters = Filters(), as_of_limit: date | None = None
-                          ) -> pd.DataFrame:
+def compliance_by_partner(
+    engine: Engine, filters: Filters = Filters(), as_of_limit: date | None = None
+) -> pd.DataFrame:
     """Per partner contract: standards measured (enough data), met, and significantly below target."""
     cells = compliance_cells(engine, filters, as_of_limit)
     if cells.empty:
-        return pd.DataFrame(columns=["partner_id", "contract_id", "standards_measured", "standards_met",
-                                     "standards_below"])
-    cells = cells.assign(measured=cells["status"] != compliance.NOT_ENOUGH,
-                         met_target=cells["status"] == compliance.MEETS,
-                         below=cells["status"] == compliance.BELOW_SIGNIFICANT)
+        return pd.DataFrame(
+            columns=["partner_id", "contract_id", "standards_measured", "standards_met", "standards_below"]
+        )
+    cells = cells.assign(
+        measured=cells["status"] != compliance.NOT_ENOUGH,
+        met_target=cells["status"] == compliance.MEETS,
+        below=cells["status"] == compliance.BELOW_SIGNIFICANT,
+    )
     out = cells.groupby(["partner_id", "contract_id"], as_index=False).agg(
-        standards_measured=("measured", "sum"), standards_met=("met_target", "sum"), standards_below=("below", "sum"))
+        standards_measured=("measured", "sum"), standards_met=("met_target", "sum"), standards_below=("below", "sum")
+    )
     return out
 
 
@@ -302,18 +366,34 @@ _ONE_CELL = "WHERE partner_id = :partner AND contract_id = :contract AND standar
 
 def standard_counts(engine: Engine, partner_id: int, contract_id: str, standard_id: str) -> pd.DataFrame:
     """Participants met, missed, pending and not applicable for one standard at one partner contract."""
-    return _drill(engine, f"SELECT met, missed, pending, not_applicable FROM compliance_summary {_ONE_CELL}",
-                  partner_id, contract_id, standard_id)
+    return _drill(
+        engine,
+        f"SELECT met, missed, pending, not_applicable FROM compliance_summary {_ONE_CELL}",
+        partner_id,
+        contract_id,
+        standard_id,
+    )
 
 
 def standard_days(engine: Engine, partner_id: int, contract_id: str, standard_id: str) -> pd.DataFrame:
     """How many participants took how many days, for one standard at one partner contract (the drill-down)."""
-    return _drill(engine, f"SELECT days, participants FROM compliance_days {_ONE_CELL} ORDER BY days",
-                  partner_id, contract_id, standard_id)
+    return _drill(
+        engine,
+        f"SELECT days, participants FROM compliance_days {_ONE_CELL} ORDER BY days",
+        partner_id,
+        contract_id,
+        standard_id,
+    )
 
 
 def standard_missed(engine: Engine, partner_id: int, contract_id: str, standard_id: str) -> pd.DataFrame:
     """The participants who missed one standard at one partner contract: pseudonymous refs, for follow-up by the
     partner's own users only (the page checks who is looking)."""
-    return _drill(engine, f"""SELECT participant_ref, payment_group, days FROM compliance_missed {_ONE_CELL}
-        ORDER BY participant_ref""", partner_id, contract_id, standard_id)
+    return _drill(
+        engine,
+        f"""SELECT participant_ref, payment_group, days FROM compliance_missed {_ONE_CELL}
+        ORDER BY participant_ref""",
+        partner_id,
+        contract_id,
+        standard_id,
+    )

@@ -136,8 +136,10 @@ class PaymentGroup:
 def payment_groups(reference_dir: Path = REFERENCE_DIR) -> tuple[PaymentGroup, ...]:
     """Every payment group, in code order (PG1 ... PG9)."""
     rows = read_reference_csv(schema.payment_group, reference_dir / REFERENCE_FILES["payment_group"])
-    return tuple(PaymentGroup(r["code"], r["name"], r["short_name"], r["outcome_weeks"])
-                 for r in sorted(rows, key=lambda r: int(r["code"][2:])))
+    return tuple(
+        PaymentGroup(r["code"], r["name"], r["short_name"], r["outcome_weeks"])
+        for r in sorted(rows, key=lambda r: int(r["code"][2:]))
+    )
 
 
 def qualifying_weeks() -> dict[str, int]:

@@ -12,8 +12,10 @@ from dashboard import metrics
 
 UNIT_KEYS = {
     "contract": (["contract_id", "prime", "cpa_code"], lambda r: f"{r.prime}, CPA {r.cpa_code}"),
-    "partner": (["partner_id", "partner", "contract_id", "prime", "cpa_code", "sector"],
-                lambda r: f"{r.partner} ({r.prime}, CPA {r.cpa_code})"),
+    "partner": (
+        ["partner_id", "partner", "contract_id", "prime", "cpa_code", "sector"],
+        lambda r: f"{r.partner} ({r.prime}, CPA {r.cpa_code})",
+    ),
 }
 
 
@@ -43,8 +45,10 @@ def variance_table(frame: pd.DataFrame, level: str, tolerance: float = 0.10) -> 
     keys, _ = UNIT_KEYS[level]
     totals = monthly.groupby([*keys, "unit"], as_index=False)[["actual", "projected"]].sum()
     variance = metrics.projection_variance(totals["actual"], totals["projected"], tolerance)
-    out = pd.concat([totals, variance.drop(columns=["actual", "projected", "cumulative_variance",
-                                                    "cumulative_variance_pct"])], axis=1)
+    out = pd.concat(
+        [totals, variance.drop(columns=["actual", "projected", "cumulative_variance", "cumulative_variance_pct"])],
+        axis=1,
+    )
     out["months"] = out["unit"].map(monthly.groupby("unit").size())
     return out.sort_values("variance").reset_index(drop=True)
 

@@ -22,8 +22,9 @@ def riskiest_first(components: pd.DataFrame) -> list[str]:
     next highest, and so on, then by name. Components are compared, never added; a missing score is no concern.
     """
     # The units are risk_components' "partner (prime, CPA n)" labels: pandas types a group key as any scalar.
-    ranked = {cast(str, unit): sorted(part["score"].fillna(0.0), reverse=True)
-              for unit, part in components.groupby("unit")}
+    ranked = {
+        cast(str, unit): sorted(part["score"].fillna(0.0), reverse=True) for unit, part in components.groupby("unit")
+    }
     width = max((len(scores) for scores in ranked.values()), default=0)
     return sorted(ranked, key=lambda unit: ([-s for s in ranked[unit]] + [0.0] * (width - len(ranked[unit])), unit))
 

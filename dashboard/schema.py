@@ -32,7 +32,8 @@ metadata = MetaData()
 
 # --- reference data (from data/reference/, each row with its source) ------------------------------------
 cpa = Table(
-    "cpa", metadata,
+    "cpa",
+    metadata,
     Column("cpa_code", Integer, primary_key=True, autoincrement=False),
     Column("cpa_name", Text, nullable=False),
     Column("nation", String(16), nullable=False),
@@ -40,14 +41,16 @@ cpa = Table(
     Column("source", Text, nullable=False),
 )
 prime = Table(
-    "prime", metadata,
+    "prime",
+    metadata,
     Column("prime_id", String(40), primary_key=True),
     Column("prime_name", Text, nullable=False),
     Column("aliases", Text),
     Column("source", Text, nullable=False),
 )
 contract = Table(
-    "contract", metadata,
+    "contract",
+    metadata,
     Column("contract_id", String(60), primary_key=True),
     Column("prime_id", String(40), ForeignKey("prime.prime_id"), nullable=False),
     Column("cpa_code", Integer, ForeignKey("cpa.cpa_code"), nullable=False),
@@ -57,7 +60,8 @@ contract = Table(
     Column("source", Text, nullable=False),
 )
 payment_group = Table(
-    "payment_group", metadata,
+    "payment_group",
+    metadata,
     Column("code", String(8), primary_key=True),
     Column("name", Text, nullable=False),
     Column("short_name", Text, nullable=False),
@@ -68,7 +72,8 @@ payment_group = Table(
     Column("source", Text, nullable=False),
 )
 minimum_performance_level = Table(
-    "minimum_performance_level", metadata,
+    "minimum_performance_level",
+    metadata,
     Column("contract_year", Integer, primary_key=True, autoincrement=False),
     Column("payment_group", String(8), primary_key=True),
     Column("year_start", Date, nullable=False),
@@ -79,7 +84,8 @@ minimum_performance_level = Table(
     Column("source", Text, nullable=False),
 )
 standard = Table(
-    "standard", metadata,
+    "standard",
+    metadata,
     Column("standard_id", String(40), primary_key=True),
     Column("prime_id", String(40), ForeignKey("prime.prime_id"), nullable=False),
     Column("cpa_scope", Text, nullable=False),
@@ -103,7 +109,8 @@ SECTOR_LABELS = {"private": "Private", "public": "Public", "vcs": "Voluntary and
 TIER_LABELS = {"end_to_end": "End-to-end (tier 1)", "specialist": "Specialist (tier 2)", UNKNOWN: "Unknown"}
 SECTORS, TIERS = tuple(SECTOR_LABELS), tuple(TIER_LABELS)
 partner = Table(
-    "partner", metadata,
+    "partner",
+    metadata,
     Column("partner_id", Integer, primary_key=True),
     Column("partner_name", Text, nullable=False, unique=True),
     Column("sector", String(16), nullable=False, default=UNKNOWN),  # one of SECTORS
@@ -114,7 +121,8 @@ partner = Table(
 
 # --- submissions and facts ----------------------------------------------------------------------------
 submission = Table(
-    "submission", metadata,
+    "submission",
+    metadata,
     Column("submission_id", Integer, primary_key=True),
     Column("file_name", Text, nullable=False),
     Column("sha256", String(64), nullable=False, unique=True),
@@ -150,8 +158,9 @@ FIELD_TYPES: dict[str, type[TypeEngine] | TypeEngine] = {
 }
 
 
-def field_columns(sheet: F.Sheet, *, not_null: tuple[str, ...], skip: tuple[str, ...] = (),
-                  types: dict[str, TypeEngine] | None = None) -> list[Column]:
+def field_columns(
+    sheet: F.Sheet, *, not_null: tuple[str, ...], skip: tuple[str, ...] = (), types: dict[str, TypeEngine] | None = None
+) -> list[Column]:
     """One column per field of `sheet` (but `skip`), in the sheet's order, typed by FIELD_TYPES (or `types`).
 
     `not_null` names the columns declared NOT NULL. It is not derived from `Field.required`: a required field
@@ -162,15 +171,20 @@ def field_columns(sheet: F.Sheet, *, not_null: tuple[str, ...], skip: tuple[str,
     unknown = (set(not_null) | set(types)) - {f.name for f in sheet.fields}
     if unknown:
         raise ValueError(f"Sheet {sheet.name} has no fields {sorted(unknown)}.")
-    return [Column(f.name, types.get(f.name, FIELD_TYPES[f.type]), nullable=f.name not in not_null)
-            for f in sheet.fields if f.name not in skip]
+    return [
+        Column(f.name, types.get(f.name, FIELD_TYPES[f.type]), nullable=f.name not in not_null)
+        for f in sheet.fields
+        if f.name not in skip
+    ]
 
 
-def fact_table(sheet: F.Sheet, *extra, not_null: tuple[str, ...], types: dict[str, TypeEngine] | None = None,
-               index: str) -> Table:
+def fact_table(
+    sheet: F.Sheet, *extra, not_null: tuple[str, ...], types: dict[str, TypeEngine] | None = None, index: str
+) -> Table:
     """A fact table for one template sheet: where each row came from, the sheet's fields, then `extra`."""
     return Table(
-        sheet.table, metadata,
+        sheet.table,
+        metadata,
         Column("submission_id", Integer, ForeignKey("submission.submission_id"), nullable=False),
         Column("source_row", Integer, nullable=False),
         *field_columns(sheet, not_null=not_null, types=types),
@@ -196,17 +210,21 @@ participant = fact_table(
     Column("days_to_job_outcome", Integer),
     Column("flags", Text),  # codes of warnings raised on this row, comma-separated
     Index("ix_participant_ref", "participant_ref"),
-    not_null=PARTICIPANT_NOT_NULL, index="ix_participant_submission",
+    not_null=PARTICIPANT_NOT_NULL,
+    index="ix_participant_submission",
 )
-contact = fact_table(F.CONTACTS, not_null=("participant_ref", "contact_date"), types={"mode": String(32)},
-                     index="ix_contact_submission")
+contact = fact_table(
+    F.CONTACTS, not_null=("participant_ref", "contact_date"), types={"mode": String(32)}, index="ix_contact_submission"
+)
 monthly_return = fact_table(
     F.MONTHLY,
     Column("suppressed", Boolean, nullable=False, default=False),  # a count was sent as *, <5 or -
-    not_null=("month", "payment_group"), index="ix_monthly_submission",
+    not_null=("month", "payment_group"),
+    index="ix_monthly_submission",
 )
 projection = fact_table(F.PROJECTIONS, not_null=("month", "payment_group"), index="ix_projection_submission")
 feedback = fact_table(F.FEEDBACK, not_null=("month",), index="ix_feedback_submission")
+
 
 # --- summaries maintained at ingest (so pages never scan participant rows) -------------------------------
 def _summary(name: str, grain: tuple[str, ...], *columns: Column) -> Table:
@@ -218,7 +236,8 @@ def _summary(name: str, grain: tuple[str, ...], *columns: Column) -> Table:
     halves the slowest unfiltered page queries at programme scale.
     """
     return Table(
-        name, metadata,
+        name,
+        metadata,
         Column("partner_id", Integer, nullable=False),
         Column("contract_id", String(60), nullable=False),
         *columns,
@@ -228,7 +247,8 @@ def _summary(name: str, grain: tuple[str, ...], *columns: Column) -> Table:
 
 
 monthly_summary = _summary(
-    "monthly_summary", ("month", "payment_group"),
+    "monthly_summary",
+    ("month", "payment_group"),
     Column("month", Date, nullable=False),
     Column("payment_group", String(8), nullable=False),
     Column("referrals", Integer),
@@ -238,23 +258,35 @@ monthly_summary = _summary(
     Column("basis", String(16), nullable=False),
 )
 cohort_summary = _summary(
-    "cohort_summary", ("referral_month", "payment_group"),
+    "cohort_summary",
+    ("referral_month", "payment_group"),
     Column("referral_month", Date, nullable=False),
     Column("payment_group", String(8), nullable=False),
-    *[Column(name, Integer, nullable=False) for name in (
-        "referrals", "attachments",
-        *(f"{measure}_{cohorts.window_suffix(months)}" for months in cohorts.WINDOW_DAYS
-          for measure in ("job_starts", "job_outcomes")),
-        "job_starts", "job_outcomes")],
+    *[
+        Column(name, Integer, nullable=False)
+        for name in (
+            "referrals",
+            "attachments",
+            *(
+                f"{measure}_{cohorts.window_suffix(months)}"
+                for months in cohorts.WINDOW_DAYS
+                for measure in ("job_starts", "job_outcomes")
+            ),
+            "job_starts",
+            "job_outcomes",
+        )
+    ],
 )
 projection_summary = _summary(
-    "projection_summary", ("month", "payment_group"),
+    "projection_summary",
+    ("month", "payment_group"),
     Column("month", Date, nullable=False),
     Column("payment_group", String(8), nullable=False),
     Column("projected_referrals", Integer),
 )
 compliance_summary = _summary(
-    "compliance_summary", ("standard_id",),
+    "compliance_summary",
+    ("standard_id",),
     Column("standard_id", String(40), nullable=False),
     Column("as_of", Date, nullable=False),  # end of the latest reporting period evaluated
     *[Column(name, Integer, nullable=False) for name in ("met", "missed", "pending", "not_applicable")],
@@ -262,13 +294,15 @@ compliance_summary = _summary(
 # The drill-down behind one compliance cell: how many participants took how many days (the measured interval,
 # any outcome), and who missed (pseudonymous references, shown only to the partner's own users).
 compliance_days = _summary(
-    "compliance_days", ("standard_id", "days"),
+    "compliance_days",
+    ("standard_id", "days"),
     Column("standard_id", String(40), nullable=False),
     Column("days", Integer, nullable=False),
     Column("participants", Integer, nullable=False),
 )
 compliance_missed = _summary(
-    "compliance_missed", ("standard_id", "participant_ref"),
+    "compliance_missed",
+    ("standard_id", "participant_ref"),
     Column("standard_id", String(40), nullable=False),
     Column("participant_ref", String(64), nullable=False),
     Column("payment_group", String(8)),
@@ -278,7 +312,8 @@ compliance_missed = _summary(
 # The latest row of each participant, kept for partner contracts with two or more current participant returns
 # (dashboard/latest.py), and which current submissions it reflects.
 participant_current = Table(
-    "participant_current", metadata,
+    "participant_current",
+    metadata,
     Column("partner_id", Integer, nullable=False),
     Column("contract_id", String(60), nullable=False),
     Column("participant_ref", String(64), nullable=False),
@@ -291,7 +326,8 @@ participant_current = Table(
     sqlite_with_rowid=False,
 )
 participant_current_state = Table(
-    "participant_current_state", metadata,
+    "participant_current_state",
+    metadata,
     Column("partner_id", Integer, nullable=False),
     Column("contract_id", String(60), nullable=False),
     Column("submission_ids", Text, nullable=False),  # the current participant submissions reflected, ascending
@@ -300,7 +336,8 @@ participant_current_state = Table(
 
 # --- bookkeeping ---------------------------------------------------------------------------------------
 audit_log = Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     Column("audit_id", Integer, primary_key=True),
     Column("at", DateTime, nullable=False),
     Column("action", String(24), nullable=False),  # submitted | rejected | superseded | withdrawn | registered
@@ -311,12 +348,18 @@ audit_log = Table(
     Column("detail", Text),
 )
 meta = Table(
-    "meta", metadata,
+    "meta",
+    metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text),
     UniqueConstraint("key", name="uq_meta_key"),
 )
 
-FACT_TABLES = {"Participants": participant, "Contacts": contact, "Monthly": monthly_return,
-               "Projections": projection, "Feedback": feedback}
+FACT_TABLES = {
+    "Participants": participant,
+    "Contacts": contact,
+    "Monthly": monthly_return,
+    "Projections": projection,
+    "Feedback": feedback,
+}
 REFERENCE_TABLES = (cpa, prime, contract, payment_group, minimum_performance_level, standard)

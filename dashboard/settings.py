@@ -36,34 +36,60 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     # --- where the data lives -------------------------------------------------------------------------
-    Setting("db_url", str, f"sqlite:///{ROOT / 'data' / 'wpmi.sqlite'}",
-            "SQLAlchemy URL of the database (the CLI's --db overrides it); default: data/wpmi.sqlite."),
+    Setting(
+        "db_url",
+        str,
+        f"sqlite:///{ROOT / 'data' / 'wpmi.sqlite'}",
+        "SQLAlchemy URL of the database (the CLI's --db overrides it); default: data/wpmi.sqlite.",
+    ),
     # --- statistics -----------------------------------------------------------------------------------
-    Setting("min_denominator", int, 30,
-            "Units with a smaller denominator are shown greyed and 'not compared' (benchmarks, case mix, "
-            "standards).", positive=True),
-    Setting("projection_tolerance", float, 0.10,
-            "Referrals within this share of projection count as on profile."),
+    Setting(
+        "min_denominator",
+        int,
+        30,
+        "Units with a smaller denominator are shown greyed and 'not compared' (benchmarks, case mix, standards).",
+        positive=True,
+    ),
+    Setting("projection_tolerance", float, 0.10, "Referrals within this share of projection count as on profile."),
     # --- the dashboard --------------------------------------------------------------------------------
-    Setting("cache_ttl_seconds", int, 600,
-            "How long dashboard query results are cached (cleared after an upload).", positive=True),
-    Setting("mode", str, "member",
-            "'member' shows everything; 'public' publishes only what official statistics cover."),
-    Setting("official_cutoff", date, date(2017, 3, 31),
-            "Public mode publishes MI up to this date (the latest official release), as YYYY-MM-DD."),
-    Setting("rounding_base", int, 5,
-            "Public mode rounds published counts to the nearest multiple of this.", positive=True),
+    Setting(
+        "cache_ttl_seconds",
+        int,
+        600,
+        "How long dashboard query results are cached (cleared after an upload).",
+        positive=True,
+    ),
+    Setting(
+        "mode", str, "member", "'member' shows everything; 'public' publishes only what official statistics cover."
+    ),
+    Setting(
+        "official_cutoff",
+        date,
+        date(2017, 3, 31),
+        "Public mode publishes MI up to this date (the latest official release), as YYYY-MM-DD.",
+    ),
+    Setting(
+        "rounding_base", int, 5, "Public mode rounds published counts to the nearest multiple of this.", positive=True
+    ),
     # --- how much of a file wpmi will read (limits that stop a broken or hostile file) -------------------
-    Setting("max_file_mb", float, 100.0, "Largest file wpmi reads, as sent, in MB (CLI and Data page).",
-            positive=True),
-    Setting("max_decompressed_mb", float, 200.0,
-            "Largest a workbook's zip package may be once unpacked, in MB (stops zip bombs).", positive=True),
+    Setting("max_file_mb", float, 100.0, "Largest file wpmi reads, as sent, in MB (CLI and Data page).", positive=True),
+    Setting(
+        "max_decompressed_mb",
+        float,
+        200.0,
+        "Largest a workbook's zip package may be once unpacked, in MB (stops zip bombs).",
+        positive=True,
+    ),
     Setting("max_rows", int, 2_000_000, "Most rows wpmi reads in one sheet.", positive=True),
     Setting("max_columns", int, 200, "Most columns wpmi reads in one sheet.", positive=True),
-    Setting("max_cells", int, 30_000_000,
-            "Most rows x columns one sheet may span (the grid the reader allocates).", positive=True),
-    Setting("max_cell_chars", int, 32_767, "Most characters in one cell (Excel's own cell limit).",
-            positive=True),
+    Setting(
+        "max_cells",
+        int,
+        30_000_000,
+        "Most rows x columns one sheet may span (the grid the reader allocates).",
+        positive=True,
+    ),
+    Setting("max_cell_chars", int, 32_767, "Most characters in one cell (Excel's own cell limit).", positive=True),
 )
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 
@@ -93,8 +119,9 @@ def get(name: str, environ: Mapping[str, str] | None = None):
     except ValueError:
         value = None
     if value is None or (setting.positive and not value > 0):
-        raise SettingError(f"{setting.env_var} must be {kind} (default {_shown(setting.default)}), not {raw!r}: "
-                           f"{setting.help}")
+        raise SettingError(
+            f"{setting.env_var} must be {kind} (default {_shown(setting.default)}), not {raw!r}: {setting.help}"
+        )
     return value
 
 
@@ -104,10 +131,16 @@ def _shown(value: object) -> str:
 
 def markdown() -> str:
     """docs/settings.md: every setting with its environment variable, type, default and help."""
-    lines = ["# Settings", "",
-             "Generated from `dashboard/settings.py` (`python -m dashboard.settings > docs/settings.md`); a test "
-             "fails if this", "file and the table differ. Set any of them as an environment variable.", "",
-             "| environment variable | type | default | what it does |", "|---|---|---|---|"]
+    lines = [
+        "# Settings",
+        "",
+        "Generated from `dashboard/settings.py` (`python -m dashboard.settings > docs/settings.md`); a test "
+        "fails if this",
+        "file and the table differ. Set any of them as an environment variable.",
+        "",
+        "| environment variable | type | default | what it does |",
+        "|---|---|---|---|",
+    ]
     for s in SETTINGS:
         default = "data/wpmi.sqlite (SQLite)" if s.name == "db_url" else _shown(s.default)
         lines.append(f"| `{s.env_var}` | {s.type.__name__} | {default} | {s.help} |")

@@ -31,9 +31,15 @@ COMPONENTS = {
 OWN_PERFORMANCE_SCORES = {"Worse": 1.0, "Similar": 0.3, "Better": 0.0}  # adjusted comparison -> component score
 
 
-def partner_summary(flows: pd.DataFrame, cohorts: pd.DataFrame, variance: pd.DataFrame,
-                    compliance: pd.DataFrame | None, feedback: pd.DataFrame, *,
-                    min_n: int | None = None) -> pd.DataFrame:
+def partner_summary(
+    flows: pd.DataFrame,
+    cohorts: pd.DataFrame,
+    variance: pd.DataFrame,
+    compliance: pd.DataFrame | None,
+    feedback: pd.DataFrame,
+    *,
+    min_n: int | None = None,
+) -> pd.DataFrame:
     """Join the per-partner-contract pieces; every rate keeps its x and n.
 
     Outcomes of partners with a cohort below `min_n` (default: the min_denominator setting) are not compared.
@@ -44,31 +50,40 @@ def partner_summary(flows: pd.DataFrame, cohorts: pd.DataFrame, variance: pd.Dat
     volumes["share_of_contract"] = volumes["referrals"] / contract_refs.where(contract_refs > 0)
     table = bm.benchmark_table(cohorts, "partner", "job_outcome_rate", "all", min_n=min_n) if len(cohorts) else None
     if table is not None and len(table):
-        perf = table[[*KEYS, "x", "n", "rate", "lower", "upper", "benchmark", "comparison", "ratio",
-                      "adjusted_comparison"]].rename(columns={"x": "outcomes_x", "n": "outcomes_n",
-                                                              "rate": "outcome_rate"})
+        perf = table[
+            [*KEYS, "x", "n", "rate", "lower", "upper", "benchmark", "comparison", "ratio", "adjusted_comparison"]
+        ].rename(columns={"x": "outcomes_x", "n": "outcomes_n", "rate": "outcome_rate"})
         volumes = volumes.merge(perf, on=KEYS, how="left")
     if len(variance):
         v = variance[[*KEYS, "actual", "projected", "variance_pct", "status"]].rename(
-            columns={"actual": "actual_referrals", "projected": "projected_referrals", "status": "projection_status"})
+            columns={"actual": "actual_referrals", "projected": "projected_referrals", "status": "projection_status"}
+        )
         volumes = volumes.merge(v, on=KEYS, how="left")
     if compliance is not None and len(compliance):
         volumes = volumes.merge(compliance, on=KEYS, how="left")
     if len(feedback):
         f = feedback[[*KEYS, "complaints", "responses", "satisfaction_points"]].copy()
         volumes = volumes.merge(f, on=KEYS, how="left")
-        volumes["complaints_per_100"] = 100 * volumes["complaints"] / volumes["attachments"].where(
-            volumes["attachments"] > 0)
+        volumes["complaints_per_100"] = (
+            100 * volumes["complaints"] / volumes["attachments"].where(volumes["attachments"] > 0)
+        )
         volumes["satisfaction_mean"] = volumes["satisfaction_points"] / volumes["responses"].where(
-            volumes["responses"] > 0)
+            volumes["responses"] > 0
+        )
     partner_total = volumes.groupby("partner_id")["referrals"].transform("sum")
     volumes["contracts_held"] = volumes.groupby("partner_id")["contract_id"].transform("nunique")
     volumes["share_of_partner_referrals"] = volumes["referrals"] / partner_total.where(partner_total > 0)
     return volumes
 
 
-def partner_contracts(query: Callable[..., pd.DataFrame], filters: Filters, *, as_of: date,
-                      min_n: int | None = None, tolerance: float | None = None) -> pd.DataFrame:
+def partner_contracts(
+    query: Callable[..., pd.DataFrame],
+    filters: Filters,
+    *,
+    as_of: date,
+    min_n: int | None = None,
+    tolerance: float | None = None,
+) -> pd.DataFrame:
     """Every partner contract with MI in `filters`, with all the Supply chain and Contract risk pages show
     (`partner_summary`); its outcomes benchmarked against every partner in every CPA. Empty when no MI matches.
 
@@ -81,8 +96,14 @@ def partner_contracts(query: Callable[..., pd.DataFrame], filters: Filters, *, a
     cohorts = query("cohort_totals", Filters(), as_of=as_of)  # the all-CPA benchmark pools everyone
     tolerance = settings.get("projection_tolerance") if tolerance is None else tolerance
     variance = referrals.variance_table(query("projections_vs_actuals", filters), "partner", tolerance)
-    return partner_summary(flows, cohorts, variance, query("compliance_by_partner", filters),
-                           query("feedback_totals", filters), min_n=min_n)
+    return partner_summary(
+        flows,
+        cohorts,
+        variance,
+        query("compliance_by_partner", filters),
+        query("feedback_totals", filters),
+        min_n=min_n,
+    )
 
 
 def flags(row) -> list[str]:
@@ -121,40 +142,85 @@ def prime_mpl_position(flow_totals: pd.DataFrame, mpls: pd.DataFrame) -> pd.Data
 
 def risk_components(summary: pd.DataFrame, mpl_position: pd.DataFrame) -> pd.DataFrame:
     """Long table: unit, component, score (0 = no concern, 1 = highest), and the detail it comes from."""
-    s = summary.merge(mpl_position[["contract_id", "worst_group", "in_year_rate", "mpl", "ratio_to_mpl"]],
-                      on="contract_id", how="left")
+    s = summary.merge(
+        mpl_position[["contract_id", "worst_group", "in_year_rate", "mpl", "ratio_to_mpl"]],
+        on="contract_id",
+        how="left",
+    )
     rows = []
     for r in s.to_dict("records"):
         unit = f"{r['partner']} ({r['prime']}, CPA {r['cpa_code']})"
         pct = r.get("variance_pct")
-        rows.append((unit, "referral_shortfall", float(np.clip(-pct, 0, 1)) if pd.notna(pct) else np.nan,
-                     f"{r.get('actual_referrals', np.nan):,.0f} actual vs {r.get('projected_referrals', np.nan):,.0f}"
-                     " projected" if pd.notna(pct) else "no projection loaded"))
+        rows.append(
+            (
+                unit,
+                "referral_shortfall",
+                float(np.clip(-pct, 0, 1)) if pd.notna(pct) else np.nan,
+                f"{r.get('actual_referrals', np.nan):,.0f} actual vs {r.get('projected_referrals', np.nan):,.0f}"
+                " projected"
+                if pd.notna(pct)
+                else "no projection loaded",
+            )
+        )
         share = r.get("share_of_partner_referrals", np.nan)
-        rows.append((unit, "single_prime_dependence",
-                     float(share) if r.get("contracts_held", 1) > 1 else 1.0,
-                     f"{int(r.get('contracts_held', 1))} contract(s); this one brings {share:.0%} of its referrals"
-                     if pd.notna(share) else f"{int(r.get('contracts_held', 1))} contract(s)"))
+        rows.append(
+            (
+                unit,
+                "single_prime_dependence",
+                float(share) if r.get("contracts_held", 1) > 1 else 1.0,
+                f"{int(r.get('contracts_held', 1))} contract(s); this one brings {share:.0%} of its referrals"
+                if pd.notna(share)
+                else f"{int(r.get('contracts_held', 1))} contract(s)",
+            )
+        )
         ratio = r.get("ratio_to_mpl")
-        rows.append((unit, "prime_below_mpl", float(np.clip(1.25 - ratio, 0, 1)) if pd.notna(ratio) else np.nan,
-                     f"{r['worst_group']}: {r['in_year_rate']:.1%} in the last 12 months vs MPL {r['mpl']:.1%}"
-                     if pd.notna(ratio) else f"no {'/'.join(mpl_payment_groups())} referrals in the last 12 months"))
+        rows.append(
+            (
+                unit,
+                "prime_below_mpl",
+                float(np.clip(1.25 - ratio, 0, 1)) if pd.notna(ratio) else np.nan,
+                f"{r['worst_group']}: {r['in_year_rate']:.1%} in the last 12 months vs MPL {r['mpl']:.1%}"
+                if pd.notna(ratio)
+                else f"no {'/'.join(mpl_payment_groups())} referrals in the last 12 months",
+            )
+        )
         comparison = r.get("adjusted_comparison")
         score = OWN_PERFORMANCE_SCORES.get(comparison, np.nan) if isinstance(comparison, str) else np.nan
-        rows.append((unit, "own_performance", score,
-                     f"observed/expected {r['ratio']:.2f} ({comparison})" if pd.notna(r.get("ratio"))
-                     else "not compared (too few mature cohorts)"))
+        rows.append(
+            (
+                unit,
+                "own_performance",
+                score,
+                f"observed/expected {r['ratio']:.2f} ({comparison})"
+                if pd.notna(r.get("ratio"))
+                else "not compared (too few mature cohorts)",
+            )
+        )
         n_std, below = r.get("standards_measured"), r.get("standards_below", np.nan)
-        rows.append((unit, "standards_missed", float(below / n_std) if pd.notna(n_std) and n_std else np.nan,
-                     f"{int(below)} of {int(n_std)} measured standards significantly below target"
-                     if pd.notna(n_std) and n_std else "no measurable standards"))
+        rows.append(
+            (
+                unit,
+                "standards_missed",
+                float(below / n_std) if pd.notna(n_std) and n_std else np.nan,
+                f"{int(below)} of {int(n_std)} measured standards significantly below target"
+                if pd.notna(n_std) and n_std
+                else "no measurable standards",
+            )
+        )
         sat, complaints = r.get("satisfaction_mean"), r.get("complaints_per_100")
         fb = np.nan
         if pd.notna(sat) or pd.notna(complaints):
             fb = float(np.clip((SATISFACTION_MINIMUM + 1 - (sat if pd.notna(sat) else 4)) / 2, 0, 1))
-        rows.append((unit, "feedback", fb,
-                     f"satisfaction {sat:.1f}/5, {complaints:.1f} complaints per 100 attached"
-                     if pd.notna(sat) and pd.notna(complaints) else "no feedback returns"))
+        rows.append(
+            (
+                unit,
+                "feedback",
+                fb,
+                f"satisfaction {sat:.1f}/5, {complaints:.1f} complaints per 100 attached"
+                if pd.notna(sat) and pd.notna(complaints)
+                else "no feedback returns",
+            )
+        )
     out = pd.DataFrame(rows, columns=["unit", "component", "score", "detail"])
     out["component_label"] = out["component"].map(COMPONENTS)
     return out
@@ -162,8 +228,13 @@ def risk_components(summary: pd.DataFrame, mpl_position: pd.DataFrame) -> pd.Dat
 
 def peer_similarity(cohorts: pd.DataFrame, partner_id: int, top: int = 10) -> pd.DataFrame:
     """Partners with the most similar payment-group mix (cosine similarity of referral shares)."""
-    mix = cohorts.pivot_table(index=["partner_id", "partner", "sector"], columns="payment_group",
-                              values="start_cohort", aggfunc="sum", fill_value=0)
+    mix = cohorts.pivot_table(
+        index=["partner_id", "partner", "sector"],
+        columns="payment_group",
+        values="start_cohort",
+        aggfunc="sum",
+        fill_value=0,
+    )
     shares = mix.div(mix.sum(axis=1).where(mix.sum(axis=1) > 0), axis=0).fillna(0)
     mine = shares.xs(partner_id, level="partner_id")
     if mine.empty:

@@ -49,8 +49,14 @@ def cached(name: str, url: str, filters: Filters | None = None, **kwargs):
 
 
 # Queries whose results must stop at the official-statistics cut-off in public mode, and how.
-_CUTOFF_BY_FILTER = {"flow_totals", "cohort_totals", "cohort_series", "projections_vs_actuals",
-                     "feedback_totals", "coverage"}
+_CUTOFF_BY_FILTER = {
+    "flow_totals",
+    "cohort_totals",
+    "cohort_series",
+    "projections_vs_actuals",
+    "feedback_totals",
+    "coverage",
+}
 _CUTOFF_BY_KWARG = {"compliance_cells", "compliance_by_partner"}
 
 
@@ -81,8 +87,13 @@ def access() -> Access:
     auth_configured = bool(_secrets_section("auth"))
     user = st.user.to_dict() if auth_configured else None
     wpmi = _secrets_section("wpmi")
-    return decide(configured_mode=settings.get("mode"), auth_configured=auth_configured, user=user,
-                  partner_domains=dict(wpmi.get("partner_domains", {})), admins=frozenset(wpmi.get("admins", ())))
+    return decide(
+        configured_mode=settings.get("mode"),
+        auth_configured=auth_configured,
+        user=user,
+        partner_domains=dict(wpmi.get("partner_domains", {})),
+        admins=frozenset(wpmi.get("admins", ())),
+    )
 
 
 def actor_name() -> str:
@@ -111,9 +122,11 @@ def require_schema() -> None:
     """Stop the page with the command that creates the schema when this database has none (or an old one)."""
     missing = missing_schema(engine())
     if missing:
-        st.info(f"This database has no wpmi schema yet ({len(missing)} tables and views missing, e.g. "
-                f"`{missing[0]}`). Create it, with the reference data, by running:\n\n```\n{INIT_COMMAND}\n```"
-                f"\n\nthen load data with:\n\n```\n{LOAD_COMMAND}\n```")
+        st.info(
+            f"This database has no wpmi schema yet ({len(missing)} tables and views missing, e.g. "
+            f"`{missing[0]}`). Create it, with the reference data, by running:\n\n```\n{INIT_COMMAND}\n```"
+            f"\n\nthen load data with:\n\n```\n{LOAD_COMMAND}\n```"
+        )
         st.stop()
 
 
@@ -121,7 +134,9 @@ def synthetic_banner() -> None:
     """The demo's 'synthetic' label, on every page that shows what the database holds."""
     note = query("synthetic_note")
     if note:
-        st.warning(f"**{note}.** Organisations are made up; contracts and standards are real.", icon=":material/science:")
+        st.warning(
+            f"**{note}.** Organisations are made up; contracts and standards are real.", icon=":material/science:"
+        )
 
 
 def page_header(title: str, question: str) -> date | None:
@@ -130,17 +145,24 @@ def page_header(title: str, question: str) -> date | None:
     st.caption(question)
     require_schema()
     if not query("has_data"):
-        st.info("No MI has been loaded into this database yet. Load data with:\n\n"
-                f"```\n{LOAD_COMMAND}\n```\n\nor upload files on the Data page.")
+        st.info(
+            "No MI has been loaded into this database yet. Load data with:\n\n"
+            f"```\n{LOAD_COMMAND}\n```\n\nor upload files on the Data page."
+        )
         st.stop()
     synthetic_banner()
     sign_in_controls()
     viewer = access()
     as_of = query("latest_month")
-    st.caption(f"Data as of **{as_of:%B %Y}** (latest month of MI shown) · mode: **{viewer.mode}**"
-               + (f" · public view: MI up to the official-statistics cut-off, {settings.get('official_cutoff'):%d %B %Y}, "
-                  f"counts rounded to the nearest {settings.get('rounding_base')}, small numbers suppressed"
-                  if viewer.public else ""))
+    st.caption(
+        f"Data as of **{as_of:%B %Y}** (latest month of MI shown) · mode: **{viewer.mode}**"
+        + (
+            f" · public view: MI up to the official-statistics cut-off, {settings.get('official_cutoff'):%d %B %Y}, "
+            f"counts rounded to the nearest {settings.get('rounding_base')}, small numbers suppressed"
+            if viewer.public
+            else ""
+        )
+    )
     return as_of
 
 
@@ -154,8 +176,9 @@ def how_calculated(markdown: str) -> None:
         st.markdown(markdown)
 
 
-def filter_sidebar(*, cpa=True, prime=True, sector=True, tier=True, payment_groups=True, period=True,
-                   as_of: date | None = None) -> Filters:
+def filter_sidebar(
+    *, cpa=True, prime=True, sector=True, tier=True, payment_groups=True, period=True, as_of: date | None = None
+) -> Filters:
     """The standard filters, bound to the URL; returns the Filters they describe."""
     options = query("filter_options")
     side = st.sidebar
@@ -164,29 +187,54 @@ def filter_sidebar(*, cpa=True, prime=True, sector=True, tier=True, payment_grou
     if cpa:
         cpas = options["cpas"]
         labels = {int(r.cpa_code): f"{r.cpa_code}: {r.cpa_name}" for r in cpas.itertuples()}
-        kwargs["cpa"] = side.selectbox("CPA", [None, *labels], format_func=lambda c: "All CPAs" if c is None
-                                       else labels[c], key="cpa", bind="query-params")
+        kwargs["cpa"] = side.selectbox(
+            "CPA",
+            [None, *labels],
+            format_func=lambda c: "All CPAs" if c is None else labels[c],
+            key="cpa",
+            bind="query-params",
+        )
     if prime:
         primes = dict(zip(options["primes"]["prime_id"], options["primes"]["prime_name"]))
-        kwargs["prime"] = side.selectbox("Prime", [None, *primes], format_func=lambda p: "All primes" if p is None
-                                         else primes[p], key="prime", bind="query-params")
+        kwargs["prime"] = side.selectbox(
+            "Prime",
+            [None, *primes],
+            format_func=lambda p: "All primes" if p is None else primes[p],
+            key="prime",
+            bind="query-params",
+        )
     if sector:
-        kwargs["sector"] = side.selectbox("Partner sector", [None, *(s for s in SECTORS if s != UNKNOWN)],
-                                          format_func=lambda s: "All sectors" if s is None else SECTOR_LABELS[s],
-                                          key="sector", bind="query-params")
+        kwargs["sector"] = side.selectbox(
+            "Partner sector",
+            [None, *(s for s in SECTORS if s != UNKNOWN)],
+            format_func=lambda s: "All sectors" if s is None else SECTOR_LABELS[s],
+            key="sector",
+            bind="query-params",
+        )
     if tier:
-        kwargs["tier"] = side.selectbox("Partner tier", [None, *(t for t in TIERS if t != UNKNOWN)],
-                                        format_func=lambda t: "All tiers" if t is None else TIER_LABELS[t],
-                                        key="tier", bind="query-params")
+        kwargs["tier"] = side.selectbox(
+            "Partner tier",
+            [None, *(t for t in TIERS if t != UNKNOWN)],
+            format_func=lambda t: "All tiers" if t is None else TIER_LABELS[t],
+            key="tier",
+            bind="query-params",
+        )
     if payment_groups:
         groups = dict(zip(options["payment_groups"]["code"], options["payment_groups"]["short_name"]))
-        chosen = side.multiselect("Payment groups", list(groups), format_func=lambda g: f"{g} {groups[g]}",
-                                  key="pg", bind="query-params", placeholder="All payment groups")
+        chosen = side.multiselect(
+            "Payment groups",
+            list(groups),
+            format_func=lambda g: f"{g} {groups[g]}",
+            key="pg",
+            bind="query-params",
+            placeholder="All payment groups",
+        )
         kwargs["payment_groups"] = tuple(chosen)
     if period:
         years = list(range(2011, (as_of.year if as_of else 2017) + 1))
-        start, end = side.select_slider("Referral / activity years", years, value=(years[0], years[-1]),
-                                        key="years", bind="query-params")
+        start, end = side.select_slider(
+            "Referral / activity years", years, value=(years[0], years[-1]), key="years", bind="query-params"
+        )
         kwargs["period_from"], kwargs["period_to"] = date(start, 1, 1), date(end, 12, 31)
     return Filters(**kwargs)
 
@@ -197,11 +245,17 @@ def downloads(frame: pd.DataFrame, name: str, notes: list[str] | None = None) ->
     if query("synthetic_note"):
         notes.insert(0, "SYNTHETIC DEMO DATA - not real Work Programme MI")
     left, right = st.columns(2)
-    left.download_button("Download CSV", to_csv_bytes(frame), f"{name}.csv", "text/csv", on_click="ignore",
-                         key=f"csv_{name}")
-    right.download_button("Download Excel", to_excel_bytes(frame, sheet_name=name[:31], notes=notes),
-                          f"{name}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                          on_click="ignore", key=f"xlsx_{name}")
+    left.download_button(
+        "Download CSV", to_csv_bytes(frame), f"{name}.csv", "text/csv", on_click="ignore", key=f"csv_{name}"
+    )
+    right.download_button(
+        "Download Excel",
+        to_excel_bytes(frame, sheet_name=name[:31], notes=notes),
+        f"{name}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore",
+        key=f"xlsx_{name}",
+    )
 
 
 def percent(column: str, help: str | None = None):

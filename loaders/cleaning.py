@@ -16,8 +16,21 @@ from dashboard.fields import EMPTY_MARKERS, SUPPRESSION_MARKERS
 
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's serial day 0 (after its 1900 leap-year bug)
 SERIAL_RANGE = (20_000, 80_000)  # 1954..2119: numbers outside are not plausible dates
-UK_DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d", "%d %b %Y",
-                   "%d %B %Y", "%d-%b-%Y", "%d-%b-%y", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S")
+UK_DATE_FORMATS = (
+    "%d/%m/%Y",
+    "%d/%m/%y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+)
 MONTH_FORMATS = ("%Y-%m", "%b %Y", "%B %Y", "%b-%y", "%b-%Y", "%B-%y", "%m/%Y", "%Y/%m", "%b %y", "%B %y")
 TRUE_WORDS = frozenset({"y", "yes", "true", "1", "t", "offered"})
 FALSE_WORDS = frozenset({"n", "no", "false", "0", "f", "not offered"})
@@ -27,8 +40,25 @@ THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.0+)?$")
 BAD_DATE, BAD_NUMBER, BAD_BOOL, SUPPRESSED, NOT_WHOLE = "bad_date", "bad_number", "bad_bool", "suppressed", "not_whole"
 SPREADSHEET_ERROR = "spreadsheet_error"
 # What a cell shows when its formula failed; the reader puts these back where calamine leaves a blank.
-EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+EXCEL_ERRORS = frozenset(
+    {
+        "#NULL!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#N/A",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+    }
+)
 
 
 def is_spreadsheet_error(value) -> bool:
@@ -37,6 +67,7 @@ def is_spreadsheet_error(value) -> bool:
 
 def refuses_errors(parse):
     """Wrap a parser so a formula error value is reported as such, whatever the column's type."""
+
     def parser(value):
         if is_spreadsheet_error(value):
             return None, SPREADSHEET_ERROR
@@ -204,8 +235,14 @@ class PaymentGroupCodes:
         self._lookup: dict[str, str] = {}
         for g in groups:
             number = g["code"][2:]
-            for label in (g["code"], f"PG {number}", f"PG0{number}", f"payment group {number}",
-                          g.get("name"), g.get("short_name")):
+            for label in (
+                g["code"],
+                f"PG {number}",
+                f"PG0{number}",
+                f"payment group {number}",
+                g.get("name"),
+                g.get("short_name"),
+            ):
                 if label:
                     self._lookup[normalise_label(label)] = g["code"]
         for label, code in (extra or {}).items():

@@ -107,15 +107,26 @@ def print_summary(results: list[IngestResult], out: Console) -> None:
         table.add_column(col)
     for r in results:
         style = "red" if r.status == REJECTED else None
-        table.add_row(r.file, r.status, r.layout, r.partner, r.contract_id,
-                      r.period.strftime("%Y-%m") if r.period else "", str(sum(r.rows.values())),
-                      str(len(r.errors)), str(len(r.warnings)), style=style)
+        table.add_row(
+            r.file,
+            r.status,
+            r.layout,
+            r.partner,
+            r.contract_id,
+            r.period.strftime("%Y-%m") if r.period else "",
+            str(sum(r.rows.values())),
+            str(len(r.errors)),
+            str(len(r.warnings)),
+            style=style,
+        )
     out.print(table)
     for r in results:
         if r.status != REJECTED:
             continue
-        out.print(f"[bold red]{r.file} rejected[/]: " + "; ".join(
-            f"{code} x{n}" for sev, code, n in r.summary_by_type() if sev == "error"))
+        out.print(
+            f"[bold red]{r.file} rejected[/]: "
+            + "; ".join(f"{code} x{n}" for sev, code, n in r.summary_by_type() if sev == "error")
+        )
         for p in r.errors[:10]:
             out.print(f"  {p.where()}: {p.message}")
         if len(r.errors) > 10:
@@ -134,11 +145,27 @@ def cmd_ingest(args) -> int:
         report_format(Path(args.report))
     engine = make_engine(args.db)
     init_db(engine)
-    options = IngestOptions(layout=args.layout, partner=args.partner, prime=args.prime, cpa=args.cpa,
-                            period=args.period, register_partner=args.register_partner, sector=args.sector,
-                            tier=args.tier, dry_run=args.dry_run, actor=args.actor)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.fields[rows]:,} rows"), console=_stderr(), disable=args.quiet) as progress:
+    options = IngestOptions(
+        layout=args.layout,
+        partner=args.partner,
+        prime=args.prime,
+        cpa=args.cpa,
+        period=args.period,
+        register_partner=args.register_partner,
+        sector=args.sector,
+        tier=args.tier,
+        dry_run=args.dry_run,
+        actor=args.actor,
+    )
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        console=_stderr(),
+        disable=args.quiet,
+    ) as progress:
         task = progress.add_task("ingesting", total=len(files), rows=0)
         rows = 0
 
@@ -162,16 +189,20 @@ def cmd_init(args) -> int:
     from dashboard.reference import init_db
 
     counts = init_db(make_engine(args.db))
-    _stdout().print(f"Database ready at {resolve_url(args.db)}: " +
-                    ", ".join(f"{n} {table}" for table, n in counts.items()))
+    _stdout().print(
+        f"Database ready at {resolve_url(args.db)}: " + ", ".join(f"{n} {table}" for table, n in counts.items())
+    )
     return EXIT_OK
 
 
 def cmd_template(args) -> int:
     from loaders.template import write_template
 
-    header = {k: v for k, v in (("partner", args.partner), ("prime", args.prime), ("cpa", args.cpa),
-                                ("period", args.period)) if v}
+    header = {
+        k: v
+        for k, v in (("partner", args.partner), ("prime", args.prime), ("cpa", args.cpa), ("period", args.period))
+        if v
+    }
     path = write_template(Path(args.out), header=header or None)
     _stdout().print(f"Wrote the wpmi MI template to {path}")
     return EXIT_OK
@@ -180,8 +211,14 @@ def cmd_template(args) -> int:
 def cmd_demo(args) -> int:
     from loaders.demo.build import build_demo
 
-    summary = build_demo(args.db, scale=args.scale, seed=args.seed, replace=args.replace,
-                         files_dir=Path(args.files) if args.files else None, quiet=args.quiet)
+    summary = build_demo(
+        args.db,
+        scale=args.scale,
+        seed=args.seed,
+        replace=args.replace,
+        files_dir=Path(args.files) if args.files else None,
+        quiet=args.quiet,
+    )
     _stdout().print(summary)
     return EXIT_OK
 
@@ -201,9 +238,11 @@ def cmd_withdraw(args) -> int:
         _stdout().print(f"Submission {args.submission_id} was already withdrawn; nothing changed.")
     else:
         back = outcome["reinstated"]
-        _stdout().print(f"Withdrew submission {args.submission_id}; it no longer counts in any view."
-                        + (f" Reinstated the submission(s) it had superseded: {back}." if back else "")
-                        + " Ingest the same file again to restore it.")
+        _stdout().print(
+            f"Withdrew submission {args.submission_id}; it no longer counts in any view."
+            + (f" Reinstated the submission(s) it had superseded: {back}." if back else "")
+            + " Ingest the same file again to restore it."
+        )
     return EXIT_OK
 
 
@@ -228,10 +267,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", help="reporting month YYYY-MM, when the file does not say")
     p.add_argument("--register-partner", action="store_true", help="register an unknown partner name")
     # A metavar, so that argparse lists the choices only when it prints this command's help.
-    p.add_argument("--sector", choices=_OrganisationChoices("SECTORS"), default="unknown", metavar="SECTOR",
-                   help="sector of a newly registered partner: %(choices)s")
-    p.add_argument("--tier", choices=_OrganisationChoices("TIERS"), default="unknown", metavar="TIER",
-                   help="tier of a newly registered partner: %(choices)s")
+    p.add_argument(
+        "--sector",
+        choices=_OrganisationChoices("SECTORS"),
+        default="unknown",
+        metavar="SECTOR",
+        help="sector of a newly registered partner: %(choices)s",
+    )
+    p.add_argument(
+        "--tier",
+        choices=_OrganisationChoices("TIERS"),
+        default="unknown",
+        metavar="TIER",
+        help="tier of a newly registered partner: %(choices)s",
+    )
     p.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
     p.add_argument("--report", metavar="FILE", help="write every problem to FILE.json or FILE.csv")
     p.add_argument("--actor", help="who is loading (recorded in the audit log)")
@@ -252,8 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_template)
 
     p = with_db(sub.add_parser("demo", help="build a synthetic demo programme through the real loader"))
-    p.add_argument("--scale", choices=("tiny", "small", "programme"), default="small",
-                   help="tiny (tests, seconds), small (about a minute, what `make run` builds) or programme (1.8m)")
+    p.add_argument(
+        "--scale",
+        choices=("tiny", "small", "programme"),
+        default="small",
+        help="tiny (tests, seconds), small (about a minute, what `make run` builds) or programme (1.8m)",
+    )
     p.add_argument("--seed", type=int, default=2011)
     p.add_argument("--replace", action="store_true", help="delete an existing demo database first")
     p.add_argument("--files", metavar="DIR", help="where to write the MI files (default: a temporary folder)")

@@ -97,15 +97,29 @@ def _profile_from_dict(data: dict, path: Path | None) -> LayoutProfile:
         for s in data["sheets"]:
             wide = WideSpec(**s["wide"]) if "wide" in s else None
             header = s.get("header", {})
-            sheets.append(SheetProfile(
-                target=s["target"], sheet=s.get("sheet", ".*"), header_labels=header.get("labels", []),
-                header_rows=header.get("rows", 1), columns=s.get("columns", {}), values=s.get("values", {}),
-                skip_rows=s.get("skip_rows", DEFAULT_SKIP), required=s.get("required", True), wide=wide,
-            ))
+            sheets.append(
+                SheetProfile(
+                    target=s["target"],
+                    sheet=s.get("sheet", ".*"),
+                    header_labels=header.get("labels", []),
+                    header_rows=header.get("rows", 1),
+                    columns=s.get("columns", {}),
+                    values=s.get("values", {}),
+                    skip_rows=s.get("skip_rows", DEFAULT_SKIP),
+                    required=s.get("required", True),
+                    wide=wide,
+                )
+            )
             if s["target"] not in F.SHEETS_BY_NAME:
                 raise KeyError(f"target {s['target']!r} (use one of {', '.join(F.SHEETS_BY_NAME)})")
-        return LayoutProfile(name=data["name"], description=data.get("description", ""), sheets=sheets,
-                             meta=data.get("meta", []), template=data.get("template", False), path=path)
+        return LayoutProfile(
+            name=data["name"],
+            description=data.get("description", ""),
+            sheets=sheets,
+            meta=data.get("meta", []),
+            template=data.get("template", False),
+            path=path,
+        )
     except (KeyError, TypeError) as exc:
         where = path.name if path else "profile"
         raise LayoutProfileError(f"Layout profile {where} is malformed: missing or wrong {exc}.") from exc
@@ -170,8 +184,13 @@ def _match_columns(labels: list[list[str]], synonyms: dict[str, list[str]]) -> d
     return taken
 
 
-def find_header(sheet: SheetData, spec: F.Sheet, synonyms: dict[str, list[str]], header_rows: int = 1,
-                required_labels: list[str] | None = None) -> tuple[int, dict[str, int]] | None:
+def find_header(
+    sheet: SheetData,
+    spec: F.Sheet,
+    synonyms: dict[str, list[str]],
+    header_rows: int = 1,
+    required_labels: list[str] | None = None,
+) -> tuple[int, dict[str, int]] | None:
     """The header row index and field -> column index with the most matches (at least two fields)."""
     best = None
     required = [normalise_label(x) for x in (required_labels or [])]
@@ -193,16 +212,16 @@ def nearest_names(found: str, spec: F.Sheet) -> list[str]:
     return difflib.get_close_matches(normalise_label(found), names, n=3, cutoff=0.5)
 
 
-def missing_columns_error(file: str, sheet: SheetData, spec: F.Sheet, header_index: int | None,
-                          matched: dict[str, int]) -> MissingColumns:
+def missing_columns_error(
+    file: str, sheet: SheetData, spec: F.Sheet, header_index: int | None, matched: dict[str, int]
+) -> MissingColumns:
     missing = [f for f in spec.required_fields if f not in matched]
     found = []
     if header_index is not None:
         found = [str(v) for v in sheet.rows[header_index] if v not in (None, "")]
     hints = []
     for name in missing:
-        close = difflib.get_close_matches(name.replace("_", " "), [normalise_label(x) for x in found], n=2,
-                                          cutoff=0.4)
+        close = difflib.get_close_matches(name.replace("_", " "), [normalise_label(x) for x in found], n=2, cutoff=0.4)
         hints.append(f"{name}" + (f" (closest found: {', '.join(close)})" if close else ""))
     row = f" row {header_index + 1}" if header_index is not None else ""
     return MissingColumns(
@@ -212,8 +231,9 @@ def missing_columns_error(file: str, sheet: SheetData, spec: F.Sheet, header_ind
     )
 
 
-def _extract(sheet: SheetData, header_index: int, matched: dict[str, int], target: str,
-             skip_pattern: str) -> MappedSheet:
+def _extract(
+    sheet: SheetData, header_index: int, matched: dict[str, int], target: str, skip_pattern: str
+) -> MappedSheet:
     header = sheet.rows[header_index]
     header_norm = [normalise_label(v) for v in header]
     skip = re.compile(skip_pattern, re.IGNORECASE)
@@ -221,8 +241,11 @@ def _extract(sheet: SheetData, header_index: int, matched: dict[str, int], targe
     first_header = next((h for h in header_norm if h), "")
     for i in range(header_index + 1, len(sheet.rows)):
         row = sheet.rows[i]
-        first = row[0] if row and row[0] != "" and row[0] is not None else \
-            next((v for v in row if v != "" and v is not None), None)
+        first = (
+            row[0]
+            if row and row[0] != "" and row[0] is not None
+            else next((v for v in row if v != "" and v is not None), None)
+        )
         if first is None:
             continue
         if isinstance(first, str):
@@ -230,8 +253,10 @@ def _extract(sheet: SheetData, header_index: int, matched: dict[str, int], targe
             if skip.match(first.strip().lower()):
                 skipped.append((i + 1, "total or note row"))
                 continue
-            if normalise_label(first) == first_header and \
-                    [normalise_label(v) for v in row[: len(header_norm)]] == header_norm:
+            if (
+                normalise_label(first) == first_header
+                and [normalise_label(v) for v in row[: len(header_norm)]] == header_norm
+            ):
                 skipped.append((i + 1, "repeated header row"))
                 continue
         source_rows.append(i + 1)
@@ -241,10 +266,15 @@ def _extract(sheet: SheetData, header_index: int, matched: dict[str, int], targe
     used = set(matched.values())
     unused = [str(v) for c, v in enumerate(header) if c not in used and v not in (None, "")]
     return MappedSheet(
-        target=target, sheet=sheet.name, header_row=header_index + 1,
+        target=target,
+        sheet=sheet.name,
+        header_row=header_index + 1,
         columns={f: str(header[c]) for f, c in matched.items()},
         column_letters={f: column_letter(c) for f, c in matched.items()},
-        raw=raw, source_rows=source_rows, unused_columns=unused, skipped_rows=skipped,
+        raw=raw,
+        source_rows=source_rows,
+        unused_columns=unused,
+        skipped_rows=skipped,
     )
 
 
@@ -266,8 +296,10 @@ def map_wide_sheet(book: Workbook, sheet: SheetData, profile: SheetProfile) -> M
     """Months across the columns -> one record per month and payment group, with stated totals kept."""
     wide = profile.wide
     if wide is None:
-        raise ValueError(f"Sheet profile {profile.target!r} has no [wide] section: map it with map_sheet, which "
-                         "reads a sheet with its columns down the page.")
+        raise ValueError(
+            f"Sheet profile {profile.target!r} has no [wide] section: map it with map_sheet, which "
+            "reads a sheet with its columns down the page."
+        )
     measure_syns = {normalise_label(x) for x in wide.measure_column}
     group_syns = {normalise_label(x) for x in wide.group_column}
     totals = {normalise_label(x) for x in wide.total_labels}
@@ -319,15 +351,31 @@ def _melt(book, sheet, profile, header_index, m_col, g_col, months, total_col, t
         is_total_row = normalise_label(g_raw) in totals
         for c, month in months.items():
             if is_total_row:
-                stated_totals.append({"kind": "column", "measure": current_measure, "month": month,
-                                      "value": cell(c), "row": i + 1, "column": column_letter(c)})
+                stated_totals.append(
+                    {
+                        "kind": "column",
+                        "measure": current_measure,
+                        "month": month,
+                        "value": cell(c),
+                        "row": i + 1,
+                        "column": column_letter(c),
+                    }
+                )
                 continue
             rec = records.setdefault((month, str(g_raw).strip()), {"row": i + 1})
             rec[current_measure] = cell(c)
             rec.setdefault("_rows", {})[current_measure] = (i + 1, column_letter(c))
         if total_col is not None and not is_total_row:
-            stated_totals.append({"kind": "row", "measure": current_measure, "group": str(g_raw).strip(),
-                                  "value": cell(total_col), "row": i + 1, "column": column_letter(total_col)})
+            stated_totals.append(
+                {
+                    "kind": "row",
+                    "measure": current_measure,
+                    "group": str(g_raw).strip(),
+                    "value": cell(total_col),
+                    "row": i + 1,
+                    "column": column_letter(total_col),
+                }
+            )
     fields = ["month", "payment_group", *wide.measures]
     raw: dict[str, list] = {f: [] for f in fields}
     source_rows = []
@@ -338,12 +386,17 @@ def _melt(book, sheet, profile, header_index, m_col, g_col, months, total_col, t
             raw[m].append(rec.get(m))
         source_rows.append(rec["row"])
     mapped = MappedSheet(
-        target=profile.target, sheet=sheet.name, header_row=header_index + 1,
-        columns={f: f for f in fields}, column_letters={}, raw=raw, source_rows=source_rows,
-        skipped_rows=skipped, totals=stated_totals,
+        target=profile.target,
+        sheet=sheet.name,
+        header_row=header_index + 1,
+        columns={f: f for f in fields},
+        column_letters={},
+        raw=raw,
+        source_rows=source_rows,
+        skipped_rows=skipped,
+        totals=stated_totals,
     )
-    mapped.cells = {(idx, m): rec["_rows"][m] for idx, rec in enumerate(records.values())
-                    for m in rec.get("_rows", {})}
+    mapped.cells = {(idx, m): rec["_rows"][m] for idx, rec in enumerate(records.values()) for m in rec.get("_rows", {})}
     return mapped
 
 
@@ -393,8 +446,9 @@ def detect_columns(book: Workbook) -> list[MappedSheet]:
     return mapped
 
 
-def detect_layout(book: Workbook, profiles: dict[str, LayoutProfile], forced: str | None = None
-                  ) -> tuple[str, LayoutProfile | None, list[MappedSheet]]:
+def detect_layout(
+    book: Workbook, profiles: dict[str, LayoutProfile], forced: str | None = None
+) -> tuple[str, LayoutProfile | None, list[MappedSheet]]:
     """Choose and apply a layout: the forced one, else the profile mapping most sheets, else synonyms."""
     if forced and forced != AUTO:
         if forced not in profiles:
@@ -422,8 +476,9 @@ def detect_layout(book: Workbook, profiles: dict[str, LayoutProfile], forced: st
             mapped = map_with_profile(book, profile)
         except MissingColumns:
             continue
-        if mapped and (best is None or sum(len(m.source_rows) > 0 for m in mapped) > sum(
-                len(m.source_rows) > 0 for m in best[2])):
+        if mapped and (
+            best is None or sum(len(m.source_rows) > 0 for m in mapped) > sum(len(m.source_rows) > 0 for m in best[2])
+        ):
             best = (name, profile, mapped)
     if best:
         return best

@@ -124,7 +124,9 @@ class Registry:
             return None, " ".join(str(name).split()), True
         close = difflib.get_close_matches(key, list(self.partners), n=3, cutoff=0.6)
         names = [self.partners[c].partner_name for c in close]
-        hint = f" Nearest registered: {', '.join(names)}." if names else " No partner with a similar name is registered."
+        hint = (
+            f" Nearest registered: {', '.join(names)}." if names else " No partner with a similar name is registered."
+        )
         raise UnknownOrganisation(
             f"Partner {name!r} is not registered.{hint} Fix the name, or pass --register-partner to add it."
         )
@@ -137,9 +139,9 @@ def _parse_cpa(value) -> int:
     return int(match.group())
 
 
-def resolve_sender(registry: Registry, meta: dict, options: dict, inferred_period: date | None,
-                   file: str) -> Sender:
+def resolve_sender(registry: Registry, meta: dict, options: dict, inferred_period: date | None, file: str) -> Sender:
     """Combine the file's header (preferred) with CLI options, and resolve every name."""
+
     def pick(key):
         value = meta.get(key)
         return value if value not in (None, "") else options.get(key)
@@ -154,8 +156,9 @@ def resolve_sender(registry: Registry, meta: dict, options: dict, inferred_perio
     prime_id = registry.resolve_prime(str(pick("prime")))
     cpa = _parse_cpa(pick("cpa"))
     contract_id = registry.resolve_contract(prime_id, cpa)
-    partner_id, partner_name, new = registry.resolve_partner(str(pick("partner")),
-                                                             bool(options.get("register_partner")))
+    partner_id, partner_name, new = registry.resolve_partner(
+        str(pick("partner")), bool(options.get("register_partner"))
+    )
     raw_period = pick("period")
     if raw_period not in (None, ""):
         period, problem = parse_month(raw_period)
@@ -166,22 +169,32 @@ def resolve_sender(registry: Registry, meta: dict, options: dict, inferred_perio
     elif inferred_period is not None:
         period = inferred_period
     else:
-        raise UnknownOrganisation(f"{file}: no reporting period in the file and no dates to infer it from. "
-                                  "Pass --period YYYY-MM.")
+        raise UnknownOrganisation(
+            f"{file}: no reporting period in the file and no dates to infer it from. Pass --period YYYY-MM."
+        )
     return Sender(partner_id, partner_name, prime_id, contract_id, cpa, period, new)
 
 
-def register_partner(conn: Connection, name: str, sector: str = "unknown", tier: str = "unknown",
-                     source: str = "registered at ingest") -> int:
+def register_partner(
+    conn: Connection, name: str, sector: str = "unknown", tier: str = "unknown", source: str = "registered at ingest"
+) -> int:
     """Add a partner; sector and tier must be one of schema.SECTORS and schema.TIERS."""
     if sector not in schema.SECTORS or tier not in schema.TIERS:
         raise UnknownOrganisation(f"Sector must be one of {schema.SECTORS} and tier one of {schema.TIERS}.")
-    result = conn.execute(schema.partner.insert().values(
-        partner_name=name, sector=sector, tier=tier, registered_at=datetime.now(UTC).replace(tzinfo=None),
-        source=source,
-    ))
-    conn.execute(schema.audit_log.insert().values(
-        at=datetime.now(UTC).replace(tzinfo=None), action="registered", detail=f"partner {name}"))
+    result = conn.execute(
+        schema.partner.insert().values(
+            partner_name=name,
+            sector=sector,
+            tier=tier,
+            registered_at=datetime.now(UTC).replace(tzinfo=None),
+            source=source,
+        )
+    )
+    conn.execute(
+        schema.audit_log.insert().values(
+            at=datetime.now(UTC).replace(tzinfo=None), action="registered", detail=f"partner {name}"
+        )
+    )
     inserted = result.inserted_primary_key
     assert inserted is not None, "a single-row INSERT into partner always returns its primary key"
     return inserted[0]

@@ -75,6 +75,7 @@ def column_number(letters: str) -> int:
 
 # --- cell references in the XML -------------------------------------------------------------------------------
 
+
 def _at_most(text: str, alphabet: str) -> str:
     """A regex alternation for the column letters (or row numbers, no leading zeros) up to `text`."""
     first = alphabet[1] if alphabet == DIGITS else alphabet[0]
@@ -96,6 +97,7 @@ def refs_beyond(rows: int, columns: int) -> re.Pattern:
 
 
 # --- the XML parts of a workbook, scanned as they stream past ------------------------------------------------
+
 
 @dataclass
 class PartScan:
@@ -197,8 +199,13 @@ class QuickScan:
                     own = region[tag_end - 1] != 47 and region.find(b"<c", tag_end, close) < 0  # not <c .../>
                     text = _V_TEXT.search(region, tag_end, close) if own else None
                     if ref and text and text.group(1):
-                        self.scan.errors.append((int(ref.group(2)), column_number(ref.group(1).decode()),
-                                                 text.group(1).decode("utf-8", "replace")))
+                        self.scan.errors.append(
+                            (
+                                int(ref.group(2)),
+                                column_number(ref.group(1).decode()),
+                                text.group(1).decode("utf-8", "replace"),
+                            )
+                        )
                 pos = region.find(quoted, pos + 3)
 
 
@@ -303,6 +310,7 @@ def ods_error_sheet(chunk: bytes, table: str) -> tuple[str | None, str]:
 
 # --- the zip package ------------------------------------------------------------------------------------------
 
+
 @dataclass
 class PackageScan:
     """The scans of a workbook's parts that found something, and whether any cell might be over the limit."""
@@ -330,30 +338,37 @@ def open_package(data: bytes, name: str, suffix: str) -> zipfile.ZipFile:
         if ENCRYPTED_PACKAGE in data:
             raise UnreadableFile(
                 f"{name}: the workbook is password-protected (Excel has encrypted it), so wpmi cannot read it. "
-                "Save a copy without a password and send that.")
+                "Save a copy without a password and send that."
+            )
         raise UnreadableFile(
             f"{name}: is an old-style Excel .xls workbook saved with a {suffix} name. Open it in Excel, save it as "
-            "an Excel Workbook (.xlsx) and send that.")
+            "an Excel Workbook (.xlsx) and send that."
+        )
     if not data.startswith(b"PK"):
         raise UnreadableFile(
             f"{name}: cannot be read as a {suffix} workbook: it is not a real {suffix} workbook (it is not a zip "
             f"package); it may be a renamed file{_what_it_looks_like(data)}. Open it in Excel, check it is the "
-            "right file, not renamed or damaged, and save it again.")
+            "right file, not renamed or damaged, and save it again."
+        )
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
         members = package.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
         raise damaged(name, suffix, exc) from exc
     if len(members) > MAX_PARTS:
-        raise UnreadableFile(f"{name}: the workbook package has {len(members):,} parts, far more than any real "
-                             f"workbook. {EXCEL_FIX}")
+        raise UnreadableFile(
+            f"{name}: the workbook package has {len(members):,} parts, far more than any real workbook. {EXCEL_FIX}"
+        )
     if any(i.flag_bits & 0x1 for i in members):
-        raise UnreadableFile(f"{name}: the workbook is password-protected (its zip package is encrypted). Save a "
-                             "copy without a password and send that.")
+        raise UnreadableFile(
+            f"{name}: the workbook is password-protected (its zip package is encrypted). Save a "
+            "copy without a password and send that."
+        )
     bad = next((i.filename for i in members if i.compress_type not in ZIP_METHODS), None)
     if bad:
-        raise UnreadableFile(f"{name}: part {bad!r} of the workbook is compressed in a way Excel never uses. "
-                             f"{EXCEL_FIX}")
+        raise UnreadableFile(
+            f"{name}: part {bad!r} of the workbook is compressed in a way Excel never uses. {EXCEL_FIX}"
+        )
     return package
 
 
@@ -361,29 +376,31 @@ def damaged(name: str, suffix: str, exc: Exception) -> UnreadableFile:
     return UnreadableFile(
         f"{name}: the {suffix} workbook is damaged or incomplete (its zip package is broken: {exc}); it may have "
         "been cut short on the way. Send it again; if this happens again, open it in Excel, save a new copy and "
-        "send that.")
+        "send that."
+    )
 
 
 def too_big_unpacked(name: str, limits: Limits) -> UnreadableFile:
     return UnreadableFile(
         f"{name}: expands to more than {limits.max_decompressed_mb:g} MB when unpacked (a zip bomb or an oversized "
         "workbook); limit WPMI_MAX_DECOMPRESSED_MB. Send a smaller file (split the return), or ask the wpmi "
-        "administrator to raise the limit if the file is genuine.")
+        "administrator to raise the limit if the file is genuine."
+    )
 
 
 def stream_member(data: bytes, info: zipfile.ZipInfo, budget: list[int], name: str, limits: Limits):
     """A member's actual bytes, inflated chunk by chunk and charged to the shared budget, which stops a zip bomb
     as soon as it is spent. The inflater does not trust the declared size (zipfile would stop there, where
     calamine might not): a member that unpacks to more or less than it declares, or fails its CRC, is damaged."""
-    header = data[info.header_offset:info.header_offset + 30]
+    header = data[info.header_offset : info.header_offset + 30]
     if len(header) < 30 or header[:4] != b"PK\x03\x04":
         raise zipfile.BadZipFile(f"part {info.filename!r} has no local header")
     start = info.header_offset + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
-    raw = memoryview(data)[start:start + info.compress_size]
+    raw = memoryview(data)[start : start + info.compress_size]
     if len(raw) < info.compress_size:
         raise zipfile.BadZipFile(f"part {info.filename!r} is cut short")
     if info.compress_type == zipfile.ZIP_STORED:
-        pieces = (bytes(raw[i:i + CHUNK]) for i in range(0, len(raw), CHUNK))
+        pieces = (bytes(raw[i : i + CHUNK]) for i in range(0, len(raw), CHUNK))
     else:
         pieces = _inflate(raw)
     size = crc = 0
@@ -395,15 +412,17 @@ def stream_member(data: bytes, info: zipfile.ZipInfo, budget: list[int], name: s
         crc = zlib.crc32(piece, crc)
         yield piece
     if size != info.file_size or crc != info.CRC:
-        raise zipfile.BadZipFile(f"part {info.filename!r} unpacks to {size:,} bytes, not the {info.file_size:,} it "
-                                 "declares, or fails its checksum")
+        raise zipfile.BadZipFile(
+            f"part {info.filename!r} unpacks to {size:,} bytes, not the {info.file_size:,} it "
+            "declares, or fails its checksum"
+        )
 
 
 def _inflate(raw: memoryview):
     """Raw deflate data, inflated at most CHUNK bytes at a time (so one call can never blow up)."""
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     for i in range(0, len(raw), CHUNK):
-        piece = inflater.decompress(raw[i:i + CHUNK], CHUNK)
+        piece = inflater.decompress(raw[i : i + CHUNK], CHUNK)
         while piece:
             yield piece
             piece = inflater.decompress(inflater.unconsumed_tail, CHUNK) if inflater.unconsumed_tail else b""
@@ -430,7 +449,8 @@ def inspect_package(package: zipfile.ZipFile, data: bytes, name: str, suffix: st
             raise UnreadableFile(
                 f"{name}: part {info.filename!r} contains an XML document type declaration (<!DOCTYPE or "
                 "<!ENTITY), which real workbooks never have and which can hide an entity-expansion ('billion "
-                f"laughs') attack. {EXCEL_FIX}")
+                f"laughs') attack. {EXCEL_FIX}"
+            )
         if suffix == ".ods":
             table, tail = "", b""
             for chunk in itertools.chain([first], chunks):
@@ -440,12 +460,13 @@ def inspect_package(package: zipfile.ZipFile, data: bytes, name: str, suffix: st
                     raise UnreadableFile(
                         f"{name}: sheet {sheet!r} holds formula error values (such as #DIV/0! or #REF!), which "
                         "cannot be read correctly from an .ods file. Fix the formulas (or paste the values), save, "
-                        "and send it again.")
+                        "and send it again."
+                    )
             continue
         quick = QuickScan(limits)
         quick.scan.exact_needed = b"\x00" in first[:4] or first.startswith(UTF16_BOMS)  # UTF-16: leave to expat
         for chunk in itertools.chain([first], chunks):  # every chunk, even once the scan is done: the cap and
-            quick.feed(chunk)                            # the CRC check must see all of them
+            quick.feed(chunk)  # the CRC check must see all of them
         quick.feed(b"", final=True)
         for _ in range(MAX_WIDENINGS):
             if not quick.wider:
@@ -470,8 +491,10 @@ def scan_exactly(data: bytes, info: zipfile.ZipInfo, name: str, limits: Limits) 
             exact.feed(chunk)
         exact.feed(b"", final=True)
     except (expat.ExpatError, ValueError) as exc:
-        raise UnreadableFile(f"{name}: part {info.filename!r} of the workbook is damaged (its XML is not well "
-                             f"formed: {exc}). {EXCEL_FIX}") from exc
+        raise UnreadableFile(
+            f"{name}: part {info.filename!r} of the workbook is damaged (its XML is not well "
+            f"formed: {exc}). {EXCEL_FIX}"
+        ) from exc
     exact.scan.exact = True
     return exact.scan
 

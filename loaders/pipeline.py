@@ -80,9 +80,15 @@ class IngestResult:
 
     def as_dict(self) -> dict:
         return {
-            "file": self.file, "status": self.status, "sha256": self.sha256, "layout": self.layout,
-            "submission_id": self.submission_id, "partner": self.partner, "contract_id": self.contract_id,
-            "period": self.period.isoformat() if self.period else None, "rows": self.rows,
+            "file": self.file,
+            "status": self.status,
+            "sha256": self.sha256,
+            "layout": self.layout,
+            "submission_id": self.submission_id,
+            "partner": self.partner,
+            "contract_id": self.contract_id,
+            "period": self.period.isoformat() if self.period else None,
+            "rows": self.rows,
             "summary": [{"severity": s, "code": c, "count": n} for s, c, n in self.summary_by_type()],
             "problems": [p.as_dict() for p in self.problems],
         }
@@ -103,8 +109,13 @@ class Ingestor:
             extra.update(sp.values.get("payment_group", {}))
         return PaymentGroupCodes(self.payment_groups, extra)
 
-    def ingest(self, path: Path | str, options: IngestOptions | None = None, data: bytes | None = None,
-               file_name: str | None = None) -> IngestResult:
+    def ingest(
+        self,
+        path: Path | str,
+        options: IngestOptions | None = None,
+        data: bytes | None = None,
+        file_name: str | None = None,
+    ) -> IngestResult:
         """Ingest one file (from disk, or `data` bytes from an upload)."""
         options = options or IngestOptions()
         path = Path(path)
@@ -117,10 +128,17 @@ class Ingestor:
         except OperationalError as exc:  # read-only database, full disk, lock timeout: the transaction rolled back
             reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
             result.status = REJECTED
-            result.problems.append(Problem("database_error", ERROR, f"{name}: the database refused the write "
-                                           f"({reason}). Nothing from this file was written. Check that the "
-                                           "database is writable and its disk has space, then run the same command "
-                                           "again.", name))
+            result.problems.append(
+                Problem(
+                    "database_error",
+                    ERROR,
+                    f"{name}: the database refused the write "
+                    f"({reason}). Nothing from this file was written. Check that the "
+                    "database is writable and its disk has space, then run the same command "
+                    "again.",
+                    name,
+                )
+            )
             log.warning("database refused %s: %s", name, reason)
             return result
         if result.status == REJECTED:
@@ -133,8 +151,9 @@ class Ingestor:
             return
         codes = ", ".join(f"{c} x{n}" for s, c, n in result.summary_by_type() if s == ERROR)
         with writing(self.engine) as conn:
-            audit(conn, "rejected", file_name=result.file, sha256=result.sha256 or None, actor=options.actor,
-                  detail=codes)
+            audit(
+                conn, "rejected", file_name=result.file, sha256=result.sha256 or None, actor=options.actor, detail=codes
+            )
 
     def _ingest(self, path: Path, options: IngestOptions, data: bytes | None, result: IngestResult) -> None:
         book = read_file(path, data)
@@ -146,14 +165,26 @@ class Ingestor:
             with writing(self.engine) as conn:
                 restore_submission(conn, existing.submission_id, actor=options.actor)
             result.status, result.submission_id = RESTORED, existing.submission_id
-            result.problems.append(Problem("restored", NOTE, f"Submission {existing.submission_id} "
-                                           f"({existing.file_name}) had been withdrawn; it is current again.",
-                                           result.file))
+            result.problems.append(
+                Problem(
+                    "restored",
+                    NOTE,
+                    f"Submission {existing.submission_id} "
+                    f"({existing.file_name}) had been withdrawn; it is current again.",
+                    result.file,
+                )
+            )
             return
         if existing is not None:
             result.status, result.submission_id = UNCHANGED, existing.submission_id
-            result.problems.append(Problem("unchanged", NOTE, f"Identical to submission {existing.submission_id} "
-                                           f"({existing.file_name}); nothing to do.", result.file))
+            result.problems.append(
+                Problem(
+                    "unchanged",
+                    NOTE,
+                    f"Identical to submission {existing.submission_id} ({existing.file_name}); nothing to do.",
+                    result.file,
+                )
+            )
             return
         personal = find_personal_values(book)
         if personal:
@@ -170,12 +201,23 @@ class Ingestor:
         typed = [type_sheet(m, result.file, codes) for m in mapped]
         if not any(len(t) for t in typed):
             sheets = ", ".join(f"{m.sheet} (header row {m.header_row})" for m in mapped)
-            result.problems.append(Problem("no_data", ERROR, f"No data rows found under the header in: {sheets}. "
-                                           "Fill in at least one sheet.", result.file))
+            result.problems.append(
+                Problem(
+                    "no_data",
+                    ERROR,
+                    f"No data rows found under the header in: {sheets}. Fill in at least one sheet.",
+                    result.file,
+                )
+            )
             return
         meta = read_header_meta(book, profile, mapped)
-        cli = {"partner": options.partner, "prime": options.prime, "cpa": options.cpa, "period": options.period,
-               "register_partner": options.register_partner}
+        cli = {
+            "partner": options.partner,
+            "prime": options.prime,
+            "cpa": options.cpa,
+            "period": options.period,
+            "register_partner": options.register_partner,
+        }
         with self.engine.connect() as conn:
             sender = resolve_sender(Registry(conn), meta, cli, infer_period(typed), result.file)
         result.partner, result.contract_id, result.period = sender.partner_name, sender.contract_id, sender.period
@@ -188,8 +230,10 @@ class Ingestor:
         if options.dry_run:
             result.status = VALID
             return
-        report = {"warnings": len(result.warnings),
-                  "problems": [p.as_dict() for p in result.problems if p.severity != ERROR][:1000]}
+        report = {
+            "warnings": len(result.warnings),
+            "problems": [p.as_dict() for p in result.problems if p.severity != ERROR][:1000],
+        }
         with writing(self.engine) as conn:
             partner_id = sender.partner_id
             if sender.register:
@@ -197,8 +241,15 @@ class Ingestor:
             # resolve_partner gives no id only for a partner to register, and that branch has just set one.
             assert partner_id is not None, "a registered partner always has an id"
             result.submission_id = write_submission(
-                conn, file_name=result.file, sha256=book.sha256, partner_id=partner_id,
-                contract_id=sender.contract_id, period=sender.period, layout=layout, sheets=typed, report=report,
+                conn,
+                file_name=result.file,
+                sha256=book.sha256,
+                partner_id=partner_id,
+                contract_id=sender.contract_id,
+                period=sender.period,
+                layout=layout,
+                sheets=typed,
+                report=report,
                 actor=options.actor,
             )
         result.status = LOADED

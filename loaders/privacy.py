@@ -30,18 +30,46 @@ PATTERNS = (
 )
 # Column headers (normalised) that mean personal data, and what they are.
 PERSONAL_COLUMNS = {
-    "name": "names", "full name": "names", "first name": "names", "forename": "names", "forenames": "names",
-    "surname": "names", "last name": "names", "family name": "names", "customer name": "names",
-    "participant name": "names", "client name": "names", "claimant name": "names", "title name": "names",
-    "dob": "dates of birth", "d o b": "dates of birth", "date of birth": "dates of birth",
-    "birth date": "dates of birth", "birthdate": "dates of birth",
-    "address": "addresses", "address line 1": "addresses", "address 1": "addresses", "street": "addresses",
-    "home address": "addresses", "postcode": "addresses", "post code": "addresses", "town": "addresses",
-    "phone": "phone numbers", "telephone": "phone numbers", "tel": "phone numbers", "mobile": "phone numbers",
-    "mobile number": "phone numbers", "phone number": "phone numbers", "contact number": "phone numbers",
-    "email": "emails", "e mail": "emails", "email address": "emails",
-    "ni number": "National Insurance numbers", "nino": "National Insurance numbers",
-    "national insurance number": "National Insurance numbers", "ni no": "National Insurance numbers",
+    "name": "names",
+    "full name": "names",
+    "first name": "names",
+    "forename": "names",
+    "forenames": "names",
+    "surname": "names",
+    "last name": "names",
+    "family name": "names",
+    "customer name": "names",
+    "participant name": "names",
+    "client name": "names",
+    "claimant name": "names",
+    "title name": "names",
+    "dob": "dates of birth",
+    "d o b": "dates of birth",
+    "date of birth": "dates of birth",
+    "birth date": "dates of birth",
+    "birthdate": "dates of birth",
+    "address": "addresses",
+    "address line 1": "addresses",
+    "address 1": "addresses",
+    "street": "addresses",
+    "home address": "addresses",
+    "postcode": "addresses",
+    "post code": "addresses",
+    "town": "addresses",
+    "phone": "phone numbers",
+    "telephone": "phone numbers",
+    "tel": "phone numbers",
+    "mobile": "phone numbers",
+    "mobile number": "phone numbers",
+    "phone number": "phone numbers",
+    "contact number": "phone numbers",
+    "email": "emails",
+    "e mail": "emails",
+    "email address": "emails",
+    "ni number": "National Insurance numbers",
+    "nino": "National Insurance numbers",
+    "national insurance number": "National Insurance numbers",
+    "ni no": "National Insurance numbers",
     "nat ins no": "National Insurance numbers",
 }
 FIX = "wpmi never stores personal data: remove it and send the file again (use pseudonymous references)."
@@ -85,10 +113,18 @@ def find_personal_values(book: Workbook) -> list[Problem]:
                 if isinstance(value, str) and len(value) >= 5:
                     kind = _looks_personal(value)
                     if kind:
-                        problems.append(Problem(
-                            "personal_data", ERROR, f"This cell looks like {kind}. {FIX}",
-                            book.name, sheet.name, r + 1, column_letter(c), WITHHELD,
-                        ))
+                        problems.append(
+                            Problem(
+                                "personal_data",
+                                ERROR,
+                                f"This cell looks like {kind}. {FIX}",
+                                book.name,
+                                sheet.name,
+                                r + 1,
+                                column_letter(c),
+                                WITHHELD,
+                            )
+                        )
     return problems
 
 
@@ -103,9 +139,16 @@ def find_personal_columns(book: Workbook, mapped: list[MappedSheet]) -> list[Pro
             for c, value in enumerate(sheet.rows[row_index]):
                 kind = PERSONAL_COLUMNS.get(normalise_label(value)) if isinstance(value, str) else None
                 if kind:
-                    problems.append(Problem(
-                        "personal_data", ERROR,
-                        f"Column {value!r} looks like it holds {kind}. {FIX}",
-                        book.name, m.sheet, row_index + 1, column_letter(c), WITHHELD,
-                    ))
+                    problems.append(
+                        Problem(
+                            "personal_data",
+                            ERROR,
+                            f"Column {value!r} looks like it holds {kind}. {FIX}",
+                            book.name,
+                            m.sheet,
+                            row_index + 1,
+                            column_letter(c),
+                            WITHHELD,
+                        )
+                    )
     return problems

@@ -79,23 +79,27 @@ def file_sha256(data: bytes) -> str:
 
 # --- limits on a sheet ----------------------------------------------------------------------------------------
 
+
 def check_extent(name: str, sheet: str, rows: int, columns: int, limits: Limits) -> None:
     """Refuse a sheet whose grid (as the reader would allocate it) is over the row, column or cell limits."""
     if rows > limits.max_rows:
         raise UnreadableFile(
             f"{name}: sheet {sheet!r} has {rows:,} rows, more than the {limits.max_rows:,} wpmi reads (limit "
             "WPMI_MAX_ROWS). Split the return into smaller files, or delete stray content far below the data, "
-            "and send it again.")
+            "and send it again."
+        )
     if columns > limits.max_columns:
         raise UnreadableFile(
             f"{name}: sheet {sheet!r} has {columns:,} columns, more than the {limits.max_columns:,} wpmi reads "
             "(limit WPMI_MAX_COLUMNS). Delete unused columns, or stray content far to the right of the data, and "
-            "send it again.")
+            "send it again."
+        )
     if rows * columns > limits.max_cells:
         raise UnreadableFile(
             f"{name}: sheet {sheet!r} spans {rows:,} rows by {columns:,} columns, more than the "
             f"{limits.max_cells:,} cells wpmi reads (limit WPMI_MAX_CELLS). Delete stray content far below or to "
-            "the right of the data, or split the return, and send it again.")
+            "the right of the data, or split the return, and send it again."
+        )
 
 
 def check_cell_sizes(name: str, sheet: str, rows: list[list], limits: Limits) -> None:
@@ -104,8 +108,9 @@ def check_cell_sizes(name: str, sheet: str, rows: list[list], limits: Limits) ->
     texts = [v for row in rows for v in row if v.__class__ is str]
     if not texts or max(map(len, texts)) <= limit:
         return
-    r, c = next((r, c) for r, row in enumerate(rows) for c, v in enumerate(row)
-                if v.__class__ is str and len(v) > limit)
+    r, c = next(
+        (r, c) for r, row in enumerate(rows) for c, v in enumerate(row) if v.__class__ is str and len(v) > limit
+    )
     raise cell_too_long(name, sheet, r + 1, c + 1, len(rows[r][c]), limits)
 
 
@@ -113,10 +118,12 @@ def cell_too_long(name: str, sheet: str, row: int, column: int, length: int, lim
     return UnreadableFile(
         f"{name}: sheet {sheet!r} row {row} column {column_name(column)} holds {length:,} characters, more than "
         f"the {limits.max_cell_chars:,} a cell may hold (limit WPMI_MAX_CELL_CHARS). Shorten or remove that cell "
-        "and send the file again.")
+        "and send the file again."
+    )
 
 
 # --- workbooks ------------------------------------------------------------------------------------------------
+
 
 def read_workbook_bytes(data: bytes, path: Path, limits: Limits | None = None) -> Workbook:
     """Inspect a workbook's package, then parse it with calamine; raise UnreadableFile with a fix-it note."""
@@ -138,7 +145,8 @@ def read_workbook_bytes(data: bytes, path: Path, limits: Limits | None = None) -
         if scan.formula_gaps:
             raise UnreadableFile(
                 f"{name}: sheet {sheet!r} cell {scan.formula_gaps[0]} holds a formula with no saved value: open the "
-                "file in Excel, let it calculate, save, and send it again.")
+                "file in Excel, let it calculate, save, and send it again."
+            )
         errors[sheet] = scan.errors
     count_chars = suffix == ".ods" or found.long_cells
     book = Workbook(path=path, sha256=file_sha256(data))
@@ -149,19 +157,25 @@ def read_workbook_bytes(data: bytes, path: Path, limits: Limits | None = None) -
         raise
     except calamine.PasswordError as exc:
         raise UnreadableFile(
-            f"{name}: the workbook is password-protected. Save a copy without a password and send that.") from exc
+            f"{name}: the workbook is password-protected. Save a copy without a password and send that."
+        ) from exc
     except Exception as exc:  # calamine raises several types for corrupt or foreign files
         raise UnreadableFile(
             f"{name}: cannot be read as a {path.suffix} workbook ({type(exc).__name__}: {str(exc)[:200]}). "
-            "Check the file is a real Excel/ODS workbook, not renamed or damaged, and save it again.") from exc
+            "Check the file is a real Excel/ODS workbook, not renamed or damaged, and save it again."
+        ) from exc
     if not book.sheets:
         if book.hidden_sheets:
-            raise UnreadableFile(f"{name}: the workbook has no visible sheets (hidden sheets: "
-                                 f"{', '.join(book.hidden_sheets)}). Unhide the data sheets and send it again.")
+            raise UnreadableFile(
+                f"{name}: the workbook has no visible sheets (hidden sheets: "
+                f"{', '.join(book.hidden_sheets)}). Unhide the data sheets and send it again."
+            )
         raise UnreadableFile(f"{name}: the workbook has no sheets. Check it is the right file and send it again.")
     if not any(s.rows for s in book.sheets):
-        raise UnreadableFile(f"{name}: the workbook is empty: its sheets ({', '.join(s.name for s in book.sheets)}) "
-                             "hold no cells. Check it is the right file, fill in the MI return and send it again.")
+        raise UnreadableFile(
+            f"{name}: the workbook is empty: its sheets ({', '.join(s.name for s in book.sheets)}) "
+            "hold no cells. Check it is the right file, fill in the MI return and send it again."
+        )
     return book
 
 
@@ -209,11 +223,14 @@ def _fill_merged(sheet, rows: list[list]) -> None:
 
 # --- CSV ------------------------------------------------------------------------------------------------------
 
+
 def decode_csv(data: bytes, name: str) -> str:
     """Text of a CSV: UTF-8 (with or without BOM), else Windows-1252; a file mixing the two is refused."""
     if data.startswith(UTF16_BOMS):
-        raise UnreadableFile(f"{name}: is saved as UTF-16 ('Unicode text'), which wpmi does not read. Save it as "
-                             "'CSV UTF-8 (comma delimited)' and send it again.")
+        raise UnreadableFile(
+            f"{name}: is saved as UTF-16 ('Unicode text'), which wpmi does not read. Save it as "
+            "'CSV UTF-8 (comma delimited)' and send it again."
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -222,13 +239,16 @@ def decode_csv(data: bytes, name: str) -> str:
             raise UnreadableFile(
                 f"{name}: mixes text encodings: some lines are UTF-8 but line {line} is not, so its accented "
                 "letters cannot all be read correctly. Save the whole file as 'CSV UTF-8 (comma delimited)' and "
-                "send it again.") from exc
+                "send it again."
+            ) from exc
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise UnreadableFile(f"{name}: line {line} holds a character that is neither UTF-8 nor Windows-1252 text. "
-                             "Save the file as 'CSV UTF-8 (comma delimited)' and send it again.") from exc
+        raise UnreadableFile(
+            f"{name}: line {line} holds a character that is neither UTF-8 nor Windows-1252 text. "
+            "Save the file as 'CSV UTF-8 (comma delimited)' and send it again."
+        ) from exc
 
 
 def read_csv_bytes(data: bytes, path: Path, limits: Limits | None = None) -> Workbook:
@@ -238,8 +258,10 @@ def read_csv_bytes(data: bytes, path: Path, limits: Limits | None = None) -> Wor
     text = decode_csv(data, name)
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
-        raise UnreadableFile(f"{name}: contains binary data (line {line}), so it is not a CSV. Export the sheet as "
-                             "CSV and send it again.")
+        raise UnreadableFile(
+            f"{name}: contains binary data (line {line}), so it is not a CSV. Export the sheet as "
+            "CSV and send it again."
+        )
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
@@ -258,14 +280,20 @@ def read_csv_bytes(data: bytes, path: Path, limits: Limits | None = None) -> Wor
                 raise cell_too_long(name, sheet, len(rows) + 1, c + 1, len(row[c]), limits)
             rows.append(row)
     except csv.Error as exc:
-        detail = ("a value longer than a cell may hold, or a quote that is never closed"
-                  if "field larger than field limit" in str(exc) else str(exc))
-        raise UnreadableFile(f"{name}: line {reader.line_num} cannot be read as CSV ({detail}). Check the quotes on "
-                             "that line, save the file as CSV UTF-8 and send it again.") from exc
+        detail = (
+            "a value longer than a cell may hold, or a quote that is never closed"
+            if "field larger than field limit" in str(exc)
+            else str(exc)
+        )
+        raise UnreadableFile(
+            f"{name}: line {reader.line_num} cannot be read as CSV ({detail}). Check the quotes on "
+            "that line, save the file as CSV UTF-8 and send it again."
+        ) from exc
     return Workbook(path=path, sha256=file_sha256(data), sheets=[SheetData(name=sheet, rows=rows)])
 
 
 # --- any file -------------------------------------------------------------------------------------------------
+
 
 def read_file(path: Path | str, data: bytes | None = None, limits: Limits | None = None) -> Workbook:
     """Read a supported file (from disk, or from `data` when it came by upload); raises only UnreadableFile."""
@@ -275,24 +303,33 @@ def read_file(path: Path | str, data: bytes | None = None, limits: Limits | None
     except UnreadableFile:
         raise
     except MemoryError as exc:
-        raise UnreadableFile(f"{path.name}: is too large to read in the memory available. Split the return into "
-                             "smaller files and send them again.") from exc
+        raise UnreadableFile(
+            f"{path.name}: is too large to read in the memory available. Split the return into "
+            "smaller files and send them again."
+        ) from exc
     except Exception as exc:  # a fault in wpmi or a library: still a plain message, never a traceback
         frame = traceback.extract_tb(exc.__traceback__)[-1]
-        log.warning("reading %s failed: %s at %s:%s", path.name, type(exc).__name__, Path(frame.filename).name,
-                    frame.lineno)  # no exception text: it could quote a cell
-        raise UnreadableFile(f"{path.name}: cannot be read ({type(exc).__name__}). {EXCEL_FIX} If that fails too, "
-                             "send the file to the wpmi team.") from exc
+        log.warning(
+            "reading %s failed: %s at %s:%s", path.name, type(exc).__name__, Path(frame.filename).name, frame.lineno
+        )  # no exception text: it could quote a cell
+        raise UnreadableFile(
+            f"{path.name}: cannot be read ({type(exc).__name__}). {EXCEL_FIX} If that fails too, "
+            "send the file to the wpmi team."
+        ) from exc
 
 
 def _read_file(path: Path, data: bytes | None, limits: Limits) -> Workbook:
     name, suffix = path.name, path.suffix.lower()
     if suffix in LEGACY_SUFFIXES:
-        raise UnreadableFile(f"{name}: is an old-style Excel {suffix} workbook, which wpmi does not open. Open it in "
-                             "Excel, save it as an Excel Workbook (.xlsx) and send that.")
+        raise UnreadableFile(
+            f"{name}: is an old-style Excel {suffix} workbook, which wpmi does not open. Open it in "
+            "Excel, save it as an Excel Workbook (.xlsx) and send that."
+        )
     if suffix not in READABLE_SUFFIXES:
-        raise UnreadableFile(f"{name}: wpmi reads {', '.join(sorted(READABLE_SUFFIXES))} files, not "
-                             f"{suffix or 'a file with no extension'}. Save it as .xlsx or .csv and send it again.")
+        raise UnreadableFile(
+            f"{name}: wpmi reads {', '.join(sorted(READABLE_SUFFIXES))} files, not "
+            f"{suffix or 'a file with no extension'}. Save it as .xlsx or .csv and send it again."
+        )
     if data is None:
         try:
             size = path.stat().st_size
@@ -300,8 +337,9 @@ def _read_file(path: Path, data: bytes | None, limits: Limits) -> Workbook:
                 raise too_big(name, size, limits)
             data = path.read_bytes()
         except OSError as exc:
-            raise UnreadableFile(f"{name}: cannot be read from disk ({exc.strerror}). Check the path and that you "
-                                 "may read the file.") from exc
+            raise UnreadableFile(
+                f"{name}: cannot be read from disk ({exc.strerror}). Check the path and that you may read the file."
+            ) from exc
     if not data:
         raise UnreadableFile(f"{name}: the file is empty.")
     if len(data) > limits.max_file_bytes:
@@ -315,4 +353,5 @@ def too_big(name: str, size: int, limits: Limits) -> UnreadableFile:
     shown = f"{size / 1024:,.1f} KB" if size < 1024 * 1024 else f"{size / (1024 * 1024):,.1f} MB"
     return UnreadableFile(
         f"{name}: is {shown}, more than the {limits.max_file_mb:g} MB wpmi accepts (limit WPMI_MAX_FILE_MB). Split "
-        "the return into smaller files, or ask the wpmi administrator to raise the limit.")
+        "the return into smaller files, or ask the wpmi administrator to raise the limit."
+    )

@@ -23,8 +23,19 @@ from loaders.pipeline import REJECTED, IngestOptions, Ingestor, IngestResult
 from loaders.store import SubmissionNotFound, withdraw_submission
 
 # With the pipeline's and the store's names its callers need: the CLI and the Data page import one module.
-__all__ = ["REJECTED", "REPORT_COLUMNS", "REPORT_FORMATS", "IngestOptions", "IngestResult", "SubmissionNotFound",
-           "UnknownReportFormat", "ingest_files", "report_bytes", "report_frame", "withdraw"]
+__all__ = [
+    "REJECTED",
+    "REPORT_COLUMNS",
+    "REPORT_FORMATS",
+    "IngestOptions",
+    "IngestResult",
+    "SubmissionNotFound",
+    "UnknownReportFormat",
+    "ingest_files",
+    "report_bytes",
+    "report_frame",
+    "withdraw",
+]
 
 REPORT_COLUMNS = ("file", "severity", "code", "sheet", "row", "column", "value", "message")
 REPORT_FORMATS = ("csv", "json")
@@ -40,8 +51,12 @@ class UnknownReportFormat(ValueError):
     """A report format other than those in REPORT_FORMATS."""
 
 
-def ingest_files(engine: Engine, files: Iterable[tuple[str, Source]], options: IngestOptions | None = None,
-                 on_progress: OnProgress | None = None) -> list[IngestResult]:
+def ingest_files(
+    engine: Engine,
+    files: Iterable[tuple[str, Source]],
+    options: IngestOptions | None = None,
+    on_progress: OnProgress | None = None,
+) -> list[IngestResult]:
     """Ingest each (name, path or bytes) in order; a file that fails is a rejected result and the batch goes on."""
     ingestor = Ingestor(engine)
     results = []
@@ -62,9 +77,11 @@ def _ingest_one(ingestor: Ingestor, name: str, source: Source, options: IngestOp
     except Exception as exc:  # a fault in wpmi itself (a bad file is a result, not an exception); it rolled back
         log.exception("wpmi failed on %s", name)
         # The exception's own text may quote a cell, so the report names only its type.
-        message = (f"{name}: wpmi failed while loading this file ({type(exc).__name__}). Nothing from it was "
-                   "written; the other files were loaded as usual. This is a fault in wpmi, not in the file: "
-                   "please report it with the file.")
+        message = (
+            f"{name}: wpmi failed while loading this file ({type(exc).__name__}). Nothing from it was "
+            "written; the other files were loaded as usual. This is a fault in wpmi, not in the file: "
+            "please report it with the file."
+        )
         return IngestResult(file=name, status=REJECTED, problems=[Problem("internal_error", ERROR, message, name)])
 
 
@@ -76,8 +93,9 @@ def withdraw(engine: Engine, submission_id: int, *, actor: str | None, reason: s
 
 def report_frame(results: Iterable[IngestResult]) -> pd.DataFrame:
     """One row per problem of every file, in REPORT_COLUMNS; row is as the spreadsheet numbers it, blank if none."""
-    rows = [(r.file, p.severity, p.code, p.sheet, p.row, p.column, p.value, p.message)
-            for r in results for p in r.problems]
+    rows = [
+        (r.file, p.severity, p.code, p.sheet, p.row, p.column, p.value, p.message) for r in results for p in r.problems
+    ]
     frame = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
     frame["row"] = frame["row"].astype("Int64")  # 3, not 3.0, when some problems have no row
     return frame

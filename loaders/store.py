@@ -19,8 +19,13 @@ from dashboard.summaries import refresh_summaries
 from loaders.cleaning import SUPPRESSED
 from loaders.validation import TypedSheet
 
-ROW_COUNT_COLUMNS = {"Participants": "rows_participants", "Contacts": "rows_contacts", "Monthly": "rows_monthly",
-                     "Projections": "rows_projections", "Feedback": "rows_feedback"}
+ROW_COUNT_COLUMNS = {
+    "Participants": "rows_participants",
+    "Contacts": "rows_contacts",
+    "Monthly": "rows_monthly",
+    "Projections": "rows_projections",
+    "Feedback": "rows_feedback",
+}
 
 
 def now() -> datetime:
@@ -31,11 +36,21 @@ def find_submission_by_hash(conn: Connection, sha256: str):
     return conn.execute(select(schema.submission).where(schema.submission.c.sha256 == sha256)).first()
 
 
-def audit(conn: Connection, action: str, *, submission_id=None, file_name=None, sha256=None, actor=None,
-          detail=None) -> None:
+def audit(
+    conn: Connection, action: str, *, submission_id=None, file_name=None, sha256=None, actor=None, detail=None
+) -> None:
     """Record one event in the audit log (inside the caller's transaction)."""
-    conn.execute(schema.audit_log.insert().values(at=now(), action=action, submission_id=submission_id,
-                                                  file_name=file_name, sha256=sha256, actor=actor, detail=detail))
+    conn.execute(
+        schema.audit_log.insert().values(
+            at=now(),
+            action=action,
+            submission_id=submission_id,
+            file_name=file_name,
+            sha256=sha256,
+            actor=actor,
+            detail=detail,
+        )
+    )
 
 
 def _months(days: list) -> list:
@@ -67,36 +82,72 @@ def fact_columns(typed: TypedSheet, submission_id: int) -> dict[str, list]:
     return out
 
 
-def write_submission(conn: Connection, *, file_name: str, sha256: str, partner_id: int, contract_id: str,
-                     period: date, layout: str, sheets: list[TypedSheet], report: dict, actor: str | None) -> int:
+def write_submission(
+    conn: Connection,
+    *,
+    file_name: str,
+    sha256: str,
+    partner_id: int,
+    contract_id: str,
+    period: date,
+    layout: str,
+    sheets: list[TypedSheet],
+    report: dict,
+    actor: str | None,
+) -> int:
     """Insert the submission and its facts, superseding any current one for the same key; returns its id."""
     counts = {col: 0 for col in ROW_COUNT_COLUMNS.values()}
     for typed in sheets:
         counts[ROW_COUNT_COLUMNS[typed.target]] += len(typed)
     sub = schema.submission
     content = sorted({t.target for t in sheets if len(t)})
-    inserted = conn.execute(sub.insert().values(
-        file_name=file_name, sha256=sha256, partner_id=partner_id, contract_id=contract_id, period=period,
-        layout=layout, content=",".join(content), status="current", warnings=report.get("warnings", 0),
-        report_json=json.dumps(report, default=str), loaded_at=now(), loaded_by=actor, **counts,
-    )).inserted_primary_key
+    inserted = conn.execute(
+        sub.insert().values(
+            file_name=file_name,
+            sha256=sha256,
+            partner_id=partner_id,
+            contract_id=contract_id,
+            period=period,
+            layout=layout,
+            content=",".join(content),
+            status="current",
+            warnings=report.get("warnings", 0),
+            report_json=json.dumps(report, default=str),
+            loaded_at=now(),
+            loaded_by=actor,
+            **counts,
+        )
+    ).inserted_primary_key
     assert inserted is not None, "a single-row INSERT into submission always returns its primary key"
     submission_id = inserted[0]
     for typed in sheets:
         bulk_insert(conn, schema.FACT_TABLES[typed.target], fact_columns(typed, submission_id))
-    audit(conn, "submitted", submission_id=submission_id, file_name=file_name, sha256=sha256, actor=actor,
-          detail=json.dumps({**counts, "warnings": report.get("warnings", 0)}))
+    audit(
+        conn,
+        "submitted",
+        submission_id=submission_id,
+        file_name=file_name,
+        sha256=sha256,
+        actor=actor,
+        detail=json.dumps({**counts, "warnings": report.get("warnings", 0)}),
+    )
     # A newer file supersedes an older one for the same partner, contract and period when it carries every
     # kind of data the older did: a caseload file and a separate feedback return for one month both stand.
-    older = conn.execute(select(sub.c.submission_id, sub.c.content).where(
-        sub.c.partner_id == partner_id, sub.c.contract_id == contract_id, sub.c.period == period,
-        sub.c.status == "current", sub.c.submission_id != submission_id,
-    )).all()
+    older = conn.execute(
+        select(sub.c.submission_id, sub.c.content).where(
+            sub.c.partner_id == partner_id,
+            sub.c.contract_id == contract_id,
+            sub.c.period == period,
+            sub.c.status == "current",
+            sub.c.submission_id != submission_id,
+        )
+    ).all()
     for old_id, old_content in older:
         if not set(old_content.split(",")) <= set(content):
             continue
-        conn.execute(sub.update().where(sub.c.submission_id == old_id).values(
-            status="superseded", superseded_by=submission_id))
+        conn.execute(
+            sub.update().where(sub.c.submission_id == old_id).values(status="superseded", superseded_by=submission_id)
+        )
         audit(conn, "superseded", submission_id=old_id, actor=actor, detail=f"by submission {submission_id}")
     refresh_summaries(conn, partner_id, contract_id)
     return submission_id
@@ -116,14 +167,31 @@ def withdraw_submission(conn: Connection, submission_id: int, *, actor: str | No
         return {"submission_id": submission_id, "status": "withdrawn", "changed": False}
     conn.execute(sub.update().where(sub.c.submission_id == submission_id).values(status="withdrawn"))
     # What it had superseded comes back, so withdrawing a bad correction restores the return before it.
-    restored = conn.execute(select(sub.c.submission_id).where(
-        sub.c.superseded_by == submission_id, sub.c.status == "superseded")).scalars().all()
+    restored = (
+        conn.execute(
+            select(sub.c.submission_id).where(sub.c.superseded_by == submission_id, sub.c.status == "superseded")
+        )
+        .scalars()
+        .all()
+    )
     for old_id in restored:
         conn.execute(sub.update().where(sub.c.submission_id == old_id).values(status="current", superseded_by=None))
-        audit(conn, "reinstated", submission_id=old_id, actor=actor, detail=f"after submission {submission_id} "
-                                                                              "was withdrawn")
-    audit(conn, "withdrawn", submission_id=submission_id, file_name=row.file_name, sha256=row.sha256, actor=actor,
-          detail=reason)
+        audit(
+            conn,
+            "reinstated",
+            submission_id=old_id,
+            actor=actor,
+            detail=f"after submission {submission_id} was withdrawn",
+        )
+    audit(
+        conn,
+        "withdrawn",
+        submission_id=submission_id,
+        file_name=row.file_name,
+        sha256=row.sha256,
+        actor=actor,
+        detail=reason,
+    )
     refresh_summaries(conn, row.partner_id, row.contract_id)
     return {"submission_id": submission_id, "status": "withdrawn", "changed": True, "reinstated": restored}
 
@@ -133,19 +201,36 @@ def restore_submission(conn: Connection, submission_id: int, *, actor: str | Non
     sub = schema.submission
     row = conn.execute(select(sub).where(sub.c.submission_id == submission_id)).first()
     if row is None:
-        raise SubmissionNotFound(f"There is no submission {submission_id} to restore. See `v_submissions` or the "
-                                 "Data page.")
+        raise SubmissionNotFound(
+            f"There is no submission {submission_id} to restore. See `v_submissions` or the Data page."
+        )
     conn.execute(sub.update().where(sub.c.submission_id == submission_id).values(status="current"))
     content = set(row.content.split(","))
-    others = conn.execute(select(sub.c.submission_id, sub.c.content).where(
-        sub.c.partner_id == row.partner_id, sub.c.contract_id == row.contract_id, sub.c.period == row.period,
-        sub.c.status == "current", sub.c.submission_id != submission_id, sub.c.submission_id < submission_id,
-    )).all()
+    others = conn.execute(
+        select(sub.c.submission_id, sub.c.content).where(
+            sub.c.partner_id == row.partner_id,
+            sub.c.contract_id == row.contract_id,
+            sub.c.period == row.period,
+            sub.c.status == "current",
+            sub.c.submission_id != submission_id,
+            sub.c.submission_id < submission_id,
+        )
+    ).all()
     for old_id, old_content in others:
         if set(old_content.split(",")) <= content:
-            conn.execute(sub.update().where(sub.c.submission_id == old_id).values(
-                status="superseded", superseded_by=submission_id))
+            conn.execute(
+                sub.update()
+                .where(sub.c.submission_id == old_id)
+                .values(status="superseded", superseded_by=submission_id)
+            )
             audit(conn, "superseded", submission_id=old_id, actor=actor, detail=f"by submission {submission_id}")
-    audit(conn, "restored", submission_id=submission_id, file_name=row.file_name, sha256=row.sha256, actor=actor,
-          detail="the same file was ingested again")
+    audit(
+        conn,
+        "restored",
+        submission_id=submission_id,
+        file_name=row.file_name,
+        sha256=row.sha256,
+        actor=actor,
+        detail="the same file was ingested again",
+    )
     refresh_summaries(conn, row.partner_id, row.contract_id)

@@ -74,16 +74,28 @@ REQUIRED_FILL = PatternFill("solid", fgColor="DDEBF7")  # shaded heading = requi
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")  # where the partner types the header values
 
 GUIDANCE = (
-    ("Dates", f"Enter real Excel dates, not text: they show as {DATE_FORMAT} (e.g. 15/03/2013). Month "
-              "columns take any date in the month (the 1st is conventional) and show as e.g. Mar 2013."),
+    (
+        "Dates",
+        f"Enter real Excel dates, not text: they show as {DATE_FORMAT} (e.g. 15/03/2013). Month "
+        "columns take any date in the month (the 1st is conventional) and show as e.g. Mar 2013.",
+    ),
     ("Payment groups", "Enter the code PG1-PG9 from the drop-down; the groups are listed below."),
-    ("No personal data", "Never enter names, National Insurance numbers, dates of birth, addresses, phone "
-                         "numbers or email addresses: files containing them are rejected. Identify "
-                         "participants only by your own pseudonymous reference."),
-    ("True counts", "Send true counts, including 1-4: do not suppress small numbers (no * or <5). "
-                    "wpmi applies disclosure control itself before anything is published."),
-    ("Required columns", "Columns with a shaded heading are required; leave optional ones blank if "
-                         "you do not hold the data. Do not rename, reorder or delete columns."),
+    (
+        "No personal data",
+        "Never enter names, National Insurance numbers, dates of birth, addresses, phone "
+        "numbers or email addresses: files containing them are rejected. Identify "
+        "participants only by your own pseudonymous reference.",
+    ),
+    (
+        "True counts",
+        "Send true counts, including 1-4: do not suppress small numbers (no * or <5). "
+        "wpmi applies disclosure control itself before anything is published.",
+    ),
+    (
+        "Required columns",
+        "Columns with a shaded heading are required; leave optional ones blank if "
+        "you do not hold the data. Do not rename, reorder or delete columns.",
+    ),
 )
 
 
@@ -124,8 +136,7 @@ def write_template(
     rows = rows or {}
     unknown = sorted(set(rows) - set(SHEETS_BY_NAME))
     if unknown:
-        raise TemplateError(f"No template sheet named {', '.join(unknown)} "
-                            f"(sheets: {', '.join(SHEETS_BY_NAME)}).")
+        raise TemplateError(f"No template sheet named {', '.join(unknown)} (sheets: {', '.join(SHEETS_BY_NAME)}).")
     values = _header_values(header or {})
     wb = Workbook(write_only=True)
     wb.properties.creator = "wpmi"
@@ -169,23 +180,38 @@ def is_template(rows: list[list]) -> bool:
 
 def data_dictionary_markdown() -> str:
     """The header block, every template sheet and the payment groups as Markdown tables (for docs/template.md)."""
-    out = ["### Header block (Instructions sheet)", "",
-           f"Rows {HEADER_FIRST_ROW}-{HEADER_FIRST_ROW + len(HEADER_BLOCK) - 1}: label in column A, "
-           "value in column B.", "",
-           "| Label | What to enter |", "|---|---|"]
+    out = [
+        "### Header block (Instructions sheet)",
+        "",
+        f"Rows {HEADER_FIRST_ROW}-{HEADER_FIRST_ROW + len(HEADER_BLOCK) - 1}: label in column A, value in column B.",
+        "",
+        "| Label | What to enter |",
+        "|---|---|",
+    ]
     out += [f"| {label} | {_md(help_)} |" for label, _key, help_ in HEADER_BLOCK]
     for sheet in SHEETS:
         status = "required" if not sheet.optional else "optional"
-        out += ["", f"### {sheet.name} ({status})", "", _md(sheet.help), "",
-                "| Column | Type | Required | What to enter | Also recognised as |", "|---|---|---|---|---|"]
-        out += [f"| `{f.name}` | {_type_label(sheet, f)} | {'yes' if f.required else 'no'} | {_md(f.help)} | "
-                f"{', '.join(_md(s) for s in f.synonyms)} |" for f in sheet.fields]
+        out += [
+            "",
+            f"### {sheet.name} ({status})",
+            "",
+            _md(sheet.help),
+            "",
+            "| Column | Type | Required | What to enter | Also recognised as |",
+            "|---|---|---|---|---|",
+        ]
+        out += [
+            f"| `{f.name}` | {_type_label(sheet, f)} | {'yes' if f.required else 'no'} | {_md(f.help)} | "
+            f"{', '.join(_md(s) for s in f.synonyms)} |"
+            for f in sheet.fields
+        ]
     out += ["", "### Payment groups", "", "| Code | Name |", "|---|---|"]
     out += [f"| {code} | {name} |" for code, name in payment_group_names().items()]
     return "\n".join(out) + "\n"
 
 
 # --- Instructions sheet ---------------------------------------------------------------------------------
+
 
 def _header_values(header: dict) -> dict:
     """Header values as written: CPA as an int, the reporting period as text YYYY-MM."""
@@ -198,8 +224,9 @@ def _header_values(header: dict) -> dict:
         try:
             values["cpa"] = int(values["cpa"])
         except (TypeError, ValueError):
-            raise TemplateError(f'CPA "{values["cpa"]}" is not a number; give the Contract Package Area '
-                                "number, 1-18.") from None
+            raise TemplateError(
+                f'CPA "{values["cpa"]}" is not a number; give the Contract Package Area number, 1-18.'
+            ) from None
     values["period"] = _period_text(values["period"])
     return values
 
@@ -276,6 +303,7 @@ def _md(text: str) -> str:
 
 # --- Data sheets ----------------------------------------------------------------------------------------
 
+
 def _write_data_sheet(ws, sheet: Sheet, rows: Iterable[Sequence]) -> None:
     # Write-only sheets stream, so widths, formats and the frozen pane must be set before the first row.
     formats = {i: _number_format(f) for i, f in enumerate(sheet.fields)}
@@ -294,8 +322,10 @@ def _write_data_sheet(ws, sheet: Sheet, rows: Iterable[Sequence]) -> None:
     last_row = 1
     for last_row, row in enumerate(rows, start=2):
         if len(row) > width:
-            raise TemplateError(f'Row {last_row} of sheet "{sheet.name}" has {len(row)} values; the sheet has '
-                                f"{width} columns ({', '.join(f.name for f in sheet.fields)}).")
+            raise TemplateError(
+                f'Row {last_row} of sheet "{sheet.name}" has {len(row)} values; the sheet has '
+                f"{width} columns ({', '.join(f.name for f in sheet.fields)})."
+            )
         out = list(row)
         for i, value in enumerate(out):
             if value is None:
@@ -357,9 +387,17 @@ def _validation(sheet: Sheet, f: Field) -> DataValidation | None:
     else:
         return None
     # Excel caps titles at 32 characters and messages at 255.
-    return DataValidation(**rule, allow_blank=True, showErrorMessage=True, showInputMessage=True,
-                          errorStyle="stop", errorTitle=f"Invalid {f.name}"[:32], error=f"{error} {f.help}"[:255],
-                          promptTitle=f.name[:32], prompt=f.help[:255])
+    return DataValidation(
+        **rule,
+        allow_blank=True,
+        showErrorMessage=True,
+        showInputMessage=True,
+        errorStyle="stop",
+        errorTitle=f"Invalid {f.name}"[:32],
+        error=f"{error} {f.help}"[:255],
+        promptTitle=f.name[:32],
+        prompt=f.help[:255],
+    )
 
 
 def _list_formula(items: Iterable[str]) -> str:
@@ -376,4 +414,3 @@ def _discard(wb: Workbook) -> None:
             ws.close()
         with suppress(OSError, ValueError):
             writer.cleanup()
-

@@ -46,8 +46,9 @@ def _rows_around(rows: list, row: int) -> pd.DataFrame:
     """Spreadsheet rows `row` (1-based) +- PREVIEW_ROWS, indexed by row number, columns by letter."""
     start, end = max(0, row - 1 - PREVIEW_ROWS), min(len(rows), row + PREVIEW_ROWS)
     width = max((len(r) for r in rows[start:end]), default=0)
-    frame = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows[start:end]],
-                         index=range(start + 1, end + 1))
+    frame = pd.DataFrame(
+        [list(r) + [None] * (width - len(r)) for r in rows[start:end]], index=range(start + 1, end + 1)
+    )
     frame.columns = [column_letter(i) for i in range(width)]
     return frame.astype(str).replace({"None": "", "nan": ""})
 

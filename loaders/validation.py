@@ -34,11 +34,22 @@ from loaders.layouts import MappedSheet
 
 PROGRAMME_START = date(2011, 6, 1)
 JOURNEY_ORDER = ("referral_date", "attachment_date", "job_start_date", "job_outcome_date")
-AFTER_REFERRAL = ("first_contact_date", "initial_assessment_date", "action_plan_date", "exit_date",
-                  "exit_report_requested_date")
+AFTER_REFERRAL = (
+    "first_contact_date",
+    "initial_assessment_date",
+    "action_plan_date",
+    "exit_date",
+    "exit_report_requested_date",
+)
 MAX_REF_LENGTH = 64
-PARSERS = {F.DATE: parse_date, F.MONTH: parse_month, F.INT: parse_count, F.REAL: parse_real,
-           F.BOOL: parse_bool, F.TEXT: parse_text}
+PARSERS = {
+    F.DATE: parse_date,
+    F.MONTH: parse_month,
+    F.INT: parse_count,
+    F.REAL: parse_real,
+    F.BOOL: parse_bool,
+    F.TEXT: parse_text,
+}
 # Cell types that need no parsing for a field type (calamine returns dates as date/datetime objects).
 FAST_TYPES = {F.DATE: (date, datetime)}
 MESSAGES = {
@@ -48,9 +59,9 @@ MESSAGES = {
     BAD_BOOL: "{value!r} is not Y or N. Enter Y if in-work support was offered, else N.",
     "bad_payment_group": "{value!r} is not a payment group. Use PG1 to PG9 (or a name such as 'JSA 18-24').",
     SPREADSHEET_ERROR: "{value!r} is a spreadsheet error: the formula in this cell failed. Correct the formula (or "
-                       "type the value), save, and send the file again.",
+    "type the value), save, and send the file again.",
     SUPPRESSED: "{value!r} is a suppression marker, so the count is stored as unknown. Send true counts: "
-                "wpmi suppresses small numbers itself when it publishes.",
+    "wpmi suppresses small numbers itself when it publishes.",
 }
 
 
@@ -83,6 +94,7 @@ class TypedSheet:
     @property
     def rows(self) -> list[dict]:
         return [self.row(i) for i in range(len(self))]
+
 
 def end_of_month(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
@@ -150,19 +162,48 @@ def type_sheet(mapped: MappedSheet, file: str, pg_codes: PaymentGroupCodes) -> T
             r, col = _cell(mapped, i, f.name)
             if code:
                 severity = WARNING if code == SUPPRESSED else ERROR
-                problems.append(Problem(code, severity, MESSAGES[code].format(value=raw), file, mapped.sheet, r,
-                                        mapped.columns.get(f.name, col), str(raw)))
+                problems.append(
+                    Problem(
+                        code,
+                        severity,
+                        MESSAGES[code].format(value=raw),
+                        file,
+                        mapped.sheet,
+                        r,
+                        mapped.columns.get(f.name, col),
+                        str(raw),
+                    )
+                )
                 flags[i].add(code)
             else:
-                problems.append(Problem("missing_value", ERROR,
-                                        f"{f.name} is required but empty. Fill it in or remove the row.",
-                                        file, mapped.sheet, r, mapped.columns.get(f.name, col), ""))
+                problems.append(
+                    Problem(
+                        "missing_value",
+                        ERROR,
+                        f"{f.name} is required but empty. Fill it in or remove the row.",
+                        file,
+                        mapped.sheet,
+                        r,
+                        mapped.columns.get(f.name, col),
+                        "",
+                    )
+                )
     return TypedSheet(mapped.target, mapped.sheet, columns, list(mapped.source_rows), flags, problems)
 
 
 def _problem(sheet: TypedSheet, file: str, i: int, code: str, severity: str, column: str, value, message: str):
-    sheet.problems.append(Problem(code, severity, message, file, sheet.sheet, sheet.source_rows[i], column,
-                                  "" if value is None else str(value)))
+    sheet.problems.append(
+        Problem(
+            code,
+            severity,
+            message,
+            file,
+            sheet.sheet,
+            sheet.source_rows[i],
+            column,
+            "" if value is None else str(value),
+        )
+    )
     if severity == WARNING:
         sheet.flags[i].add(code)
 
@@ -183,6 +224,7 @@ def _days(values: list) -> np.ndarray:
 # the rows the screen picks out, in row order, with the same per-row logic: a clean file of tens of thousands
 # of rows costs a few column passes, and the messages are exactly what a row-by-row check would give.
 
+
 def check_dates_in_range(sheet: TypedSheet, file: str, period_end: date) -> None:
     """No date before the programme began, none after the end of the reporting period."""
     spec = F.SHEETS_BY_NAME[sheet.target]
@@ -192,8 +234,11 @@ def check_dates_in_range(sheet: TypedSheet, file: str, period_end: date) -> None
         high = None if sheet.target == "Projections" and name == "month" else period_end
         present = _present(sheet.columns[name])
         if present and (min(present) < PROGRAMME_START or high is not None and max(present) > high):
-            suspect.update(i for i, d in enumerate(sheet.columns[name]) if d is not None and (
-                d < PROGRAMME_START or high is not None and d > high))
+            suspect.update(
+                i
+                for i, d in enumerate(sheet.columns[name])
+                if d is not None and (d < PROGRAMME_START or high is not None and d > high)
+            )
     for i in sorted(suspect):
         row = sheet.row(i)
         for name in date_fields:
@@ -201,12 +246,28 @@ def check_dates_in_range(sheet: TypedSheet, file: str, period_end: date) -> None
             if d is None:
                 continue
             if d < PROGRAMME_START:
-                _problem(sheet, file, i, "date_before_programme", ERROR, name, d.isoformat(),
-                         f"{d:%d/%m/%Y} is before the Work Programme began (01/06/2011). Check the year.")
+                _problem(
+                    sheet,
+                    file,
+                    i,
+                    "date_before_programme",
+                    ERROR,
+                    name,
+                    d.isoformat(),
+                    f"{d:%d/%m/%Y} is before the Work Programme began (01/06/2011). Check the year.",
+                )
             elif d > period_end and not (sheet.target == "Projections" and name == "month"):
-                _problem(sheet, file, i, "date_after_period", ERROR, name, d.isoformat(),
-                         f"{d:%d/%m/%Y} is after the end of the reporting period ({period_end:%d/%m/%Y}). "
-                         "Dates cannot be later than the return they are in.")
+                _problem(
+                    sheet,
+                    file,
+                    i,
+                    "date_after_period",
+                    ERROR,
+                    name,
+                    d.isoformat(),
+                    f"{d:%d/%m/%Y} is after the end of the reporting period ({period_end:%d/%m/%Y}). "
+                    "Dates cannot be later than the return they are in.",
+                )
 
 
 def _journey_suspects(sheet: TypedSheet) -> np.ndarray:
@@ -214,7 +275,7 @@ def _journey_suspects(sheet: TypedSheet) -> np.ndarray:
     suspect = np.zeros(len(sheet.source_rows), dtype=bool)
     order = [_days(sheet.columns[name]) for name in JOURNEY_ORDER]
     for a, earlier in enumerate(order):
-        for later in order[a + 1:]:
+        for later in order[a + 1 :]:
             suspect |= later < earlier
     for name in AFTER_REFERRAL:
         suspect |= _days(sheet.columns[name]) < order[0]
@@ -232,22 +293,46 @@ def check_journeys(sheet: TypedSheet, file: str) -> None:
             if d is None:
                 continue
             if previous and d < row[previous]:
-                _problem(sheet, file, i, "journey_order", WARNING, name, d.isoformat(),
-                         f"{name} ({d:%d/%m/%Y}) is before {previous} ({row[previous]:%d/%m/%Y}). "
-                         "Check both dates; the row is kept but flagged.")
+                _problem(
+                    sheet,
+                    file,
+                    i,
+                    "journey_order",
+                    WARNING,
+                    name,
+                    d.isoformat(),
+                    f"{name} ({d:%d/%m/%Y}) is before {previous} ({row[previous]:%d/%m/%Y}). "
+                    "Check both dates; the row is kept but flagged.",
+                )
             previous = name
         referral = row.get("referral_date")
         for name in AFTER_REFERRAL:
             d = row.get(name)
             if referral and d and d < referral:
-                _problem(sheet, file, i, "journey_order", WARNING, name, d.isoformat(),
-                         f"{name} ({d:%d/%m/%Y}) is before referral_date ({referral:%d/%m/%Y}). "
-                         "Check both dates; the row is kept but flagged.")
+                _problem(
+                    sheet,
+                    file,
+                    i,
+                    "journey_order",
+                    WARNING,
+                    name,
+                    d.isoformat(),
+                    f"{name} ({d:%d/%m/%Y}) is before referral_date ({referral:%d/%m/%Y}). "
+                    "Check both dates; the row is kept but flagged.",
+                )
         sent, requested = row.get("exit_report_sent_date"), row.get("exit_report_requested_date")
         if sent and requested and sent < requested:
-            _problem(sheet, file, i, "journey_order", WARNING, "exit_report_sent_date", sent.isoformat(),
-                     f"exit_report_sent_date ({sent:%d/%m/%Y}) is before exit_report_requested_date "
-                     f"({requested:%d/%m/%Y}). Check both dates; the row is kept but flagged.")
+            _problem(
+                sheet,
+                file,
+                i,
+                "journey_order",
+                WARNING,
+                "exit_report_sent_date",
+                sent.isoformat(),
+                f"exit_report_sent_date ({sent:%d/%m/%Y}) is before exit_report_requested_date "
+                f"({requested:%d/%m/%Y}). Check both dates; the row is kept but flagged.",
+            )
 
 
 def check_duplicates(sheet: TypedSheet, file: str) -> None:
@@ -265,9 +350,16 @@ def check_duplicates(sheet: TypedSheet, file: str) -> None:
             continue
         if k in seen:
             shown = ", ".join(f"{name} {row.get(name)!s}" for name in key)
-            _problem(sheet, file, i, "duplicate", ERROR, key[0], str(k[0]),
-                     f"{shown} appears more than once in this sheet (first at row {seen[k]}). "
-                     "Send one row for each.")
+            _problem(
+                sheet,
+                file,
+                i,
+                "duplicate",
+                ERROR,
+                key[0],
+                str(k[0]),
+                f"{shown} appears more than once in this sheet (first at row {seen[k]}). Send one row for each.",
+            )
         else:
             seen[k] = sheet.source_rows[i]
 
@@ -278,8 +370,12 @@ def _count_suspects(sheet: TypedSheet, count_fields: list[str]) -> range | list[
     negative = any(min(_present(columns[name]), default=0) < 0 for name in count_fields)
     scores = _present(columns.get("satisfaction_mean", []))
     refs = _present(columns.get("participant_ref", []))
-    if negative or "complaints_received" in columns or (scores and (min(scores) < 1 or max(scores) > 5)) or \
-            max(map(len, refs), default=0) > MAX_REF_LENGTH:
+    if (
+        negative
+        or "complaints_received" in columns
+        or (scores and (min(scores) < 1 or max(scores) > 5))
+        or max(map(len, refs), default=0) > MAX_REF_LENGTH
+    ):
         return range(len(sheet.source_rows))
     return []
 
@@ -293,20 +389,45 @@ def check_counts(sheet: TypedSheet, file: str) -> None:
         for name in count_fields:
             v = row.get(name)
             if v is not None and v < 0:
-                _problem(sheet, file, i, "negative_count", ERROR, name, v,
-                         f"{v} is negative. Counts cannot be below zero.")
+                _problem(
+                    sheet, file, i, "negative_count", ERROR, name, v, f"{v} is negative. Counts cannot be below zero."
+                )
         score = row.get("satisfaction_mean")
         if score is not None and not 1 <= score <= 5:
-            _problem(sheet, file, i, "out_of_range", ERROR, "satisfaction_mean", score,
-                     f"{score} is outside the 1-5 satisfaction scale. Send the mean score from 1 to 5.")
+            _problem(
+                sheet,
+                file,
+                i,
+                "out_of_range",
+                ERROR,
+                "satisfaction_mean",
+                score,
+                f"{score} is outside the 1-5 satisfaction scale. Send the mean score from 1 to 5.",
+            )
         received, resolved = row.get("complaints_received"), row.get("complaints_resolved_in_time")
         if received is not None and resolved is not None and resolved > received:
-            _problem(sheet, file, i, "total_mismatch", ERROR, "complaints_resolved_in_time", resolved,
-                     f"complaints_resolved_in_time ({resolved}) is more than complaints_received ({received}). "
-                     "Resolved complaints are part of those received.")
+            _problem(
+                sheet,
+                file,
+                i,
+                "total_mismatch",
+                ERROR,
+                "complaints_resolved_in_time",
+                resolved,
+                f"complaints_resolved_in_time ({resolved}) is more than complaints_received ({received}). "
+                "Resolved complaints are part of those received.",
+            )
         if row.get("participant_ref") and len(row["participant_ref"]) > MAX_REF_LENGTH:
-            _problem(sheet, file, i, "bad_reference", ERROR, "participant_ref", row["participant_ref"][:20] + "...",
-                     f"participant_ref is longer than {MAX_REF_LENGTH} characters. Use your short case reference.")
+            _problem(
+                sheet,
+                file,
+                i,
+                "bad_reference",
+                ERROR,
+                "participant_ref",
+                row["participant_ref"][:20] + "...",
+                f"participant_ref is longer than {MAX_REF_LENGTH} characters. Use your short case reference.",
+            )
 
 
 def check_totals(mapped: MappedSheet, typed: TypedSheet, file: str, pg_codes: PaymentGroupCodes) -> None:
@@ -333,26 +454,45 @@ def check_totals(mapped: MappedSheet, typed: TypedSheet, file: str, pg_codes: Pa
         if not parts or any(p is None for p in parts):
             continue  # a suppressed or bad part: the sum cannot be checked (already reported)
         if sum(parts) != stated:
-            typed.problems.append(Problem(
-                "total_mismatch", ERROR,
-                f"The stated total for {where} is {stated:,} but the parts add up to {sum(parts):,}. "
-                "Correct the parts or the total.",
-                file, mapped.sheet, t["row"], t["column"], str(t["value"]),
-            ))
+            typed.problems.append(
+                Problem(
+                    "total_mismatch",
+                    ERROR,
+                    f"The stated total for {where} is {stated:,} but the parts add up to {sum(parts):,}. "
+                    "Correct the parts or the total.",
+                    file,
+                    mapped.sheet,
+                    t["row"],
+                    t["column"],
+                    str(t["value"]),
+                )
+            )
 
 
 def sheet_notes(mapped: MappedSheet, file: str) -> list[Problem]:
     """Notes on what was ignored: unused columns and skipped rows."""
-    notes = [Problem("unused_column", NOTE, f"Column {name!r} is not used by wpmi and was ignored.", file,
-                     mapped.sheet, mapped.header_row, name, "") for name in mapped.unused_columns]
+    notes = [
+        Problem(
+            "unused_column",
+            NOTE,
+            f"Column {name!r} is not used by wpmi and was ignored.",
+            file,
+            mapped.sheet,
+            mapped.header_row,
+            name,
+            "",
+        )
+        for name in mapped.unused_columns
+    ]
     for row, why in mapped.skipped_rows:
         severity = WARNING if why == "repeated header row" else NOTE
         notes.append(Problem("skipped_row", severity, f"Row skipped: {why}.", file, mapped.sheet, row, "", ""))
     return notes
 
 
-def check_sheet(mapped: MappedSheet, typed: TypedSheet, file: str, pg_codes: PaymentGroupCodes,
-                period_end: date) -> None:
+def check_sheet(
+    mapped: MappedSheet, typed: TypedSheet, file: str, pg_codes: PaymentGroupCodes, period_end: date
+) -> None:
     """Run every rule that applies to a typed sheet (its problems list grows)."""
     check_dates_in_range(typed, file, period_end)
     if typed.target == "Participants":

@@ -5,24 +5,41 @@ import streamlit as st
 from dashboard import benchmarks as bm
 from dashboard import charts, ui
 
-as_of = ui.page_header("Benchmarks", "How do job starts and job outcomes compare across every CPA, contract and "
-                                     "partner, for the same payment groups?")
+as_of = ui.page_header(
+    "Benchmarks",
+    "How do job starts and job outcomes compare across every CPA, contract and partner, for the same payment groups?",
+)
 filters = ui.filter_sidebar(as_of=as_of)
 c1, c2, c3, c4 = st.columns(4)
-measure = c1.selectbox("Measure", list(bm.MEASURES), format_func=lambda m: bm.MEASURES[m].label, key="measure",
-                       bind="query-params")
-level = c2.selectbox("Compare", ["partner", "contract", "cpa"], format_func=lambda lv: {
-    "partner": "Partners", "contract": "Prime contracts", "cpa": "CPAs"}[lv], key="level", bind="query-params")
-comparator = c3.selectbox("Against", list(bm.COMPARATORS), format_func=bm.COMPARATORS.get, key="against",
-                          bind="query-params")
-view = c4.segmented_control("Rates", ["adjusted", "raw"], default="adjusted", key="view", bind="query-params",
-                            format_func=lambda v: {"adjusted": "Case-mix adjusted", "raw": "Raw"}[v]) or "adjusted"
+measure = c1.selectbox(
+    "Measure", list(bm.MEASURES), format_func=lambda m: bm.MEASURES[m].label, key="measure", bind="query-params"
+)
+level = c2.selectbox(
+    "Compare",
+    ["partner", "contract", "cpa"],
+    format_func=lambda lv: {"partner": "Partners", "contract": "Prime contracts", "cpa": "CPAs"}[lv],
+    key="level",
+    bind="query-params",
+)
+comparator = c3.selectbox(
+    "Against", list(bm.COMPARATORS), format_func=bm.COMPARATORS.get, key="against", bind="query-params"
+)
+view = (
+    c4.segmented_control(
+        "Rates",
+        ["adjusted", "raw"],
+        default="adjusted",
+        key="view",
+        bind="query-params",
+        format_func=lambda v: {"adjusted": "Case-mix adjusted", "raw": "Raw"}[v],
+    )
+    or "adjusted"
+)
 adjust_od = st.toggle("Widen funnel limits for overdispersion", value=True, key="od", bind="query-params")
 
 # The comparator pools everything in the chosen payment groups and years; CPA, prime, sector and tier
 # filters then choose which units are shown against it.
-scope = ui.Filters(payment_groups=filters.payment_groups, period_from=filters.period_from,
-                   period_to=filters.period_to)
+scope = ui.Filters(payment_groups=filters.payment_groups, period_from=filters.period_from, period_to=filters.period_to)
 counts = ui.query("cohort_totals", scope, as_of=as_of)
 m = bm.MEASURES[measure]
 target = None
@@ -33,8 +50,9 @@ if comparator == "mpl":
         st.warning(str(exc))
         st.stop()
 try:
-    table = bm.benchmark_table(counts, level, measure, comparator, min_n=ui.settings.get("min_denominator"),
-                               target=target)
+    table = bm.benchmark_table(
+        counts, level, measure, comparator, min_n=ui.settings.get("min_denominator"), target=target
+    )
 except bm.ComparatorUnavailable as exc:
     st.warning(str(exc))
     st.stop()
@@ -53,41 +71,67 @@ unit_label = {"partner": "Partner", "contract": "Contract", "cpa": "CPA"}[level]
 left, right = st.columns(2)
 with left:
     points, curves, baseline = bm.funnel(shown, adjust=adjust_od)
-    st.altair_chart(charts.funnel_chart(points, curves, baseline, rate_label=m.label, unit_label=unit_label),
-                    width="stretch")
+    st.altair_chart(
+        charts.funnel_chart(points, curves, baseline, rate_label=m.label, unit_label=unit_label), width="stretch"
+    )
     limits = curves.attrs["limits"]
     if adjust_od and limits == "plain":
         limits = "plain (no overdispersion found between units, so no widening is needed)"
-    st.caption(f"Limits in use: {limits}. Baseline {baseline:.1%} "
-               f"= {int(shown['x'].sum()):,} / {int(shown['n'].sum()):,}.")
+    st.caption(
+        f"Limits in use: {limits}. Baseline {baseline:.1%} = {int(shown['x'].sum()):,} / {int(shown['n'].sum()):,}."
+    )
 with right:
     top = shown.head(60)
     if view == "adjusted":
         adjusted = top.dropna(subset=["ratio"]).assign(comparison=lambda d: d["adjusted_comparison"])
         st.altair_chart(charts.ratio_chart(adjusted, unit_label=unit_label), width="stretch")
     else:
-        st.altair_chart(charts.league_chart(top, float(top["benchmark"].iloc[0]), rate_label=m.label,
-                                            unit_label=unit_label), width="stretch")
+        st.altair_chart(
+            charts.league_chart(top, float(top["benchmark"].iloc[0]), rate_label=m.label, unit_label=unit_label),
+            width="stretch",
+        )
     if len(shown) > 60:
         st.caption(f"Chart shows the 60 highest of {len(shown)}; the table has them all.")
 
 series = ui.query("cohort_series", scope, as_of=as_of)
 trend = bm.trends(series, level, measure, units=list(shown["unit"]))
 league = bm.display_table(shown.merge(trend, on="unit", how="left"), ui.rounding_base())
-columns = ["unit", "x", "n", "rate", "lower", "upper", "benchmark", "comparison", "comparison_998",
-           "observed", "expected", "ratio", "ratio_lower", "ratio_upper", "adjusted_comparison", "trend"]
+columns = [
+    "unit",
+    "x",
+    "n",
+    "rate",
+    "lower",
+    "upper",
+    "benchmark",
+    "comparison",
+    "comparison_998",
+    "observed",
+    "expected",
+    "ratio",
+    "ratio_lower",
+    "ratio_upper",
+    "adjusted_comparison",
+    "trend",
+]
 league = league[[c for c in columns if c in league]]
 st.subheader("League table")
-st.dataframe(league, hide_index=True, column_config={
-    "x": st.column_config.TextColumn("x (numerator)"), "n": st.column_config.TextColumn("n (cohort)"),
-    **{c: ui.percent(c) for c in ("rate", "lower", "upper", "benchmark")},
-    "comparison": st.column_config.TextColumn("vs benchmark (95%)"),
-    "comparison_998": st.column_config.TextColumn("vs benchmark (99.8%)"),
-    "ratio": st.column_config.NumberColumn("observed / expected", format="%.2f"),
-    "adjusted_comparison": st.column_config.TextColumn("case-mix adjusted"),
-})
+st.dataframe(
+    league,
+    hide_index=True,
+    column_config={
+        "x": st.column_config.TextColumn("x (numerator)"),
+        "n": st.column_config.TextColumn("n (cohort)"),
+        **{c: ui.percent(c) for c in ("rate", "lower", "upper", "benchmark")},
+        "comparison": st.column_config.TextColumn("vs benchmark (95%)"),
+        "comparison_998": st.column_config.TextColumn("vs benchmark (99.8%)"),
+        "ratio": st.column_config.NumberColumn("observed / expected", format="%.2f"),
+        "adjusted_comparison": st.column_config.TextColumn("case-mix adjusted"),
+    },
+)
 st.caption(ui.SUPPRESSION_NOTE + f" Units with n < {ui.settings.get('min_denominator')} are 'Not compared'.")
 ui.downloads(league, f"benchmarks_{level}_{measure}", [m.help, ui.SUPPRESSION_NOTE])
+
 
 @st.fragment
 def trend_card(series, units, level, m):

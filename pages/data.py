@@ -16,8 +16,12 @@ ui.synthetic_banner()  # the history lists the demo's files when the database ho
 
 upload_tab, history_tab, template_tab = st.tabs(["Upload", "Submission history", "Template and data dictionary"])
 with upload_tab:
-    files = st.file_uploader("MI files (.xlsx, .xlsm, .ods, .csv)", type=["xlsx", "xlsm", "ods", "csv"],
-                             accept_multiple_files=True, key="uploads")
+    files = st.file_uploader(
+        "MI files (.xlsx, .xlsm, .ods, .csv)",
+        type=["xlsx", "xlsm", "ods", "csv"],
+        accept_multiple_files=True,
+        key="uploads",
+    )
     with st.expander("For files that do not name their sender (no header block or title)"):
         c1, c2, c3, c4 = st.columns(4)
         partner = c1.text_input("Partner", key="up_partner")
@@ -25,13 +29,25 @@ with upload_tab:
         cpa = c3.number_input("CPA", min_value=1, max_value=18, value=None, step=1, key="up_cpa")
         period = c4.text_input("Reporting month (YYYY-MM)", key="up_period")
         register = st.checkbox("Register the partner if the name is new", key="up_register")
-        sector = st.selectbox("Sector of a new partner", schema.SECTORS, index=schema.SECTORS.index(schema.UNKNOWN),
-                              format_func=schema.SECTOR_LABELS.get, key="up_sector")
+        sector = st.selectbox(
+            "Sector of a new partner",
+            schema.SECTORS,
+            index=schema.SECTORS.index(schema.UNKNOWN),
+            format_func=schema.SECTOR_LABELS.get,
+            key="up_sector",
+        )
     dry_run = st.toggle("Check only (do not load)", key="up_dry")
     if files and st.button("Validate and load", type="primary", key="up_go"):
-        options = service.IngestOptions(partner=partner or None, prime=prime or None, cpa=cpa,
-                                        period=period or None, register_partner=register, sector=sector,
-                                        dry_run=dry_run, actor=ui.actor_name())
+        options = service.IngestOptions(
+            partner=partner or None,
+            prime=prime or None,
+            cpa=cpa,
+            period=period or None,
+            register_partner=register,
+            sector=sector,
+            dry_run=dry_run,
+            actor=ui.actor_name(),
+        )
         progress = st.progress(0.0, text="Loading")
 
         def show_progress(index, name, result):
@@ -48,13 +64,20 @@ with upload_tab:
                 + (f" as submission {result.submission_id}" if result.submission_id else "")
                 + (f" · {result.partner}, {result.contract_id}, {result.period:%B %Y}" if result.period else "")
                 + f" · {sum(result.rows.values()):,} rows · {len(result.errors)} errors · "
-                  f"{len(result.warnings)} warnings")
+                f"{len(result.warnings)} warnings"
+            )
             summary = result.summary_by_type()
             if summary:
                 st.dataframe([{"severity": s, "type": c, "count": n} for s, c, n in summary], hide_index=True)
                 st.dataframe(service.report_frame([result]), hide_index=True)
-                st.download_button("Download this report (CSV)", service.report_bytes([result], "csv"),
-                                   f"{name}.report.csv", "text/csv", on_click="ignore", key=f"rep_{name}")
+                st.download_button(
+                    "Download this report (CSV)",
+                    service.report_bytes([result], "csv"),
+                    f"{name}.report.csv",
+                    "text/csv",
+                    on_click="ignore",
+                    key=f"rep_{name}",
+                )
             for problem, preview in uploads.cell_previews(name, data, result):
                 st.caption(f"Sheet {problem.sheet!r}, row {problem.row}, column {problem.column}: {problem.message}")
                 st.dataframe(preview)
@@ -75,10 +98,18 @@ with history_tab:
                 st.error(str(exc))
             else:
                 ui.clear_caches()
-                st.success(f"Submission {int(target)} withdrawn." if outcome["changed"]
-                           else f"Submission {int(target)} was already withdrawn.")
+                st.success(
+                    f"Submission {int(target)} withdrawn."
+                    if outcome["changed"]
+                    else f"Submission {int(target)} was already withdrawn."
+                )
 
 with template_tab:
-    st.download_button("Download the wpmi MI template (.xlsx)", uploads.template_bytes(), "wpmi_template.xlsx",
-                       on_click="ignore", key="template")
+    st.download_button(
+        "Download the wpmi MI template (.xlsx)",
+        uploads.template_bytes(),
+        "wpmi_template.xlsx",
+        on_click="ignore",
+        key="template",
+    )
     st.markdown(data_dictionary_markdown())

@@ -4,11 +4,22 @@ import streamlit as st
 
 from dashboard import charts, referrals, settings, ui
 
-as_of = ui.page_header("Referrals vs projections", "Are contracts and partners receiving the referrals they were "
-                                                   "projected? Who is furthest below profile?")
+as_of = ui.page_header(
+    "Referrals vs projections",
+    "Are contracts and partners receiving the referrals they were projected? Who is furthest below profile?",
+)
 filters = ui.filter_sidebar(as_of=as_of)
-level = st.segmented_control("Per", ["partner", "contract"], default="partner", key="per", bind="query-params",
-                             format_func=lambda v: {"partner": "Partner", "contract": "Prime contract"}[v]) or "partner"
+level = (
+    st.segmented_control(
+        "Per",
+        ["partner", "contract"],
+        default="partner",
+        key="per",
+        bind="query-params",
+        format_func=lambda v: {"partner": "Partner", "contract": "Prime contract"}[v],
+    )
+    or "partner"
+)
 tolerance = settings.get("projection_tolerance")
 
 frame = ui.query("projections_vs_actuals", filters)
@@ -18,11 +29,18 @@ if frame["projected"].notna().sum() == 0:
 table = referrals.variance_table(frame, level, tolerance)
 
 st.subheader("Variance: largest shortfall first")
-shown = ui.publish(table[["unit", "actual", "projected", "variance", "variance_pct", "status", "months"]],
-                   ["actual", "projected"])
-st.dataframe(shown, hide_index=True, column_config={
-    "variance_pct": ui.percent("variance %"), "actual": st.column_config.TextColumn("actual referrals"),
-    "projected": st.column_config.TextColumn("projected referrals")})
+shown = ui.publish(
+    table[["unit", "actual", "projected", "variance", "variance_pct", "status", "months"]], ["actual", "projected"]
+)
+st.dataframe(
+    shown,
+    hide_index=True,
+    column_config={
+        "variance_pct": ui.percent("variance %"),
+        "actual": st.column_config.TextColumn("actual referrals"),
+        "projected": st.column_config.TextColumn("projected referrals"),
+    },
+)
 below = (table["status"] == "Below tolerance").sum()
 st.caption(f"{below} of {len(table)} below the ±{tolerance:.0%} tolerance band over the months they reported.")
 ui.downloads(shown, f"referrals_vs_projections_{level}", [f"Tolerance ±{tolerance:.0%}"])
@@ -35,8 +53,10 @@ chart_data = referrals.chart_frame(series, tolerance)
 left, right = st.columns(2)
 left.altair_chart(charts.referrals_chart(chart_data), width="stretch")
 right.altair_chart(charts.referrals_chart(chart_data, cumulative=True), width="stretch")
-st.caption("The dashed line is a **forecast**, a projection of the next 6 months at the run rate of the last 6, "
-           "with a 95% interval for the underlying monthly rate. It is not a commitment from anyone.")
+st.caption(
+    "The dashed line is a **forecast**, a projection of the next 6 months at the run rate of the last 6, "
+    "with a 95% interval for the underlying monthly rate. It is not a commitment from anyone."
+)
 
 ui.how_calculated(f"""
 - **Variance** = actual - projected referrals; **variance %** = variance / projected. Status is *below*,

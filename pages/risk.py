@@ -6,8 +6,10 @@ from dashboard import benchmarks as bm
 from dashboard import charts, risk, supply_chain, ui
 from dashboard.queries import Filters
 
-as_of = ui.page_header("Contract risk", "Which partners carry contract risk, and which high performers should be "
-                                        "protected if a prime fails?")
+as_of = ui.page_header(
+    "Contract risk",
+    "Which partners carry contract risk, and which high performers should be protected if a prime fails?",
+)
 filters = ui.filter_sidebar(payment_groups=False, period=False, as_of=as_of)
 vcs_only = st.toggle("VCS partners only", value=True, key="vcs", bind="query-params")
 if vcs_only:
@@ -17,32 +19,50 @@ summary = supply_chain.partner_contracts(ui.query, filters, as_of=as_of)
 if summary.empty:
     st.info("No partners match this selection.")
     st.stop()
-mpl = supply_chain.prime_mpl_position(ui.query("flow_totals", risk.mpl_window(as_of)),
-                                      ui.query("minimum_performance_levels"))
+mpl = supply_chain.prime_mpl_position(
+    ui.query("flow_totals", risk.mpl_window(as_of)), ui.query("minimum_performance_levels")
+)
 components = supply_chain.risk_components(summary, mpl)
 order = risk.riskiest_first(components)
 wide = risk.component_table(components, "score")
 details = risk.component_table(components, "detail")
 
 st.subheader("Components per partner contract (0 = no concern, 1 = highest)")
-st.caption("Listed by each partner contract's highest component, then its next highest, and so on: "
-           "components are compared, never added.")
-st.dataframe(wide.reset_index(), hide_index=True, column_config={
-    c: st.column_config.ProgressColumn(c, min_value=0.0, max_value=1.0, format="%.2f") for c in wide.columns})
+st.caption(
+    "Listed by each partner contract's highest component, then its next highest, and so on: "
+    "components are compared, never added."
+)
+st.dataframe(
+    wide.reset_index(),
+    hide_index=True,
+    column_config={
+        c: st.column_config.ProgressColumn(c, min_value=0.0, max_value=1.0, format="%.2f") for c in wide.columns
+    },
+)
 top = order[:15]
-st.altair_chart(charts.risk_components_chart(components[components["unit"].isin(top)]
-                                             .assign(component=lambda d: d["component_label"])),
-                width="stretch")
+st.altair_chart(
+    charts.risk_components_chart(
+        components[components["unit"].isin(top)].assign(component=lambda d: d["component_label"])
+    ),
+    width="stretch",
+)
 unit = st.selectbox("Explain one partner contract", order, key="risk_unit")
 st.table(details.loc[[unit]].T.rename(columns={unit: "what the score is built from"}))
 
 protect = risk.high_performers(summary)
 st.subheader("High performers to protect")
-st.caption("Outcomes significantly better than expected for their case mix: if their prime fails, these are "
-           "the partners whose delivery should be kept (seed 001, Recommendation 20).")
-st.dataframe(ui.publish(protect[["partner", "sector", "prime", "cpa_code", "outcomes_x", "outcomes_n", "outcome_rate",
-                                 "ratio"]], ["outcomes_x", "outcomes_n"]),
-             hide_index=True, column_config={"outcome_rate": ui.percent("outcome rate")})
+st.caption(
+    "Outcomes significantly better than expected for their case mix: if their prime fails, these are "
+    "the partners whose delivery should be kept (seed 001, Recommendation 20)."
+)
+st.dataframe(
+    ui.publish(
+        protect[["partner", "sector", "prime", "cpa_code", "outcomes_x", "outcomes_n", "outcome_rate", "ratio"]],
+        ["outcomes_x", "outcomes_n"],
+    ),
+    hide_index=True,
+    column_config={"outcome_rate": ui.percent("outcome rate")},
+)
 export = components.drop(columns=["component"])
 ui.downloads(export, "contract_risk")
 

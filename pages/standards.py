@@ -5,8 +5,10 @@ import streamlit as st
 from dashboard import charts, compliance, settings, ui
 from dashboard.queries import Filters
 
-as_of = ui.page_header("Standards compliance", "Does each partner meet its prime's published Minimum Service "
-                                               "Levels, stage by stage of the customer journey?")
+as_of = ui.page_header(
+    "Standards compliance",
+    "Does each partner meet its prime's published Minimum Service Levels, stage by stage of the customer journey?",
+)
 options = ui.query("filter_options")
 primes = dict(zip(options["primes"]["prime_id"], options["primes"]["prime_name"]))
 everyone = ui.query("compliance_cells", Filters())
@@ -16,32 +18,62 @@ order = sorted(primes, key=lambda p: -(measured.get(p, 0) if measured is not Non
 c1, c2 = st.columns(2)
 prime = c1.selectbox("Prime", order, format_func=primes.get, key="std_prime", bind="query-params")
 cpas = sorted(options["contracts"].loc[options["contracts"]["prime_id"] == prime, "cpa_code"])
-cpa = c2.selectbox("CPA", [None, *cpas], format_func=lambda c: "All its CPAs" if c is None else f"CPA {c}",
-                   key="std_cpa", bind="query-params")
+cpa = c2.selectbox(
+    "CPA",
+    [None, *cpas],
+    format_func=lambda c: "All its CPAs" if c is None else f"CPA {c}",
+    key="std_cpa",
+    bind="query-params",
+)
 cells = ui.query("compliance_cells", Filters(prime=prime, cpa=cpa))
 catalogue = ui.query("standards")
 mine = catalogue[catalogue["prime_id"] == prime]
 
 viewer = ui.access()
 tab_matrix, tab_drill, tab_prime, tab_qual = st.tabs(
-    ["Partners x standards", "Drill down", "Roll-up per prime", "Not measurable from MI"])
+    ["Partners x standards", "Drill down", "Roll-up per prime", "Not measurable from MI"]
+)
 with tab_matrix:
     unmeasured = cells[cells["n"] == 0] if len(cells) else cells
     cells = cells[cells["n"] > 0] if len(cells) else cells
     if len(unmeasured):
-        st.caption(f"{len(unmeasured)} partner x standard pairs cannot be judged yet (e.g. no Contacts sheet for a "
-                   "contact-frequency standard, or nothing due): they are left out of the matrix.")
+        st.caption(
+            f"{len(unmeasured)} partner x standard pairs cannot be judged yet (e.g. no Contacts sheet for a "
+            "contact-frequency standard, or nothing due): they are left out of the matrix."
+        )
     if cells.empty:
         st.info("No standard of this prime can be measured from the returns loaded for this selection.")
     else:
         cells = cells.assign(partner=cells["partner"] + " (CPA " + cells["cpa_code"].astype(str) + ")")
         st.altair_chart(charts.compliance_heatmap(cells), width="stretch")
-        table = ui.publish(cells[["partner", "stage_label", "standard_id", "title", "met", "n", "share", "lower",
-                                  "upper", "target_share", "status", "pending"]], ["met", "n", "pending"])
-        st.dataframe(table, hide_index=True, column_config={
-            c: ui.percent(c) for c in ("share", "lower", "upper", "target_share")})
-        st.caption("Share = participants meeting the standard / participants it could be judged on (met + missed);"
-                   " pending = not yet due.")
+        table = ui.publish(
+            cells[
+                [
+                    "partner",
+                    "stage_label",
+                    "standard_id",
+                    "title",
+                    "met",
+                    "n",
+                    "share",
+                    "lower",
+                    "upper",
+                    "target_share",
+                    "status",
+                    "pending",
+                ]
+            ],
+            ["met", "n", "pending"],
+        )
+        st.dataframe(
+            table,
+            hide_index=True,
+            column_config={c: ui.percent(c) for c in ("share", "lower", "upper", "target_share")},
+        )
+        st.caption(
+            "Share = participants meeting the standard / participants it could be judged on (met + missed);"
+            " pending = not yet due."
+        )
         ui.downloads(table, f"standards_{prime}")
 
 with tab_drill:
@@ -51,22 +83,29 @@ with tab_drill:
         st.info("Nothing to drill into for this selection.")
     else:
         pairs = cells[["partner_id", "contract_id", "partner"]].drop_duplicates()
-        pick = st.selectbox("Partner", list(pairs.itertuples(index=False)), format_func=lambda r: r.partner,
-                            key="std_partner")
+        pick = st.selectbox(
+            "Partner", list(pairs.itertuples(index=False)), format_func=lambda r: r.partner, key="std_partner"
+        )
         available = cells[(cells["partner_id"] == pick.partner_id) & (cells["contract_id"] == pick.contract_id)]
-        sid = st.selectbox("Standard", list(available["standard_id"]),
-                           format_func=lambda s: f"{s}: {available.set_index('standard_id').loc[s, 'title']}",
-                           key="std_standard")
+        sid = st.selectbox(
+            "Standard",
+            list(available["standard_id"]),
+            format_func=lambda s: f"{s}: {available.set_index('standard_id').loc[s, 'title']}",
+            key="std_standard",
+        )
         rule = mine.set_index("standard_id").loc[sid]
         cell = {"partner_id": int(pick.partner_id), "contract_id": pick.contract_id, "standard_id": sid}
-        st.markdown(f"**{rule['title']}**: \"{rule['quote']}\" ({rule['source']})")
+        st.markdown(f'**{rule["title"]}**: "{rule["quote"]}" ({rule["source"]})')
         counts = ui.query("standard_counts", None, **cell).reindex(columns=list(compliance.OUTCOMES), fill_value=0)
         st.dataframe(counts.rename(index={0: "participants"}), hide_index=True)
         measured = ui.query("standard_days", None, **cell)
         if rule["rule_kind"] in ("time_limit", "contact_frequency") and len(measured):
             limit = rule["limit_days"] if rule["rule_kind"] == "time_limit" else rule["frequency_days"]
-            label = (f"{rule['day_basis']} days from {rule['from_milestone']} to {rule['to_milestone']}"
-                     if rule["rule_kind"] == "time_limit" else "longest gap between contacts (days)")
+            label = (
+                f"{rule['day_basis']} days from {rule['from_milestone']} to {rule['to_milestone']}"
+                if rule["rule_kind"] == "time_limit"
+                else "longest gap between contacts (days)"
+            )
             st.altair_chart(charts.distribution_chart(measured, float(limit), label=label), width="stretch")
         else:
             st.caption("A conversion standard: the share converted is in the table above.")
@@ -87,8 +126,10 @@ with tab_prime:
 
 with tab_qual:
     qualitative = mine[mine["measurable"] == 0][["stage", "title", "quote", "measurable_note", "cpa_scope", "source"]]
-    st.caption(f"{len(qualitative)} of {primes[prime]}'s {len(mine)} published standards cannot be measured from "
-               "MI; they are kept here so nothing promised is forgotten.")
+    st.caption(
+        f"{len(qualitative)} of {primes[prime]}'s {len(mine)} published standards cannot be measured from "
+        "MI; they are kept here so nothing promised is forgotten."
+    )
     st.dataframe(qualitative, hide_index=True)
 
 ui.how_calculated(f"""
@@ -100,7 +141,7 @@ ui.how_calculated(f"""
 - **Conversions** (e.g. 90% of referrals attached) count participants whose first milestone is at least
   {compliance.CONVERSION_GRACE_DAYS} days old. **Contact frequency** is the longest gap between recorded contacts
   (Contacts sheet) within the window, judged only on the span the contacts cover.
-- **Status**: n < {settings.get('min_denominator')} is "{compliance.NOT_ENOUGH}"; at or above the target share
+- **Status**: n < {settings.get("min_denominator")} is "{compliance.NOT_ENOUGH}"; at or above the target share
   "{compliance.MEETS}"; the whole 95% Wilson interval below it "{compliance.BELOW_SIGNIFICANT}"; otherwise
   "{compliance.BELOW_NOT_SIGNIFICANT}".
 - Compliance is measured as at each partner's latest return; filters on years do not apply here.

@@ -60,14 +60,23 @@ def participants(n: int = 3, **overrides) -> pd.DataFrame:
     rows = []
     for i in range(n):
         ref = date(2013, 1, 2 + i)
-        rows.append({
-            "participant_ref": f"P{i + 1:05d}", "payment_group": ["PG1", "PG2", "PG6"][i % 3],
-            "referral_date": ref, "first_contact_date": date(2013, 1, 4 + i), "attachment_date": date(2013, 1, 8 + i),
-            "initial_assessment_date": date(2013, 1, 10 + i), "action_plan_date": date(2013, 1, 12 + i),
-            "job_start_date": date(2013, 2, 1 + i) if i % 2 == 0 else None,
-            "job_outcome_date": None, "exit_date": None, "exit_report_requested_date": None,
-            "exit_report_sent_date": None, "in_work_support_offered": "Y" if i % 2 == 0 else None,
-        })
+        rows.append(
+            {
+                "participant_ref": f"P{i + 1:05d}",
+                "payment_group": ["PG1", "PG2", "PG6"][i % 3],
+                "referral_date": ref,
+                "first_contact_date": date(2013, 1, 4 + i),
+                "attachment_date": date(2013, 1, 8 + i),
+                "initial_assessment_date": date(2013, 1, 10 + i),
+                "action_plan_date": date(2013, 1, 12 + i),
+                "job_start_date": date(2013, 2, 1 + i) if i % 2 == 0 else None,
+                "job_outcome_date": None,
+                "exit_date": None,
+                "exit_report_requested_date": None,
+                "exit_report_sent_date": None,
+                "in_work_support_offered": "Y" if i % 2 == 0 else None,
+            }
+        )
     frame = pd.DataFrame(rows)
     for column, values in overrides.items():
         frame[column] = values

@@ -5,7 +5,9 @@ with the summary would prove nothing. These count the flows in plain SQL over v_
 aggregate returns instead, as the view itself once did.
 """
 
-MONTHLY_COLUMNS = "partner_id, contract_id, month, payment_group, referrals, attachments, job_starts, job_outcomes, basis"
+MONTHLY_COLUMNS = (
+    "partner_id, contract_id, month, payment_group, referrals, attachments, job_starts, job_outcomes, basis"
+)
 
 MONTHLY_FLOWS_FROM_FACTS = """
 WITH flows AS (

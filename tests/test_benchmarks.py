@@ -14,8 +14,22 @@ from dashboard.db import make_engine
 
 def counts(rows):
     """Partner x contract x payment-group counts as queries.cohort_totals returns them."""
-    cols = ["partner_id", "partner", "contract_id", "cpa_code", "cpa_name", "prime", "sector", "tier",
-            "payment_group", "start_cohort", "job_starts", "outcome_cohort", "job_outcomes", "attached"]
+    cols = [
+        "partner_id",
+        "partner",
+        "contract_id",
+        "cpa_code",
+        "cpa_name",
+        "prime",
+        "sector",
+        "tier",
+        "payment_group",
+        "start_cohort",
+        "job_starts",
+        "outcome_cohort",
+        "job_outcomes",
+        "attached",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -60,8 +74,9 @@ def test_comparator_that_does_not_apply_is_refused():
 
 
 def test_minimum_performance_level_needs_one_group():
-    mpls = pd.DataFrame({"payment_group": ["PG1", "PG1"], "mpl": [0.33, 0.44],
-                         "year_end": ["2013-03-31", "2014-03-31"]})
+    mpls = pd.DataFrame(
+        {"payment_group": ["PG1", "PG1"], "mpl": [0.33, 0.44], "year_end": ["2013-03-31", "2014-03-31"]}
+    )
     assert bm.mpl_benchmark(mpls, ("PG1",), date(2013, 12, 31)) == 0.44
     assert bm.mpl_benchmark(mpls, ("PG1",), date(2012, 12, 31)) == 0.33
     with pytest.raises(bm.ComparatorUnavailable):
@@ -69,19 +84,35 @@ def test_minimum_performance_level_needs_one_group():
 
 
 def test_display_table_suppresses_small_counts_and_their_rates():
-    table = pd.DataFrame({"unit": ["a", "b"], "x": [3, 40], "n": [50, 60], "rate": [0.06, 0.667],
-                          "lower": [0.02, 0.5], "upper": [0.16, 0.8]})
+    table = pd.DataFrame(
+        {
+            "unit": ["a", "b"],
+            "x": [3, 40],
+            "n": [50, 60],
+            "rate": [0.06, 0.667],
+            "lower": [0.02, 0.5],
+            "upper": [0.16, 0.8],
+        }
+    )
     shown = bm.display_table(table)
     assert list(shown["x"]) == ["*", "40"] and list(shown["n"]) == ["50", "60"]
     assert shown["rate"].isna().tolist() == [True, False]
 
 
 def test_variance_table_sorts_by_shortfall_and_ignores_months_after_the_last_return():
-    frame = pd.DataFrame({
-        "partner_id": [1, 1, 1, 2, 2], "partner": ["A", "A", "A", "B", "B"], "contract_id": ["c"] * 5,
-        "prime": ["P"] * 5, "cpa_code": [1] * 5, "sector": ["vcs"] * 5,
-        "month": pd.to_datetime(["2013-01-01", "2013-02-01", "2013-03-01", "2013-01-01", "2013-02-01"]),
-        "actual": [50, 40, None, 100, 110], "projected": [100, 100, 100, 100, 100]})
+    frame = pd.DataFrame(
+        {
+            "partner_id": [1, 1, 1, 2, 2],
+            "partner": ["A", "A", "A", "B", "B"],
+            "contract_id": ["c"] * 5,
+            "prime": ["P"] * 5,
+            "cpa_code": [1] * 5,
+            "sector": ["vcs"] * 5,
+            "month": pd.to_datetime(["2013-01-01", "2013-02-01", "2013-03-01", "2013-01-01", "2013-02-01"]),
+            "actual": [50, 40, None, 100, 110],
+            "projected": [100, 100, 100, 100, 100],
+        }
+    )
     table = referrals.variance_table(frame, "partner")
     assert list(table["partner"]) == ["A", "B"]
     assert (table.loc[0, "actual"], table.loc[0, "projected"], table.loc[0, "status"]) == (90, 200, "Below tolerance")
@@ -97,7 +128,8 @@ def test_demo_planted_partners_are_flagged_and_few_others_are(demo_db):
     table["planted"] = [planted.get((r.partner, r.contract_id)) for r in table.itertuples()]
     found = table.dropna(subset=["planted"])
     assert (found["adjusted_comparison"] == found["planted"].str.capitalize()).all(), found[
-        ["partner", "planted", "adjusted_comparison", "ratio"]]
+        ["partner", "planted", "adjusted_comparison", "ratio"]
+    ]
     others = table[table["planted"].isna() & (table["adjusted_comparison"] != metrics.NOT_COMPARED)]
     # "Similar" partners still differ a little by design (log-odds sd 0.08), so a handful may be flagged.
     false_alarms = others["adjusted_comparison"].isin(["Better", "Worse"]).sum()
@@ -107,12 +139,18 @@ def test_demo_planted_partners_are_flagged_and_few_others_are(demo_db):
 def test_prime_mpl_position_names_each_contracts_worst_group_against_the_latest_published_level():
     from dashboard import supply_chain
 
-    totals = pd.DataFrame({  # two partners of contract A, one of B; PG9 has no published level
-        "contract_id": ["A", "A", "A", "B", "B"], "partner_id": [1, 2, 1, 3, 3],
-        "payment_group": ["PG1", "PG1", "PG2", "PG1", "PG9"],
-        "referrals": [100, 100, 50, 80, 40], "job_outcomes": [30, 10, 3, 40, 0]})
-    mpls = pd.DataFrame({"contract_year": [1, 2, 2, 3], "payment_group": ["PG1", "PG1", "PG2", "PG1"],
-                         "mpl": [0.05, 0.25, 0.10, None]})
+    totals = pd.DataFrame(
+        {  # two partners of contract A, one of B; PG9 has no published level
+            "contract_id": ["A", "A", "A", "B", "B"],
+            "partner_id": [1, 2, 1, 3, 3],
+            "payment_group": ["PG1", "PG1", "PG2", "PG1", "PG9"],
+            "referrals": [100, 100, 50, 80, 40],
+            "job_outcomes": [30, 10, 3, 40, 0],
+        }
+    )
+    mpls = pd.DataFrame(
+        {"contract_year": [1, 2, 2, 3], "payment_group": ["PG1", "PG1", "PG2", "PG1"], "mpl": [0.05, 0.25, 0.10, None]}
+    )
     out = supply_chain.prime_mpl_position(totals, mpls).set_index("contract_id")
     # A: PG1 40/200 = 0.20 vs 0.25 (ratio 0.8, both partners summed); PG2 3/50 = 0.06 vs 0.10 (ratio 0.6): worst
     assert out.loc["A", "worst_group"] == "PG2" and out.loc["A", "ratio_to_mpl"] == pytest.approx(0.6)
@@ -131,29 +169,45 @@ def test_case_mix_follows_the_minimum_denominator_passed_in():
 def test_case_mix_minimum_denominator_defaults_to_the_setting(monkeypatch):
     monkeypatch.setenv("WPMI_MIN_DENOMINATOR", "160")
     adjusted = bm.case_mix(counts(ROWS), "partner", bm.MEASURES["job_outcome_rate"]).set_index("unit")
-    assert adjusted["adjusted_comparison"].to_dict() == {"A (X, CPA 1)": metrics.NOT_COMPARED,
-                                                         "B (Y, CPA 2)": "Similar"}
+    assert adjusted["adjusted_comparison"].to_dict() == {
+        "A (X, CPA 1)": metrics.NOT_COMPARED,
+        "B (Y, CPA 2)": "Similar",
+    }
     table = bm.benchmark_table(counts(ROWS), "partner", "job_outcome_rate").set_index("partner")
     assert table.loc["A", "comparison"] == table.loc["A", "adjusted_comparison"] == metrics.NOT_COMPARED
 
 
 def series(rows):
     """Quarterly counts per partner contract, as queries.cohort_series returns them."""
-    cols = ["cpa_code", "cpa_name", "contract_id", "prime", "partner_id", "partner", "sector", "period",
-            "start_cohort", "job_starts", "outcome_cohort", "job_outcomes"]
+    cols = [
+        "cpa_code",
+        "cpa_name",
+        "contract_id",
+        "prime",
+        "partner_id",
+        "partner",
+        "sector",
+        "period",
+        "start_cohort",
+        "job_starts",
+        "outcome_cohort",
+        "job_outcomes",
+    ]
     frame = pd.DataFrame(rows, columns=cols)
     frame["period"] = pd.to_datetime(frame["period"])
     return frame
 
 
-SERIES = series([
-    # A holds two contracts; B one. The 2013-04 quarter of A's second contract has no cohort yet.
-    (1, "One", "CPA01-x", "X", 1, "A", "vcs", "2013-01-01", 40, 10, 40, 4),
-    (1, "One", "CPA01-x", "X", 1, "A", "vcs", "2013-04-01", 50, 20, 50, 5),
-    (2, "Two", "CPA02-y", "Y", 1, "A", "vcs", "2013-01-01", 10, 5, 10, 1),
-    (2, "Two", "CPA02-y", "Y", 1, "A", "vcs", "2013-04-01", 0, 0, 0, 0),
-    (2, "Two", "CPA02-y", "Y", 2, "B", "private", "2013-01-01", 30, 3, 30, 3),
-])
+SERIES = series(
+    [
+        # A holds two contracts; B one. The 2013-04 quarter of A's second contract has no cohort yet.
+        (1, "One", "CPA01-x", "X", 1, "A", "vcs", "2013-01-01", 40, 10, 40, 4),
+        (1, "One", "CPA01-x", "X", 1, "A", "vcs", "2013-04-01", 50, 20, 50, 5),
+        (2, "Two", "CPA02-y", "Y", 1, "A", "vcs", "2013-01-01", 10, 5, 10, 1),
+        (2, "Two", "CPA02-y", "Y", 1, "A", "vcs", "2013-04-01", 0, 0, 0, 0),
+        (2, "Two", "CPA02-y", "Y", 2, "B", "private", "2013-01-01", 30, 3, 30, 3),
+    ]
+)
 
 
 def test_quarterly_rates_pool_each_quarter_with_its_wilson_interval():

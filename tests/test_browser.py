@@ -21,10 +21,26 @@ import pytest
 from tests.conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PAGES = {"overview": "", "benchmarks": "benchmarks", "referrals": "referrals", "standards": "standards",
-         "supply_chain": "supply_chain", "partner": "partner", "risk": "risk", "data": "data"}
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+PAGES = {
+    "overview": "",
+    "benchmarks": "benchmarks",
+    "referrals": "referrals",
+    "standards": "standards",
+    "supply_chain": "supply_chain",
+    "partner": "partner",
+    "risk": "risk",
+    "data": "data",
+}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 # Screenshots for the README are refreshed only when asked (WPMI_UPDATE_SCREENSHOTS=1), so a test run
 # never leaves the working tree dirty; otherwise they go to pytest's temporary directory.
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -55,9 +71,26 @@ def app_url(demo_db):
     port = free_port()
     env = {**os.environ, "WPMI_DB_URL": demo_db}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "streamlit_app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):

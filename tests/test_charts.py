@@ -52,78 +52,133 @@ def _dataset(spec: dict, view: dict) -> list[dict]:
 
 @pytest.fixture
 def funnel_points() -> pd.DataFrame:
-    return pd.DataFrame({
-        "unit": ["North", "South", "East", "West"], "n": [40, 120, 300, 0], "x": [4, 30, 120, 0],
-        "rate": [0.10, 0.25, 0.40, np.nan], "lower": [0.04, 0.18, 0.35, np.nan], "upper": [0.23, 0.33, 0.46, np.nan],
-        "flag": ["Low (95%)", "Not significant", "High (99.8%)", "Not compared"],
-    })
+    return pd.DataFrame(
+        {
+            "unit": ["North", "South", "East", "West"],
+            "n": [40, 120, 300, 0],
+            "x": [4, 30, 120, 0],
+            "rate": [0.10, 0.25, 0.40, np.nan],
+            "lower": [0.04, 0.18, 0.35, np.nan],
+            "upper": [0.23, 0.33, 0.46, np.nan],
+            "flag": ["Low (95%)", "Not significant", "High (99.8%)", "Not compared"],
+        }
+    )
 
 
 @pytest.fixture
 def funnel_curves() -> pd.DataFrame:
     n = np.geomspace(10, 300, 5)
-    curves = pd.DataFrame({"n": n, "low95": 0.3 - 1 / np.sqrt(n), "high95": 0.3 + 1 / np.sqrt(n),
-                           "low998": 0.3 - 1.5 / np.sqrt(n), "high998": 0.3 + 1.5 / np.sqrt(n)})
+    curves = pd.DataFrame(
+        {
+            "n": n,
+            "low95": 0.3 - 1 / np.sqrt(n),
+            "high95": 0.3 + 1 / np.sqrt(n),
+            "low998": 0.3 - 1.5 / np.sqrt(n),
+            "high998": 0.3 + 1.5 / np.sqrt(n),
+        }
+    )
     curves.attrs["limits"] = "plain"
     return curves
 
 
 @pytest.fixture
 def league_table() -> pd.DataFrame:
-    return pd.DataFrame({
-        "unit": ["A", "B", "C", "D"], "x": [10, 50, 5, 2], "n": [100, 120, 80, 10],
-        "rate": [0.10, 0.42, 0.0625, 0.2], "lower": [0.05, 0.33, 0.03, 0.06], "upper": [0.17, 0.51, 0.14, 0.51],
-        "comparison": ["Similar", "Better", "Worse", "Not compared"],
-    })
+    return pd.DataFrame(
+        {
+            "unit": ["A", "B", "C", "D"],
+            "x": [10, 50, 5, 2],
+            "n": [100, 120, 80, 10],
+            "rate": [0.10, 0.42, 0.0625, 0.2],
+            "lower": [0.05, 0.33, 0.03, 0.06],
+            "upper": [0.17, 0.51, 0.14, 0.51],
+            "comparison": ["Similar", "Better", "Worse", "Not compared"],
+        }
+    )
 
 
 @pytest.fixture
 def ratio_table() -> pd.DataFrame:
-    return pd.DataFrame({
-        "unit": ["A", "B"], "observed": [30, 12], "expected": [24.5, 20.1], "ratio": [1.22, 0.60],
-        "ratio_lower": [0.83, 0.31], "ratio_upper": [1.75, 1.04], "comparison": ["Similar", "Worse"],
-    })
+    return pd.DataFrame(
+        {
+            "unit": ["A", "B"],
+            "observed": [30, 12],
+            "expected": [24.5, 20.1],
+            "ratio": [1.22, 0.60],
+            "ratio_lower": [0.83, 0.31],
+            "ratio_upper": [1.75, 1.04],
+            "comparison": ["Similar", "Worse"],
+        }
+    )
 
 
 @pytest.fixture
 def trend_series() -> pd.DataFrame:
     periods = pd.date_range("2013-01-01", periods=3, freq="MS")
-    return pd.DataFrame({
-        "period": list(periods) * 2, "rate": [0.1, 0.2, 0.3, 0.2, 0.2, 0.25], "lower": [0.05] * 6,
-        "upper": [0.4] * 6, "x": [5, 10, 15, 8, 8, 10], "n": [50, 50, 50, 40, 40, 40],
-        "series": ["Partner"] * 3 + ["All partners"] * 3,
-    })
+    return pd.DataFrame(
+        {
+            "period": list(periods) * 2,
+            "rate": [0.1, 0.2, 0.3, 0.2, 0.2, 0.25],
+            "lower": [0.05] * 6,
+            "upper": [0.4] * 6,
+            "x": [5, 10, 15, 8, 8, 10],
+            "n": [50, 50, 50, 40, 40, 40],
+            "series": ["Partner"] * 3 + ["All partners"] * 3,
+        }
+    )
 
 
 @pytest.fixture
 def referrals() -> pd.DataFrame:
     months = pd.date_range("2013-01-01", periods=5, freq="MS")
-    return pd.DataFrame({
-        "month": months, "actual": [90.0, 110.0, 100.0, 95.0, 95.0], "projected": [100.0] * 5,
-        "band_low": [90.0] * 5, "band_high": [110.0] * 5, "kind": ["actual"] * 3 + ["forecast"] * 2,
-        "forecast_low": [np.nan] * 3 + [80.0, 80.0], "forecast_high": [np.nan] * 3 + [110.0, 110.0],
-    })
+    return pd.DataFrame(
+        {
+            "month": months,
+            "actual": [90.0, 110.0, 100.0, 95.0, 95.0],
+            "projected": [100.0] * 5,
+            "band_low": [90.0] * 5,
+            "band_high": [110.0] * 5,
+            "kind": ["actual"] * 3 + ["forecast"] * 2,
+            "forecast_low": [np.nan] * 3 + [80.0, 80.0],
+            "forecast_high": [np.nan] * 3 + [110.0, 110.0],
+        }
+    )
 
 
 @pytest.fixture
 def compliance_cells() -> pd.DataFrame:
-    return pd.DataFrame({
-        "partner": ["A", "A", "B", "B"], "standard_id": ["S1", "S2", "S1", "S2"],
-        "title": ["First contact in 2 days", "Action plan in 20 days"] * 2,
-        "stage_label": ["Referral", "Assessment"] * 2, "share": [0.95, 0.60, 0.5, np.nan], "met": [19, 12, 1, 0],
-        "n": [20, 20, 2, 0], "target_share": [0.9] * 4,
-        "status": ["Meets target", "Below target (significant)", "Not enough data", "Not enough data"],
-    })
+    return pd.DataFrame(
+        {
+            "partner": ["A", "A", "B", "B"],
+            "standard_id": ["S1", "S2", "S1", "S2"],
+            "title": ["First contact in 2 days", "Action plan in 20 days"] * 2,
+            "stage_label": ["Referral", "Assessment"] * 2,
+            "share": [0.95, 0.60, 0.5, np.nan],
+            "met": [19, 12, 1, 0],
+            "n": [20, 20, 2, 0],
+            "target_share": [0.9] * 4,
+            "status": ["Meets target", "Below target (significant)", "Not enough data", "Not enough data"],
+        }
+    )
 
 
 @pytest.fixture
 def spine_rows() -> pd.DataFrame:
-    return pd.DataFrame({
-        "indicator": ["Attachment rate", "Job outcome rate"], "value": [0.8, 0.2], "lower": [0.75, 0.15],
-        "upper": [0.85, 0.26], "minimum": [0.5, 0.05], "q25": [0.65, 0.12], "median": [0.72, 0.18],
-        "q75": [0.8, 0.24], "maximum": [0.95, 0.4], "comparison": ["Better", "Similar"],
-        "x": [160, 40], "n": [200, 200],
-    })
+    return pd.DataFrame(
+        {
+            "indicator": ["Attachment rate", "Job outcome rate"],
+            "value": [0.8, 0.2],
+            "lower": [0.75, 0.15],
+            "upper": [0.85, 0.26],
+            "minimum": [0.5, 0.05],
+            "q25": [0.65, 0.12],
+            "median": [0.72, 0.18],
+            "q75": [0.8, 0.24],
+            "maximum": [0.95, 0.4],
+            "comparison": ["Better", "Similar"],
+            "x": [160, 40],
+            "n": [200, 200],
+        }
+    )
 
 
 # -- empty frames and missing columns -----------------------------------------------------------------
@@ -367,10 +422,13 @@ def test_spine_chart_draws_range_box_median_and_coloured_value(spine_rows):
 
 
 def test_coverage_chart_shows_submitted_and_missing_months():
-    grid = pd.DataFrame({
-        "unit": ["A", "A", "B", "B"], "month": pd.to_datetime(["2013-01-01", "2013-02-01"] * 2),
-        "submitted": [True, False, True, True],
-    })
+    grid = pd.DataFrame(
+        {
+            "unit": ["A", "A", "B", "B"],
+            "month": pd.to_datetime(["2013-01-01", "2013-02-01"] * 2),
+            "submitted": [True, False, True, True],
+        }
+    )
     spec = charts.coverage_chart(grid).to_dict()
     assert spec["mark"]["type"] == "rect"
     assert spec["encoding"]["color"]["scale"]["domain"] == ["Submitted", "Missing"]
@@ -379,10 +437,14 @@ def test_coverage_chart_shows_submitted_and_missing_months():
 
 
 def test_risk_components_chart_shows_each_component_not_one_score():
-    rows = pd.DataFrame({
-        "unit": ["A", "A", "B", "B"], "component": ["Late submissions", "Low outcomes"] * 2,
-        "score": [0.2, 0.9, 0.5, 0.1], "detail": ["1 of 6 months late", "Worse than benchmark", "3 of 6", "Similar"],
-    })
+    rows = pd.DataFrame(
+        {
+            "unit": ["A", "A", "B", "B"],
+            "component": ["Late submissions", "Low outcomes"] * 2,
+            "score": [0.2, 0.9, 0.5, 0.1],
+            "detail": ["1 of 6 months late", "Worse than benchmark", "3 of 6", "Similar"],
+        }
+    )
     spec = charts.risk_components_chart(rows).to_dict()
     encoding = spec["encoding"]
     assert spec["mark"]["type"] == "bar"

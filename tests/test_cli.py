@@ -27,12 +27,14 @@ def test_ingest_exits_1_and_writes_a_report_when_a_file_is_rejected(tmp_path, db
     assert main(["ingest", str(good), str(bad), "--db", db_url, "--report", str(report), "-q"]) == 1
     rows = list(csv.DictReader(report.open(encoding="utf-8-sig", newline="")))  # with a BOM, for Excel
     assert [(r["file"], r["code"], r["row"], r["column"], r["value"]) for r in rows if r["severity"] == "error"] == [
-        ("bad.xlsx", "bad_payment_group", "3", "payment_group", "PG0")]
+        ("bad.xlsx", "bad_payment_group", "3", "payment_group", "PG0")
+    ]
 
 
 def test_csv_report_defuses_values_a_spreadsheet_would_run_as_formulas(tmp_path, db_url, engine):
-    bad = writers.write_standard(tmp_path / "bad.xlsx", HEADER,
-                                 participants(2, payment_group=["PG1", "@SUM(1+9)*cmd|' /C calc'!A0"]))
+    bad = writers.write_standard(
+        tmp_path / "bad.xlsx", HEADER, participants(2, payment_group=["PG1", "@SUM(1+9)*cmd|' /C calc'!A0"])
+    )
     report = tmp_path / "report.csv"
     assert main(["ingest", str(bad), "--db", db_url, "--report", str(report), "-q"]) == 1
     rows = list(csv.DictReader(report.open(encoding="utf-8-sig", newline="")))
@@ -49,8 +51,7 @@ def test_a_report_name_wpmi_cannot_write_is_a_usage_error_before_anything_loads(
 
 
 def test_json_report_groups_problems_by_type_with_counts(tmp_path, db_url, engine):
-    bad = writers.write_standard(tmp_path / "bad.xlsx", HEADER,
-                                 participants(3, payment_group=["PGX", "PGY", "PG1"]))
+    bad = writers.write_standard(tmp_path / "bad.xlsx", HEADER, participants(3, payment_group=["PGX", "PGY", "PG1"]))
     report = tmp_path / "r.json"
     assert main(["ingest", str(bad), "--db", db_url, "--report", str(report), "-q"]) == 1
     data = json.loads(report.read_text())
@@ -120,8 +121,9 @@ sys.exit(code)
 
 def imported_by(*args: str) -> set[str]:
     """The top-level packages a fresh `wpmi ARGS` imports (fails the test when the command fails)."""
-    proc = subprocess.run([sys.executable, "-c", IMPORT_PROBE, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE, *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return set(proc.stdout.rsplit("IMPORTED", 1)[1].split())
 
@@ -133,8 +135,10 @@ def test_help_imports_no_pandas_scipy_sqlalchemy_or_rich():
 def test_ingest_imports_no_streamlit_or_altair(tmp_path, db_url, engine):
     path = writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2))
     report = tmp_path / "r.csv"
-    assert imported_by("ingest", str(path), "--db", db_url, "-q", "--report", str(report)) \
-        & {"streamlit", "altair"} == set()
+    assert (
+        imported_by("ingest", str(path), "--db", db_url, "-q", "--report", str(report)) & {"streamlit", "altair"}
+        == set()
+    )
 
 
 def test_ingest_imports_no_scipy(tmp_path, db_url, engine):

@@ -59,7 +59,8 @@ def test_a_qualifying_period_other_than_13_or_26_weeks_gets_its_own_cutoff():
 
 def test_cutoffs_at_24_months_are_a_year_earlier():
     assert maturity_cutoffs(date(2017, 3, 1), 24, {"PG1": 26}) == MaturityCutoffs(
-        job_starts=date(2015, 2, 1), job_outcomes={"PG1": date(2014, 8, 1)})
+        job_starts=date(2015, 2, 1), job_outcomes={"PG1": date(2014, 8, 1)}
+    )
 
 
 def test_an_outcome_window_the_summaries_do_not_keep_is_refused_with_the_choices():
@@ -83,12 +84,13 @@ def test_cohort_summary_keeps_one_column_per_window_and_measure():
 
 
 def test_outcome_cutoff_sql_gives_each_group_its_cutoff_and_unknown_groups_none():
-    cut = MaturityCutoffs(job_starts=date(2016, 2, 1),
-                          job_outcomes={"PG1": date(2015, 8, 1), "PG4": date(2015, 11, 1)})
+    cut = MaturityCutoffs(job_starts=date(2016, 2, 1), job_outcomes={"PG1": date(2015, 8, 1), "PG4": date(2015, 11, 1)})
     case, params = outcome_cutoff_sql(cut, column="g")
     engine = create_engine("sqlite://")
     with engine.connect() as conn:
-        rows = conn.execute(text(f"SELECT g, {case} FROM (SELECT 'PG1' AS g UNION ALL SELECT 'PG4' "
-                                 "UNION ALL SELECT 'PG9') ORDER BY g"), params).all()
+        rows = conn.execute(
+            text(f"SELECT g, {case} FROM (SELECT 'PG1' AS g UNION ALL SELECT 'PG4' UNION ALL SELECT 'PG9') ORDER BY g"),
+            params,
+        ).all()
     assert rows == [("PG1", "2015-08-01"), ("PG4", "2015-11-01"), ("PG9", None)]
     assert outcome_cutoff_sql(MaturityCutoffs(date(2016, 2, 1), {}))[0] == "NULL"

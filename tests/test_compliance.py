@@ -14,18 +14,38 @@ from dashboard.metrics import wilson_intervals
 
 ROOT = Path(__file__).resolve().parents[1]
 STANDARDS_CSV = ROOT / "data" / "reference" / "standards.csv"
-MILESTONES = ("referral_date", "first_contact_date", "attachment_date", "initial_assessment_date",
-              "action_plan_date", "job_start_date", "job_outcome_date", "exit_date",
-              "exit_report_requested_date", "exit_report_sent_date")
+MILESTONES = (
+    "referral_date",
+    "first_contact_date",
+    "attachment_date",
+    "initial_assessment_date",
+    "action_plan_date",
+    "job_start_date",
+    "job_outcome_date",
+    "exit_date",
+    "exit_report_requested_date",
+    "exit_report_sent_date",
+)
 D = date.fromisoformat
 
 
 def standard(standard_id: str = "x-01", rule_kind: str = "time_limit", **rule) -> dict:
     """One catalogue row (as csv.DictReader-style strings would give it), with rule overrides."""
-    row = {"standard_id": standard_id, "prime_id": "x", "cpa_scope": "1", "stage": "programme_engagement",
-           "title": f"Standard {standard_id}", "rule_kind": rule_kind, "from_milestone": "referral_date",
-           "to_milestone": "first_contact_date", "limit_days": "", "day_basis": "", "target_share": "1.0",
-           "frequency_days": "", "payment_groups": ""}
+    row = {
+        "standard_id": standard_id,
+        "prime_id": "x",
+        "cpa_scope": "1",
+        "stage": "programme_engagement",
+        "title": f"Standard {standard_id}",
+        "rule_kind": rule_kind,
+        "from_milestone": "referral_date",
+        "to_milestone": "first_contact_date",
+        "limit_days": "",
+        "day_basis": "",
+        "target_share": "1.0",
+        "frequency_days": "",
+        "payment_groups": "",
+    }
     row.update({k: str(v) for k, v in rule.items()})
     return row
 
@@ -36,8 +56,9 @@ def standards(*rows: dict) -> pd.DataFrame:
 
 def people(*rows: dict) -> pd.DataFrame:
     """Participants P1, P2, ... (PG1 unless given), every milestone column present, dates parsed."""
-    frame = pd.DataFrame([{"participant_ref": f"P{i}", "payment_group": "PG1", **row}
-                          for i, row in enumerate(rows, start=1)])
+    frame = pd.DataFrame(
+        [{"participant_ref": f"P{i}", "payment_group": "PG1", **row} for i, row in enumerate(rows, start=1)]
+    )
     for column in MILESTONES:
         frame[column] = pd.to_datetime(frame.get(column, pd.Series([None] * len(frame))))
     if "in_work_support_offered" not in frame:
@@ -125,16 +146,25 @@ def test_time_limit_met_missed_pending_and_expired():
     )
     result = c.evaluate(participants, standards(FIVE_DAY_CONTACT), nation="england", as_of=D("2013-03-10"))
     assert list(result.columns) == ["standard_id", "participant_ref", "payment_group", "outcome", "days"]
-    assert outcomes_of(result) == {"P1": "met", "P2": "met", "P3": "missed", "P4": "pending", "P5": "missed",
-                                   "P6": "pending", "P7": "not_applicable"}
+    assert outcomes_of(result) == {
+        "P1": "met",
+        "P2": "met",
+        "P3": "missed",
+        "P4": "pending",
+        "P5": "missed",
+        "P6": "pending",
+        "P7": "not_applicable",
+    }
     days = days_of(result)
     assert [days["P1"], days["P2"], days["P3"]] == [3.0, 5.0, 9.0]
     assert all(np.isnan(days[p]) for p in ("P4", "P5", "P6", "P7"))
 
 
 def test_time_limit_ignores_milestones_dated_after_as_of():
-    participants = people({"referral_date": "2013-03-01", "first_contact_date": "2013-03-04"},
-                          {"referral_date": "2013-03-10", "first_contact_date": "2013-03-11"})
+    participants = people(
+        {"referral_date": "2013-03-01", "first_contact_date": "2013-03-04"},
+        {"referral_date": "2013-03-10", "first_contact_date": "2013-03-11"},
+    )
     result = c.evaluate(participants, standards(FIVE_DAY_CONTACT), nation="england", as_of=D("2013-03-03"))
     assert outcomes_of(result) == {"P1": "pending", "P2": "not_applicable"}
 
@@ -155,10 +185,11 @@ def test_calendar_and_working_day_limits_differ_across_easter():
     )
     england = c.evaluate(participants, rules, nation="england", as_of=D("2013-05-01"))
     scotland = c.evaluate(participants, rules, nation="scotland", as_of=D("2013-05-01"))
-    assert england[["standard_id", "outcome", "days"]].values.tolist() == [["cal", "missed", 5.0],
-                                                                            ["work", "met", 1.0]]
-    assert scotland[["standard_id", "outcome", "days"]].values.tolist() == [["cal", "missed", 5.0],
-                                                                             ["work", "missed", 2.0]]
+    assert england[["standard_id", "outcome", "days"]].values.tolist() == [["cal", "missed", 5.0], ["work", "met", 1.0]]
+    assert scotland[["standard_id", "outcome", "days"]].values.tolist() == [
+        ["cal", "missed", 5.0],
+        ["work", "missed", 2.0],
+    ]
 
 
 def test_working_day_limit_expires_on_working_days_not_calendar_days():
@@ -203,8 +234,14 @@ def test_conversion_counts_only_starts_older_than_the_grace_window():
     )
     rule = standard("conv", "conversion", to_milestone="attachment_date", target_share=0.9)
     result = c.evaluate(participants, standards(rule), nation="england", as_of=as_of)
-    assert outcomes_of(result) == {"P1": "met", "P2": "missed", "P3": "missed", "P4": "pending",
-                                   "P5": "pending", "P6": "not_applicable"}
+    assert outcomes_of(result) == {
+        "P1": "met",
+        "P2": "missed",
+        "P3": "missed",
+        "P4": "pending",
+        "P5": "pending",
+        "P6": "not_applicable",
+    }
     assert days_of(result)["P1"] == 10.0 and np.isnan(days_of(result)["P2"])
 
 
@@ -219,8 +256,14 @@ def test_conversion_to_in_work_support_reads_the_flag():
     )
     rule = standard("iws", "conversion", from_milestone="job_start_date", to_milestone="in_work_support_offered")
     result = c.evaluate(participants, standards(rule), nation="england", as_of=D("2013-06-30"))
-    assert outcomes_of(result) == {"P1": "met", "P2": "missed", "P3": "missed", "P4": "met", "P5": "pending",
-                                   "P6": "not_applicable"}
+    assert outcomes_of(result) == {
+        "P1": "met",
+        "P2": "missed",
+        "P3": "missed",
+        "P4": "met",
+        "P5": "pending",
+        "P6": "not_applicable",
+    }
     assert result["days"].isna().all()
 
 
@@ -233,13 +276,20 @@ def test_in_work_support_flag_blank_for_everyone_is_not_measured():
 
 # ---------------------------------------------------------------------------------------------- contact frequency
 
-FORTNIGHTLY = standard("freq", "contact_frequency", stage="pre_work_support", from_milestone="attachment_date",
-                       to_milestone="job_start_date", frequency_days=14)
+FORTNIGHTLY = standard(
+    "freq",
+    "contact_frequency",
+    stage="pre_work_support",
+    from_milestone="attachment_date",
+    to_milestone="job_start_date",
+    frequency_days=14,
+)
 
 
 def contacts(*pairs: tuple[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({"participant_ref": [p for p, _ in pairs],
-                         "contact_date": pd.to_datetime([d for _, d in pairs])})
+    return pd.DataFrame(
+        {"participant_ref": [p for p, _ in pairs], "contact_date": pd.to_datetime([d for _, d in pairs])}
+    )
 
 
 def test_contact_frequency_measures_the_longest_gap_in_the_window():
@@ -253,17 +303,29 @@ def test_contact_frequency_measures_the_longest_gap_in_the_window():
         {"attachment_date": "2013-05-01"},  # open window, no contacts: 60 days to as_of
     )
     sheet = contacts(
-        ("P1", "2013-03-01"), ("P1", "2013-03-08"), ("P1", "2013-03-20"), ("P1", "2013-03-30"),
-        ("P2", "2013-03-05"), ("P2", "2013-03-25"), ("P2", "2013-04-10"),  # after the job start: ignored
+        ("P1", "2013-03-01"),
+        ("P1", "2013-03-08"),
+        ("P1", "2013-03-20"),
+        ("P1", "2013-03-30"),
+        ("P2", "2013-03-05"),
+        ("P2", "2013-03-25"),
+        ("P2", "2013-04-10"),  # after the job start: ignored
         ("P3", "2013-03-10"),
-        ("P5", "2013-05-10"), ("P5", "2013-05-20"),
+        ("P5", "2013-05-10"),
+        ("P5", "2013-05-20"),
         ("P7", "2013-07-05"),  # after as_of: ignored
         ("P9", "2013-04-01"),  # not a participant of this frame: ignored
     )
-    result = c.evaluate(participants, standards(FORTNIGHTLY), nation="england", as_of=D("2013-06-30"),
-                        contacts=sheet)
-    assert outcomes_of(result) == {"P1": "met", "P2": "missed", "P3": "met", "P4": "not_applicable",
-                                   "P5": "met", "P6": "not_applicable", "P7": "missed"}
+    result = c.evaluate(participants, standards(FORTNIGHTLY), nation="england", as_of=D("2013-06-30"), contacts=sheet)
+    assert outcomes_of(result) == {
+        "P1": "met",
+        "P2": "missed",
+        "P3": "met",
+        "P4": "not_applicable",
+        "P5": "met",
+        "P6": "not_applicable",
+        "P7": "missed",
+    }
     days = days_of(result)
     assert [days[p] for p in ("P1", "P2", "P3", "P5", "P7")] == [12.0, 20.0, 10.0, 11.0, 60.0]
     assert np.isnan(days["P4"]) and np.isnan(days["P6"])
@@ -278,11 +340,12 @@ def test_contact_frequency_without_contacts_is_not_applicable():
 
 
 def test_contact_frequency_window_ending_before_the_contacts_begin_is_not_applicable():
-    participants = people({"attachment_date": "2013-01-01", "job_start_date": "2013-02-01"},
-                          {"attachment_date": "2013-03-01", "job_start_date": "2013-04-01"})
+    participants = people(
+        {"attachment_date": "2013-01-01", "job_start_date": "2013-02-01"},
+        {"attachment_date": "2013-03-01", "job_start_date": "2013-04-01"},
+    )
     sheet = contacts(("P2", "2013-03-10"), ("P2", "2013-03-20"))
-    result = c.evaluate(participants, standards(FORTNIGHTLY), nation="england", as_of=D("2013-06-30"),
-                        contacts=sheet)
+    result = c.evaluate(participants, standards(FORTNIGHTLY), nation="england", as_of=D("2013-06-30"), contacts=sheet)
     assert outcomes_of(result) == {"P1": "not_applicable", "P2": "met"}
 
 
@@ -299,13 +362,17 @@ def test_contact_frequency_gaps_match_a_brute_force_count():
         attach = base + timedelta(days=int(rng.integers(0, 360)))
         job = attach + timedelta(days=int(rng.integers(1, 200))) if rng.random() < 0.5 else None
         exit_ = attach + timedelta(days=int(rng.integers(1, 300))) if rng.random() < 0.3 else None
-        rows.append({"attachment_date": attach.isoformat(), "job_start_date": job and job.isoformat(),
-                     "exit_date": exit_ and exit_.isoformat()})
+        rows.append(
+            {
+                "attachment_date": attach.isoformat(),
+                "job_start_date": job and job.isoformat(),
+                "exit_date": exit_ and exit_.isoformat(),
+            }
+        )
         for _ in range(int(rng.integers(0, 15))):
             sheet.append((f"P{i}", (covered_from + timedelta(days=int(rng.integers(0, 420)))).isoformat()))
     participants = people(*rows)
-    result = c.evaluate(participants, standards(FORTNIGHTLY), nation="england", as_of=as_of,
-                        contacts=contacts(*sheet))
+    result = c.evaluate(participants, standards(FORTNIGHTLY), nation="england", as_of=as_of, contacts=contacts(*sheet))
     by_ref = result.set_index("participant_ref")
     for i, row in enumerate(rows, start=1):
         start = max(D(row["attachment_date"]), covered_from)
@@ -334,12 +401,18 @@ def test_qualitative_standards_produce_no_rows():
     "rule, message",
     [
         (standard("odd-01", "deadline"), "odd-01 has rule_kind 'deadline': expected one of time_limit"),
-        (standard("odd-02", to_milestone="induction_date", limit_days=5, day_basis="calendar"),
-         r"odd-02 \(time_limit\) has to_milestone 'induction_date': expected one of referral_date"),
-        (standard("odd-03", limit_days="", day_basis="calendar"),
-         r"odd-03 \(time_limit\) needs limit_days >= 0 and day_basis calendar or working \(has '', 'calendar'\)"),
-        (standard("odd-04", "contact_frequency", from_milestone="attachment_date", to_milestone="exit_date"),
-         r"odd-04 \(contact_frequency\) needs frequency_days > 0"),
+        (
+            standard("odd-02", to_milestone="induction_date", limit_days=5, day_basis="calendar"),
+            r"odd-02 \(time_limit\) has to_milestone 'induction_date': expected one of referral_date",
+        ),
+        (
+            standard("odd-03", limit_days="", day_basis="calendar"),
+            r"odd-03 \(time_limit\) needs limit_days >= 0 and day_basis calendar or working \(has '', 'calendar'\)",
+        ),
+        (
+            standard("odd-04", "contact_frequency", from_milestone="attachment_date", to_milestone="exit_date"),
+            r"odd-04 \(contact_frequency\) needs frequency_days > 0",
+        ),
     ],
 )
 def test_a_rule_the_engine_cannot_evaluate_is_rejected_naming_the_standard(rule, message):
@@ -393,32 +466,43 @@ def test_maximus_in_cpa_18_gets_the_cpa_18_section_only(catalogue):
 def test_applicable_standards_reads_a_catalogue_parsed_with_pandas_defaults(catalogue):
     parsed = pd.read_csv(STANDARDS_CSV)  # cpa_scope mixes ints and "3;9" strings, blanks become NaN
     for prime, cpa in (("maximus", 18), ("interserve", 16), ("working_links", 13)):
-        assert (c.applicable_standards(parsed, prime, cpa)["standard_id"].tolist()
-                == c.applicable_standards(catalogue, prime, cpa)["standard_id"].tolist())
+        assert (
+            c.applicable_standards(parsed, prime, cpa)["standard_id"].tolist()
+            == c.applicable_standards(catalogue, prime, cpa)["standard_id"].tolist()
+        )
 
 
 def test_evaluating_a_real_section_gives_rows_for_its_measurable_standards_only(catalogue):
     rules = c.applicable_standards(pd.read_csv(STANDARDS_CSV), "maximus", 18)
-    participants = people({"referral_date": "2013-03-01", "first_contact_date": "2013-03-04",
-                           "initial_assessment_date": "2013-03-20"})
+    participants = people(
+        {"referral_date": "2013-03-01", "first_contact_date": "2013-03-04", "initial_assessment_date": "2013-03-20"}
+    )
     result = c.evaluate(participants, rules, nation="england", as_of=D("2013-06-30"))
     assert result["standard_id"].tolist() == ["maximus-30", "maximus-32", "maximus-33", "maximus-44"]
     assert result["outcome"].tolist() == ["not_applicable", "met", "missed", "not_applicable"]
 
 
 def test_every_measurable_row_of_the_catalogue_evaluates(catalogue):
-    participants = people({"referral_date": "2013-03-01", "attachment_date": "2013-03-05"},
-                          {"payment_group": "PG6", "referral_date": "2013-03-01"})
-    result = c.evaluate(participants, catalogue, nation="england", as_of=D("2013-06-30"),
-                        contacts=contacts(("P1", "2013-03-10")))
+    participants = people(
+        {"referral_date": "2013-03-01", "attachment_date": "2013-03-05"},
+        {"payment_group": "PG6", "referral_date": "2013-03-01"},
+    )
+    result = c.evaluate(
+        participants, catalogue, nation="england", as_of=D("2013-06-30"), contacts=contacts(("P1", "2013-03-10"))
+    )
     measurable = catalogue.loc[catalogue["rule_kind"] != "qualitative", "standard_id"]
     assert result["standard_id"].unique().tolist() == measurable.tolist()
     assert len(result) == 2 * len(measurable)  # no measurable standard is limited to payment groups
 
 
 def test_stages_cover_the_catalogue_in_journey_order(catalogue):
-    assert [slug for slug, _ in c.STAGES] == ["pre_programme_engagement", "programme_engagement",
-                                              "pre_work_support", "in_work_support", "programme_exit"]
+    assert [slug for slug, _ in c.STAGES] == [
+        "pre_programme_engagement",
+        "programme_engagement",
+        "pre_work_support",
+        "in_work_support",
+        "programme_exit",
+    ]
     assert set(catalogue["stage"]) == {slug for slug, _ in c.STAGES}
     assert c.STAGE_LABELS["pre_work_support"] == "Pre-work support"
 
@@ -426,12 +510,24 @@ def test_stages_cover_the_catalogue_in_journey_order(catalogue):
 # ---------------------------------------------------------------------------------------------- summary
 
 
-def outcome_rows(standard_id: str, met: int = 0, missed: int = 0, pending: int = 0, not_applicable: int = 0,
-                 payment_group: str = "PG1") -> pd.DataFrame:
+def outcome_rows(
+    standard_id: str,
+    met: int = 0,
+    missed: int = 0,
+    pending: int = 0,
+    not_applicable: int = 0,
+    payment_group: str = "PG1",
+) -> pd.DataFrame:
     labels = ["met"] * met + ["missed"] * missed + ["pending"] * pending + ["not_applicable"] * not_applicable
-    return pd.DataFrame({"standard_id": standard_id, "participant_ref": [f"{standard_id}-{i}" for i in
-                                                                        range(len(labels))],
-                         "payment_group": payment_group, "outcome": labels, "days": np.nan})
+    return pd.DataFrame(
+        {
+            "standard_id": standard_id,
+            "participant_ref": [f"{standard_id}-{i}" for i in range(len(labels))],
+            "payment_group": payment_group,
+            "outcome": labels,
+            "days": np.nan,
+        }
+    )
 
 
 SUMMARY_STANDARDS = standards(
@@ -444,27 +540,54 @@ SUMMARY_STANDARDS = standards(
 
 
 def test_summarise_counts_shares_intervals_and_each_status():
-    outcomes = pd.concat([
-        outcome_rows("a-exact", met=30, pending=2),
-        outcome_rows("b-ninety", met=27, missed=3, not_applicable=4),  # 0.9 exactly meets a 0.9 target
-        outcome_rows("c-not-sig", met=26, missed=4),  # 0.867, upper bound above 0.9
-        outcome_rows("d-sig", met=20, missed=10),  # 0.667, upper bound below 0.9
-        outcome_rows("e-small", met=10, missed=19),  # n = 29
-    ], ignore_index=True)
+    outcomes = pd.concat(
+        [
+            outcome_rows("a-exact", met=30, pending=2),
+            outcome_rows("b-ninety", met=27, missed=3, not_applicable=4),  # 0.9 exactly meets a 0.9 target
+            outcome_rows("c-not-sig", met=26, missed=4),  # 0.867, upper bound above 0.9
+            outcome_rows("d-sig", met=20, missed=10),  # 0.667, upper bound below 0.9
+            outcome_rows("e-small", met=10, missed=19),  # n = 29
+        ],
+        ignore_index=True,
+    )
     summary = c.summarise(outcomes, SUMMARY_STANDARDS)
-    assert list(summary.columns) == ["standard_id", "stage", "stage_label", "title", "rule_kind", "target_share",
-                                     "n", "met", "missed", "pending", "not_applicable", "share", "lower", "upper",
-                                     "status"]
+    assert list(summary.columns) == [
+        "standard_id",
+        "stage",
+        "stage_label",
+        "title",
+        "rule_kind",
+        "target_share",
+        "n",
+        "met",
+        "missed",
+        "pending",
+        "not_applicable",
+        "share",
+        "lower",
+        "upper",
+        "status",
+    ]
     # programme engagement (b-e) comes before programme exit (a)
     assert summary["standard_id"].tolist() == ["b-ninety", "c-not-sig", "d-sig", "e-small", "a-exact"]
     assert summary["stage_label"].tolist() == ["Programme engagement"] * 4 + ["Programme exit"]
     assert summary[["n", "met", "missed", "pending", "not_applicable"]].values.tolist() == [
-        [30, 27, 3, 0, 4], [30, 26, 4, 0, 0], [30, 20, 10, 0, 0], [29, 10, 19, 0, 0], [30, 30, 0, 2, 0]]
+        [30, 27, 3, 0, 4],
+        [30, 26, 4, 0, 0],
+        [30, 20, 10, 0, 0],
+        [29, 10, 19, 0, 0],
+        [30, 30, 0, 2, 0],
+    ]
     assert summary["share"].tolist() == pytest.approx([0.9, 26 / 30, 20 / 30, 10 / 29, 1.0])
     lower, upper = wilson_intervals(summary["met"].to_numpy(), summary["n"].to_numpy())
     assert summary["lower"].tolist() == lower.tolist() and summary["upper"].tolist() == upper.tolist()
-    assert summary["status"].tolist() == ["Meets target", "Below target (not significant)",
-                                          "Below target (significant)", "Not enough data", "Meets target"]
+    assert summary["status"].tolist() == [
+        "Meets target",
+        "Below target (not significant)",
+        "Below target (significant)",
+        "Not enough data",
+        "Meets target",
+    ]
 
 
 def test_the_configured_minimum_denominator_decides_when_a_standard_has_enough_data(monkeypatch):
@@ -476,13 +599,19 @@ def test_the_configured_minimum_denominator_decides_when_a_standard_has_enough_d
 
 
 def test_summarise_by_payment_group_keeps_numerators_and_denominators():
-    outcomes = pd.concat([outcome_rows("d-sig", met=3, missed=1, payment_group="PG1"),
-                          outcome_rows("d-sig", met=2, missed=2, pending=1, payment_group="PG5")],
-                         ignore_index=True)
+    outcomes = pd.concat(
+        [
+            outcome_rows("d-sig", met=3, missed=1, payment_group="PG1"),
+            outcome_rows("d-sig", met=2, missed=2, pending=1, payment_group="PG5"),
+        ],
+        ignore_index=True,
+    )
     outcomes["participant_ref"] = [f"R{i}" for i in range(len(outcomes))]
     summary = c.summarise(outcomes, SUMMARY_STANDARDS, by=["standard_id", "payment_group"])
     assert summary[["payment_group", "n", "met", "pending", "share", "status"]].values.tolist() == [
-        ["PG1", 4, 3, 0, 0.75, "Not enough data"], ["PG5", 4, 2, 1, 0.5, "Not enough data"]]
+        ["PG1", 4, 3, 0, 0.75, "Not enough data"],
+        ["PG5", 4, 2, 1, 0.5, "Not enough data"],
+    ]
 
 
 def test_summarise_a_standard_with_only_pending_outcomes_has_no_share():
@@ -503,30 +632,46 @@ def test_summarise_rejects_outcomes_of_standards_it_was_not_given():
 
 
 def test_summarise_the_output_of_evaluate():
-    participants = people(*[{"referral_date": "2013-03-01", "first_contact_date": f"2013-03-{d:02d}"}
-                            for d in range(2, 12)])  # 1 to 10 days: 5 met, 5 missed
+    participants = people(
+        *[{"referral_date": "2013-03-01", "first_contact_date": f"2013-03-{d:02d}"} for d in range(2, 12)]
+    )  # 1 to 10 days: 5 met, 5 missed
     result = c.evaluate(participants, standards(FIVE_DAY_CONTACT), nation="england", as_of=D("2013-04-01"))
     summary = c.summarise(result, standards(FIVE_DAY_CONTACT))
     assert summary[["standard_id", "n", "met", "missed", "share", "status"]].values.tolist() == [
-        ["x-01", 10, 5, 5, 0.5, "Not enough data"]]
+        ["x-01", 10, 5, 5, 0.5, "Not enough data"]
+    ]
 
 
 def test_statuses_are_spelt_once_in_display_order_and_are_what_summarise_gives():
-    assert c.STATUSES == ("Meets target", "Below target (not significant)", "Below target (significant)",
-                          "Not enough data")
+    assert c.STATUSES == (
+        "Meets target",
+        "Below target (not significant)",
+        "Below target (significant)",
+        "Not enough data",
+    )
     assert (c.MEETS, c.BELOW_NOT_SIGNIFICANT, c.BELOW_SIGNIFICANT, c.NOT_ENOUGH) == c.STATUSES
-    outcomes = pd.concat([outcome_rows("b-ninety", met=27, missed=3), outcome_rows("c-not-sig", met=26, missed=4),
-                          outcome_rows("d-sig", met=20, missed=10), outcome_rows("e-small", met=10, missed=19)],
-                         ignore_index=True)
+    outcomes = pd.concat(
+        [
+            outcome_rows("b-ninety", met=27, missed=3),
+            outcome_rows("c-not-sig", met=26, missed=4),
+            outcome_rows("d-sig", met=20, missed=10),
+            outcome_rows("e-small", met=10, missed=19),
+        ],
+        ignore_index=True,
+    )
     assert c.summarise(outcomes, SUMMARY_STANDARDS)["status"].tolist() == list(c.STATUSES)
 
 
 def test_prime_roll_up_counts_each_status_of_the_measured_cells_per_prime_and_stage():
-    cells = pd.DataFrame({
-        "prime": ["P", "P", "P", "P", "Q"],
-        "stage_label": ["Programme engagement"] * 3 + ["Programme exit", "Programme exit"],
-        "status": [c.MEETS, c.BELOW_SIGNIFICANT, c.NOT_ENOUGH, c.BELOW_NOT_SIGNIFICANT, c.NOT_ENOUGH],
-        "met": [28, 10, 2, 25, 0], "n": [30, 30, 3, 30, 0]})
+    cells = pd.DataFrame(
+        {
+            "prime": ["P", "P", "P", "P", "Q"],
+            "stage_label": ["Programme engagement"] * 3 + ["Programme exit", "Programme exit"],
+            "status": [c.MEETS, c.BELOW_SIGNIFICANT, c.NOT_ENOUGH, c.BELOW_NOT_SIGNIFICANT, c.NOT_ENOUGH],
+            "met": [28, 10, 2, 25, 0],
+            "n": [30, 30, 3, 30, 0],
+        }
+    )
     roll = c.prime_roll_up(cells).set_index(["prime", "stage_label"])
     assert list(roll.index) == [("P", "Programme engagement"), ("P", "Programme exit")]  # Q measured nothing
     engagement = roll.loc[("P", "Programme engagement")]

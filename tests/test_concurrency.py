@@ -31,14 +31,23 @@ def journeys(n: int, prefix: str) -> pd.DataFrame:
     out = []
     for i in range(n):
         ref = date(2012, 10, 1) + timedelta(days=i % 120)
-        out.append({
-            "participant_ref": f"{prefix}{i + 1:05d}", "payment_group": ["PG1", "PG2", "PG6"][i % 3],
-            "referral_date": ref, "first_contact_date": ref + timedelta(2), "attachment_date": ref + timedelta(6),
-            "initial_assessment_date": ref + timedelta(8), "action_plan_date": ref + timedelta(10),
-            "job_start_date": ref + timedelta(30) if i % 2 == 0 else None, "job_outcome_date": None,
-            "exit_date": None, "exit_report_requested_date": None, "exit_report_sent_date": None,
-            "in_work_support_offered": "Y" if i % 2 == 0 else None,
-        })
+        out.append(
+            {
+                "participant_ref": f"{prefix}{i + 1:05d}",
+                "payment_group": ["PG1", "PG2", "PG6"][i % 3],
+                "referral_date": ref,
+                "first_contact_date": ref + timedelta(2),
+                "attachment_date": ref + timedelta(6),
+                "initial_assessment_date": ref + timedelta(8),
+                "action_plan_date": ref + timedelta(10),
+                "job_start_date": ref + timedelta(30) if i % 2 == 0 else None,
+                "job_outcome_date": None,
+                "exit_date": None,
+                "exit_report_requested_date": None,
+                "exit_report_sent_date": None,
+                "in_work_support_offered": "Y" if i % 2 == 0 else None,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -59,15 +68,26 @@ def test_two_processes_ingesting_at_once_both_land_with_consistent_totals(any_db
     sizes = {"march.xlsx": 2500, "april.xlsx": 2000, "other.xlsx": 1500}
     files = [
         writers.write_standard(tmp_path / "march.xlsx", HEADER, journeys(sizes["march.xlsx"], "M")),
-        writers.write_standard(tmp_path / "april.xlsx", dict(HEADER, period=date(2013, 4, 1)),
-                               journeys(sizes["april.xlsx"], "A")),
-        writers.write_standard(tmp_path / "other.xlsx", dict(HEADER, partner=other),
-                               journeys(sizes["other.xlsx"], "W")),
+        writers.write_standard(
+            tmp_path / "april.xlsx", dict(HEADER, period=date(2013, 4, 1)), journeys(sizes["april.xlsx"], "A")
+        ),
+        writers.write_standard(
+            tmp_path / "other.xlsx", dict(HEADER, partner=other), journeys(sizes["other.xlsx"], "W")
+        ),
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
-    procs = [subprocess.Popen([*_wpmi_command(), "ingest", str(f), "--db", any_db_url, "-q"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in files]
+    procs = [
+        subprocess.Popen(
+            [*_wpmi_command(), "ingest", str(f), "--db", any_db_url, "-q"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for f in files
+    ]
     outputs = [p.communicate(timeout=300) for p in procs]
     print(f"\n3 concurrent ingests into {any_db_url.split(':')[0]} took {time.perf_counter() - started:.1f} s")
     for f, p, (out, err) in zip(files, procs, outputs):
@@ -78,17 +98,22 @@ def test_two_processes_ingesting_at_once_both_land_with_consistent_totals(any_db
     assert scalar(engine, "SELECT COUNT(*) FROM participant") == n
     assert scalar(engine, "SELECT COUNT(*) FROM v_participants") == n
     assert rows(engine, "SELECT SUM(referrals), SUM(attachments), SUM(job_starts) FROM v_monthly") == [
-        (n, n, expected_starts)]
-    per_partner = {r[0]: r[1:] for r in rows(engine, "SELECT partner, SUM(referrals), SUM(job_starts) FROM v_monthly "
-                                                     "GROUP BY partner")}
+        (n, n, expected_starts)
+    ]
+    per_partner = {
+        r[0]: r[1:]
+        for r in rows(engine, "SELECT partner, SUM(referrals), SUM(job_starts) FROM v_monthly GROUP BY partner")
+    }
     march_april = sizes["march.xlsx"] + sizes["april.xlsx"]
     assert per_partner == {
         PARTNER: (march_april, (sizes["march.xlsx"] + 1) // 2 + (sizes["april.xlsx"] + 1) // 2),
-        other: (sizes["other.xlsx"], (sizes["other.xlsx"] + 1) // 2)}
+        other: (sizes["other.xlsx"], (sizes["other.xlsx"] + 1) // 2),
+    }
     # The summaries kept at ingest agree with a recount of the facts: no lost or doubled rows from the
     # concurrent refreshes.
     assert rows(engine, f"SELECT {MONTHLY_COLUMNS} FROM monthly_summary ORDER BY 1, 2, 3, 4") == rows(
-        engine, MONTHLY_FLOWS_FROM_FACTS)
+        engine, MONTHLY_FLOWS_FROM_FACTS
+    )
     assert scalar(engine, "SELECT SUM(referrals) FROM cohort_summary") == n
     assert scalar(engine, "SELECT COUNT(*) FROM audit_log WHERE action = 'submitted'") == 3
     engine.dispose()
@@ -103,9 +128,10 @@ def test_writers_to_one_partner_contract_queue_so_the_summaries_count_every_file
     init_db(engine)
     with writing(engine) as conn:
         register_partner(conn, PARTNER, "vcs", "end_to_end")
-    files = [writers.write_standard(tmp_path / "march.xlsx", HEADER, journeys(300, "M")),
-             writers.write_standard(tmp_path / "april.xlsx", dict(HEADER, period=date(2013, 4, 1)),
-                                    journeys(200, "A"))]
+    files = [
+        writers.write_standard(tmp_path / "march.xlsx", HEADER, journeys(300, "M")),
+        writers.write_standard(tmp_path / "april.xlsx", dict(HEADER, period=date(2013, 4, 1)), journeys(200, "A")),
+    ]
     barrier, met = threading.Barrier(2, timeout=3), []
     real_refresh = store.refresh_summaries
 
@@ -134,7 +160,8 @@ def test_writers_to_one_partner_contract_queue_so_the_summaries_count_every_file
     assert not errors and results == {"march.xlsx": LOADED, "april.xlsx": LOADED}
     assert met == [], "two write transactions ran at the same time"
     assert rows(engine, f"SELECT {MONTHLY_COLUMNS} FROM monthly_summary ORDER BY 1, 2, 3, 4") == rows(
-        engine, MONTHLY_FLOWS_FROM_FACTS)
+        engine, MONTHLY_FLOWS_FROM_FACTS
+    )
     assert scalar(engine, "SELECT SUM(referrals) FROM monthly_summary") == 500
     assert scalar(engine, "SELECT SUM(referrals) FROM cohort_summary") == 500
     engine.dispose()

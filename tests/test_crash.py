@@ -30,8 +30,13 @@ def big_participants(n: int):
     frame["participant_ref"] = [f"K{i:07d}" for i in range(n)]
     frame["referral_date"] = [date(2012, 1, 1) + timedelta(days=i % 400) for i in range(n)]
     frame["attachment_date"] = [d + timedelta(days=5) for d in frame["referral_date"]]
-    for column in ("first_contact_date", "initial_assessment_date", "action_plan_date", "job_start_date",
-                   "in_work_support_offered"):
+    for column in (
+        "first_contact_date",
+        "initial_assessment_date",
+        "action_plan_date",
+        "job_start_date",
+        "in_work_support_offered",
+    ):
         frame[column] = None
     return pd.DataFrame(frame)
 
@@ -43,8 +48,12 @@ def consistent(engine) -> None:
         for sid, expected in conn.execute(text("SELECT submission_id, rows_participants FROM submission")):
             found = conn.execute(text("SELECT COUNT(*) FROM participant WHERE submission_id = :s"), {"s": sid})
             assert found.scalar() == expected
-        orphans = conn.execute(text("SELECT COUNT(*) FROM participant p LEFT JOIN submission s "
-                                    "ON s.submission_id = p.submission_id WHERE s.submission_id IS NULL")).scalar()
+        orphans = conn.execute(
+            text(
+                "SELECT COUNT(*) FROM participant p LEFT JOIN submission s "
+                "ON s.submission_id = p.submission_id WHERE s.submission_id IS NULL"
+            )
+        ).scalar()
         assert orphans == 0
         view = conn.execute(text("SELECT COALESCE(SUM(referrals), 0) FROM v_monthly")).scalar()
         summary = conn.execute(text("SELECT COALESCE(SUM(referrals), 0) FROM monthly_summary")).scalar()
@@ -55,15 +64,17 @@ def consistent(engine) -> None:
 def test_sigkill_mid_ingest_leaves_a_consistent_database_and_rerun_completes(delay, tmp_path, db_url, engine):
     path = writers.write_standard(tmp_path / "big.xlsx", HEADER, big_participants(30_000))
     command = [*WPMI, "ingest", str(path), "--db", db_url, "-q"]
-    proc = subprocess.Popen(command, cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        command, cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     time.sleep(delay)
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     consistent(engine)
-    rerun = subprocess.run(command, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True,
-                           timeout=300)
+    rerun = subprocess.run(
+        command, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300
+    )
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     consistent(engine)
     with engine.connect() as conn:
@@ -106,10 +117,16 @@ def test_browser_upload_and_cli_ingest_at_the_same_time_both_land(tmp_path, db_u
     from tests.conftest import ROOT
 
     cli_file = writers.write_standard(tmp_path / "cli.xlsx", HEADER, big_participants(20_000))
-    upload = writers.write_standard(tmp_path / "upload.xlsx", dict(HEADER, period=date(2013, 2, 1)),
-                                    participants(3)).read_bytes()
-    proc = subprocess.Popen([*WPMI, "ingest", str(cli_file), "--db", db_url, "-q"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    upload = writers.write_standard(
+        tmp_path / "upload.xlsx", dict(HEADER, period=date(2013, 2, 1)), participants(3)
+    ).read_bytes()
+    proc = subprocess.Popen(
+        [*WPMI, "ingest", str(cli_file), "--db", db_url, "-q"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     monkeypatch.setenv("WPMI_DB_URL", db_url)
     at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=120)
     at.run()

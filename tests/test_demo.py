@@ -36,8 +36,11 @@ def test_demo_is_labelled_synthetic(demo):
 
 def test_v_monthly_totals_match_the_generators_truths_for_every_partner_and_contract(demo):
     engine, truths = demo
-    rows = query(engine, "SELECT partner, contract_id, SUM(referrals), SUM(attachments), SUM(job_starts), "
-                         "SUM(job_outcomes) FROM v_monthly GROUP BY partner, contract_id")
+    rows = query(
+        engine,
+        "SELECT partner, contract_id, SUM(referrals), SUM(attachments), SUM(job_starts), "
+        "SUM(job_outcomes) FROM v_monthly GROUP BY partner, contract_id",
+    )
     seen = {(r[0], r[1]): tuple(r[2:]) for r in rows}
     expected = {(link["partner"], link["contract_id"]): tuple(link[m] for m in MEASURES) for link in truths["links"]}
     assert seen == expected
@@ -47,15 +50,20 @@ def test_v_participants_holds_every_participant_journey_once(demo):
     engine, truths = demo
     (n,) = query(engine, "SELECT COUNT(*) FROM v_participants")[0]
     assert n == sum(link["participants"] for link in truths["links"])
-    (dupes,) = query(engine, "SELECT COUNT(*) FROM (SELECT participant_ref FROM v_participants "
-                             "GROUP BY contract_id, participant_ref HAVING COUNT(*) > 1) d")[0]
+    (dupes,) = query(
+        engine,
+        "SELECT COUNT(*) FROM (SELECT participant_ref FROM v_participants "
+        "GROUP BY contract_id, participant_ref HAVING COUNT(*) > 1) d",
+    )[0]
     assert dupes == 0
 
 
 def test_v_projections_match_the_generated_profiles(demo):
     engine, truths = demo
-    rows = dict(((r[0], r[1]), r[2]) for r in query(
-        engine, "SELECT partner, contract_id, SUM(projected_referrals) FROM v_projections GROUP BY 1, 2"))
+    rows = dict(
+        ((r[0], r[1]), r[2])
+        for r in query(engine, "SELECT partner, contract_id, SUM(projected_referrals) FROM v_projections GROUP BY 1, 2")
+    )
     expected = {(link["partner"], link["contract_id"]): link["projected_referrals"] for link in truths["links"]}
     assert rows == {key: value for key, value in expected.items() if value}  # tiny partners may have no profile
 
@@ -63,8 +71,9 @@ def test_v_projections_match_the_generated_profiles(demo):
 def test_resubmitted_returns_supersede_their_drafts(demo):
     engine, truths = demo
     superseded = query(engine, "SELECT file_name FROM v_submissions WHERE status = 'superseded' ORDER BY 1")
-    assert [r[0] for r in superseded] == sorted(f"{stem.replace('_resubmitted', '_draft')}.xlsx"
-                                                for stem in truths["resubmitted"])
+    assert [r[0] for r in superseded] == sorted(
+        f"{stem.replace('_resubmitted', '_draft')}.xlsx" for stem in truths["resubmitted"]
+    )
 
 
 def test_designed_bad_files_were_rejected_and_audited(demo):
@@ -86,15 +95,19 @@ def test_demo_has_every_cpa_real_primes_and_planted_partners(demo):
 
 def test_ncg_cpa18_has_no_referrals_after_its_contract_ended(demo):
     engine, _ = demo
-    (late,) = query(engine, "SELECT COUNT(*) FROM v_participants WHERE contract_id = 'CPA18-ncg' "
-                            "AND referral_date > '2015-03-31'")[0]
+    (late,) = query(
+        engine, "SELECT COUNT(*) FROM v_participants WHERE contract_id = 'CPA18-ncg' AND referral_date > '2015-03-31'"
+    )[0]
     assert late == 0
 
 
 def test_attachment_rate_is_about_94_percent(demo):
     engine, _ = demo
-    (rate,) = query(engine, "SELECT 1.0 * SUM(CASE WHEN attachment_date IS NOT NULL THEN 1 ELSE 0 END) / COUNT(*) "
-                            "FROM v_participants WHERE referral_date < '2017-01-01'")[0]
+    (rate,) = query(
+        engine,
+        "SELECT 1.0 * SUM(CASE WHEN attachment_date IS NOT NULL THEN 1 ELSE 0 END) / COUNT(*) "
+        "FROM v_participants WHERE referral_date < '2017-01-01'",
+    )[0]
     assert 0.90 <= rate <= 0.97
 
 
@@ -115,24 +128,39 @@ def test_cohort_summary_counts_every_participant_once(demo):
 
 def test_cohort_summary_maintained_at_ingest_equals_the_same_counts_over_v_participants(demo):
     engine, _ = demo
-    within = [f"julianday({column}) - julianday(referral_date) <= {days}"
-              for days in (365, 730) for column in ("job_start_date", "job_outcome_date")]
+    within = [
+        f"julianday({column}) - julianday(referral_date) <= {days}"
+        for days in (365, 730)
+        for column in ("job_start_date", "job_outcome_date")
+    ]
     conditions = ["attachment_date IS NOT NULL", *within, "job_start_date IS NOT NULL", "job_outcome_date IS NOT NULL"]
     counts = ", ".join(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)" for condition in conditions)
-    view = query(engine, f"SELECT partner_id, contract_id, referral_month, payment_group, COUNT(*), {counts} "
-                         "FROM v_participants WHERE referral_month IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4")
-    summary = query(engine, "SELECT partner_id, contract_id, referral_month, payment_group, referrals, attachments, "
-                            "job_starts_12m, job_outcomes_12m, job_starts_24m, job_outcomes_24m, job_starts, "
-                            "job_outcomes FROM cohort_summary ORDER BY 1, 2, 3, 4")
+    view = query(
+        engine,
+        f"SELECT partner_id, contract_id, referral_month, payment_group, COUNT(*), {counts} "
+        "FROM v_participants WHERE referral_month IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+    )
+    summary = query(
+        engine,
+        "SELECT partner_id, contract_id, referral_month, payment_group, referrals, attachments, "
+        "job_starts_12m, job_outcomes_12m, job_starts_24m, job_outcomes_24m, job_starts, "
+        "job_outcomes FROM cohort_summary ORDER BY 1, 2, 3, 4",
+    )
     assert [tuple(r) for r in summary] == [tuple(r) for r in view] and len(view) > 100
 
 
 def test_projection_summary_maintained_at_ingest_equals_v_projections(demo):
     engine, _ = demo
-    view = query(engine, "SELECT partner_id, contract_id, month, payment_group, projected_referrals "
-                         "FROM v_projections ORDER BY 1, 2, 3, 4")
-    summary = query(engine, "SELECT partner_id, contract_id, month, payment_group, projected_referrals "
-                            "FROM projection_summary ORDER BY 1, 2, 3, 4")
+    view = query(
+        engine,
+        "SELECT partner_id, contract_id, month, payment_group, projected_referrals "
+        "FROM v_projections ORDER BY 1, 2, 3, 4",
+    )
+    summary = query(
+        engine,
+        "SELECT partner_id, contract_id, month, payment_group, projected_referrals "
+        "FROM projection_summary ORDER BY 1, 2, 3, 4",
+    )
     assert [tuple(r) for r in summary] == [tuple(r) for r in view] and len(view) > 0
 
 
@@ -141,17 +169,26 @@ def test_drill_down_kept_at_ingest_equals_evaluating_the_participants_on_demand(
     from dashboard import compliance, queries, summaries
 
     engine, _ = demo
-    pairs = query(engine, "SELECT partner_id, contract_id FROM compliance_summary GROUP BY partner_id, contract_id "
-                          "ORDER BY SUM(met + missed) DESC LIMIT 3")
+    pairs = query(
+        engine,
+        "SELECT partner_id, contract_id FROM compliance_summary GROUP BY partner_id, contract_id "
+        "ORDER BY SUM(met + missed) DESC LIMIT 3",
+    )
     checked_missed = 0
     for partner_id, contract_id in pairs:
         with engine.connect() as conn:
             context = summaries.evaluation_context(conn, partner_id, contract_id)
             people, contacts = summaries.journeys(conn, partner_id, contract_id)
-            rules = compliance.applicable_standards(summaries.standards_frame(conn), context["prime_id"],
-                                                    context["cpa_code"])
-        fresh = compliance.evaluate(people, rules, nation=context["nation"], as_of=context["as_of"],
-                                    contacts=contacts if len(contacts) else None)
+            rules = compliance.applicable_standards(
+                summaries.standards_frame(conn), context["prime_id"], context["cpa_code"]
+            )
+        fresh = compliance.evaluate(
+            people,
+            rules,
+            nation=context["nation"],
+            as_of=context["as_of"],
+            contacts=contacts if len(contacts) else None,
+        )
         for standard_id, outcomes in fresh.groupby("standard_id"):
             cell = (engine, partner_id, contract_id, standard_id)
             counts = queries.standard_counts(*cell).iloc[0].to_dict()

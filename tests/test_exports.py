@@ -33,14 +33,16 @@ ORDINARY = ["Tyneside Pathways Trust", "PG1", "*", "a=b", "e-mail", "", "'=alrea
 def hostile_frame() -> pd.DataFrame:
     """Hostile text in a text column and a column name, beside numbers, negatives, dates and gaps."""
     rows = len(HOSTILE)
-    return pd.DataFrame({
-        "text": HOSTILE,
-        "=cmd()": [f"ok {i}" for i in range(rows)],
-        "count": list(range(-5, rows - 5)),
-        "rate": [-0.25] + [0.5] * (rows - 2) + [np.nan],
-        "month": [pd.Timestamp("2013-01-01")] * rows,
-        "note": [None] + ORDINARY + [None] * (rows - len(ORDINARY) - 1),
-    })
+    return pd.DataFrame(
+        {
+            "text": HOSTILE,
+            "=cmd()": [f"ok {i}" for i in range(rows)],
+            "count": list(range(-5, rows - 5)),
+            "rate": [-0.25] + [0.5] * (rows - 2) + [np.nan],
+            "month": [pd.Timestamp("2013-01-01")] * rows,
+            "note": [None] + ORDINARY + [None] * (rows - len(ORDINARY) - 1),
+        }
+    )
 
 
 # -- neutralise -----------------------------------------------------------------------------------------
@@ -56,8 +58,21 @@ def test_neutralise_leaves_ordinary_strings_alone(value):
     assert neutralise(value) == value
 
 
-@pytest.mark.parametrize("value", [-5, -2.5, 0, 3, np.int64(-7), np.float64(-1.5), True, date(2013, 1, 1),
-                                   datetime(2013, 1, 1, 9), pd.Timestamp("2013-01-01")])
+@pytest.mark.parametrize(
+    "value",
+    [
+        -5,
+        -2.5,
+        0,
+        3,
+        np.int64(-7),
+        np.float64(-1.5),
+        True,
+        date(2013, 1, 1),
+        datetime(2013, 1, 1, 9),
+        pd.Timestamp("2013-01-01"),
+    ],
+)
 def test_neutralise_leaves_numbers_and_dates_untouched(value):
     assert neutralise(value) is value
 
@@ -171,12 +186,14 @@ def test_excel_without_notes_has_one_sheet():
 
 
 def test_excel_writes_awkward_values_without_failing():
-    frame = pd.DataFrame({
-        "when": [pd.Timestamp("2013-01-01 09:30", tz="Europe/London"), pd.NaT],
-        "period": [pd.Period("2013-01", freq="M"), None],
-        "ratio": [math.inf, 1.5],
-        "flag": [np.bool_(True), False],
-    })
+    frame = pd.DataFrame(
+        {
+            "when": [pd.Timestamp("2013-01-01 09:30", tz="Europe/London"), pd.NaT],
+            "period": [pd.Period("2013-01", freq="M"), None],
+            "ratio": [math.inf, 1.5],
+            "flag": [np.bool_(True), False],
+        }
+    )
     sheet = load_workbook(io.BytesIO(to_excel_bytes(frame)))["data"]
     assert sheet["A2"].value == datetime(2013, 1, 1, 9, 30)  # GMT in January, written as UTC
     assert sheet["A3"].value is None

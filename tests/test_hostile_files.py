@@ -41,16 +41,23 @@ class Outcome:
 def table_digests(engine, skip=("audit_log",)) -> dict[str, str]:
     """A checksum of every row of every table (the audit log records attempts by design, so it is skipped)."""
     with engine.connect() as conn:
-        return {t: hashlib.sha256(repr(sorted(map(tuple, conn.execute(text(f'SELECT * FROM "{t}"')).all()),
-                                              key=repr)).encode()).hexdigest()
-                for t in inspect(engine).get_table_names() if t not in skip}
+        return {
+            t: hashlib.sha256(
+                repr(sorted(map(tuple, conn.execute(text(f'SELECT * FROM "{t}"')).all()), key=repr)).encode()
+            ).hexdigest()
+            for t in inspect(engine).get_table_names()
+            if t not in skip
+        }
 
 
 def database_text(engine) -> str:
     """Every row of every table, the audit log included, as text: where personal data must never be."""
     with engine.connect() as conn:
-        return "\n".join(repr(tuple(row)) for t in inspect(engine).get_table_names()
-                         for row in conn.execute(text(f'SELECT * FROM "{t}"')))
+        return "\n".join(
+            repr(tuple(row))
+            for t in inspect(engine).get_table_names()
+            for row in conn.execute(text(f'SELECT * FROM "{t}"'))
+        )
 
 
 @contextmanager
@@ -105,16 +112,18 @@ def failures(case: Case, outcome: Outcome, engine, logs: str) -> list[str]:
     if outcome.partial_write:
         found.append("a file that did not load changed the database")
     if result.file != case.file or result.status != case.status:
-        found.append(f"{result.file} {result.status}, expected {case.status}: "
-                     f"{[(p.code, p.message) for p in result.problems]}")
+        found.append(
+            f"{result.file} {result.status}, expected {case.status}: {[(p.code, p.message) for p in result.problems]}"
+        )
     problem = the_problem(case, result)
     if case.code and problem is None:
         found.append(f"no {case.code} in {[(p.code, p.message) for p in result.problems]}")
     elif problem is not None:
         if not problem.message.startswith(case.message) or case.contains not in problem.message:
             found.append(f"message {problem.message!r}, expected {case.message!r}...{case.contains!r}")
-        if problem.file != case.file or (problem.code == "UnreadableFile" and
-                                         not problem.message.startswith(f"{case.file}: ")):
+        if problem.file != case.file or (
+            problem.code == "UnreadableFile" and not problem.message.startswith(f"{case.file}: ")
+        ):
             found.append(f"the message does not name {case.file}: {problem}")
         if case.where and (problem.sheet, problem.row, problem.column) != case.where:
             found.append(f"points at {(problem.sheet, problem.row, problem.column)}, expected {case.where}")
@@ -135,13 +144,16 @@ def failures(case: Case, outcome: Outcome, engine, logs: str) -> list[str]:
     return found
 
 
-PARAMS = [pytest.param(case, id=case.id, marks=[pytest.mark.xfail(strict=True, reason=f"known gap: {case.gap}")]
-                       if case.gap else []) for case in CASES]
+PARAMS = [
+    pytest.param(
+        case, id=case.id, marks=[pytest.mark.xfail(strict=True, reason=f"known gap: {case.gap}")] if case.gap else []
+    )
+    for case in CASES
+]
 
 
 @pytest.mark.parametrize("case", PARAMS)
-def test_bad_input_is_rejected_cleanly_or_lands_as_documented(case, tmp_path, engine, ingestor, monkeypatch,
-                                                               caplog):
+def test_bad_input_is_rejected_cleanly_or_lands_as_documented(case, tmp_path, engine, ingestor, monkeypatch, caplog):
     caplog.set_level(logging.DEBUG)
     outcome = run_case(case, tmp_path, engine, ingestor, monkeypatch)
     found = failures(case, outcome, engine, caplog.text)
@@ -150,8 +162,14 @@ def test_bad_input_is_rejected_cleanly_or_lands_as_documented(case, tmp_path, en
 
 
 def test_limits_have_defaults_and_come_from_the_environment():
-    assert Limits.from_env({}) == Limits(max_file_mb=100, max_decompressed_mb=200, max_rows=2_000_000,
-                                         max_columns=200, max_cells=30_000_000, max_cell_chars=32_767)
+    assert Limits.from_env({}) == Limits(
+        max_file_mb=100,
+        max_decompressed_mb=200,
+        max_rows=2_000_000,
+        max_columns=200,
+        max_cells=30_000_000,
+        max_cell_chars=32_767,
+    )
     assert Limits.from_env({"WPMI_MAX_ROWS": "50", "WPMI_MAX_DECOMPRESSED_MB": "0.5"}).max_decompressed_bytes == 524_288
     with pytest.raises(ValueError, match="WPMI_MAX_ROWS must be a number above 0"):
         Limits.from_env({"WPMI_MAX_ROWS": "lots"})
@@ -189,10 +207,12 @@ def test_hostile_corpus_summary(tmp_path_factory, db_url, monkeypatch, caplog, c
     wrong = [c.id for c, o, f in rows if f and not c.gap]
     slowest = max(rows, key=lambda r: r[1].seconds)
     with capsys.disabled():
-        print(f"\nhostile corpus: {len(CASES)} bad inputs tried, {len(clean)} clean rejections, {len(landed)} loaded "
-              f"as documented, {len(crashes)} crashes {crashes}, {len(partial)} partial writes, {len(gaps)} known "
-              f"gaps in other modules {gaps}, {len(wrong)} other failures; slowest {slowest[1].seconds:.2f} s "
-              f"({slowest[0].id})")
+        print(
+            f"\nhostile corpus: {len(CASES)} bad inputs tried, {len(clean)} clean rejections, {len(landed)} loaded "
+            f"as documented, {len(crashes)} crashes {crashes}, {len(partial)} partial writes, {len(gaps)} known "
+            f"gaps in other modules {gaps}, {len(wrong)} other failures; slowest {slowest[1].seconds:.2f} s "
+            f"({slowest[0].id})"
+        )
     assert not [c for c in crashes if c not in gaps], crashes
     assert not partial, partial
     assert not wrong, wrong

@@ -23,8 +23,11 @@ def facts(engine, sql):
 
 
 def loaded_participants(engine):
-    return facts(engine, "SELECT participant_ref, payment_group, referral_date, attachment_date, job_start_date, "
-                         "in_work_support_offered FROM v_participants ORDER BY participant_ref")
+    return facts(
+        engine,
+        "SELECT participant_ref, payment_group, referral_date, attachment_date, job_start_date, "
+        "in_work_support_offered FROM v_participants ORDER BY participant_ref",
+    )
 
 
 EXPECTED = [
@@ -73,22 +76,39 @@ def test_journeys_two_row_merged_header_with_names_serials_and_datetimes(tmp_pat
 
 
 def test_monthly_wide_turns_months_across_columns_into_rows_and_keeps_suppressed_unknown(tmp_path, engine, ingestor):
-    flows = pd.DataFrame({
-        "month": [pd.Timestamp("2013-01-01"), pd.Timestamp("2013-01-01"), pd.Timestamp("2013-02-01"),
-                  pd.Timestamp("2013-02-01")],
-        "payment_group": ["PG1", "PG2", "PG1", "PG2"],
-        "referrals": [1200, 3, 40, 50], "attachments": [1100, 2, 38, 45], "job_starts": [10, 0, 5, 6],
-        "job_outcomes": [2, 0, 1, 0],
-    })
-    projections = pd.DataFrame({"month": [date(2013, 1, 1), date(2013, 2, 1)], "payment_group": ["PG1", "PG1"],
-                                "projected_referrals": [1500, 60]})
-    path, _ = writers.write_monthly_wide(tmp_path / "m.xlsx", HEADER, flows, projections, suppress=True,
-                                         rng=np.random.default_rng(0))
+    flows = pd.DataFrame(
+        {
+            "month": [
+                pd.Timestamp("2013-01-01"),
+                pd.Timestamp("2013-01-01"),
+                pd.Timestamp("2013-02-01"),
+                pd.Timestamp("2013-02-01"),
+            ],
+            "payment_group": ["PG1", "PG2", "PG1", "PG2"],
+            "referrals": [1200, 3, 40, 50],
+            "attachments": [1100, 2, 38, 45],
+            "job_starts": [10, 0, 5, 6],
+            "job_outcomes": [2, 0, 1, 0],
+        }
+    )
+    projections = pd.DataFrame(
+        {
+            "month": [date(2013, 1, 1), date(2013, 2, 1)],
+            "payment_group": ["PG1", "PG1"],
+            "projected_referrals": [1500, 60],
+        }
+    )
+    path, _ = writers.write_monthly_wide(
+        tmp_path / "m.xlsx", HEADER, flows, projections, suppress=True, rng=np.random.default_rng(0)
+    )
     result = ingestor.ingest(path)
     assert result.status == LOADED, result.errors
     assert result.layout == "monthly_wide"
-    rows = facts(engine, "SELECT month, payment_group, referrals, attachments, job_starts, job_outcomes, basis "
-                         "FROM v_monthly ORDER BY month, payment_group")
+    rows = facts(
+        engine,
+        "SELECT month, payment_group, referrals, attachments, job_starts, job_outcomes, basis "
+        "FROM v_monthly ORDER BY month, payment_group",
+    )
     assert as_rows(rows) == [
         ("2013-01-01", "PG1", 1200, 1100, 10, None, "aggregate"),  # 2 was sent suppressed
         ("2013-01-01", "PG2", None, None, 0, 0, "aggregate"),
@@ -96,7 +116,9 @@ def test_monthly_wide_turns_months_across_columns_into_rows_and_keeps_suppressed
         ("2013-02-01", "PG2", 50, 45, 6, 0, "aggregate"),
     ]
     assert as_rows(facts(engine, "SELECT month, projected_referrals FROM v_projections ORDER BY month")) == [
-        ("2013-01-01", 1500), ("2013-02-01", 60)]
+        ("2013-01-01", 1500),
+        ("2013-02-01", 60),
+    ]
     assert {p.code for p in result.warnings} == {"suppressed"}
 
 
@@ -110,12 +132,14 @@ def test_csv_without_header_block_takes_sender_from_options(tmp_path, engine, in
 
 def test_windows_1252_csv_is_decoded(tmp_path, engine, ingestor):
     path = tmp_path / "w.csv"
-    path.write_bytes("Client Ref,Benefit Group,Referral Dt,Notes\nP1,PG 1,03/04/2013,caf\xe9 referral\n"
-                     .encode("latin-1"))
+    path.write_bytes(
+        "Client Ref,Benefit Group,Referral Dt,Notes\nP1,PG 1,03/04/2013,caf\xe9 referral\n".encode("latin-1")
+    )
     result = ingestor.ingest(path, IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-04"))
     assert result.status == LOADED, result.errors
     assert as_rows(facts(engine, "SELECT participant_ref, payment_group, referral_date FROM v_participants")) == [
-        ("P1", "PG1", "2013-04-03")]
+        ("P1", "PG1", "2013-04-03")
+    ]
 
 
 def test_ods_workbook_is_read(tmp_path, engine, ingestor):
@@ -134,7 +158,7 @@ def test_xlsm_values_are_read_and_macros_never_run(tmp_path, engine, ingestor):
     with zipfile.ZipFile(xlsx) as src, zipfile.ZipFile(xlsm, "w") as dst:
         for item in src.infolist():
             dst.writestr(item, src.read(item.filename))
-        dst.writestr("xl/vbaProject.bin", b"Attribute VB_Name = \"Evil\"\nShell \"rm -rf /\"")
+        dst.writestr("xl/vbaProject.bin", b'Attribute VB_Name = "Evil"\nShell "rm -rf /"')
     result = ingestor.ingest(xlsm)
     assert result.status == LOADED, result.errors
     assert len(loaded_participants(engine)) == 3
@@ -150,8 +174,9 @@ def test_synonym_detection_maps_unfamiliar_headers(tmp_path, engine, ingestor):
     wb.save(path)
     result = ingestor.ingest(path, IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03"))
     assert result.status == LOADED, result.errors
-    assert as_rows(facts(engine, "SELECT participant_ref, payment_group, referral_date, attachment_date "
-                                 "FROM v_participants")) == [("A1", "PG2", "2013-02-01", "2013-02-05")]
+    assert as_rows(
+        facts(engine, "SELECT participant_ref, payment_group, referral_date, attachment_date FROM v_participants")
+    ) == [("A1", "PG2", "2013-02-01", "2013-02-05")]
     assert any(p.message == "Column 'Team' is not used by wpmi and was ignored." for p in result.problems)
 
 
@@ -184,9 +209,19 @@ def test_forcing_an_unknown_layout_names_the_known_ones(tmp_path, ingestor):
     assert result.errors[0].message.startswith("No layout profile named 'nope'. Known layouts: caseload_title_block")
 
 
-@pytest.mark.parametrize("raw,expected", [("PG1", "PG1"), ("PG 1", "PG1"), ("pg01", "PG1"), ("JSA 18-24", "PG1"),
-                                          ("JSA 18 to 24", "PG1"), ("New ESA claimants", "PG6"), (7, "PG7"),
-                                          (7.0, "PG7")])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("PG1", "PG1"),
+        ("PG 1", "PG1"),
+        ("pg01", "PG1"),
+        ("JSA 18-24", "PG1"),
+        ("JSA 18 to 24", "PG1"),
+        ("New ESA claimants", "PG6"),
+        (7, "PG7"),
+        (7.0, "PG7"),
+    ],
+)
 def test_payment_groups_are_read_as_codes_or_names(raw, expected, ingestor):
     from loaders.cleaning import PaymentGroupCodes
 

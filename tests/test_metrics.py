@@ -169,9 +169,7 @@ def test_funnel_curves_with_tau2_use_adjusted_limits_that_are_wider_for_large_n(
     plain = funnel_curves(0.2, 10, 5000)
     adjusted = funnel_curves(0.2, 10, 5000, tau2=0.05)
     assert adjusted.attrs["limits"] == "overdispersion-adjusted (logit, tau2=0.05)"
-    assert adjusted["high95"].iloc[-1] - adjusted["low95"].iloc[-1] > plain["high95"].iloc[-1] - plain[
-        "low95"
-    ].iloc[-1]
+    assert adjusted["high95"].iloc[-1] - adjusted["low95"].iloc[-1] > plain["high95"].iloc[-1] - plain["low95"].iloc[-1]
 
 
 def test_adjusted_funnel_limits_widen_by_tau2_on_the_logit_scale():
@@ -444,8 +442,18 @@ def test_secondary_suppression_leaves_no_lone_suppressed_part_beside_a_visible_t
 
 @pytest.mark.parametrize(
     ("count", "base", "rounded"),
-    [(0, 5, 0), (2, 5, 0), (2.5, 5, 5), (3, 5, 5), (7.5, 5, 10), (12.4, 5, 10), (-2.5, 5, -5), (14, 10, 10),
-     (15, 10, 20), (1234, 10, 1230)],
+    [
+        (0, 5, 0),
+        (2, 5, 0),
+        (2.5, 5, 5),
+        (3, 5, 5),
+        (7.5, 5, 10),
+        (12.4, 5, 10),
+        (-2.5, 5, -5),
+        (14, 10, 10),
+        (15, 10, 20),
+        (1234, 10, 1230),
+    ],
 )
 def test_round_to_base_rounds_halves_away_from_zero(count, base, rounded):
     assert round_to_base(count, base) == rounded

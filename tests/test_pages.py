@@ -83,8 +83,12 @@ def test_benchmarks_level_and_comparator_change_the_league_table(demo_db, monkey
 def test_benchmarks_mpl_comparator_asks_for_a_single_payment_group(demo_db, monkeypatch):
     at = run_page("benchmarks", monkeypatch, demo_db, {"against": "Minimum performance level"})
     assert any("PG1, PG2 and PG6" in w.value for w in at.warning)
-    at = run_page("benchmarks", monkeypatch, demo_db, {"against": "Minimum performance level",
-                                                       "pg": "PG1 JSA 18-24", "level": "Prime contracts"})
+    at = run_page(
+        "benchmarks",
+        monkeypatch,
+        demo_db,
+        {"against": "Minimum performance level", "pg": "PG1 JSA 18-24", "level": "Prime contracts"},
+    )
     table = at.dataframe[0].value
     assert set(table["benchmark"].dropna().round(3)) == {0.44}  # the latest published MPL for JSA 18-24
 
@@ -119,6 +123,7 @@ def test_standards_drill_down_shows_the_stored_counts_and_who_missed_to_the_data
     missed = queries.standard_missed(*cell)
     assert any(c.value.startswith(f"{len(missed)} participants missed it") for c in at.caption)
 
+
 def test_supply_chain_shows_only_the_chosen_contracts_partners(demo_db, monkeypatch):
     at = run_page("supply_chain", monkeypatch, demo_db, {"contract": "NCG, CPA 18 (terminated)"})
     assert any("ended early" in i.value for i in at.info)
@@ -142,6 +147,7 @@ def test_partner_profile_names_each_indicators_trend_and_its_peers(demo_db, monk
     peers = at.dataframe[-1].value
     assert {"similarity", "outcome_rate", "outcome_lower", "outcome_upper"} <= set(peers.columns) and len(peers)
 
+
 def test_contract_risk_vcs_toggle_changes_the_partners_listed(demo_db, monkeypatch):
     at = run_page("risk", monkeypatch, demo_db)
     vcs = at.dataframe[0].value
@@ -155,6 +161,7 @@ def test_contract_risk_lists_the_worst_single_component_first(demo_db, monkeypat
     scores = at.dataframe[0].value.set_index("unit").fillna(0)
     worst = scores.max(axis=1)
     assert list(worst) == sorted(worst, reverse=True)  # by the highest component, not by a sum
+
 
 def test_data_page_offers_the_template_and_history(demo_db, monkeypatch):
     at = run_page("data", monkeypatch, demo_db)

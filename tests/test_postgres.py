@@ -32,8 +32,18 @@ from tests.conftest import HEADER, PARTNER, participants, rows, scalar
 from tests.oracles import MONTHLY_COLUMNS, MONTHLY_FLOWS_FROM_FACTS
 
 MEASURES = ("referrals", "attachments", "job_starts", "job_outcomes")
-FACT_TABLES = ("submission", "participant", "contact", "monthly_return", "projection", "feedback", "partner",
-               "monthly_summary", "cohort_summary", "compliance_summary")
+FACT_TABLES = (
+    "submission",
+    "participant",
+    "contact",
+    "monthly_return",
+    "projection",
+    "feedback",
+    "partner",
+    "monthly_summary",
+    "cohort_summary",
+    "compliance_summary",
+)
 
 
 @pytest.fixture
@@ -49,23 +59,46 @@ def pg_engine(pg_url):
 
 # --- one return through each backend's bulk insert ------------------------------------------------------
 
+
 def _every_sheet(tmp_path) -> Path:
     """One return with all five sheets: dates, blanks, booleans, reals and a suppressed count."""
-    people = participants(6, exit_date=[None, None, None, None, date(2013, 3, 20), None],
-                          in_work_support_offered=["Y", "N", None, "Y", "N", None])
-    contacts = pd.DataFrame({"participant_ref": ["P00001", "P00001", "P00002"],
-                             "contact_date": [date(2013, 1, 9), date(2013, 2, 6), date(2013, 1, 10)],
-                             "mode": ["phone", "face to face", None]})
-    monthly = pd.DataFrame({"month": [date(2012, 12, 1), date(2012, 12, 1)], "payment_group": ["PG1", "PG2"],
-                            "referrals": [7, "*"], "attachments": [6, 2], "job_starts": [1, 0],
-                            "job_outcomes": [0, 0]})
-    projections = pd.DataFrame({"month": [date(2013, 1, 1), date(2013, 2, 1)], "payment_group": ["PG1", "PG1"],
-                                "projected_referrals": [9, 11]})
-    feedback = pd.DataFrame({"month": [date(2013, 1, 1), date(2013, 2, 1)], "complaints_received": [2, 0],
-                             "complaints_resolved_in_time": [1, 0], "satisfaction_responses": [12, 0],
-                             "satisfaction_mean": [4.25, None]})
-    return writers.write_standard(tmp_path / "every_sheet.xlsx", HEADER, people, contacts, monthly, projections,
-                                  feedback)
+    people = participants(
+        6,
+        exit_date=[None, None, None, None, date(2013, 3, 20), None],
+        in_work_support_offered=["Y", "N", None, "Y", "N", None],
+    )
+    contacts = pd.DataFrame(
+        {
+            "participant_ref": ["P00001", "P00001", "P00002"],
+            "contact_date": [date(2013, 1, 9), date(2013, 2, 6), date(2013, 1, 10)],
+            "mode": ["phone", "face to face", None],
+        }
+    )
+    monthly = pd.DataFrame(
+        {
+            "month": [date(2012, 12, 1), date(2012, 12, 1)],
+            "payment_group": ["PG1", "PG2"],
+            "referrals": [7, "*"],
+            "attachments": [6, 2],
+            "job_starts": [1, 0],
+            "job_outcomes": [0, 0],
+        }
+    )
+    projections = pd.DataFrame(
+        {"month": [date(2013, 1, 1), date(2013, 2, 1)], "payment_group": ["PG1", "PG1"], "projected_referrals": [9, 11]}
+    )
+    feedback = pd.DataFrame(
+        {
+            "month": [date(2013, 1, 1), date(2013, 2, 1)],
+            "complaints_received": [2, 0],
+            "complaints_resolved_in_time": [1, 0],
+            "satisfaction_responses": [12, 0],
+            "satisfaction_mean": [4.25, None],
+        }
+    )
+    return writers.write_standard(
+        tmp_path / "every_sheet.xlsx", HEADER, people, contacts, monthly, projections, feedback
+    )
 
 
 def test_every_fact_and_summary_row_reads_back_from_postgres_as_from_sqlite(tmp_path, pg_engine, engine):
@@ -86,6 +119,7 @@ def test_every_fact_and_summary_row_reads_back_from_postgres_as_from_sqlite(tmp_
 
 
 # --- the tiny demo on PostgreSQL, and every dashboard query against SQLite's answers ----------------------
+
 
 @pytest.fixture(scope="module")
 def pg_demo(pg_server):
@@ -110,17 +144,26 @@ def sqlite_demo(demo_db):
 def test_tiny_demo_on_postgres_v_monthly_totals_match_the_generators_truths(pg_demo):
     truths = demo_truths(pg_demo)
     assert truths["synthetic"] is True and truths["seed"] == 7
-    seen = {(r[0], r[1]): tuple(r[2:]) for r in rows(
-        pg_demo, "SELECT partner, contract_id, SUM(referrals), SUM(attachments), SUM(job_starts), "
-                 "SUM(job_outcomes) FROM v_monthly GROUP BY partner, contract_id")}
+    seen = {
+        (r[0], r[1]): tuple(r[2:])
+        for r in rows(
+            pg_demo,
+            "SELECT partner, contract_id, SUM(referrals), SUM(attachments), SUM(job_starts), "
+            "SUM(job_outcomes) FROM v_monthly GROUP BY partner, contract_id",
+        )
+    }
     expected = {(link["partner"], link["contract_id"]): tuple(link[m] for m in MEASURES) for link in truths["links"]}
     assert seen == expected
     assert scalar(pg_demo, "SELECT COUNT(*) FROM v_participants") == sum(
-        link["participants"] for link in truths["links"])
-    projected = {(r[0], r[1]): r[2] for r in rows(
-        pg_demo, "SELECT partner, contract_id, SUM(projected_referrals) FROM v_projections GROUP BY 1, 2")}
-    expected_projected = {(link["partner"], link["contract_id"]): link["projected_referrals"]
-                          for link in truths["links"]}
+        link["participants"] for link in truths["links"]
+    )
+    projected = {
+        (r[0], r[1]): r[2]
+        for r in rows(pg_demo, "SELECT partner, contract_id, SUM(projected_referrals) FROM v_projections GROUP BY 1, 2")
+    }
+    expected_projected = {
+        (link["partner"], link["contract_id"]): link["projected_referrals"] for link in truths["links"]
+    }
     assert projected == {k: v for k, v in expected_projected.items() if v}  # tiny partners may have no profile
     rejected = {r[0] for r in rows(pg_demo, "SELECT file_name FROM audit_log WHERE action = 'rejected'")}
     assert rejected == {f["file"] for f in truths["expected_rejections"]}
@@ -155,8 +198,7 @@ def canonical(result):
         return {k: canonical(v) for k, v in result.items()}
     if isinstance(result, pd.DataFrame):
         frame = result.reset_index(drop=True)
-        cells = sorted((tuple(_value(v) for v in row) for row in frame.itertuples(index=False, name=None)),
-                       key=repr)
+        cells = sorted((tuple(_value(v) for v in row) for row in frame.itertuples(index=False, name=None)), key=repr)
         return list(frame.columns), cells
     return _value(result)
 
@@ -166,8 +208,9 @@ def _cell(name):
     return lambda e, c: getattr(queries, name)(e, c["partner_id"], c["contract_id"], c["standard_id"])
 
 
-FILTERED = queries.Filters(payment_groups=("PG1", "PG2", "PG6"), period_from=date(2012, 1, 1),
-                           period_to=date(2015, 12, 1))
+FILTERED = queries.Filters(
+    payment_groups=("PG1", "PG2", "PG6"), period_from=date(2012, 1, 1), period_to=date(2015, 12, 1)
+)
 QUERIES = {
     "has_data": lambda e, c: queries.has_data(e),
     "latest_month": lambda e, c: queries.latest_month(e),
@@ -200,22 +243,32 @@ QUERIES = {
 def demo_context(sqlite_demo):
     as_of = queries.latest_month(sqlite_demo)
     with sqlite_demo.connect() as conn:  # a cell with measured days and someone who missed, for the drill-downs
-        partner_id, contract_id, standard_id = conn.execute(text(
-            "SELECT partner_id, contract_id, standard_id FROM compliance_missed WHERE days IS NOT NULL "
-            "ORDER BY partner_id, contract_id, standard_id LIMIT 1")).one()
+        partner_id, contract_id, standard_id = conn.execute(
+            text(
+                "SELECT partner_id, contract_id, standard_id FROM compliance_missed WHERE days IS NOT NULL "
+                "ORDER BY partner_id, contract_id, standard_id LIMIT 1"
+            )
+        ).one()
     return {"as_of": as_of, "partner_id": partner_id, "contract_id": contract_id, "standard_id": standard_id}
 
 
 def test_every_dashboard_query_function_is_exercised_here():
-    public = {name for name, f in vars(queries).items() if callable(f) and getattr(f, "__module__", "") ==
-              queries.__name__ and not name.startswith("_") and not isinstance(f, type)}
+    public = {
+        name
+        for name, f in vars(queries).items()
+        if callable(f)
+        and getattr(f, "__module__", "") == queries.__name__
+        and not name.startswith("_")
+        and not isinstance(f, type)
+    }
     covered = {name.split()[0] for name in QUERIES}
     assert public <= covered, f"add these to QUERIES: {sorted(public - covered)}"
 
 
 @pytest.mark.parametrize("name", list(QUERIES))
-def test_dashboard_query_on_postgres_answers_exactly_as_on_sqlite_for_the_same_demo(name, pg_demo, sqlite_demo,
-                                                                                 demo_context):
+def test_dashboard_query_on_postgres_answers_exactly_as_on_sqlite_for_the_same_demo(
+    name, pg_demo, sqlite_demo, demo_context
+):
     on_sqlite = QUERIES[name](sqlite_demo, demo_context)
     on_postgres = QUERIES[name](pg_demo, demo_context)
     if isinstance(on_sqlite, pd.DataFrame):
@@ -225,7 +278,17 @@ def test_dashboard_query_on_postgres_answers_exactly_as_on_sqlite_for_the_same_d
 
 def test_dashboard_queries_on_the_demo_are_not_empty(sqlite_demo, demo_context):
     # Guards the comparison above against passing on two empty answers.
-    for name in ("flow_totals", "cohort_totals", "projections_vs_actuals", "compliance_cells", "feedback_totals",
-                 "submissions", "standard_counts", "standard_days", "standard_missed", "flow_totals filtered",
-                 "compliance_cells filtered"):
+    for name in (
+        "flow_totals",
+        "cohort_totals",
+        "projections_vs_actuals",
+        "compliance_cells",
+        "feedback_totals",
+        "submissions",
+        "standard_counts",
+        "standard_days",
+        "standard_missed",
+        "flow_totals filtered",
+        "compliance_cells filtered",
+    ):
         assert len(QUERIES[name](sqlite_demo, demo_context)) > 0, name

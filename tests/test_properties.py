@@ -34,23 +34,71 @@ FAST = settings(max_examples=50, deadline=None)
 CODES = PaymentGroupCodes([{"code": f"PG{i}", "name": f"group {i}", "short_name": f"G{i}"} for i in range(1, 10)])
 PROFILES = load_profiles()
 PERIOD_END = date(2013, 3, 31)
-TRICKY_TEXT = ["", " ", "#REF!", "#DIV/0!", "#N/A", "*", "<5", "-", "n/a", "1,234", "12.0", "1e400", "nan", "inf",
-               "-0", "²", "٣", "½", "31/02/2013", "2013-03", "Mar-13", "29/02/2013", "00/00/0000", "PG 1", "pg01",
-               "JSA 18-24", "Y", "no", "TRUE", "=1+1", "\x00", "\u202e", "0x1F", "1_000", " 7 ", "9" * 400]
+TRICKY_TEXT = [
+    "",
+    " ",
+    "#REF!",
+    "#DIV/0!",
+    "#N/A",
+    "*",
+    "<5",
+    "-",
+    "n/a",
+    "1,234",
+    "12.0",
+    "1e400",
+    "nan",
+    "inf",
+    "-0",
+    "²",
+    "٣",
+    "½",
+    "31/02/2013",
+    "2013-03",
+    "Mar-13",
+    "29/02/2013",
+    "00/00/0000",
+    "PG 1",
+    "pg01",
+    "JSA 18-24",
+    "Y",
+    "no",
+    "TRUE",
+    "=1+1",
+    "\x00",
+    "\u202e",
+    "0x1F",
+    "1_000",
+    " 7 ",
+    "9" * 400,
+]
 cells = st.one_of(
-    st.none(), st.booleans(), st.text(max_size=30), st.sampled_from(TRICKY_TEXT),
-    st.integers(min_value=-(10 ** 20), max_value=10 ** 20), st.floats(allow_nan=True, allow_infinity=True),
-    st.dates(), st.datetimes(),
+    st.none(),
+    st.booleans(),
+    st.text(max_size=30),
+    st.sampled_from(TRICKY_TEXT),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.dates(),
+    st.datetimes(),
 )
 
 
 # --- cleaning and typing ------------------------------------------------------------------------------------
 
+
 @FAST
 @given(cells)
 def test_every_parser_returns_a_value_and_a_code_for_any_cell(value):
-    parsers = [cleaning.parse_month, cleaning.parse_count, cleaning.parse_real, cleaning.parse_bool,
-               cleaning.parse_text, CODES.parse, cleaning.parse_date]
+    parsers = [
+        cleaning.parse_month,
+        cleaning.parse_count,
+        cleaning.parse_real,
+        cleaning.parse_bool,
+        cleaning.parse_text,
+        CODES.parse,
+        cleaning.parse_date,
+    ]
     for parse in parsers:
         parsed, code = parse(value)
         assert code is None or isinstance(code, str)
@@ -59,10 +107,15 @@ def test_every_parser_returns_a_value_and_a_code_for_any_cell(value):
 
 def _mapped(target: str, rows: list[list]) -> MappedSheet:
     names = [f.name for f in F.SHEETS_BY_NAME[target].fields]
-    return MappedSheet(target=target, sheet=target, header_row=1, columns={n: n for n in names},
-                       column_letters={n: column_letter(i) for i, n in enumerate(names)},
-                       raw={n: [row[i] if i < len(row) else None for row in rows] for i, n in enumerate(names)},
-                       source_rows=list(range(2, len(rows) + 2)))
+    return MappedSheet(
+        target=target,
+        sheet=target,
+        header_row=1,
+        columns={n: n for n in names},
+        column_letters={n: column_letter(i) for i, n in enumerate(names)},
+        raw={n: [row[i] if i < len(row) else None for row in rows] for i, n in enumerate(names)},
+        source_rows=list(range(2, len(rows) + 2)),
+    )
 
 
 @FAST
@@ -80,9 +133,12 @@ def test_a_superscript_digit_in_a_date_cell_is_reported_not_raised():
 
 # --- layout detection ---------------------------------------------------------------------------------------
 
-labels = st.one_of(st.sampled_from([f.name for s in F.SHEETS for f in s.fields]),
-                   st.sampled_from([syn for s in F.SHEETS for f in s.fields for syn in f.synonyms]),
-                   st.text(max_size=20), st.none())
+labels = st.one_of(
+    st.sampled_from([f.name for s in F.SHEETS for f in s.fields]),
+    st.sampled_from([syn for s in F.SHEETS for f in s.fields for syn in f.synonyms]),
+    st.text(max_size=20),
+    st.none(),
+)
 
 
 @FAST
@@ -104,8 +160,14 @@ def participant_layouts(draw):
     optional = draw(st.lists(st.sampled_from(fields[3:]), unique=True))
     extras = draw(st.lists(st.sampled_from(["office", "adviser code", "zz notes", "region", "qq flag"]), unique=True))
     columns = draw(st.permutations(fields[:3] + optional + extras))
-    titles = draw(st.lists(st.sampled_from([["Partner caseload report"], ["Period: March 2013"], [], [None, None],
-                                            ["SYNTHETIC DEMO DATA"]]), max_size=4))
+    titles = draw(
+        st.lists(
+            st.sampled_from(
+                [["Partner caseload report"], ["Period: March 2013"], [], [None, None], ["SYNTHETIC DEMO DATA"]]
+            ),
+            max_size=4,
+        )
+    )
     return titles, columns
 
 
@@ -125,6 +187,7 @@ def test_any_column_order_title_rows_and_extra_columns_map_each_field_to_its_col
 
 
 # --- the reader: any bytes, and the quick scan against the exact parse --------------------------------------
+
 
 @FAST
 @given(st.binary(max_size=2000), st.sampled_from([".xlsx", ".xlsm", ".ods", ".csv"]))
@@ -156,9 +219,14 @@ def test_a_damaged_workbook_is_read_or_refused_with_unreadable_file(tmp_path_fac
 
 
 scan_cells = st.one_of(
-    st.none(), st.integers(-5, 5), st.text(alphabet="ab <&>\"'é", max_size=6),
-    st.builds(Formula, st.sampled_from(["A1+1", "SUM(A1:A2)", '"x"&"y"']),
-              st.one_of(st.none(), st.integers(0, 9), st.just(""), st.just("text"))),
+    st.none(),
+    st.integers(-5, 5),
+    st.text(alphabet="ab <&>\"'é", max_size=6),
+    st.builds(
+        Formula,
+        st.sampled_from(["A1+1", "SUM(A1:A2)", '"x"&"y"']),
+        st.one_of(st.none(), st.integers(0, 9), st.just(""), st.just("text")),
+    ),
     st.builds(ErrorCell, st.sampled_from(["#REF!", "#DIV/0!", "#N/A", "#VALUE!", ""])),
 )
 
@@ -169,7 +237,7 @@ def test_the_quick_scan_finds_what_the_exact_parse_finds_wherever_the_chunks_bre
     xml = sheet_xml(rows).encode()
     quick, exact, pos = QuickScan(Limits()), ExactSheetScan(), 0
     for size in cuts:
-        quick.feed(xml[pos:pos + size])
+        quick.feed(xml[pos : pos + size])
         pos += size
     quick.feed(xml[pos:])
     quick.feed(b"", final=True)
@@ -189,8 +257,9 @@ def journeys(draw):
     """Valid participant journeys: dates in order, within the programme and the March 2013 period."""
     start, end = date(2011, 6, 1), PERIOD_END
     n = draw(st.integers(1, 8))
-    refs = draw(st.lists(st.text(REF_ALPHABET, min_size=1, max_size=20), min_size=n, max_size=n,
-                         unique_by=str.casefold))
+    refs = draw(
+        st.lists(st.text(REF_ALPHABET, min_size=1, max_size=20), min_size=n, max_size=n, unique_by=str.casefold)
+    )
     out = []
     for ref in refs:
         referral = draw(st.dates(start, end))
@@ -203,25 +272,59 @@ def journeys(draw):
         attachment = later(referral)
         job_start = later(attachment)
         requested = later(referral)
-        out.append({
-            "participant_ref": ref, "payment_group": draw(st.sampled_from([f"PG{i}" for i in range(1, 10)])),
-            "referral_date": referral, "first_contact_date": later(referral), "attachment_date": attachment,
-            "initial_assessment_date": later(referral), "action_plan_date": later(referral),
-            "job_start_date": job_start, "job_outcome_date": later(job_start), "exit_date": later(referral),
-            "exit_report_requested_date": requested, "exit_report_sent_date": later(requested),
-            "in_work_support_offered": draw(st.sampled_from(["Y", "N", None])),
-        })
+        out.append(
+            {
+                "participant_ref": ref,
+                "payment_group": draw(st.sampled_from([f"PG{i}" for i in range(1, 10)])),
+                "referral_date": referral,
+                "first_contact_date": later(referral),
+                "attachment_date": attachment,
+                "initial_assessment_date": later(referral),
+                "action_plan_date": later(referral),
+                "job_start_date": job_start,
+                "job_outcome_date": later(job_start),
+                "exit_date": later(referral),
+                "exit_report_requested_date": requested,
+                "exit_report_sent_date": later(requested),
+                "in_work_support_offered": draw(st.sampled_from(["Y", "N", None])),
+            }
+        )
     return out
 
 
-PERSONAL_PIECES = ["QQ 12", " 34 56 C", "AB123456D", "jo.bloggs@", "example.org", "07700 900123", "SW1A", " 1AA",
-                   "0", "7700", "/", "-", "@", " ", "\x00"]
+PERSONAL_PIECES = [
+    "QQ 12",
+    " 34 56 C",
+    "AB123456D",
+    "jo.bloggs@",
+    "example.org",
+    "07700 900123",
+    "SW1A",
+    " 1AA",
+    "0",
+    "7700",
+    "/",
+    "-",
+    "@",
+    " ",
+    "\x00",
+]
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(st.one_of(cells, st.sampled_from(PERSONAL_PIECES),
-                                   st.lists(st.sampled_from(PERSONAL_PIECES), max_size=4).map("".join)),
-                         max_size=5), max_size=6))
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(
+                cells,
+                st.sampled_from(PERSONAL_PIECES),
+                st.lists(st.sampled_from(PERSONAL_PIECES), max_size=4).map("".join),
+            ),
+            max_size=5,
+        ),
+        max_size=6,
+    )
+)
 def test_whole_sheet_personal_data_scan_agrees_with_the_cell_by_cell_scan(rows):
     texts = [v for row in rows for v in row if isinstance(v, str)]
     if any(privacy._looks_personal(v) for v in texts):
@@ -236,7 +339,8 @@ def _plain(rows):
     book = Workbook(path=Path("f.xlsx"), sha256="", sheets=[SheetData("P", [[r["participant_ref"]] for r in rows])])
     skip = ("total", "note", "source", "end of report", "sub", "grand", "*")
     return not find_personal_values(book) and not any(
-        cleaning.is_blank(r["participant_ref"]) or r["participant_ref"].lower().startswith(skip) for r in rows)
+        cleaning.is_blank(r["participant_ref"]) or r["participant_ref"].lower().startswith(skip) for r in rows
+    )
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -247,8 +351,11 @@ def test_clean_participant_rows_survive_the_round_trip_unchanged(tmp_path, engin
     result = ingestor.ingest(path)
     assert result.status in (LOADED, UNCHANGED), [(p.code, p.message) for p in result.errors]
     with engine.connect() as conn:
-        stored = conn.execute(text("SELECT * FROM v_participants WHERE submission_id = :id"),
-                              {"id": result.submission_id}).mappings().all()
+        stored = (
+            conn.execute(text("SELECT * FROM v_participants WHERE submission_id = :id"), {"id": result.submission_id})
+            .mappings()
+            .all()
+        )
     assert len(stored) == len(rows)
     by_ref = {r["participant_ref"]: r for r in stored}
     flags = {"Y": 1, "N": 0, None: None}
@@ -264,8 +371,7 @@ def test_clean_participant_rows_survive_the_round_trip_unchanged(tmp_path, engin
 @st.composite
 def scattered_sheets(draw):
     """Cells at random places, rows and cells in any order, some without references: sheet XML."""
-    cells_at = draw(st.lists(st.tuples(st.integers(1, 330), st.integers(1, 34)), min_size=1, max_size=30,
-                             unique=True))
+    cells_at = draw(st.lists(st.tuples(st.integers(1, 330), st.integers(1, 34)), min_size=1, max_size=30, unique=True))
     by_row: dict[int, list[int]] = {}
     for row, col in cells_at:
         by_row.setdefault(row, []).append(col)
@@ -277,8 +383,10 @@ def scattered_sheets(draw):
             ref = "" if draw(st.integers(0, 9)) == 0 else f' r="{column_letter(col - 1)}{row}"'
             cells.append(f"<c{ref}><v>{col}</v></c>")
         body.append(f'<row r="{row}">{"".join(cells)}</row>')
-    return ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-            f'spreadsheetml/2006/main"><sheetData>{"".join(body)}</sheetData></worksheet>')
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><sheetData>{"".join(body)}</sheetData></worksheet>'
+    )
 
 
 @FAST

@@ -17,30 +17,67 @@ REFERENCE = ROOT / "data" / "reference"
 SEED_004 = ROOT.parent / "shared" / "seeds" / "004_8301679091d4d30f.txt"
 
 TABLES = ("cpas", "primes", "contracts", "payment_groups", "minimum_performance_levels", "standards")
-STAGES = ("pre_programme_engagement", "programme_engagement", "pre_work_support", "in_work_support",
-          "programme_exit")
+STAGES = ("pre_programme_engagement", "programme_engagement", "pre_work_support", "in_work_support", "programme_exit")
 RULE_KINDS = ("time_limit", "conversion", "contact_frequency", "qualitative")
 # The journey milestones of the MI template, in the order they happen.
-MILESTONES = ("referral_date", "first_contact_date", "attachment_date", "initial_assessment_date",
-              "action_plan_date", "job_start_date", "in_work_support_offered", "job_outcome_date", "exit_date",
-              "exit_report_requested_date", "exit_report_sent_date")
+MILESTONES = (
+    "referral_date",
+    "first_contact_date",
+    "attachment_date",
+    "initial_assessment_date",
+    "action_plan_date",
+    "job_start_date",
+    "in_work_support_offered",
+    "job_outcome_date",
+    "exit_date",
+    "exit_report_requested_date",
+    "exit_report_sent_date",
+)
 RULE_FIELDS = ("from_milestone", "to_milestone", "limit_days", "day_basis", "target_share", "frequency_days")
 PG_CODES = tuple(f"PG{i}" for i in range(1, 10))
 
 # The CPA table of work-programme.md (primes from seed 004), restated independently of contracts.csv.
 PUBLISHED_CPA_TABLE = {
-    1: {"ingeus", "seetec"}, 2: {"ingeus", "a4e"}, 3: {"ingeus", "maximus", "reed"},
-    4: {"seetec", "a4e", "cdg"}, 5: {"ingeus", "avanta"}, 6: {"ingeus", "a4e"},
-    7: {"seetec", "avanta", "g4s"}, 8: {"ingeus", "working_links"}, 9: {"a4e", "maximus"},
-    10: {"avanta", "g4s"}, 11: {"working_links", "prospects"}, 12: {"jhp", "rehab_jobfit"},
-    13: {"working_links", "rehab_jobfit"}, 14: {"eos", "ncg"}, 15: {"esg", "serco"},
-    16: {"ingeus", "interserve"}, 17: {"a4e", "serco"}, 18: {"maximus", "g4s", "ncg"},
+    1: {"ingeus", "seetec"},
+    2: {"ingeus", "a4e"},
+    3: {"ingeus", "maximus", "reed"},
+    4: {"seetec", "a4e", "cdg"},
+    5: {"ingeus", "avanta"},
+    6: {"ingeus", "a4e"},
+    7: {"seetec", "avanta", "g4s"},
+    8: {"ingeus", "working_links"},
+    9: {"a4e", "maximus"},
+    10: {"avanta", "g4s"},
+    11: {"working_links", "prospects"},
+    12: {"jhp", "rehab_jobfit"},
+    13: {"working_links", "rehab_jobfit"},
+    14: {"eos", "ncg"},
+    15: {"esg", "serco"},
+    16: {"ingeus", "interserve"},
+    17: {"a4e", "serco"},
+    18: {"maximus", "g4s", "ncg"},
 }
 
 # The prime section headings of seed 004, exactly as printed there.
-SEED_004_HEADINGS = ("Ingeus", "Seetec", "A4e", "Maximus", "Reed", "CDG", "Avanta", "G4S", "Working Links",
-                     "Prospects", "Learndirect Limited", "Rehab Jobfit", "EOS", "NCG", "ESG Holdings", "Serco",
-                     "Interserve")
+SEED_004_HEADINGS = (
+    "Ingeus",
+    "Seetec",
+    "A4e",
+    "Maximus",
+    "Reed",
+    "CDG",
+    "Avanta",
+    "G4S",
+    "Working Links",
+    "Prospects",
+    "Learndirect Limited",
+    "Rehab Jobfit",
+    "EOS",
+    "NCG",
+    "ESG Holdings",
+    "Serco",
+    "Interserve",
+)
 
 
 @cache
@@ -198,7 +235,8 @@ def test_payment_groups_pg1_to_pg9_with_outcome_periods():
 def test_minimum_performance_levels_cover_pg1_pg2_pg6():
     rows = read("minimum_performance_levels")
     assert {(int(r["contract_year"]), r["payment_group"]) for r in rows} == {
-        (y, pg) for y in (1, 2, 3) for pg in ("PG1", "PG2", "PG6")}
+        (y, pg) for y in (1, 2, 3) for pg in ("PG1", "PG2", "PG6")
+    }
     assert len(rows) == 9
     mpl = {(int(r["contract_year"]), r["payment_group"]): r["mpl"] for r in rows}
     assert mpl[(1, "PG1")] == "0.055" and mpl[(2, "PG1")] == "0.33" and mpl[(3, "PG1")] == "0.44"
@@ -209,8 +247,9 @@ def test_minimum_performance_levels_cover_pg1_pg2_pg6():
 
 
 def test_contract_years_are_consecutive_and_start_with_the_programme():
-    spans = sorted({(int(r["contract_year"]), r["year_start"], r["year_end"])
-                    for r in read("minimum_performance_levels")})
+    spans = sorted(
+        {(int(r["contract_year"]), r["year_start"], r["year_end"]) for r in read("minimum_performance_levels")}
+    )
     assert [s[0] for s in spans] == [1, 2, 3]
     assert spans[0][1] == "2011-06-01"
     for (_, _, end), (_, next_start, _) in zip(spans, spans[1:]):

@@ -13,43 +13,52 @@ from dashboard.supply_chain import COMPONENTS
 
 def components(scores: dict[str, list[float]]) -> pd.DataFrame:
     """A long components table as supply_chain.risk_components gives it: one row per unit and component."""
-    rows = [(unit, key, score, f"{key} detail of {unit}")
-            for unit, values in scores.items() for key, score in zip(COMPONENTS, values)]
+    rows = [
+        (unit, key, score, f"{key} detail of {unit}")
+        for unit, values in scores.items()
+        for key, score in zip(COMPONENTS, values)
+    ]
     frame = pd.DataFrame(rows, columns=["unit", "component", "score", "detail"])
     return frame.assign(component_label=frame["component"].map(COMPONENTS))
 
 
 def test_riskiest_first_puts_the_worst_single_component_first_whatever_the_sum():
-    frame = components({
-        "Spread (P, CPA 1)": [0.5, 0.5, 0.5, 0.0, 0.0, 0.0],  # sum 1.5, worst 0.5
-        "Acute (P, CPA 1)": [0.9, 0.0, 0.0, 0.0, 0.0, 0.0],  # sum 0.9, worst 0.9
-    })
+    frame = components(
+        {
+            "Spread (P, CPA 1)": [0.5, 0.5, 0.5, 0.0, 0.0, 0.0],  # sum 1.5, worst 0.5
+            "Acute (P, CPA 1)": [0.9, 0.0, 0.0, 0.0, 0.0, 0.0],  # sum 0.9, worst 0.9
+        }
+    )
     assert risk.riskiest_first(frame) == ["Acute (P, CPA 1)", "Spread (P, CPA 1)"]
 
 
 def test_riskiest_first_breaks_a_tie_on_the_worst_with_the_next_worst_then_the_name():
-    frame = components({
-        "Flat (P, CPA 1)": [0.8, 0.2, 0.2, 0.2, 0.0, 0.0],  # sum 1.4
-        "Second (P, CPA 1)": [0.8, 0.3, 0.0, 0.0, 0.0, 0.0],  # sum 1.1: same worst, worse second
-        "Beta (P, CPA 2)": [0.0, 0.0, 0.0, 0.0, 0.0, 0.1],
-        "Alpha (P, CPA 2)": [0.1, 0.0, 0.0, 0.0, 0.0, 0.0],  # the same scores as Beta, in another component
-    })
-    assert risk.riskiest_first(frame) == ["Second (P, CPA 1)", "Flat (P, CPA 1)", "Alpha (P, CPA 2)",
-                                          "Beta (P, CPA 2)"]
+    frame = components(
+        {
+            "Flat (P, CPA 1)": [0.8, 0.2, 0.2, 0.2, 0.0, 0.0],  # sum 1.4
+            "Second (P, CPA 1)": [0.8, 0.3, 0.0, 0.0, 0.0, 0.0],  # sum 1.1: same worst, worse second
+            "Beta (P, CPA 2)": [0.0, 0.0, 0.0, 0.0, 0.0, 0.1],
+            "Alpha (P, CPA 2)": [0.1, 0.0, 0.0, 0.0, 0.0, 0.0],  # the same scores as Beta, in another component
+        }
+    )
+    assert risk.riskiest_first(frame) == ["Second (P, CPA 1)", "Flat (P, CPA 1)", "Alpha (P, CPA 2)", "Beta (P, CPA 2)"]
 
 
 def test_riskiest_first_counts_a_missing_score_as_no_concern_and_keeps_every_unit():
-    frame = components({
-        "Unknown (P, CPA 1)": [np.nan] * 6,
-        "Some (P, CPA 1)": [np.nan, 0.2, np.nan, np.nan, np.nan, np.nan],
-        "None (P, CPA 1)": [0.0] * 6,
-    })
+    frame = components(
+        {
+            "Unknown (P, CPA 1)": [np.nan] * 6,
+            "Some (P, CPA 1)": [np.nan, 0.2, np.nan, np.nan, np.nan, np.nan],
+            "None (P, CPA 1)": [0.0] * 6,
+        }
+    )
     assert risk.riskiest_first(frame) == ["Some (P, CPA 1)", "None (P, CPA 1)", "Unknown (P, CPA 1)"]
 
 
 def test_component_table_lists_units_riskiest_first_with_every_component():
-    frame = components({"Spread (P, CPA 1)": [0.5, 0.5, 0.5, 0.0, 0.0, 0.0],
-                        "Acute (P, CPA 1)": [0.9, 0.0, 0.0, 0.0, 0.0, 0.0]})
+    frame = components(
+        {"Spread (P, CPA 1)": [0.5, 0.5, 0.5, 0.0, 0.0, 0.0], "Acute (P, CPA 1)": [0.9, 0.0, 0.0, 0.0, 0.0, 0.0]}
+    )
     scores = risk.component_table(frame)
     assert list(scores.index) == ["Acute (P, CPA 1)", "Spread (P, CPA 1)"]
     assert set(scores.columns) == set(COMPONENTS.values())
@@ -60,8 +69,9 @@ def test_component_table_lists_units_riskiest_first_with_every_component():
 
 
 def test_high_performers_are_the_partners_better_than_expected_for_their_case_mix():
-    summary = pd.DataFrame({"partner": ["a", "b", "c", "d"],
-                            "adjusted_comparison": ["Better", "Similar", "Worse", "Not compared"]})
+    summary = pd.DataFrame(
+        {"partner": ["a", "b", "c", "d"], "adjusted_comparison": ["Better", "Similar", "Worse", "Not compared"]}
+    )
     assert list(risk.high_performers(summary)["partner"]) == ["a"]
 
 

@@ -24,11 +24,18 @@ def test_ingest_files_takes_paths_and_bytes_and_reports_each_as_it_goes(tmp_path
     path = writers.write_standard(tmp_path / "disk.xlsx", HEADER, participants(2))
     upload = writers.write_standard(tmp_path / "x.xlsx", HEADER, participants(3, payment_group=["PG1", "PG0", "PG2"]))
     seen = []
-    results = service.ingest_files(engine, [("disk.xlsx", path), ("upload.xlsx", upload.read_bytes())],
-                                   on_progress=lambda i, name, r: seen.append((i, name, r and r.status)))
+    results = service.ingest_files(
+        engine,
+        [("disk.xlsx", path), ("upload.xlsx", upload.read_bytes())],
+        on_progress=lambda i, name, r: seen.append((i, name, r and r.status)),
+    )
     assert [(r.file, r.status) for r in results] == [("disk.xlsx", LOADED), ("upload.xlsx", REJECTED)]
-    assert seen == [(0, "disk.xlsx", None), (0, "disk.xlsx", LOADED), (1, "upload.xlsx", None),
-                    (1, "upload.xlsx", REJECTED)]
+    assert seen == [
+        (0, "disk.xlsx", None),
+        (0, "disk.xlsx", LOADED),
+        (1, "upload.xlsx", None),
+        (1, "upload.xlsx", REJECTED),
+    ]
 
 
 def test_a_fault_in_one_file_rejects_it_and_the_batch_goes_on(tmp_path, engine, monkeypatch):
@@ -66,22 +73,43 @@ def result_with(*problems: Problem) -> IngestResult:
 
 
 def test_report_has_one_row_per_problem_with_spreadsheet_row_numbers():
-    result = result_with(Problem("bad_payment_group", ERROR, "'PG0' is not a payment group.", "north.xlsx",
-                                 "Participants", 3, "payment_group", "PG0"),
-                         Problem("no_rows", WARNING, "The sheet is empty.", "north.xlsx", "Contacts"))
+    result = result_with(
+        Problem(
+            "bad_payment_group",
+            ERROR,
+            "'PG0' is not a payment group.",
+            "north.xlsx",
+            "Participants",
+            3,
+            "payment_group",
+            "PG0",
+        ),
+        Problem("no_rows", WARNING, "The sheet is empty.", "north.xlsx", "Contacts"),
+    )
     frame = service.report_frame([result])
     assert tuple(frame.columns) == service.REPORT_COLUMNS
     rows = read_csv_report(service.report_bytes([result], "csv"))
     assert [(r["file"], r["severity"], r["code"], r["sheet"], r["row"], r["column"], r["value"]) for r in rows] == [
         ("north.xlsx", "error", "bad_payment_group", "Participants", "3", "payment_group", "PG0"),
-        ("north.xlsx", "warning", "no_rows", "Contacts", "", "", "")]
+        ("north.xlsx", "warning", "no_rows", "Contacts", "", "", ""),
+    ]
 
 
 def test_csv_report_defuses_cells_a_spreadsheet_would_run_as_formulas():
-    result = result_with(Problem("bad_payment_group", ERROR, "=HYPERLINK(\"http://x\")", "north.xlsx",
-                                 "Participants", 4, "payment_group", "=cmd|' /C calc'!A0"))
+    result = result_with(
+        Problem(
+            "bad_payment_group",
+            ERROR,
+            '=HYPERLINK("http://x")',
+            "north.xlsx",
+            "Participants",
+            4,
+            "payment_group",
+            "=cmd|' /C calc'!A0",
+        )
+    )
     row = read_csv_report(service.report_bytes([result], "csv"))[0]
-    assert (row["value"], row["message"]) == ("'=cmd|' /C calc'!A0", "'=HYPERLINK(\"http://x\")")
+    assert (row["value"], row["message"]) == ("'=cmd|' /C calc'!A0", '\'=HYPERLINK("http://x")')
 
 
 def test_json_report_keeps_each_file_with_its_summary():

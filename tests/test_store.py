@@ -22,8 +22,18 @@ from tests.conftest import HEADER, participants, rows
 from tests.conftest import scalar as count
 
 SQLITE_ONLY = pytest.mark.parametrize("any_db_url", ["sqlite"], indirect=True)
-FACT_TABLES = ("submission", "participant", "contact", "monthly_return", "projection", "feedback", "partner",
-               "monthly_summary", "cohort_summary", "compliance_summary")
+FACT_TABLES = (
+    "submission",
+    "participant",
+    "contact",
+    "monthly_return",
+    "projection",
+    "feedback",
+    "partner",
+    "monthly_summary",
+    "cohort_summary",
+    "compliance_summary",
+)
 VIEWS = {"v_participants", "v_monthly", "v_projections", "v_feedback", "v_standards", "v_submissions"}
 
 
@@ -59,7 +69,8 @@ def test_init_is_idempotent_and_loads_reference_data(any_db_url):
     assert count(engine, "SELECT COUNT(*) FROM standard") == first["standard"] > 0
     assert count(engine, "SELECT COUNT(*) FROM v_standards") == first["standard"]
     assert count(engine, "SELECT end_date FROM contract WHERE contract_id = 'CPA18-ncg'") == as_stored(
-        engine, "2015-03-31")
+        engine, "2015-03-31"
+    )
     assert set(inspect(engine).get_view_names()) == VIEWS
     engine.dispose()
 
@@ -82,8 +93,10 @@ def test_newer_return_for_the_same_period_supersedes_and_history_is_kept(tmp_pat
     assert old.status == new.status == LOADED
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT submission_id, status, superseded_by FROM submission ORDER BY 1")).all()
-        assert [tuple(r) for r in rows] == [(old.submission_id, "superseded", new.submission_id),
-                                            (new.submission_id, "current", None)]
+        assert [tuple(r) for r in rows] == [
+            (old.submission_id, "superseded", new.submission_id),
+            (new.submission_id, "current", None),
+        ]
         assert conn.execute(text("SELECT COUNT(*) FROM participant")).scalar() == 5  # history kept
         assert conn.execute(text("SELECT COUNT(*) FROM v_participants")).scalar() == 3  # views show the latest
         assert conn.execute(text("SELECT SUM(referrals) FROM monthly_summary")).scalar() == 3
@@ -95,8 +108,17 @@ def test_a_separate_feedback_return_for_the_same_period_does_not_supersede_the_c
     ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)))
     import pandas as pd
 
-    feedback = pd.DataFrame([{"month": date(2013, 3, 1), "complaints_received": 2, "complaints_resolved_in_time": 2,
-                              "satisfaction_responses": 10, "satisfaction_mean": 4.2}])
+    feedback = pd.DataFrame(
+        [
+            {
+                "month": date(2013, 3, 1),
+                "complaints_received": 2,
+                "complaints_resolved_in_time": 2,
+                "satisfaction_responses": 10,
+                "satisfaction_mean": 4.2,
+            }
+        ]
+    )
     ingestor.ingest(writers.write_standard(tmp_path / "f.xlsx", HEADER, feedback=feedback))
     assert count(engine, "SELECT COUNT(*) FROM submission WHERE status = 'current'") == 2
     assert count(engine, "SELECT COUNT(*) FROM v_participants") == 2
@@ -109,11 +131,18 @@ def test_later_period_updates_a_participant_and_keeps_the_others(tmp_path, engin
     update = participants(1, job_outcome_date=[date(2013, 4, 20)])
     assert ingestor.ingest(writers.write_standard(tmp_path / "b.xlsx", april, update)).status == LOADED
     assert rows(engine, "SELECT participant_ref, job_outcome_date FROM v_participants ORDER BY 1") == [
-        ("P00001", as_stored(engine, "2013-04-20")), ("P00002", None)]
+        ("P00001", as_stored(engine, "2013-04-20")),
+        ("P00002", None),
+    ]
     # Derived columns are stored as each backend types them (a month, a boolean, a whole number of days).
-    assert rows(engine, "SELECT referral_month, in_work_support_offered, days_to_job_start FROM participant "
-                        "WHERE participant_ref = 'P00001' ORDER BY submission_id") == [
-        (as_stored(engine, "2013-01-01"), True, 30)] * 2
+    assert (
+        rows(
+            engine,
+            "SELECT referral_month, in_work_support_offered, days_to_job_start FROM participant "
+            "WHERE participant_ref = 'P00001' ORDER BY submission_id",
+        )
+        == [(as_stored(engine, "2013-01-01"), True, 30)] * 2
+    )
     # The summaries rank the two current returns the same way: each participant once, at its latest state.
     assert count(engine, "SELECT SUM(referrals) || '/' || SUM(job_outcomes) FROM cohort_summary") == "2/1"
     assert count(engine, "SELECT SUM(referrals) || '/' || SUM(job_outcomes) FROM monthly_summary") == "2/1"
@@ -147,14 +176,17 @@ def test_rejected_file_leaves_the_database_unchanged_but_is_audited(tmp_path, en
     assert result.status == "rejected"
     assert snapshot(engine) == before
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT action, file_name, detail FROM audit_log WHERE action = 'rejected'")).one() \
-            == ("rejected", "bad.xlsx", "bad_payment_group x1")
+        assert conn.execute(
+            text("SELECT action, file_name, detail FROM audit_log WHERE action = 'rejected'")
+        ).one() == ("rejected", "bad.xlsx", "bad_payment_group x1")
     ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)))
     before = snapshot(engine)  # ... then into one holding a return
     assert ingestor.ingest(bad_path).status == REJECTED
     assert snapshot(engine) == before
-    assert rows(engine, "SELECT action, file_name, detail FROM audit_log WHERE action = 'rejected'") == [
-        ("rejected", "bad.xlsx", "bad_payment_group x1")] * 2
+    assert (
+        rows(engine, "SELECT action, file_name, detail FROM audit_log WHERE action = 'rejected'")
+        == [("rejected", "bad.xlsx", "bad_payment_group x1")] * 2
+    )
 
 
 def test_every_fact_row_keeps_its_submission_and_spreadsheet_row(tmp_path, engine, ingestor):
@@ -170,8 +202,9 @@ def test_dry_run_validates_without_writing(tmp_path, engine, ingestor):
     from loaders.pipeline import VALID, IngestOptions
 
     before = snapshot(engine)
-    result = ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)),
-                             IngestOptions(dry_run=True))
+    result = ingestor.ingest(
+        writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2)), IngestOptions(dry_run=True)
+    )
     assert result.status == VALID and result.rows["Participants"] == 2
     assert snapshot(engine) == before
 
@@ -189,8 +222,11 @@ def test_withdrawing_removes_a_submission_from_every_view_and_reingesting_restor
     assert count(engine, "SELECT COUNT(*) FROM monthly_summary") == 0
     assert count(engine, "SELECT COUNT(*) FROM cohort_summary") == 0
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT action, actor, detail FROM audit_log WHERE action = 'withdrawn'")).one() \
-            == ("withdrawn", "analyst", "wrong contract")
+        assert conn.execute(text("SELECT action, actor, detail FROM audit_log WHERE action = 'withdrawn'")).one() == (
+            "withdrawn",
+            "analyst",
+            "wrong contract",
+        )
     again = ingestor.ingest(path)
     assert (again.status, again.submission_id) == (RESTORED, first.submission_id)
     assert count(engine, "SELECT COUNT(*) FROM v_participants") == 3
@@ -230,10 +266,14 @@ def test_init_remakes_summaries_from_before_they_were_keyed_and_refills_them(tmp
     ingestor.ingest(writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(3)))
     with engine.begin() as conn:  # the layout of an older version: no primary key, an index instead
         conn.execute(text("DROP TABLE cohort_summary"))
-        conn.execute(text("CREATE TABLE cohort_summary (partner_id INTEGER, contract_id VARCHAR(60), "
-                          "referral_month DATE, payment_group VARCHAR(8), referrals INTEGER, attachments INTEGER, "
-                          "job_starts_12m INTEGER, job_outcomes_12m INTEGER, job_starts_24m INTEGER, "
-                          "job_outcomes_24m INTEGER, job_starts INTEGER, job_outcomes INTEGER)"))
+        conn.execute(
+            text(
+                "CREATE TABLE cohort_summary (partner_id INTEGER, contract_id VARCHAR(60), "
+                "referral_month DATE, payment_group VARCHAR(8), referrals INTEGER, attachments INTEGER, "
+                "job_starts_12m INTEGER, job_outcomes_12m INTEGER, job_starts_24m INTEGER, "
+                "job_outcomes_24m INTEGER, job_starts INTEGER, job_outcomes INTEGER)"
+            )
+        )
     init_db(engine)
     with engine.connect() as conn:
         sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'cohort_summary'")).scalar()
@@ -251,13 +291,13 @@ def _latest_rows_agree_with_the_view(engine) -> int:
         view = read_frame(conn, text(f"SELECT {', '.join(latest.COLUMNS)} FROM v_participants"))
     key = ["participant_ref", "job_start_date", "job_outcome_date", "attachment_date"]
     assert sorted(kept[key].astype(str).itertuples(index=False)) == sorted(
-        view[key].astype(str).itertuples(index=False))
+        view[key].astype(str).itertuples(index=False)
+    )
     assert count(engine, "SELECT COALESCE(SUM(referrals), 0) FROM cohort_summary") == len(view)
     return len(view)
 
 
-def test_monthly_caseloads_backfills_corrections_and_withdrawals_keep_the_latest_rows_right(tmp_path, engine,
-                                                                                             ingestor):
+def test_monthly_caseloads_backfills_corrections_and_withdrawals_keep_the_latest_rows_right(tmp_path, engine, ingestor):
     """Monthly caseloads, a late backfill, a correction, its withdrawal and a newer month."""
     from dashboard.db import writing
     from loaders.store import withdraw_submission
@@ -285,8 +325,14 @@ def test_monthly_caseloads_backfills_corrections_and_withdrawals_keep_the_latest
         withdraw_submission(conn, correction.submission_id, actor=None, reason=None)  # April's first file is back
     assert _latest_rows_agree_with_the_view(engine) == 4
     with engine.connect() as conn:
-        assert str(conn.execute(text("SELECT job_outcome_date FROM v_participants WHERE participant_ref = 'P00001'")
-                                ).scalar()) == "2013-04-20"
+        assert (
+            str(
+                conn.execute(
+                    text("SELECT job_outcome_date FROM v_participants WHERE participant_ref = 'P00001'")
+                ).scalar()
+            )
+            == "2013-04-20"
+        )
     statements = []
 
     def record(_conn, _cursor, statement, *_rest):

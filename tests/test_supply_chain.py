@@ -26,12 +26,23 @@ def test_partner_contracts_give_one_row_per_partner_contract_with_its_outcomes_a
     summary = supply_chain.partner_contracts(query, filters, as_of=as_of)
     flows = query("flow_totals", filters)
     assert not summary.duplicated(["partner_id", "contract_id"]).any()
-    assert set(zip(summary["partner_id"], summary["contract_id"])) == set(zip(flows["partner_id"],
-                                                                              flows["contract_id"]))
+    assert set(zip(summary["partner_id"], summary["contract_id"])) == set(
+        zip(flows["partner_id"], flows["contract_id"])
+    )
     assert (summary["sector"] == "vcs").all()
     assert summary["referrals"].sum() == flows["referrals"].sum()
-    assert {"outcomes_x", "outcomes_n", "outcome_rate", "benchmark", "adjusted_comparison", "variance_pct",
-            "projection_status", "standards_measured", "standards_below", "satisfaction_mean"} <= set(summary.columns)
+    assert {
+        "outcomes_x",
+        "outcomes_n",
+        "outcome_rate",
+        "benchmark",
+        "adjusted_comparison",
+        "variance_pct",
+        "projection_status",
+        "standards_measured",
+        "standards_below",
+        "satisfaction_mean",
+    } <= set(summary.columns)
     # The benchmark pools every partner in every CPA, not only the VCS ones asked for.
     everyone = query("cohort_totals", Filters(), as_of=as_of)
     pooled = everyone["job_outcomes"].sum() / everyone["outcome_cohort"].sum()
@@ -52,8 +63,16 @@ def test_partner_contracts_are_empty_when_no_mi_matches(demo_db):
 
 
 def test_risk_components_name_the_mpl_payment_groups_when_a_contract_has_none():
-    summary = pd.DataFrame({"partner": ["a"], "prime": ["P"], "cpa_code": [1], "contract_id": ["c"],
-                            "contracts_held": [1], "share_of_partner_referrals": [1.0]})
+    summary = pd.DataFrame(
+        {
+            "partner": ["a"],
+            "prime": ["P"],
+            "cpa_code": [1],
+            "contract_id": ["c"],
+            "contracts_held": [1],
+            "share_of_partner_referrals": [1.0],
+        }
+    )
     mpl = pd.DataFrame(columns=["contract_id", "worst_group", "in_year_rate", "mpl", "ratio_to_mpl"])
     out = supply_chain.risk_components(summary, mpl).set_index("component")
     assert out.loc["prime_below_mpl", "detail"] == "no PG1/PG2/PG6 referrals in the last 12 months"

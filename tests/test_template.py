@@ -104,8 +104,10 @@ def test_count_bool_and_mode_columns_have_their_checks(template_xlsx):
 
 
 def test_header_block_round_trips(tmp_path):
-    path = write_template(tmp_path / "north.xlsx",
-                          header={"partner": "North Works", "prime": "Ingeus", "cpa": "7", "period": date(2013, 3, 1)})
+    path = write_template(
+        tmp_path / "north.xlsx",
+        header={"partner": "North Works", "prime": "Ingeus", "cpa": "7", "period": date(2013, 3, 1)},
+    )
     rows = _instructions(path)
     assert [r[0] for r in rows[2:6]] == ["Partner", "Prime", "CPA", "Reporting period"]
     header = read_header_block(rows)
@@ -115,20 +117,34 @@ def test_header_block_round_trips(tmp_path):
 
 def test_header_block_is_blank_in_an_empty_template(template_xlsx):
     assert read_header_block(_instructions(template_xlsx)) == {
-        "partner": None, "prime": None, "cpa": None, "period": None}
+        "partner": None,
+        "prime": None,
+        "cpa": None,
+        "period": None,
+    }
 
 
 def test_read_header_block_finds_labels_moved_down_in_any_case():
-    rows = [["wpmi standard MI template v1"], [], [], ["PARTNER:", "North"], ["prime", ""], ["Cpa", 3.0],
-            ["reporting period", "2014-01"]]
+    rows = [
+        ["wpmi standard MI template v1"],
+        [],
+        [],
+        ["PARTNER:", "North"],
+        ["prime", ""],
+        ["Cpa", 3.0],
+        ["reporting period", "2014-01"],
+    ]
     assert read_header_block(rows) == {"partner": "North", "prime": None, "cpa": 3.0, "period": "2014-01"}
 
 
-@pytest.mark.parametrize("header, message", [
-    ({"cpa": "seven"}, 'CPA "seven" is not a number; give the Contract Package Area number, 1-18.'),
-    ({"period": "March 2013"}, 'Reporting period "March 2013" is not a month as YYYY-MM (e.g. 2013-03).'),
-    ({"contract": "x"}, "Unknown header field contract (expected: partner, prime, cpa, period)."),
-])
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ({"cpa": "seven"}, 'CPA "seven" is not a number; give the Contract Package Area number, 1-18.'),
+        ({"period": "March 2013"}, 'Reporting period "March 2013" is not a month as YYYY-MM (e.g. 2013-03).'),
+        ({"contract": "x"}, "Unknown header field contract (expected: partner, prime, cpa, period)."),
+    ],
+)
 def test_bad_header_values_are_refused_with_the_fix(tmp_path, header, message):
     with pytest.raises(TemplateError) as exc:
         write_template(tmp_path / "bad.xlsx", header=header)
@@ -167,13 +183,20 @@ def test_validation_covers_every_row_of_a_large_filled_sheet(tmp_path):
     assert last > len(rows) + 1
 
 
-@pytest.mark.parametrize("rows, message", [
-    ({"Sheet1": []}, "No template sheet named Sheet1 (sheets: Participants, Contacts, Monthly, Projections, "
-                     "Feedback)."),
-    ({"Projections": [[date(2013, 3, 1), "PG1", 10, 99]]},
-     'Row 2 of sheet "Projections" has 4 values; the sheet has 3 columns (month, payment_group, '
-     "projected_referrals)."),
-])
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        (
+            {"Sheet1": []},
+            "No template sheet named Sheet1 (sheets: Participants, Contacts, Monthly, Projections, Feedback).",
+        ),
+        (
+            {"Projections": [[date(2013, 3, 1), "PG1", 10, 99]]},
+            'Row 2 of sheet "Projections" has 4 values; the sheet has 3 columns (month, payment_group, '
+            "projected_referrals).",
+        ),
+    ],
+)
 def test_rows_that_do_not_fit_the_template_are_refused(tmp_path, monkeypatch, rows, message):
     scratch = tmp_path / "scratch"  # where openpyxl streams the sheets before saving
     scratch.mkdir()
@@ -207,11 +230,12 @@ def test_is_template_recognises_only_the_template(template_xlsx):
 def test_docs_data_dictionary_matches_fields():
     text = (ROOT / "docs" / "template.md").read_text(encoding="utf-8")
     start, end = "<!-- dictionary:start -->\n", "<!-- dictionary:end -->"
-    section = text[text.index(start) + len(start):text.index(end)]
+    section = text[text.index(start) + len(start) : text.index(end)]
     assert section == data_dictionary_markdown(), (
         "docs/template.md is out of date: paste the output of "
         "`python -c \"from loaders.template import data_dictionary_markdown as d; print(d(), end='')\"` "
-        "between the dictionary markers.")
+        "between the dictionary markers."
+    )
 
 
 def test_payment_groups_listed_are_the_reference_csvs(template_xlsx):
@@ -222,5 +246,5 @@ def test_payment_groups_listed_are_the_reference_csvs(template_xlsx):
     assert payment_group_names()["PG8"] == "IB/IS volunteers (England only)"
     rows = [[c.value for c in row] for row in openpyxl.load_workbook(template_xlsx)[INSTRUCTIONS_SHEET].iter_rows()]
     start = rows.index(["Payment group", "Name", None, None, None])
-    assert [tuple(r[:2]) for r in rows[start + 1:]] == list(payment_group_names().items())
+    assert [tuple(r[:2]) for r in rows[start + 1 :]] == list(payment_group_names().items())
     assert '"' + ",".join(payment_group_codes()) + '"' == PG_LIST

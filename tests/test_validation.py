@@ -21,8 +21,18 @@ def sheet_file(tmp_path, rows, header=None, name="Participants", filename="f.xls
     wb = Workbook()
     ws = wb.active
     ws.title = name
-    ws.append(header or ["participant_ref", "payment_group", "referral_date", "attachment_date", "job_start_date",
-                         "job_outcome_date", "exit_date"])
+    ws.append(
+        header
+        or [
+            "participant_ref",
+            "payment_group",
+            "referral_date",
+            "attachment_date",
+            "job_start_date",
+            "job_outcome_date",
+            "exit_date",
+        ]
+    )
     for row in rows:
         ws.append(row)
     path = tmp_path / filename
@@ -38,30 +48,86 @@ def only(result, code):
 
 def table_counts(engine):
     with engine.connect() as conn:
-        return {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar()
-                for t in ("submission", "participant", "monthly_return", "partner")}
+        return {
+            t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar()
+            for t in ("submission", "participant", "monthly_return", "partner")
+        }
 
 
 CASES = [
     # (id, row, code, severity, row number, column, value, message)
-    ("bad_date", ["P1", "PG1", "31/02/2013"], "bad_date", "error", 2, "referral_date", "31/02/2013",
-     "'31/02/2013' is not a date. Enter a date such as 03/04/2013."),
-    ("unknown_pg", ["P1", "PG12", date(2013, 1, 5)], "bad_payment_group", "error", 2, "payment_group", "PG12",
-     "'PG12' is not a payment group. Use PG1 to PG9 (or a name such as 'JSA 18-24')."),
-    ("missing_ref", [None, "PG1", date(2013, 1, 5)], "missing_value", "error", 2, "participant_ref", "",
-     "participant_ref is required but empty. Fill it in or remove the row."),
-    ("before_programme", ["P1", "PG1", date(1900, 1, 5)], "date_before_programme", "error", 2, "referral_date",
-     "1900-01-05", "05/01/1900 is before the Work Programme began (01/06/2011). Check the year."),
-    ("after_period", ["P1", "PG1", date(2013, 4, 2)], "date_after_period", "error", 2, "referral_date", "2013-04-02",
-     "02/04/2013 is after the end of the reporting period (31/03/2013). Dates cannot be later than the return "
-     "they are in."),
-    ("job_start_before_attachment", ["P1", "PG1", date(2013, 1, 5), date(2013, 1, 20), date(2013, 1, 10)],
-     "journey_order", "warning", 2, "job_start_date", "2013-01-10",
-     "job_start_date (10/01/2013) is before attachment_date (20/01/2013). Check both dates; the row is kept but "
-     "flagged."),
-    ("exit_before_referral", ["P1", "PG1", date(2013, 1, 5), None, None, None, date(2013, 1, 1)],
-     "journey_order", "warning", 2, "exit_date", "2013-01-01",
-     "exit_date (01/01/2013) is before referral_date (05/01/2013). Check both dates; the row is kept but flagged."),
+    (
+        "bad_date",
+        ["P1", "PG1", "31/02/2013"],
+        "bad_date",
+        "error",
+        2,
+        "referral_date",
+        "31/02/2013",
+        "'31/02/2013' is not a date. Enter a date such as 03/04/2013.",
+    ),
+    (
+        "unknown_pg",
+        ["P1", "PG12", date(2013, 1, 5)],
+        "bad_payment_group",
+        "error",
+        2,
+        "payment_group",
+        "PG12",
+        "'PG12' is not a payment group. Use PG1 to PG9 (or a name such as 'JSA 18-24').",
+    ),
+    (
+        "missing_ref",
+        [None, "PG1", date(2013, 1, 5)],
+        "missing_value",
+        "error",
+        2,
+        "participant_ref",
+        "",
+        "participant_ref is required but empty. Fill it in or remove the row.",
+    ),
+    (
+        "before_programme",
+        ["P1", "PG1", date(1900, 1, 5)],
+        "date_before_programme",
+        "error",
+        2,
+        "referral_date",
+        "1900-01-05",
+        "05/01/1900 is before the Work Programme began (01/06/2011). Check the year.",
+    ),
+    (
+        "after_period",
+        ["P1", "PG1", date(2013, 4, 2)],
+        "date_after_period",
+        "error",
+        2,
+        "referral_date",
+        "2013-04-02",
+        "02/04/2013 is after the end of the reporting period (31/03/2013). Dates cannot be later than the return "
+        "they are in.",
+    ),
+    (
+        "job_start_before_attachment",
+        ["P1", "PG1", date(2013, 1, 5), date(2013, 1, 20), date(2013, 1, 10)],
+        "journey_order",
+        "warning",
+        2,
+        "job_start_date",
+        "2013-01-10",
+        "job_start_date (10/01/2013) is before attachment_date (20/01/2013). Check both dates; the row is kept but "
+        "flagged.",
+    ),
+    (
+        "exit_before_referral",
+        ["P1", "PG1", date(2013, 1, 5), None, None, None, date(2013, 1, 1)],
+        "journey_order",
+        "warning",
+        2,
+        "exit_date",
+        "2013-01-01",
+        "exit_date (01/01/2013) is before referral_date (05/01/2013). Check both dates; the row is kept but flagged.",
+    ),
 ]
 
 
@@ -71,7 +137,12 @@ def test_participant_rule_reports_exact_message_and_location(case, tmp_path, ing
     result = ingestor.ingest(sheet_file(tmp_path, [row]), OPTIONS)
     problem = only(result, code)[0]
     assert (problem.severity, problem.row, problem.column, problem.value, problem.message) == (
-        severity, row_no, column, value, message)
+        severity,
+        row_no,
+        column,
+        value,
+        message,
+    )
     assert problem.file == "f.xlsx" and problem.sheet == "Participants"
     assert result.status == (LOADED if severity == "warning" else REJECTED)
 
@@ -88,20 +159,38 @@ def test_duplicate_participant_ref_is_rejected_naming_the_first_row(tmp_path, in
     result = ingestor.ingest(sheet_file(tmp_path, rows), OPTIONS)
     problem = only(result, "duplicate")[0]
     assert (problem.row, problem.message) == (
-        4, "participant_ref P1 appears more than once in this sheet (first at row 2). Send one row for each.")
+        4,
+        "participant_ref P1 appears more than once in this sheet (first at row 2). Send one row for each.",
+    )
     assert result.status == REJECTED
 
 
 MONTHLY = ["month", "payment_group", "referrals", "attachments", "job_starts", "job_outcomes"]
 
 
-@pytest.mark.parametrize("row,code,column,message", [
-    ([date(2013, 1, 1), "PG1", -3, 1, 0, 0], "negative_count", "referrals", "-3 is negative. Counts cannot be below zero."),
-    ([date(2013, 1, 1), "PG1", "lots", 1, 0, 0], "bad_number", "referrals",
-     "'lots' is not a number. Enter a count such as 12."),
-    ([date(2013, 1, 1), "PG1", 2.5, 1, 0, 0], "not_whole", "referrals",
-     "2.5 is not a whole number. Counts cannot have decimals."),
-])
+@pytest.mark.parametrize(
+    "row,code,column,message",
+    [
+        (
+            [date(2013, 1, 1), "PG1", -3, 1, 0, 0],
+            "negative_count",
+            "referrals",
+            "-3 is negative. Counts cannot be below zero.",
+        ),
+        (
+            [date(2013, 1, 1), "PG1", "lots", 1, 0, 0],
+            "bad_number",
+            "referrals",
+            "'lots' is not a number. Enter a count such as 12.",
+        ),
+        (
+            [date(2013, 1, 1), "PG1", 2.5, 1, 0, 0],
+            "not_whole",
+            "referrals",
+            "2.5 is not a whole number. Counts cannot have decimals.",
+        ),
+    ],
+)
 def test_count_rules(row, code, column, message, tmp_path, ingestor):
     result = ingestor.ingest(sheet_file(tmp_path, [row], MONTHLY, "Monthly"), OPTIONS)
     problem = only(result, code)[0]
@@ -115,10 +204,12 @@ def test_counts_with_thousands_separators_and_suppression_markers(tmp_path, engi
     assert result.status == LOADED, result.errors
     assert [p.message for p in result.warnings][0] == (
         "'*' is a suppression marker, so the count is stored as unknown. Send true counts: wpmi suppresses "
-        "small numbers itself when it publishes.")
+        "small numbers itself when it publishes."
+    )
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT referrals, attachments, job_starts, job_outcomes, suppressed "
-                                 "FROM monthly_return")).one() == (1234, None, None, None, 1)
+        assert conn.execute(
+            text("SELECT referrals, attachments, job_starts, job_outcomes, suppressed FROM monthly_return")
+        ).one() == (1234, None, None, None, 1)
 
 
 def test_stated_total_that_does_not_add_up_is_rejected(tmp_path, ingestor):
@@ -139,29 +230,48 @@ def test_stated_total_that_does_not_add_up_is_rejected(tmp_path, ingestor):
     result = ingestor.ingest(path)
     problem = only(result, "total_mismatch")[0]
     assert (problem.row, problem.column, problem.value, problem.message) == (
-        7, "D", "19", "The stated total for referrals in Feb 2013 is 19 but the parts add up to 18. Correct the "
-                      "parts or the total.")
+        7,
+        "D",
+        "19",
+        "The stated total for referrals in Feb 2013 is 19 but the parts add up to 18. Correct the parts or the total.",
+    )
     assert result.status == REJECTED
 
 
-@pytest.mark.parametrize("value,kind", [
-    ("QQ 12 34 56 C", "a National Insurance number"), ("AB123456D", "a National Insurance number"),
-    ("jo.bloggs@example.org", "an email address"), ("07700 900123", "a phone number"),
-    ("SW1A 1AA", "a postcode"),
-])
-def test_personal_data_in_any_cell_rejects_the_file_and_is_never_stored(value, kind, tmp_path, engine, ingestor,
-                                                                         caplog):
+@pytest.mark.parametrize(
+    "value,kind",
+    [
+        ("QQ 12 34 56 C", "a National Insurance number"),
+        ("AB123456D", "a National Insurance number"),
+        ("jo.bloggs@example.org", "an email address"),
+        ("07700 900123", "a phone number"),
+        ("SW1A 1AA", "a postcode"),
+    ],
+)
+def test_personal_data_in_any_cell_rejects_the_file_and_is_never_stored(
+    value, kind, tmp_path, engine, ingestor, caplog
+):
     rows = [["P1", "PG1", date(2013, 1, 5)], ["P2", "PG1", date(2013, 1, 6), None, None, None, None, value]]
-    header = ["participant_ref", "payment_group", "referral_date", "attachment_date", "job_start_date",
-              "job_outcome_date", "exit_date", "comments"]
+    header = [
+        "participant_ref",
+        "payment_group",
+        "referral_date",
+        "attachment_date",
+        "job_start_date",
+        "job_outcome_date",
+        "exit_date",
+        "comments",
+    ]
     before = table_counts(engine)
     with caplog.at_level("DEBUG"):
         result = ingestor.ingest(sheet_file(tmp_path, rows, header), OPTIONS)
     assert result.status == REJECTED
     problem = only(result, "personal_data")[0]
     assert (problem.row, problem.column, problem.value) == (3, "H", WITHHELD)
-    assert problem.message == (f"This cell looks like {kind}. wpmi never stores personal data: remove it and send "
-                               "the file again (use pseudonymous references).")
+    assert problem.message == (
+        f"This cell looks like {kind}. wpmi never stores personal data: remove it and send "
+        "the file again (use pseudonymous references)."
+    )
     assert table_counts(engine) == before
     assert value not in caplog.text
     assert value not in str(result.as_dict())
@@ -170,33 +280,46 @@ def test_personal_data_in_any_cell_rejects_the_file_and_is_never_stored(value, k
     assert value not in dump
 
 
-@pytest.mark.parametrize("column,kind", [("Surname", "names"), ("DOB", "dates of birth"), ("Address", "addresses"),
-                                         ("Mobile", "phone numbers"), ("Email", "emails")])
+@pytest.mark.parametrize(
+    "column,kind",
+    [
+        ("Surname", "names"),
+        ("DOB", "dates of birth"),
+        ("Address", "addresses"),
+        ("Mobile", "phone numbers"),
+        ("Email", "emails"),
+    ],
+)
 def test_columns_that_look_like_personal_data_reject_the_file(column, kind, tmp_path, ingestor):
     header = ["participant_ref", "payment_group", "referral_date", column]
     result = ingestor.ingest(sheet_file(tmp_path, [["P1", "PG1", date(2013, 1, 5), "x"]], header), OPTIONS)
     assert result.status == REJECTED
     assert only(result, "personal_data")[0].message == (
         f"Column {column!r} looks like it holds {kind}. wpmi never stores personal data: remove it and send the file "
-        "again (use pseudonymous references).")
+        "again (use pseudonymous references)."
+    )
 
 
 def test_unknown_partner_is_rejected_with_nearest_registered_names(tmp_path, ingestor):
     options = IngestOptions(partner="Tyneside Pathway Trust", prime=PRIME, cpa=CPA, period="2013-03")
     result = ingestor.ingest(sheet_file(tmp_path, [["P1", "PG1", date(2013, 1, 5)]]), options)
-    assert result.errors[0].message == ("Partner 'Tyneside Pathway Trust' is not registered. Nearest registered: "
-                                        "Tyneside Pathways Trust. Fix the name, or pass --register-partner to add it.")
+    assert result.errors[0].message == (
+        "Partner 'Tyneside Pathway Trust' is not registered. Nearest registered: "
+        "Tyneside Pathways Trust. Fix the name, or pass --register-partner to add it."
+    )
 
 
 def test_register_partner_adds_a_new_partner_once(tmp_path, engine, ingestor):
-    options = IngestOptions(partner="Humber Futures CIC", prime=PRIME, cpa=CPA, period="2013-03",
-                            register_partner=True, sector="vcs")
+    options = IngestOptions(
+        partner="Humber Futures CIC", prime=PRIME, cpa=CPA, period="2013-03", register_partner=True, sector="vcs"
+    )
     assert ingestor.ingest(sheet_file(tmp_path, [["P1", "PG1", date(2013, 1, 5)]]), options).status == LOADED
     path2 = sheet_file(tmp_path, [["P2", "PG1", date(2013, 1, 5)]], filename="g.xlsx")
     assert ingestor.ingest(path2, options).status == LOADED
     with engine.connect() as conn:
         assert conn.execute(text("SELECT sector FROM partner WHERE partner_name = 'Humber Futures CIC'")).all() == [
-            ("vcs",)]
+            ("vcs",)
+        ]
 
 
 def test_prime_without_a_contract_in_the_cpa_names_its_cpas(tmp_path, ingestor):
@@ -207,8 +330,10 @@ def test_prime_without_a_contract_in_the_cpa_names_its_cpas(tmp_path, ingestor):
 
 def test_file_without_sender_names_the_missing_options(tmp_path, ingestor):
     result = ingestor.ingest(sheet_file(tmp_path, [["P1", "PG1", date(2013, 1, 5)]]))
-    assert result.errors[0].message == ("f.xlsx: the file does not say its partner, prime, cpa. Add the header block "
-                                        "(see `wpmi template`) or pass --partner --prime --cpa.")
+    assert result.errors[0].message == (
+        "f.xlsx: the file does not say its partner, prime, cpa. Add the header block "
+        "(see `wpmi template`) or pass --partner --prime --cpa."
+    )
 
 
 def test_period_is_inferred_from_the_latest_date_when_not_stated(tmp_path, ingestor):
@@ -217,10 +342,13 @@ def test_period_is_inferred_from_the_latest_date_when_not_stated(tmp_path, inges
     assert result.status == LOADED and result.period == date(2013, 2, 1)
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"", "x.xlsx: the file is empty."),
-    (b"this is not a workbook", None),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"", "x.xlsx: the file is empty."),
+        (b"this is not a workbook", None),
+    ],
+)
 def test_unreadable_files_are_rejected_with_a_plain_message(content, message, tmp_path, ingestor):
     path = tmp_path / "x.xlsx"
     path.write_bytes(content)

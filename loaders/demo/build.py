@@ -33,9 +33,16 @@ from loaders.pipeline import LOADED, REJECTED, IngestOptions, Ingestor
 PERIOD = AS_OF.replace(day=1)
 # Each prime sends in its own layout (work-programme.md: "each prime in its own layout").
 PRIME_LAYOUT = {
-    "ingeus": "caseload", "seetec": "caseload", "serco": "caseload", "interserve": "caseload",
-    "a4e": "journeys", "g4s": "journeys", "avanta": "journeys", "eos": "journeys",
-    "working_links": "csv", "rehab_jobfit": "csv",
+    "ingeus": "caseload",
+    "seetec": "caseload",
+    "serco": "caseload",
+    "interserve": "caseload",
+    "a4e": "journeys",
+    "g4s": "journeys",
+    "avanta": "journeys",
+    "eos": "journeys",
+    "working_links": "csv",
+    "rehab_jobfit": "csv",
 }  # everyone else: the wpmi standard template
 ESA_GROUPS = {"PG5", "PG6", "PG7", "PG8"}
 RESUBMISSIONS = 5  # partners who send a corrected file for the same period (supersession)
@@ -52,12 +59,16 @@ class DemoFile:
 
 def _contracts(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(schema.contract, schema.cpa.c.nation, schema.prime.c.prime_name)
-            .join(schema.cpa, schema.cpa.c.cpa_code == schema.contract.c.cpa_code)
-            .join(schema.prime, schema.prime.c.prime_id == schema.contract.c.prime_id)
-            .order_by(schema.contract.c.contract_id)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                select(schema.contract, schema.cpa.c.nation, schema.prime.c.prime_name)
+                .join(schema.cpa, schema.cpa.c.cpa_code == schema.contract.c.cpa_code)
+                .join(schema.prime, schema.prime.c.prime_id == schema.contract.c.prime_id)
+                .order_by(schema.contract.c.contract_id)
+            )
+            .mappings()
+            .all()
+        )
     out = []
     for i, r in enumerate(rows):
         d = dict(r)
@@ -89,10 +100,25 @@ def _feedback(rng, flows: pd.DataFrame) -> pd.DataFrame:
         assert isinstance(month, pd.Timestamp), f"monthly_flows gives months as timestamps, not {month!r}"
         received = int(rng.poisson(max(caseload, 1) * base_rate / 100))
         responses = int(rng.poisson(max(caseload, 1) * 0.05))
-        rows.append((month.date(), received, int(rng.binomial(received, 0.85)), responses,
-                     round(float(np.clip(rng.normal(base_sat, 0.2), 1, 5)), 2) if responses else None))
-    return pd.DataFrame(rows, columns=["month", "complaints_received", "complaints_resolved_in_time",
-                                       "satisfaction_responses", "satisfaction_mean"])
+        rows.append(
+            (
+                month.date(),
+                received,
+                int(rng.binomial(received, 0.85)),
+                responses,
+                round(float(np.clip(rng.normal(base_sat, 0.2), 1, 5)), 2) if responses else None,
+            )
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "month",
+            "complaints_received",
+            "complaints_resolved_in_time",
+            "satisfaction_responses",
+            "satisfaction_mean",
+        ],
+    )
 
 
 def _bad_files(out: Path, partners: list[Partner], contracts: dict[str, dict], rng) -> list[DemoFile]:
@@ -104,18 +130,32 @@ def _bad_files(out: Path, partners: list[Partner], contracts: dict[str, dict], r
     files = []
     leaked = people.copy()
     leaked.loc[3, "participant_ref"] = "QQ 12 34 56 C"  # a National Insurance number where a ref belongs
-    files.append(DemoFile(writers.write_standard(out / "bad_personal_data.xlsx", header, leaked),
-                          expect=REJECTED, why="a National Insurance number in participant_ref"))
+    files.append(
+        DemoFile(
+            writers.write_standard(out / "bad_personal_data.xlsx", header, leaked),
+            expect=REJECTED,
+            why="a National Insurance number in participant_ref",
+        )
+    )
     broken = people.copy()
     broken["payment_group"] = broken["payment_group"].astype(object)
     broken.loc[2, "payment_group"] = "PG12"
     broken.loc[5, "referral_date"] = pd.Timestamp("2099-01-01")
-    files.append(DemoFile(writers.write_standard(out / "bad_values.xlsx", header, broken),
-                          expect=REJECTED, why="unknown payment group and a date in 2099"))
-    typo = DemoFile(writers.write_csv(out / "bad_unknown_partner.csv", people, "utf-8"), expect=REJECTED,
-                    why="a misspelt partner name")
-    typo.options = IngestOptions(partner=p.name.replace(" ", "", 1) + "x", prime=c["prime_name"],
-                                 cpa=c["cpa_code"], period="2017-03")
+    files.append(
+        DemoFile(
+            writers.write_standard(out / "bad_values.xlsx", header, broken),
+            expect=REJECTED,
+            why="unknown payment group and a date in 2099",
+        )
+    )
+    typo = DemoFile(
+        writers.write_csv(out / "bad_unknown_partner.csv", people, "utf-8"),
+        expect=REJECTED,
+        why="a misspelt partner name",
+    )
+    typo.options = IngestOptions(
+        partner=p.name.replace(" ", "", 1) + "x", prime=c["prime_name"], cpa=c["cpa_code"], period="2017-03"
+    )
     files.append(typo)
     return files
 
@@ -131,12 +171,24 @@ def write_programme(engine: Engine, out: Path, scale: str, seed: int, progress=N
             p.partner_id = register_partner(conn, p.name, p.sector, p.tier, source=SYNTHETIC_NOTE)
     # Contract volumes: CPAs differ in size; within a CPA, referrals were split between primes at random.
     links = [(p, by_id[cid]) for p in partners for cid in p.contracts]
-    weights = np.array([p.volume_weight * (0.5 if by_id[cid]["end_reason"] else 1.0) for p, cid in
-                        ((p, cid) for p in partners for cid in p.contracts)])
+    weights = np.array(
+        [
+            p.volume_weight * (0.5 if by_id[cid]["end_reason"] else 1.0)
+            for p, cid in ((p, cid) for p in partners for cid in p.contracts)
+        ]
+    )
     sizes = rng.multinomial(PARTICIPANTS[scale], weights / weights.sum())
     files: list[DemoFile] = []
-    truths: dict[str, Any] = {"synthetic": True, "seed": seed, "scale": scale, "as_of": AS_OF.isoformat(),
-                              "links": [], "planted": [], "expected_rejections": [], "resubmitted": []}
+    truths: dict[str, Any] = {
+        "synthetic": True,
+        "seed": seed,
+        "scale": scale,
+        "as_of": AS_OF.isoformat(),
+        "links": [],
+        "planted": [],
+        "expected_rejections": [],
+        "resubmitted": [],
+    }
     ordinal = 0
     task = progress.add_task("writing MI files", total=len(links)) if progress else None
     for k, ((p, c), n) in enumerate(zip(links, sizes)):
@@ -149,11 +201,20 @@ def write_programme(engine: Engine, out: Path, scale: str, seed: int, progress=N
         contacts = generate_contacts(rng, p, people) if p.sends_contacts and not p.aggregate_only else None
         flows = monthly_flows(people)
         projections, feedback = _projections(rng, flows, c), _feedback(rng, flows)
-        link = {"partner": p.name, "partner_id": p.partner_id, "contract_id": c["contract_id"], "layout": layout,
-                "sector": p.sector, "tier": p.tier, "planted": p.planted, "effect": p.effect}
+        link = {
+            "partner": p.name,
+            "partner_id": p.partner_id,
+            "contract_id": c["contract_id"],
+            "layout": layout,
+            "sector": p.sector,
+            "tier": p.tier,
+            "planted": p.planted,
+            "effect": p.effect,
+        }
         if layout == "monthly":
-            path, known = writers.write_monthly_wide(out / f"{stem}.xlsx", header, flows, projections,
-                                                     suppress=bool(p.partner_id % 2), rng=rng)
+            path, known = writers.write_monthly_wide(
+                out / f"{stem}.xlsx", header, flows, projections, suppress=bool(p.partner_id % 2), rng=rng
+            )
             files.append(DemoFile(path))
             files.append(DemoFile(writers.write_standard(out / f"{stem}_feedback.xlsx", header, feedback=feedback)))
             flows = known
@@ -164,8 +225,13 @@ def write_programme(engine: Engine, out: Path, scale: str, seed: int, progress=N
                 files.append(DemoFile(writers.write_standard(out / f"{stem}_draft.xlsx", header, draft)))
                 stem = f"{stem}_resubmitted"
                 truths["resubmitted"].append(stem)
-            files.append(DemoFile(writers.write_standard(out / f"{stem}.xlsx", header, people, contacts,
-                                                         projections=projections, feedback=feedback)))
+            files.append(
+                DemoFile(
+                    writers.write_standard(
+                        out / f"{stem}.xlsx", header, people, contacts, projections=projections, feedback=feedback
+                    )
+                )
+            )
         else:
             if layout == "caseload":
                 path = writers.write_caseload(out / f"{stem}.xlsx", header, people, contacts, rng)
@@ -175,18 +241,38 @@ def write_programme(engine: Engine, out: Path, scale: str, seed: int, progress=N
             else:
                 encoding = "cp1252" if k % 2 else "utf-8-sig"
                 path = writers.write_csv(out / f"{stem}.csv", people, encoding)
-                files.append(DemoFile(path, IngestOptions(partner=p.name, prime=c["prime_name"],
-                                                          cpa=c["cpa_code"], period=PERIOD.strftime("%Y-%m"))))
-            files.append(DemoFile(writers.write_standard(out / f"{stem}_profile.xlsx", header,
-                                                         projections=projections, feedback=feedback)))
+                files.append(
+                    DemoFile(
+                        path,
+                        IngestOptions(
+                            partner=p.name, prime=c["prime_name"], cpa=c["cpa_code"], period=PERIOD.strftime("%Y-%m")
+                        ),
+                    )
+                )
+            files.append(
+                DemoFile(
+                    writers.write_standard(
+                        out / f"{stem}_profile.xlsx", header, projections=projections, feedback=feedback
+                    )
+                )
+            )
         measures = ["referrals", "attachments", "job_starts", "job_outcomes"]
         totals = flows[measures].sum()
-        link.update({m: int(totals[m]) for m in measures}, participants=int(len(people)) if layout != "monthly"
-                    else 0, projected_referrals=int(projections["projected_referrals"].sum()))
+        link.update(
+            {m: int(totals[m]) for m in measures},
+            participants=int(len(people)) if layout != "monthly" else 0,
+            projected_referrals=int(projections["projected_referrals"].sum()),
+        )
         truths["links"].append(link)
         if p.planted != "similar":
-            truths["planted"].append({"partner": p.name, "contract_id": c["contract_id"], "direction": p.planted,
-                                      "odds_multiplier": p.effect})
+            truths["planted"].append(
+                {
+                    "partner": p.name,
+                    "contract_id": c["contract_id"],
+                    "direction": p.planted,
+                    "odds_multiplier": p.effect,
+                }
+            )
         if progress:
             progress.advance(task)
     bad = _bad_files(out, partners, by_id, rng)
@@ -194,8 +280,15 @@ def write_programme(engine: Engine, out: Path, scale: str, seed: int, progress=N
     return files + bad, truths
 
 
-def build_demo(db: str | None, *, scale: str = "small", seed: int = 2011, replace: bool = False,
-               files_dir: Path | None = None, quiet: bool = False) -> str:
+def build_demo(
+    db: str | None,
+    *,
+    scale: str = "small",
+    seed: int = 2011,
+    replace: bool = False,
+    files_dir: Path | None = None,
+    quiet: bool = False,
+) -> str:
     """Build the demo database at `db` and return a one-paragraph summary of what landed."""
     url = resolve_url(db)
     if replace and url.startswith("sqlite:///"):
@@ -225,8 +318,10 @@ def build_demo(db: str | None, *, scale: str = "small", seed: int = 2011, replac
                 result = ingestor.ingest(f.path, f.options)
                 outcomes[result.status] = outcomes.get(result.status, 0) + 1
                 if result.status != f.expect:
-                    surprises.append(f"{f.path.name}: {result.status} (expected {f.expect}): "
-                                     + "; ".join(p.message for p in result.errors[:3]))
+                    surprises.append(
+                        f"{f.path.name}: {result.status} (expected {f.expect}): "
+                        + "; ".join(p.message for p in result.errors[:3])
+                    )
                 progress.advance(task)
         truths["ingest_seconds"] = round(time.perf_counter() - ingest_started, 2)
         if surprises:
@@ -235,15 +330,19 @@ def build_demo(db: str | None, *, scale: str = "small", seed: int = 2011, replac
         truths["seconds"] = round(time.perf_counter() - started, 1)
         with writing(engine) as conn:
             conn.execute(delete(schema.meta).where(schema.meta.c.key.in_(["demo_truths", "synthetic"])))
-            conn.execute(schema.meta.insert(), [{"key": "demo_truths", "value": json.dumps(truths)},
-                                                {"key": "synthetic", "value": SYNTHETIC_NOTE}])
+            conn.execute(
+                schema.meta.insert(),
+                [{"key": "demo_truths", "value": json.dumps(truths)}, {"key": "synthetic", "value": SYNTHETIC_NOTE}],
+            )
     finally:
         if tmp is not None:
             tmp.cleanup()
     n_people = sum(link["participants"] for link in truths["links"])
-    return (f"SYNTHETIC demo ({scale}, seed {seed}) built in {truths['seconds']} s at {url}: {len(files)} files, "
-            f"{outcomes.get(LOADED, 0)} loaded, {outcomes.get(REJECTED, 0)} rejected as designed, "
-            f"{n_people:,} participant journeys, as of {AS_OF:%d %B %Y}.")
+    return (
+        f"SYNTHETIC demo ({scale}, seed {seed}) built in {truths['seconds']} s at {url}: {len(files)} files, "
+        f"{outcomes.get(LOADED, 0)} loaded, {outcomes.get(REJECTED, 0)} rejected as designed, "
+        f"{n_people:,} participant journeys, as of {AS_OF:%d %B %Y}."
+    )
 
 
 def demo_truths(engine: Engine) -> dict | None:
@@ -256,4 +355,3 @@ def demo_truths(engine: Engine) -> dict | None:
 def is_synthetic(engine: Engine) -> bool:
     with engine.connect() as conn:
         return conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "synthetic")).scalar() is not None
-

@@ -23,10 +23,28 @@ PARTICIPANTS = {"tiny": 8_000, "small": 60_000, "programme": 1_800_000}
 # tests/test_demo.py checks these cover exactly them): the referral mix (JSA 25+ the largest group; ESA
 # groups smaller), and the chance of a job start within two years for a mid-programme cohort. Tuned so 2-year
 # job outcome rates land near LW-2018's JSA 18-24 36%, JSA 25+ 32%, new ESA 15%, ESA ex-IB 5%.
-PG_MIX = {"PG1": 0.19, "PG2": 0.42, "PG3": 0.05, "PG4": 0.03, "PG5": 0.03, "PG6": 0.17, "PG7": 0.06,
-          "PG8": 0.02, "PG9": 0.03}
-PG_START = {"PG1": 0.64, "PG2": 0.56, "PG3": 0.50, "PG4": 0.29, "PG5": 0.28, "PG6": 0.25, "PG7": 0.09,
-            "PG8": 0.18, "PG9": 0.40}
+PG_MIX = {
+    "PG1": 0.19,
+    "PG2": 0.42,
+    "PG3": 0.05,
+    "PG4": 0.03,
+    "PG5": 0.03,
+    "PG6": 0.17,
+    "PG7": 0.06,
+    "PG8": 0.02,
+    "PG9": 0.03,
+}
+PG_START = {
+    "PG1": 0.64,
+    "PG2": 0.56,
+    "PG3": 0.50,
+    "PG4": 0.29,
+    "PG5": 0.28,
+    "PG6": 0.25,
+    "PG7": 0.09,
+    "PG8": 0.18,
+    "PG9": 0.40,
+}
 START_TO_OUTCOME = 0.70  # ERSA: about 70% of job starts became job outcomes
 VALIDATION_LAG_DAYS = 21  # the job outcome date is the payment date after validation, not the day work began
 MAX_WEEKS = 104
@@ -42,8 +60,9 @@ def _days(d: date) -> int:
     return (d - PROGRAMME_START).days
 
 
-def generate_participants(rng: np.random.Generator, partner: Partner, contract: dict, n: int,
-                          start_ordinal: int) -> pd.DataFrame:
+def generate_participants(
+    rng: np.random.Generator, partner: Partner, contract: dict, n: int, start_ordinal: int
+) -> pd.DataFrame:
     """`n` journeys for one partner on one contract, with every milestone not yet reached left empty."""
     end = min(contract["end_date"], AS_OF)
     span = _days(end) + 1
@@ -97,18 +116,28 @@ def generate_participants(rng: np.random.Generator, partner: Partner, contract: 
         return pd.Series(np.where(values >= 0, base + values.astype("timedelta64[D]"), np.datetime64("NaT")))
 
     refs = [f"{contract['ref_prefix']}{start_ordinal + i:07d}" for i in range(n)]
-    return pd.DataFrame({
-        "participant_ref": refs, "payment_group": pg, "referral_date": to_dates(ref),
-        "first_contact_date": to_dates(contact), "attachment_date": to_dates(attach),
-        "initial_assessment_date": to_dates(assess), "action_plan_date": to_dates(plan),
-        "job_start_date": to_dates(job_start), "job_outcome_date": to_dates(outcome),
-        "exit_date": to_dates(exit_), "exit_report_requested_date": to_dates(requested),
-        "exit_report_sent_date": to_dates(sent), "in_work_support_offered": iws,
-    })
+    return pd.DataFrame(
+        {
+            "participant_ref": refs,
+            "payment_group": pg,
+            "referral_date": to_dates(ref),
+            "first_contact_date": to_dates(contact),
+            "attachment_date": to_dates(attach),
+            "initial_assessment_date": to_dates(assess),
+            "action_plan_date": to_dates(plan),
+            "job_start_date": to_dates(job_start),
+            "job_outcome_date": to_dates(outcome),
+            "exit_date": to_dates(exit_),
+            "exit_report_requested_date": to_dates(requested),
+            "exit_report_sent_date": to_dates(sent),
+            "in_work_support_offered": iws,
+        }
+    )
 
 
-def generate_contacts(rng: np.random.Generator, partner: Partner, people: pd.DataFrame,
-                      window_start: date = AS_OF - timedelta(days=90)) -> pd.DataFrame:
+def generate_contacts(
+    rng: np.random.Generator, partner: Partner, people: pd.DataFrame, window_start: date = AS_OF - timedelta(days=90)
+) -> pd.DataFrame:
     """Contacts in the last quarter for participants on programme then, at the partner's usual spacing."""
     active = people[(people["attachment_date"].notna()) & (people["exit_date"].isna())]
     rows = []
@@ -124,11 +153,22 @@ def generate_contacts(rng: np.random.Generator, partner: Partner, people: pd.Dat
 def monthly_flows(people: pd.DataFrame) -> pd.DataFrame:
     """Monthly referrals, attachments, job starts and job outcomes by payment group: what an aggregate return holds."""
     parts = []
-    for measure, column in (("referrals", "referral_date"), ("attachments", "attachment_date"),
-                            ("job_starts", "job_start_date"), ("job_outcomes", "job_outcome_date")):
+    for measure, column in (
+        ("referrals", "referral_date"),
+        ("attachments", "attachment_date"),
+        ("job_starts", "job_start_date"),
+        ("job_outcomes", "job_outcome_date"),
+    ):
         d = people.loc[people[column].notna(), [column, "payment_group"]]
-        parts.append(pd.DataFrame({"month": d[column].to_numpy().astype("datetime64[M]"),
-                                   "payment_group": d["payment_group"].values, "measure": measure}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "month": d[column].to_numpy().astype("datetime64[M]"),
+                    "payment_group": d["payment_group"].values,
+                    "measure": measure,
+                }
+            )
+        )
     long = pd.concat(parts, ignore_index=True)
     flows = pd.crosstab([long["month"], long["payment_group"]], long["measure"])
     for measure in ("referrals", "attachments", "job_starts", "job_outcomes"):

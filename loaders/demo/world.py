@@ -17,17 +17,73 @@ PARTNERS = {"tiny": 60, "small": 350, "programme": 350}  # "tiny" is for the tes
 SECOND_CONTRACT_SHARE = 0.12  # partners delivering for two contracts (a VCS risk: dependence on one prime)
 PLANTED = {"tiny": 3, "small": 8, "programme": 8}  # planted clearly better, and as many clearly worse
 
-PLACES = ("Tyneside", "Wearside", "Humber", "Pennine", "Mersey", "Solent", "Severn", "Trent", "Clyde", "Tay",
-          "Cardiff Bay", "Gwent", "Fenland", "Chiltern", "Medway", "Wessex", "Peak", "Dales", "Calder", "Aire",
-          "Black Country", "Marches", "Cotswold", "Tamar", "Exe", "Wirral", "Fylde", "Ribble", "Tees", "Wansbeck",
-          "Lothian", "Forth", "Dee", "Usk", "Thames Gateway", "Lea Valley", "Wandle", "Brent", "Cam", "Ouse")
-VCS_WORDS = ("Pathways", "Futures", "Community", "Works", "Foundation", "Action", "Horizons", "Opportunities",
-             "Bridges", "Steps", "Roots", "Hope", "Neighbourhoods", "Lifeline")
+PLACES = (
+    "Tyneside",
+    "Wearside",
+    "Humber",
+    "Pennine",
+    "Mersey",
+    "Solent",
+    "Severn",
+    "Trent",
+    "Clyde",
+    "Tay",
+    "Cardiff Bay",
+    "Gwent",
+    "Fenland",
+    "Chiltern",
+    "Medway",
+    "Wessex",
+    "Peak",
+    "Dales",
+    "Calder",
+    "Aire",
+    "Black Country",
+    "Marches",
+    "Cotswold",
+    "Tamar",
+    "Exe",
+    "Wirral",
+    "Fylde",
+    "Ribble",
+    "Tees",
+    "Wansbeck",
+    "Lothian",
+    "Forth",
+    "Dee",
+    "Usk",
+    "Thames Gateway",
+    "Lea Valley",
+    "Wandle",
+    "Brent",
+    "Cam",
+    "Ouse",
+)
+VCS_WORDS = (
+    "Pathways",
+    "Futures",
+    "Community",
+    "Works",
+    "Foundation",
+    "Action",
+    "Horizons",
+    "Opportunities",
+    "Bridges",
+    "Steps",
+    "Roots",
+    "Hope",
+    "Neighbourhoods",
+    "Lifeline",
+)
 VCS_SUFFIX = ("Trust", "Charity", "CIC", "Network", "Partnership", "Association")
 PRIVATE_WORDS = ("Skills", "Training", "Employment", "Careers", "Recruitment", "Learning", "Talent", "Workforce")
 PRIVATE_SUFFIX = ("Ltd", "Limited", "Group", "Solutions", "Services")
-PUBLIC_NAMES = ("{place} Council Employment Service", "{place} College", "{place} Health Trust Vocational Team",
-                "{place} Borough Council Work Team")
+PUBLIC_NAMES = (
+    "{place} Council Employment Service",
+    "{place} College",
+    "{place} Health Trust Vocational Team",
+    "{place} Borough Council Work Team",
+)
 
 
 @dataclass
@@ -77,14 +133,21 @@ def build_partners(rng: np.random.Generator, contracts: list[dict], scale: str) 
     for i in range(n):
         tier = "end_to_end" if rng.random() < END_TO_END_SHARE else "specialist"
         p = Partner(
-            partner_id=i + 1, name=_name(rng, sectors[i], used), sector=str(sectors[i]), tier=tier,
+            partner_id=i + 1,
+            name=_name(rng, sectors[i], used),
+            sector=str(sectors[i]),
+            tier=tier,
             effect=float(np.exp(rng.normal(0, 0.08))),
             attach_rate=float(np.clip(rng.normal(0.94, 0.02), 0.85, 0.99)),
             slip=float(rng.choice([0.0, 0.01, 0.05, 0.15, 0.35], p=[0.25, 0.25, 0.25, 0.15, 0.10])),
-            contact_days=float(rng.uniform(3, 8)), assess_days=float(rng.uniform(6, 20)),
-            plan_days=float(rng.uniform(10, 25)), exit_report_days=float(rng.uniform(8, 20)),
-            contact_gap=float(rng.uniform(9, 20)), iws_rate=float(rng.uniform(0.75, 1.0)),
-            aggregate_only=bool(rng.random() < 0.12), sends_contacts=bool(rng.random() < 0.25),
+            contact_days=float(rng.uniform(3, 8)),
+            assess_days=float(rng.uniform(6, 20)),
+            plan_days=float(rng.uniform(10, 25)),
+            exit_report_days=float(rng.uniform(8, 20)),
+            contact_gap=float(rng.uniform(9, 20)),
+            iws_rate=float(rng.uniform(0.75, 1.0)),
+            aggregate_only=bool(rng.random() < 0.12),
+            sends_contacts=bool(rng.random() < 0.25),
             volume_weight=float(rng.lognormal(0.8 if tier == "end_to_end" else -0.6, 0.5)),
         )
         partners.append(p)

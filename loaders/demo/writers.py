@@ -49,20 +49,32 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[list]:
     return out
 
 
-def write_standard(path: Path, header: dict, people: pd.DataFrame | None = None,
-                   contacts: pd.DataFrame | None = None, monthly: pd.DataFrame | None = None,
-                   projections: pd.DataFrame | None = None, feedback: pd.DataFrame | None = None) -> Path:
+def write_standard(
+    path: Path,
+    header: dict,
+    people: pd.DataFrame | None = None,
+    contacts: pd.DataFrame | None = None,
+    monthly: pd.DataFrame | None = None,
+    projections: pd.DataFrame | None = None,
+    feedback: pd.DataFrame | None = None,
+) -> Path:
     """The wpmi standard template, filled."""
     rows: dict[str, Iterable[Sequence]] = {}
-    for sheet, frame in ((PARTICIPANTS, people), (CONTACTS, contacts), (MONTHLY, monthly),
-                         (PROJECTIONS, projections), (FEEDBACK, feedback)):
+    for sheet, frame in (
+        (PARTICIPANTS, people),
+        (CONTACTS, contacts),
+        (MONTHLY, monthly),
+        (PROJECTIONS, projections),
+        (FEEDBACK, feedback),
+    ):
         if frame is not None and len(frame):
             rows[sheet.name] = _records(frame, [f.name for f in sheet.fields])
     return write_template(path, header=header, rows=rows, synthetic=True)
 
 
-def write_caseload(path: Path, header: dict, people: pd.DataFrame, contacts: pd.DataFrame | None,
-                   rng: np.random.Generator) -> Path:
+def write_caseload(
+    path: Path, header: dict, people: pd.DataFrame, contacts: pd.DataFrame | None, rng: np.random.Generator
+) -> Path:
     """Title block, UK date strings, 'PG 1' or 'PG1', an office column, totals and notes at the bottom."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Caseload")
@@ -72,16 +84,30 @@ def write_caseload(path: Path, header: dict, people: pd.DataFrame, contacts: pd.
     ws.append([f"CPA: {header['cpa']}"])
     ws.append([f"Period: {header['period']:%B %Y}"])
     ws.append([])
-    ws.append(["Customer ID", "PG", "Referral Dt", "First Contact", "Attached", "Initial Assessment",
-               "Action Plan", "Job Start", "Job Outcome", "Exit", "Exit Report Requested", "Exit Report Sent",
-               "IWS Offered", "Office"])
+    ws.append(
+        [
+            "Customer ID",
+            "PG",
+            "Referral Dt",
+            "First Contact",
+            "Attached",
+            "Initial Assessment",
+            "Action Plan",
+            "Job Start",
+            "Job Outcome",
+            "Exit",
+            "Exit Report Requested",
+            "Exit Report Sent",
+            "IWS Offered",
+            "Office",
+        ]
+    )
     offices = ["North", "South", "Central", "Outreach"]
     spaced = rng.random(len(people)) < 0.5
     for k, row in enumerate(_records(people, [f.name for f in PARTICIPANTS.fields])):
         ref, pg, *dates, iws = row
         pg = f"PG {pg[2:]}" if spaced[k] else pg
-        ws.append([ref, pg, *[d.strftime("%d/%m/%Y") if d else None for d in dates], iws,
-                   offices[k % len(offices)]])
+        ws.append([ref, pg, *[d.strftime("%d/%m/%Y") if d else None for d in dates], iws, offices[k % len(offices)]])
     ws.append([])
     ws.append([f"Total participants: {len(people):,}"])
     ws.append(["Notes: dates are as recorded on the partner case management system."])
@@ -99,8 +125,10 @@ def write_journeys(path: Path, header: dict, people: pd.DataFrame, rng: np.rando
     wb = Workbook()
     ws = wb.active
     ws.title = "Customer Journeys"
-    ws["A1"] = (f"Supply chain MI return: {header['partner']} for {header['prime']}, CPA {header['cpa']}, "
-                f"{header['period']:%B %Y}")
+    ws["A1"] = (
+        f"Supply chain MI return: {header['partner']} for {header['prime']}, CPA {header['cpa']}, "
+        f"{header['period']:%B %Y}"
+    )
     ws["A1"].font = Font(bold=True)
     ws["N1"] = SYNTHETIC
     groups = (("Customer", 1, 2), ("Key Dates", 3, 10), ("Exit Report", 11, 12), ("In Work", 13, 13))
@@ -108,8 +136,21 @@ def write_journeys(path: Path, header: dict, people: pd.DataFrame, rng: np.rando
         ws.cell(row=3, column=c0, value=label).alignment = Alignment(horizontal="center")
         if c1 > c0:
             ws.merge_cells(start_row=3, start_column=c0, end_row=3, end_column=c1)
-    labels = ["Ref", "Benefit Group", "Referral", "Contact", "Attachment", "Assessment", "Action Plan",
-              "Job Start", "Job Outcome", "Exit", "Requested", "Sent", "Support Offered"]
+    labels = [
+        "Ref",
+        "Benefit Group",
+        "Referral",
+        "Contact",
+        "Attachment",
+        "Assessment",
+        "Action Plan",
+        "Job Start",
+        "Job Outcome",
+        "Exit",
+        "Requested",
+        "Sent",
+        "Support Offered",
+    ]
     for c, label in enumerate(labels, start=1):
         ws.cell(row=4, column=c, value=label).font = Font(bold=True)
     style = rng.integers(0, 3, len(people))
@@ -141,8 +182,14 @@ def _count_text(value: int, suppress: bool, rng: np.random.Generator) -> str | i
     return f"{value:,}" if value >= 1000 else str(value)
 
 
-def write_monthly_wide(path: Path, header: dict, flows: pd.DataFrame, projections: pd.DataFrame | None,
-                       suppress: bool, rng: np.random.Generator) -> tuple[Path, pd.DataFrame]:
+def write_monthly_wide(
+    path: Path,
+    header: dict,
+    flows: pd.DataFrame,
+    projections: pd.DataFrame | None,
+    suppress: bool,
+    rng: np.random.Generator,
+) -> tuple[Path, pd.DataFrame]:
     """Months across the columns, totals row and column, text numbers, suppression; returns what is knowable."""
     months = sorted(flows["month"].unique())
     groups = sorted(flows["payment_group"].unique())
@@ -156,8 +203,12 @@ def write_monthly_wide(path: Path, header: dict, flows: pd.DataFrame, projection
     ws.append(["Measure", "Payment Group", *[pd.Timestamp(m).strftime("%b-%y") for m in months], "Total"])
     table = flows.set_index(["month", "payment_group"])
     known = flows.copy()
-    labels = {"referrals": "Referrals", "attachments": "Attachments", "job_starts": "Job Starts",
-              "job_outcomes": "Job Outcomes"}
+    labels = {
+        "referrals": "Referrals",
+        "attachments": "Attachments",
+        "job_starts": "Job Starts",
+        "job_outcomes": "Job Outcomes",
+    }
     for measure, label in labels.items():
         grid = table[measure].unstack("payment_group").reindex(index=months, columns=groups).fillna(0).astype(int)
         for gi, group in enumerate(groups):
@@ -177,17 +228,34 @@ def write_monthly_wide(path: Path, header: dict, flows: pd.DataFrame, projection
         ps.append(["Measure", "Payment Group", *[pd.Timestamp(m).strftime("%b-%y") for m in pmonths]])
         grid = projections.set_index(["month", "payment_group"])["projected_referrals"].unstack("payment_group")
         for gi, group in enumerate(grid.columns):
-            ps.append(["Projected referrals" if gi == 0 else None, group,
-                       *[int(v) for v in grid[group].reindex(pmonths).fillna(0)]])
+            ps.append(
+                [
+                    "Projected referrals" if gi == 0 else None,
+                    group,
+                    *[int(v) for v in grid[group].reindex(pmonths).fillna(0)],
+                ]
+            )
     wb.save(path)
     return path, known
 
 
 def write_csv(path: Path, people: pd.DataFrame, encoding: str) -> Path:
     """A bare participant CSV (no header block: the sender is named with --partner/--prime/--cpa)."""
-    columns = ["Client Ref", "Benefit Group", "Referral Dt", "First Contact Date", "Attachment Date",
-               "Initial Assessment Date", "Action Plan Date", "Job Start Date", "Job Outcome Date", "Exit Date",
-               "Exit Report Requested", "Exit Report Sent", "IWS Offered"]
+    columns = [
+        "Client Ref",
+        "Benefit Group",
+        "Referral Dt",
+        "First Contact Date",
+        "Attachment Date",
+        "Initial Assessment Date",
+        "Action Plan Date",
+        "Job Start Date",
+        "Job Outcome Date",
+        "Exit Date",
+        "Exit Report Requested",
+        "Exit Report Sent",
+        "IWS Offered",
+    ]
     with path.open("w", newline="", encoding=encoding) as fh:
         writer = csv.writer(fh)
         writer.writerow(columns)

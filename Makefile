@@ -34,7 +34,12 @@ demo: $(VENV)/.installed
 run: $(VENV)/.installed $(DEMO_DB)
 	$(BIN)/streamlit run streamlit_app.py --server.port 8501 --server.headless true
 
+# The layers (import-linter), lint and format (ruff), types (mypy), then the tests.
 test: $(VENV)/.installed-test
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # The programme-scale benchmark (docs/performance.md): builds and caches the 1.8M-journey demo in bench/.cache/.

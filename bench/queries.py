@@ -110,7 +110,8 @@ def page_calls(engine, as_of: date) -> tuple[dict, list, list]:
     calls["filter_options"] = [("", lambda: q.filter_options(engine))]
     calls["latest_month"] = [("", lambda: q.latest_month(engine))]
     for name in ("standard_counts", "standard_days", "standard_missed"):
-        calls[name] = [(repr(d), lambda d=d, fn=getattr(q, name): fn(engine, *d)) for d in drills]
+        fn = getattr(q, name)
+        calls[name] = [(repr(d), lambda d=d, fn=fn: fn(engine, *d)) for d in drills]
     return calls, filters, drills
 
 

@@ -68,7 +68,7 @@ def bulk_insert(conn: Connection, table: Table, columns: dict[str, list]) -> Non
     unknown = [c for c in columns if c not in known]
     if unknown:
         raise UnknownColumnsError(table, unknown)
-    names = [c for c in table.c.keys() if c in columns]
+    names = [c for c in table.c.keys() if c in columns]  # noqa: SIM118 - iterating table.c yields Columns, not names
     if not names or not columns[names[0]]:
         return
     dialect, driver = conn.dialect.name, conn.dialect.driver

@@ -3,9 +3,10 @@
 A referral cohort is the participants referred in one month. Its job start rate at 12 months counts the
 starts within 365 days of referral (the days `v_participants` stores), and the rate is only reported once
 the cohort is mature: 12 calendar months after the end of its referral month, plus, for job outcomes, the
-payment group's qualifying period (weeks in work before an outcome can be claimed, which callers pass
-from data/reference/payment_groups.csv: this module imports nothing of the package, so the schema can use it). The summaries count with `within_window`, the queries cut with
-`maturity_cutoffs`, and the schema names its columns with `window_suffix`, so the three cannot drift.
+payment group's qualifying period (weeks in work before an outcome can be claimed), which callers pass
+from data/reference/payment_groups.csv: this module imports nothing of the package, so the schema can use it.
+The summaries count with `within_window`, the queries cut with `maturity_cutoffs`, and the schema names its
+columns with `window_suffix`, so the three cannot drift.
 Methods: ../shared/reference/methods.md, "cohorts".
 """
 

@@ -201,9 +201,9 @@ def find_header(
         if required and not all(any(x == r or x.endswith(" " + r) for x in flat) for r in required):
             continue
         matched = _match_columns(labels, synonyms)
-        if len(matched) >= 2 and any(f in matched for f in spec.required_fields):
-            if best is None or len(matched) > len(best[1]):
-                best = (i, matched)
+        enough = len(matched) >= 2 and any(f in matched for f in spec.required_fields)
+        if enough and (best is None or len(matched) > len(best[1])):
+            best = (i, matched)
     return best
 
 
@@ -325,6 +325,11 @@ def map_wide_sheet(book: Workbook, sheet: SheetData, profile: SheetProfile) -> M
     return None
 
 
+def _cell(row: list, column: int):
+    """The value in `column` of a row, None past its end (rows are as long as their last filled cell)."""
+    return row[column] if column < len(row) else None
+
+
 def _melt(book, sheet, profile, header_index, m_col, g_col, months, total_col, totals) -> MappedSheet:
     wide = profile.wide
     measure_of = {normalise_label(s): m for m, syns in wide.measures.items() for s in [m, *syns]}
@@ -334,8 +339,7 @@ def _melt(book, sheet, profile, header_index, m_col, g_col, months, total_col, t
     current_measure = None
     for i in range(header_index + 1, len(sheet.rows)):
         row = sheet.rows[i]
-        cell = lambda c: row[c] if c < len(row) else None  # noqa: E731
-        m_raw, g_raw = cell(m_col), cell(g_col)
+        m_raw, g_raw = _cell(row, m_col), _cell(row, g_col)
         if m_raw not in (None, ""):
             measure = measure_of.get(normalise_label(m_raw))
             if measure is None:
@@ -356,14 +360,14 @@ def _melt(book, sheet, profile, header_index, m_col, g_col, months, total_col, t
                         "kind": "column",
                         "measure": current_measure,
                         "month": month,
-                        "value": cell(c),
+                        "value": _cell(row, c),
                         "row": i + 1,
                         "column": column_letter(c),
                     }
                 )
                 continue
             rec = records.setdefault((month, str(g_raw).strip()), {"row": i + 1})
-            rec[current_measure] = cell(c)
+            rec[current_measure] = _cell(row, c)
             rec.setdefault("_rows", {})[current_measure] = (i + 1, column_letter(c))
         if total_col is not None and not is_total_row:
             stated_totals.append(
@@ -371,7 +375,7 @@ def _melt(book, sheet, profile, header_index, m_col, g_col, months, total_col, t
                     "kind": "row",
                     "measure": current_measure,
                     "group": str(g_raw).strip(),
-                    "value": cell(total_col),
+                    "value": _cell(row, total_col),
                     "row": i + 1,
                     "column": column_letter(total_col),
                 }

@@ -214,7 +214,7 @@ def write_monthly_wide(
         for gi, group in enumerate(groups):
             values = grid[group].tolist()
             cells = [_count_text(v, suppress, rng) for v in values]
-            for m, v, cell in zip(months, values, cells):
+            for m, cell in zip(months, cells):
                 if isinstance(cell, str) and not cell.replace(",", "").isdigit():
                     known.loc[(known["month"] == m) & (known["payment_group"] == group), measure] = np.nan
             ws.append([label if gi == 0 else None, group, *cells, _count_text(sum(values), False, rng)])

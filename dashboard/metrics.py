@@ -39,6 +39,8 @@ WINSORISE = 0.10
 FUNNEL_Z = {"95%": Z95, "99.8%": Z998}
 SCALES = ("logit", "arcsine")
 POLARITIES = ("high", "low", None)
+# Referrals against projections: where actual referrals fall against the tolerance band.
+ABOVE_TOLERANCE, WITHIN_TOLERANCE, BELOW_TOLERANCE = "Above tolerance", "Within tolerance", "Below tolerance"
 NOT_COMPARED = "Not compared"
 CANNOT_CALCULATE = "Cannot be calculated"
 NO_CHANGE = "No significant change"
@@ -386,7 +388,7 @@ def projection_variance(actual, projected, tolerance: float = 0.10) -> pd.DataFr
     pct, slack = frame["variance_pct"], 1e-9
     above = (pct > tolerance + slack) | ((frame["projected"] == 0) & (frame["actual"] > 0))
     below = pct < -tolerance - slack
-    status = np.where(above, "Above tolerance", np.where(below, "Below tolerance", "Within tolerance"))
+    status = np.where(above, ABOVE_TOLERANCE, np.where(below, BELOW_TOLERANCE, WITHIN_TOLERANCE))
     missing = frame[["actual", "projected"]].isna().any(axis=1)
     frame["status"] = pd.Series(status, index=frame.index, dtype=object).where(~missing, None)
     frame["within_tolerance"] = pd.array((~(above | below)).to_numpy(), dtype="boolean")

@@ -109,7 +109,7 @@ def partner_contracts(
 def flags(row) -> list[str]:
     """Plain-language flags for one partner contract."""
     out = []
-    if row.get("projection_status") == "Below tolerance":
+    if row.get("projection_status") == metrics.BELOW_TOLERANCE:
         out.append(f"referrals {row['variance_pct']:.0%} against projection")
     if row.get("adjusted_comparison") == "Worse":
         out.append("outcomes worse than expected for its case mix")

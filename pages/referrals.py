@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, referrals, settings, ui
+from dashboard import charts, metrics, referrals, settings, ui
 
 as_of = ui.page_header(
     "Referrals vs projections",
@@ -41,7 +41,7 @@ st.dataframe(
         "projected": st.column_config.TextColumn("projected referrals"),
     },
 )
-below = (table["status"] == "Below tolerance").sum()
+below = (table["status"] == metrics.BELOW_TOLERANCE).sum()
 st.caption(f"{below} of {len(table)} below the ±{tolerance:.0%} tolerance band over the months they reported.")
 ui.downloads(shown, f"referrals_vs_projections_{level}", [f"Tolerance ±{tolerance:.0%}"])
 

@@ -1,0 +1,56 @@
+"""The Overview page's answers, without Streamlit."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from dashboard import overview
+from dashboard.metrics import wilson_interval
+
+
+def test_flow_rates_show_numerator_denominator_and_the_wilson_interval():
+    totals = pd.Series({"referrals": 200, "attachments": 150, "job_starts": 40, "job_outcomes": 10})
+    rates = overview.flow_rates(totals)
+    assert rates["measure"].tolist() == [label for label, _, _ in overview.FLOW_RATES]
+    assert rates[["numerator", "denominator"]].values.tolist() == [[150, 200], [10, 40]]
+    assert rates["rate"].tolist() == pytest.approx([0.75, 0.25])
+    assert tuple(rates.loc[1, ["lower 95%", "upper 95%"]]) == pytest.approx(wilson_interval(10, 40))
+
+
+def test_a_rate_without_a_denominator_or_above_one_is_left_out_not_shown_wrong():
+    totals = pd.Series({"referrals": 0, "attachments": 0, "job_starts": 5, "job_outcomes": 9})
+    rates = overview.flow_rates(totals)
+    assert rates.empty and list(rates.columns) == overview.RATE_COLUMNS
+
+
+def test_coverage_by_cpa_marks_each_cpa_month_once():
+    coverage = pd.DataFrame(
+        {
+            "cpa_code": [2, 2, 2, 10],
+            "partner_id": [1, 2, 1, 3],
+            "month": pd.to_datetime(["2013-01-01", "2013-01-01", "2013-02-01", "2013-01-01"]),
+        }
+    )
+    grid = overview.coverage_by_cpa(coverage)
+    assert grid.values.tolist() == [
+        ["CPA 2", pd.Timestamp("2013-01-01"), True],
+        ["CPA 2", pd.Timestamp("2013-02-01"), True],
+        ["CPA 10", pd.Timestamp("2013-01-01"), True],
+    ]
+
+
+def test_missing_returns_lists_partner_contracts_whose_latest_month_is_before_as_of_oldest_first():
+    coverage = pd.DataFrame(
+        {
+            "partner": ["A", "A", "B", "C"],
+            "prime": ["P"] * 4,
+            "cpa_code": [1] * 4,
+            "month": pd.to_datetime(["2013-01-01", "2013-03-01", "2012-11-01", "2013-02-01"]),
+        }
+    )
+    missing = overview.missing_returns(coverage, date(2013, 3, 1))
+    assert missing[["partner", "month"]].values.tolist() == [
+        ["B", pd.Timestamp("2012-11-01")],
+        ["C", pd.Timestamp("2013-02-01")],
+    ]

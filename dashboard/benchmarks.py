@@ -7,6 +7,7 @@ Streamlit, so every number on the Benchmarks, Supply chain and Partner pages can
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandas as pd
 
 from dashboard import metrics, settings
 from dashboard.disclosure import round_to_base, suppress_small
+from dashboard.queries import Filters
 from dashboard.reference import mpl_payment_groups
 
 
@@ -153,6 +155,21 @@ def benchmark_table(
     adjusted = case_mix(counts, level, measure, comparator, min_n=min_n)
     table = table.merge(adjusted, on="unit", how="left")
     return table.sort_values("rate", ascending=False).reset_index(drop=True)
+
+
+def units_in_view(table: pd.DataFrame, filters: Filters, prime_names: Mapping[str, str]) -> pd.DataFrame:
+    """The rows of a benchmark table that the CPA, prime, sector and tier filters select.
+
+    The comparator pools every unit in the chosen payment groups and years; these filters only choose which
+    units are shown against it. `prime_names` maps prime ids (the filter's values) to the table's names.
+    """
+    shown = table
+    for column, value in (("cpa_code", filters.cpa), ("sector", filters.sector), ("tier", filters.tier)):
+        if value is not None and column in shown:
+            shown = shown[shown[column] == value]
+    if filters.prime is not None and "prime" in shown:
+        shown = shown[shown["prime"] == prime_names.get(filters.prime)]
+    return shown
 
 
 def case_mix(

@@ -56,13 +56,8 @@ try:
 except bm.ComparatorUnavailable as exc:
     st.warning(str(exc))
     st.stop()
-shown = table
-for column, value in (("cpa_code", filters.cpa), ("sector", filters.sector), ("tier", filters.tier)):
-    if value is not None and column in shown:
-        shown = shown[shown[column] == value]
-if filters.prime is not None and "prime" in shown:
-    names = ui.query("filter_options")["primes"].set_index("prime_id")["prime_name"]
-    shown = shown[shown["prime"] == names.get(filters.prime)]
+prime_names = ui.query("filter_options")["primes"].set_index("prime_id")["prime_name"].to_dict()
+shown = bm.units_in_view(table, filters, prime_names)
 if shown.empty:
     st.info("No mature cohorts for this selection. Widen the years or payment groups.")
     st.stop()

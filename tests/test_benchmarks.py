@@ -245,3 +245,19 @@ def test_mpl_comparator_names_the_groups_with_a_published_level():
     assert bm.mpl_groups_in_words() == "PG1, PG2 and PG6"
     with pytest.raises(bm.ComparatorUnavailable, match="exist for PG1, PG2 and PG6 only"):
         bm.mpl_benchmark(pd.DataFrame(columns=["payment_group", "mpl", "year_end"]), (), None)
+
+
+def test_units_in_view_keeps_the_units_the_filters_select_and_leaves_the_rest_to_the_comparator():
+    table = pd.DataFrame(
+        {
+            "unit": ["a", "b", "c", "d"],
+            "cpa_code": [1, 1, 2, 1],
+            "sector": ["vcs", "private", "vcs", "vcs"],
+            "tier": ["specialist"] * 4,
+            "prime": ["Ingeus", "Ingeus", "Ingeus", "A4e"],
+        }
+    )
+    everyone = bm.units_in_view(table, queries.Filters(), {})
+    assert everyone["unit"].tolist() == ["a", "b", "c", "d"]
+    chosen = bm.units_in_view(table, queries.Filters(cpa=1, sector="vcs", prime="P7"), {"P7": "Ingeus"})
+    assert chosen["unit"].tolist() == ["a"]

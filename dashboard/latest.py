@@ -1,13 +1,12 @@
-""" "Latest row wins", written once; and the latest row of each participant of a partner contract, kept in step.
+"""Which row wins, written once; and the latest row of each participant of a partner contract, kept in step.
 
 The rule (`latest_rows`): only current submissions count, and where the same key (a participant, a month and
 payment group, ...) appears in several current submissions of one partner contract, the row from the latest
 reporting period wins, then the latest submission, then the latest spreadsheet row. The views, the summaries
 and the kept rows below all select through it.
 
-A partner
-that sends a cumulative caseload every month has one current submission per month, so ranking every one of
-them at every ingest costs more as the history grows (`python -m bench.steady` measures it).
+A partner that sends a cumulative caseload every month has one current submission per month, so ranking every
+one of them at every ingest costs more as the history grows (`python -m bench.steady` measures it).
 
 `participant_current` keeps the winning rows for partner contracts with two or more current participant
 returns, and `participant_current_state` records which current submissions they reflect. `sync` brings a pair

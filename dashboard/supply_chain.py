@@ -106,6 +106,18 @@ def partner_contracts(
     )
 
 
+def ended_early(contract) -> bool:
+    """Whether a prime contract (a `filter_options()["contracts"]` row) was terminated early: it has an end
+    reason. A missing reason arrives as None or NaN, and NaN is truthy, so test for text."""
+    reason = contract["end_reason"] if isinstance(contract, dict | pd.Series) else contract.end_reason
+    return isinstance(reason, str) and bool(reason.strip())
+
+
+def contract_label(contract) -> str:
+    """How a prime contract is named in a chooser: prime, CPA, and "(terminated)" when it ended early."""
+    return f"{contract.prime_name}, CPA {contract.cpa_code}" + (" (terminated)" if ended_early(contract) else "")
+
+
 def flags(row) -> list[str]:
     """Plain-language flags for one partner contract."""
     out = []

@@ -10,14 +10,11 @@ as_of = ui.page_header(
 )
 options = ui.query("filter_options")
 contracts = options["contracts"]
-labels = {
-    r.contract_id: f"{r.prime_name}, CPA {r.cpa_code}" + (" (terminated)" if r.end_reason else "")
-    for r in contracts.itertuples()
-}
+labels = {r.contract_id: supply_chain.contract_label(r) for r in contracts.itertuples()}
 contract_id = st.selectbox("Prime contract", list(labels), format_func=labels.get, key="contract", bind="query-params")
 contract = contracts.set_index("contract_id").loc[contract_id]
 filters = Filters(prime=contract["prime_id"], cpa=int(contract["cpa_code"]))
-if contract["end_reason"]:
+if supply_chain.ended_early(contract):
     st.info(f"This contract ended early: {contract['end_reason']} (last referrals {contract['end_date']}).")
 
 summary = supply_chain.partner_contracts(ui.query, filters, as_of=as_of)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from dashboard import queries, supply_chain
@@ -76,3 +77,17 @@ def test_risk_components_name_the_mpl_payment_groups_when_a_contract_has_none():
     mpl = pd.DataFrame(columns=["contract_id", "worst_group", "in_year_rate", "mpl", "ratio_to_mpl"])
     out = supply_chain.risk_components(summary, mpl).set_index("component")
     assert out.loc["prime_below_mpl", "detail"] == "no PG1/PG2/PG6 referrals in the last 12 months"
+
+
+def test_only_a_contract_with_an_end_reason_is_labelled_terminated():
+    contracts = pd.DataFrame(
+        {
+            "contract_id": ["a", "b", "c"],
+            "prime_name": ["Ingeus", "NCG", "A4e"],
+            "cpa_code": [1, 18, 2],
+            "end_reason": [np.nan, "Terminated under DWP's voluntary break clause", None],
+        }
+    )
+    labels = [supply_chain.contract_label(r) for r in contracts.itertuples()]
+    assert labels == ["Ingeus, CPA 1", "NCG, CPA 18 (terminated)", "A4e, CPA 2"]
+    assert [supply_chain.ended_early(row) for _, row in contracts.iterrows()] == [False, True, False]

@@ -71,6 +71,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "rounding_base", int, 5, "Public mode rounds published counts to the nearest multiple of this.", positive=True
     ),
+    Setting(
+        "suppress_max",
+        int,
+        4,
+        "Counts from 1 to this about anyone but the viewer's own organisation are hidden ('*'), in every mode.",
+        positive=True,
+    ),
+    Setting(
+        "public_rate_decimals",
+        int,
+        2,
+        "Public mode shows rates, shares and intervals as proportions to this many places (2: whole percents).",
+        positive=True,
+    ),
     # --- how much of a file wpmi will read (limits that stop a broken or hostile file) -------------------
     Setting("max_file_mb", float, 100.0, "Largest file wpmi reads, as sent, in MB (CLI and Data page).", positive=True),
     Setting(

@@ -1,4 +1,4 @@
-"""The Overview page's answers: programme flow totals, flow rates with their intervals, and data coverage."""
+"""The Overview page's answers: programme flow totals, the counts behind its flow rates, and data coverage."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ from datetime import date
 
 import pandas as pd
 
-from dashboard import metrics
-
 FLOW_MEASURES = ("referrals", "attachments", "job_starts", "job_outcomes")
 # (what the row says, numerator, denominator): flow rates over the same months, not cohort rates.
 FLOW_RATES = (
     ("Attachment rate (attachments / referrals)", "attachments", "referrals"),
     ("Job outcomes per job start", "job_outcomes", "job_starts"),
 )
-RATE_COLUMNS = ["measure", "numerator", "denominator", "rate", "lower 95%", "upper 95%"]
+RATE_COUNTS = ["measure", "numerator", "denominator"]
 
 
 def flow_totals_of(flows: pd.DataFrame) -> pd.Series:
@@ -22,16 +20,16 @@ def flow_totals_of(flows: pd.DataFrame) -> pd.Series:
     return flows[list(FLOW_MEASURES)].sum()
 
 
-def flow_rates(totals: pd.Series) -> pd.DataFrame:
-    """Each flow rate with numerator, denominator and 95% Wilson interval; a rate whose denominator is zero,
-    or whose numerator exceeds it (flows of different months can), is left out rather than shown wrong."""
+def flow_rate_counts(totals: pd.Series) -> pd.DataFrame:
+    """Numerator and denominator of each flow rate, unpublished: the page publishes them (dashboard/publication.py
+    computes the rate and its Wilson interval from the published counts). A rate whose denominator is zero, or
+    whose numerator exceeds it (flows of different months can), is left out rather than shown wrong."""
     rows = []
     for label, numerator, denominator in FLOW_RATES:
         x, n = totals[numerator], totals[denominator]
         if n > 0 and x <= n:
-            lower, upper = metrics.wilson_interval(x, n)
-            rows.append([label, int(x), int(n), x / n, lower, upper])
-    return pd.DataFrame(rows, columns=RATE_COLUMNS)
+            rows.append([label, int(x), int(n)])
+    return pd.DataFrame(rows, columns=RATE_COUNTS)
 
 
 def coverage_by_cpa(coverage: pd.DataFrame) -> pd.DataFrame:

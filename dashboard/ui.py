@@ -17,6 +17,7 @@ from dashboard import queries, settings
 from dashboard.access import Access, decide
 from dashboard.db import get_engine, resolve_url
 from dashboard.exports import to_csv_bytes, to_excel_bytes
+from dashboard.publication import Policy, publish_count
 from dashboard.queries import Filters
 from dashboard.reference import missing_schema
 from dashboard.schema import SECTOR_LABELS, SECTORS, TIER_LABELS, TIERS, UNKNOWN
@@ -287,6 +288,11 @@ def publish(frame: pd.DataFrame, counts: list[str], *, totalled: tuple[str, ...]
     return out
 
 
-def published_count(value) -> str:
-    """One count as it may be shown (see `publish`)."""
-    return publish(pd.DataFrame({"count": [value]}), ["count"])["count"].iloc[0]
+def policy() -> Policy:
+    """This viewer's publication policy (dashboard/publication.py): every figure shown passes through it."""
+    return Policy.for_access(access())
+
+
+def published_count(value, owner=None) -> str:
+    """One count as it may be shown to this viewer (a KPI tile), by the publication policy."""
+    return publish_count(value, policy(), owner=owner)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, overview, ui
+from dashboard import charts, overview, publication, ui
 
 as_of = ui.page_header("Overview", "How much MI is here, what it adds up to, and who has sent which months.")
 filters = ui.filter_sidebar(as_of=as_of)
@@ -18,9 +18,16 @@ labels = {
 for col, measure in zip(st.columns(len(overview.FLOW_MEASURES)), overview.FLOW_MEASURES):
     col.metric(labels[measure], ui.published_count(totals[measure]))
 
-kpis = ui.publish(overview.flow_rates(totals), ["numerator", "denominator"])
+kpis = publication.publish_table(
+    overview.flow_rate_counts(totals),
+    policy=ui.policy(),
+    counts=["numerator", "denominator"],
+    rates={"rate": ("numerator", "denominator")},
+    intervals=True,
+    keep=["measure"],
+)
 st.subheader("Flow rates in the selected period")
-st.dataframe(kpis, hide_index=True, column_config={c: ui.percent(c) for c in ("rate", "lower 95%", "upper 95%")})
+st.dataframe(kpis.display().rename(columns={"rate_low": "lower 95%", "rate_high": "upper 95%"}), hide_index=True)
 st.caption(
     "Flow measures: events in the period over events in the period. Cohort rates, which follow each "
     "referral month's participants, are on the Benchmarks page."
@@ -42,7 +49,9 @@ ui.how_calculated("""
 - **Counts** are flows: referrals, attachments, job starts and job outcomes that fell in each month, from
   participant-level returns (counted by the month of each milestone) and from aggregate returns for the
   partner-months no participant row covers. Nothing is counted twice.
-- **Rates** show their numerator and denominator with a 95% Wilson score interval.
+- **Rates** show their numerator and denominator with a 95% Wilson score interval, all computed from the
+  counts as published (in public mode: rounded to 5, and rates to whole percentages; `*` hides a count of 1-4
+  and every rate that depends on it).
 - **Coverage** marks the months for which any current submission holds data. A partner contract whose latest
   month is before the as-of month may have a missing return.
 """)

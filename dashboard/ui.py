@@ -17,7 +17,7 @@ from dashboard import queries, settings
 from dashboard.access import Access, decide
 from dashboard.db import get_engine, resolve_url
 from dashboard.exports import to_csv_bytes, to_excel_bytes
-from dashboard.publication import Policy, publish_count
+from dashboard.publication import Policy, Published, publish_count
 from dashboard.queries import Filters
 from dashboard.reference import missing_schema
 from dashboard.schema import SECTOR_LABELS, SECTORS, TIER_LABELS, TIERS, UNKNOWN
@@ -240,8 +240,13 @@ def filter_sidebar(
     return Filters(**kwargs)
 
 
-def downloads(frame: pd.DataFrame, name: str, notes: list[str] | None = None) -> None:
-    """CSV and Excel downloads of what is shown (formula-injection safe), with the page's notes."""
+def downloads(shown: Published | pd.DataFrame, name: str, notes: list[str] | None = None) -> None:
+    """CSV and Excel downloads of what is shown (formula-injection safe), with the page's notes.
+
+    A `Published` table is downloaded as displayed. A plain frame is accepted only while pages move to the
+    publication boundary (issue 10); it must hold no counts.
+    """
+    frame = shown.display() if isinstance(shown, Published) else shown
     notes = list(notes or [])
     if query("synthetic_note"):
         notes.insert(0, "SYNTHETIC DEMO DATA - not real Work Programme MI")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, metrics, referrals, settings, ui
+from dashboard import charts, metrics, publication, referrals, settings, ui
 
 as_of = ui.page_header(
     "Referrals vs projections",
@@ -26,14 +26,26 @@ frame = ui.query("projections_vs_actuals", filters)
 if frame["projected"].notna().sum() == 0:
     st.info("No projections have been loaded for this selection (Projections sheet of the MI template).")
     st.stop()
-table = referrals.variance_table(frame, level, tolerance)
+policy = ui.policy()
+published = publication.publish_table(
+    referrals.unit_totals(frame, level),
+    policy=policy,
+    counts=["actual", "projected"],
+    # The whole selection's monthly series adds up to (about) these column totals: protect hidden cells against them.
+    totals=("actual", "projected"),
+    owner="partner_id" if level == "partner" else None,
+    keep=["unit", "months"],
+)
+table = referrals.variance_from_published(published.frame, tolerance, policy.rate_decimals)
+shown = (
+    published.display()
+    .loc[table.index]
+    .assign(variance=table["variance"], variance_pct=table["variance_pct"], status=table["status"])
+)
 
 st.subheader("Variance: largest shortfall first")
-shown = ui.publish(
-    table[["unit", "actual", "projected", "variance", "variance_pct", "status", "months"]], ["actual", "projected"]
-)
 st.dataframe(
-    shown,
+    shown[["unit", "actual", "projected", "variance", "variance_pct", "status", "months"]],
     hide_index=True,
     column_config={
         "variance_pct": ui.percent("variance %"),
@@ -42,20 +54,34 @@ st.dataframe(
     },
 )
 below = (table["status"] == metrics.BELOW_TOLERANCE).sum()
-st.caption(f"{below} of {len(table)} below the ±{tolerance:.0%} tolerance band over the months they reported.")
-ui.downloads(shown, f"referrals_vs_projections_{level}", [f"Tolerance ±{tolerance:.0%}"])
+st.caption(
+    f"{below} of {len(table)} below the ±{tolerance:.0%} tolerance band over the months they reported, judged on "
+    "the figures as published. " + ui.SUPPRESSION_NOTE
+)
+ui.downloads(
+    published,
+    f"referrals_vs_projections_{level}",
+    [f"Tolerance ±{tolerance:.0%}", "Variance = actual - projected, from the figures as published"],
+)
 
 st.subheader("Monthly and cumulative")
-monthly = referrals.monthly_by_unit(frame, level)
 unit = st.selectbox("Show", ["Whole selection", *table["unit"]], key="ref_unit")
-series = monthly if unit == "Whole selection" else monthly[monthly["unit"] == unit]
-chart_data = referrals.chart_frame(series, tolerance)
+chosen = None if unit == "Whole selection" else unit
+series = publication.publish_table(
+    referrals.monthly_series(frame, level, chosen),
+    policy=policy,
+    counts=["actual", "projected"],
+    totals=("actual", "projected"),  # the cumulative chart ends at them
+    owner="partner_id",
+    keep=["month"],
+)
+chart_data = referrals.chart_frame(series.frame, tolerance, rounding_base=policy.rounding_base)
 left, right = st.columns(2)
 left.altair_chart(charts.referrals_chart(chart_data), width="stretch")
 right.altair_chart(charts.referrals_chart(chart_data, cumulative=True), width="stretch")
 st.caption(
-    "The dashed line is a **forecast**, a projection of the next 6 months at the run rate of the last 6, "
-    "with a 95% interval for the underlying monthly rate. It is not a commitment from anyone."
+    "The dashed line is a **forecast**, a projection of the next 6 months at the run rate of the last 6 "
+    "published months, with a 95% interval for the underlying monthly rate. It is not a commitment from anyone."
 )
 
 ui.how_calculated(f"""
@@ -63,6 +89,10 @@ ui.how_calculated(f"""
   *within* or *above* the ±{tolerance:.0%} tolerance band (setting `projection_tolerance`).
 - Only months up to a unit's latest return count, so a missing return is not mistaken for a shortfall.
 - **Cumulative** lines add up from the first month shown: the contract-to-date position.
-- **Forecast**: mean of the last 6 months' referrals; interval from the Byar / exact Poisson limits on their
-  total, divided by 6.
+- **Forecast**: mean of the last 6 published months' referrals; interval from the Byar / exact Poisson limits
+  on their total, divided by 6.
+- **Publication**: counts are published by the viewer's policy (in public mode rounded to the nearest
+  {settings.get("rounding_base")}, and `*` hides a count of 1-4; `**` hides one that would let it be worked
+  out). Variance, variance %, status, the tolerance band and the forecast are computed from the counts as
+  published, and a forecast is rounded like a count in public mode.
 """)

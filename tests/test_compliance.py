@@ -678,3 +678,17 @@ def test_prime_roll_up_counts_each_status_of_the_measured_cells_per_prime_and_st
     assert engagement[["cells", "meets", "below", "not_enough", "met", "n"]].tolist() == [3, 1, 1, 1, 40, 63]
     assert engagement["share"] == pytest.approx(40 / 63)
     assert roll.loc[("P", "Programme exit"), ["cells", "meets", "below", "not_enough"]].tolist() == [1, 0, 0, 0]
+
+
+def test_public_standards_page_publishes_compliance_through_the_boundary(demo_db):
+    """Issue 10: with a cut-off late enough for compliance to show in public mode, nothing hidden comes back."""
+    from tests.attack import collect, recover, summarise
+
+    collected = collect("standards", demo_db, cutoff="2017-03-31")
+    matrix = next(f.frame for f in collected.frames if f.channel == "dataframe" and "share" in f.frame.columns)
+    assert len(matrix) and {"met", "n", "lower", "upper", "status"} <= set(matrix.columns)
+    counts = [v for c in ("met", "n", "pending") for v in matrix[c] if v not in ("*", "**", "")]
+    assert all(int(v.replace(",", "")) % 5 == 0 for v in counts)
+    assert all(str(v).endswith("%") or v in ("*", "**", "") for v in matrix["share"])  # whole percentages
+    found = recover(collected)
+    assert found == [], summarise(found)

@@ -421,7 +421,7 @@ def evaluate(
 # -------------------------------------------------------------------------------------------- summary
 
 
-def _status(n: np.ndarray, share: np.ndarray, upper: np.ndarray, target: np.ndarray, min_n: int) -> np.ndarray:
+def status_of(n: np.ndarray, share: np.ndarray, upper: np.ndarray, target: np.ndarray, min_n: int) -> np.ndarray:
     """Not enough data (n < min_n), Meets target (share >= target), else Below target, significant when the
     Wilson upper bound is below the target."""
     with np.errstate(invalid="ignore"):
@@ -490,7 +490,7 @@ def summarise_counts(
         lower[some], upper[some] = wilson_intervals(met[some], n[some], Z95)
     out["share"], out["lower"], out["upper"] = share, lower, upper
     min_n = settings.get("min_denominator") if min_n is None else min_n
-    out["status"] = _status(n, share, upper, out["target_share"].to_numpy(dtype=float), min_n)
+    out["status"] = status_of(n, share, upper, out["target_share"].to_numpy(dtype=float), min_n)
     stage_order = {slug: i for i, (slug, _) in enumerate(STAGES)}
     out["stage_label"] = out["stage"].map(STAGE_LABELS)
     out = out.assign(_stage=out["stage"].map(stage_order)).sort_values(["_stage", *by], kind="stable")

@@ -1,62 +1,9 @@
 """Standards compliance: each partner against its prime's published service standards, in the five CSS stages."""
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from dashboard import charts, compliance, publication, settings, ui
+from dashboard import charts, compliance, settings, standards, ui
 from dashboard.queries import Filters
-
-LABELS = ["partner_id", "contract_id", "prime", "cpa_code", "partner", "stage_label", "standard_id", "title"]
-
-
-def published_cells(raw: pd.DataFrame, policy: publication.Policy) -> tuple[publication.Published, pd.DataFrame]:
-    """Compliance cells through the publication boundary, and their frame with a status judged on what is shown.
-
-    A cell whose met or n is hidden gets "Not enough data" (too few to publish), like any n < min_denominator.
-    """
-    published = publication.publish_table(
-        raw,
-        policy=policy,
-        counts=["met", "n", "pending"],
-        rates={"share": ("met", "n")},
-        intervals=True,
-        owner="partner_id",
-        keep=[*(c for c in LABELS if c in raw.columns), "target_share"],
-    )
-    frame = published.frame
-    hidden = frame[["met", "n"]].isna().any(axis=1).to_numpy()
-    status = compliance._status(
-        frame["n"].fillna(0).to_numpy(dtype=float),
-        frame["share"].to_numpy(dtype=float),
-        frame["share_high"].to_numpy(dtype=float),
-        pd.to_numeric(frame["target_share"], errors="coerce").to_numpy(dtype=float),
-        settings.get("min_denominator"),
-    )
-    return published, frame.assign(status=np.where(hidden, compliance.NOT_ENOUGH, status))
-
-
-def published_roll_up(frame: pd.DataFrame, policy: publication.Policy) -> publication.Published:
-    """The per-prime roll-up from published cells only: sums of shown met and n, cells counted by shown status."""
-    shown = frame[frame[["met", "n"]].notna().all(axis=1)]
-    roll = compliance.prime_roll_up(shown)
-    hidden = (
-        frame[frame[["met", "n"]].isna().any(axis=1)].groupby(["prime", "stage_label"]).size().rename("not_published")
-    )
-    roll = roll.merge(hidden.reset_index(), on=["prime", "stage_label"], how="outer")
-    roll["not_published"] = roll["not_published"].fillna(0).astype(int)
-    for column in ("cells", "meets", "below", "not_enough", "met", "n"):
-        roll[column] = roll[column].fillna(0).astype(int)
-    roll["cells"] += roll["not_published"]
-    roll["not_enough"] += roll["not_published"]
-    return publication.publish_table(
-        roll,
-        policy=policy,
-        counts=["met", "n"],
-        rates={"share": ("met", "n")},
-        keep=["prime", "stage_label", "cells", "meets", "below", "not_enough", "not_published"],
-    )
-
 
 as_of = ui.page_header(
     "Standards compliance",
@@ -99,7 +46,7 @@ with tab_matrix:
         st.info("No standard of this prime can be measured from the returns loaded for this selection.")
     else:
         cells = cells.assign(partner=cells["partner"] + " (CPA " + cells["cpa_code"].astype(str) + ")")
-        published, shown = published_cells(cells, policy)
+        published, shown = standards.published_cells(cells, policy)
         st.altair_chart(charts.compliance_heatmap(shown), width="stretch")
         display = published.display().assign(status=shown["status"])
         columns = ["partner", "stage_label", "standard_id", "title", "met", "n", "share", "share_low", "share_high"]
@@ -160,8 +107,8 @@ with tab_prime:
     if everyone.empty:
         st.info("No standards measured yet.")
     else:
-        _, everyone_shown = published_cells(everyone[everyone["n"] > 0], policy)
-        roll = published_roll_up(everyone_shown, policy)
+        _, everyone_shown = standards.published_cells(everyone[everyone["n"] > 0], policy)
+        roll = standards.published_roll_up(everyone_shown, policy)
         st.dataframe(roll.display().rename(columns={"share": "share met (all participants)"}), hide_index=True)
         st.caption(
             "Met and n add up the cells as published; a cell with a hidden count is counted under not_enough "

@@ -1,9 +1,10 @@
 """Partner profile: one partner against every partner in every CPA, its trend, and its peers."""
 
+import functools
+
 import streamlit as st
 
-from dashboard import benchmarks as bm
-from dashboard import charts, profile, reference, schema, settings, ui
+from dashboard import charts, profile, publication, reference, schema, settings, ui
 from dashboard.queries import Filters
 
 as_of = ui.page_header(
@@ -21,9 +22,12 @@ groups = st.multiselect(
     placeholder="All payment groups",
 )
 scope = Filters(payment_groups=tuple(groups))
+publish = functools.partial(publication.publish_table, policy=ui.policy())
 cohorts = ui.query("cohort_totals", scope, as_of=as_of)
-rows = profile.spine_rows(cohorts, partner_id, min_n=settings.get("min_denominator"))
-if rows.empty:
+series = ui.query("cohort_series", Filters(partner_id=int(partner_id), payment_groups=tuple(groups)), as_of=as_of)
+trend = profile.publish_trend(series, partner_id, publish)
+spine = profile.publish_spine(cohorts, partner_id, publish, trend=trend, min_n=settings.get("min_denominator"))
+if spine.frame.empty:
     st.info(
         f"{names[partner_id]} has no mature participant-level cohorts in this selection (partners sending "
         "aggregate returns only have flow measures: see the Overview and Referrals pages)."
@@ -38,33 +42,27 @@ st.markdown(
 )
 
 st.subheader("All indicators against all partners")
-st.altair_chart(charts.spine_chart(rows), width="stretch")
-shown = bm.display_table(rows.rename(columns={"value": "rate"}), ui.rounding_base()).rename(columns={"rate": "value"})
+st.altair_chart(charts.spine_chart(profile.spine_rows(spine)), width="stretch")
 st.dataframe(
-    shown,
+    spine.display().rename(columns=profile.SPINE_NAMES),
     hide_index=True,
-    column_config={
-        c: ui.percent(c) for c in ("value", "lower", "upper", "benchmark", "minimum", "q25", "median", "q75", "maximum")
-    },
+    column_order=profile.SPINE_ORDER,
+    column_config={c: ui.percent(c) for c in ("benchmark", *profile.SPREAD)},
 )
-ui.downloads(shown, f"partner_{partner_id}_profile", [ui.SUPPRESSION_NOTE])
+ui.downloads(spine, f"partner_{partner_id}_profile", [ui.SUPPRESSION_NOTE])
 
 st.subheader("Trend")
-series = ui.query("cohort_series", Filters(partner_id=int(partner_id), payment_groups=tuple(groups)), as_of=as_of)
-for label, verdict in profile.trend_labels(series).items():
+for label, verdict in profile.trend_labels(trend).items():
     st.caption(f"{label}: {verdict} over the last five quarters.")
-st.altair_chart(charts.trend_chart(profile.trend_lines(series), rate_label="Rate"), width="stretch")
+st.altair_chart(charts.trend_chart(profile.trend_lines(trend), rate_label="Rate"), width="stretch")
 
 st.subheader("Peers")
-peers = profile.peer_outcomes(cohorts, partner_id)
+peers = profile.publish_peers(cohorts, partner_id, publish)
 st.caption(
     "Partners with the most similar payment-group mix (cosine similarity of cohort shares)"
-    f"; {int((peers['sector'] == info['sector']).sum())} of them are in the same sector."
+    f"; {int((peers.frame['sector'] == info['sector']).sum())} of them are in the same sector."
 )
-peers = ui.publish(peers, ["x", "n"])
-st.dataframe(
-    peers, hide_index=True, column_config={c: ui.percent(c) for c in ("outcome_rate", "outcome_lower", "outcome_upper")}
-)
+st.dataframe(peers.display().rename(columns=profile.PEER_NAMES), hide_index=True)
 
 ui.how_calculated(f"""
 - **Spine chart**: for each indicator, the grey bar spans all partners with n >= {settings.get("min_denominator")}
@@ -73,4 +71,7 @@ ui.how_calculated(f"""
 - **Trend**: quarterly referral cohorts; the label is the chi-square test for trend over the five most recent
   mature quarters.
 - **Peers**: closest payment-group mix, so their rates are the fairest comparison for this partner.
+- **Publication**: every count, rate, interval, benchmark and spread is computed from the counts as published
+  to you (in public mode: rounded to 5, rates to whole percentages; `*` hides a count of 1-4 and every rate
+  built on it, `**` a count hidden so that a `*` cannot be worked out from the quarters' totals).
 """)

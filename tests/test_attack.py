@@ -193,14 +193,7 @@ PAGES = [
             "outcome rates with Wilson bounds and share_of_contract x the total give exact counts"
         ),
     ),
-    pytest.param(
-        "partner",
-        None,
-        marks=leaks(
-            "spine and trend chart datasets carry the raw x and n (trend x = 1-4); values with Wilson bounds and "
-            "peers' outcome rate x rounded n back-solve exact x and n"
-        ),
-    ),
+    pytest.param("partner", None),
     pytest.param(
         "risk",
         None,

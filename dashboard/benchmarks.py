@@ -7,8 +7,10 @@ Streamlit, so every number on the Benchmarks, Supply chain and Partner pages can
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -130,6 +132,8 @@ def benchmark_table(
 ) -> pd.DataFrame:
     """Rates per unit with benchmark, Better/Similar/Worse (95% and 99.8%) and the case-mix adjusted ratio.
 
+    pool_x / pool_n are the comparator's pooled counts behind each unit's benchmark (NaN for a target), so the
+    benchmark can be published from published counts (`publish_league`).
     Units with n below `min_n` (default: the min_denominator setting) are 'Not compared', raw and adjusted.
     """
     measure = MEASURES[measure_key]
@@ -139,15 +143,19 @@ def benchmark_table(
         return table
     if comparator == "all":
         table["benchmark"] = _pooled(counts, measure)
+        table["pool_x"], table["pool_n"] = counts[measure.x].sum(), counts[measure.n].sum()
     elif comparator == "mpl":
         if target is None:
             raise ComparatorUnavailable("No minimum performance level applies to this selection.")
         table["benchmark"] = target
+        table["pool_x"] = table["pool_n"] = np.nan  # a published target, not a pool
     else:
         key = COMPARATOR_KEYS[comparator]
         if key not in table:
             raise ComparatorUnavailable(f"'{COMPARATORS[comparator]}' does not apply at {level} level.")
         table["benchmark"] = table[key].map(_pooled_by(counts, measure, key))
+        pools = counts.groupby(key)[[measure.x, measure.n]].sum()
+        table["pool_x"], table["pool_n"] = table[key].map(pools[measure.x]), table[key].map(pools[measure.n])
     table["comparison"] = metrics.compare_to_benchmark(table["x"], table["n"], table["benchmark"], min_n=min_n)
     table["comparison_998"] = metrics.compare_to_benchmark(
         table["x"], table["n"], table["benchmark"], min_n=min_n, z=metrics.Z998
@@ -212,24 +220,11 @@ def case_mix(
     return out[["unit", "observed", "expected", "ratio", "ratio_lower", "ratio_upper", "adjusted_comparison"]]
 
 
-def funnel(
-    table: pd.DataFrame, *, adjust: bool = False, scale: str = "logit"
-) -> tuple[pd.DataFrame, pd.DataFrame, float]:
-    """Funnel points (with flags), limit curves and the baseline P = sum(x) / sum(n) of the units shown."""
-    baseline = table["x"].sum() / table["n"].sum()
-    tau2 = None
-    if adjust:
-        od = metrics.overdispersion(table["x"], table["n"], baseline, scale)
-        tau2 = od["tau2"] if od["adjusted"] else None
-    points = table[["unit", "x", "n", "rate", "lower", "upper"]].copy()
-    points["flag"] = metrics.funnel_flag(points["x"], points["n"], baseline, tau2, scale)
-    curves = metrics.funnel_curves(baseline, points["n"].min(), points["n"].max(), tau2=tau2, scale=scale)
-    return points, curves, baseline
-
-
 def trends(series: pd.DataFrame, level: str, measure_key: str, units: list[str] | None = None) -> pd.DataFrame:
     """Trend label over each unit's five most recent mature quarters."""
     measure = MEASURES[measure_key]
+    if not has_series(series, measure_key):
+        return pd.DataFrame(columns=["unit", "trend"])
     keys, label = LEVELS[level]
     keys = [k for k in keys if k in series]
     grouped = series.groupby([*keys, "period"], as_index=False)[[measure.x, measure.n]].sum()
@@ -243,6 +238,12 @@ def trends(series: pd.DataFrame, level: str, measure_key: str, units: list[str] 
         result = metrics.trend(part[measure.x].to_numpy(), part[measure.n].to_numpy())
         rows.append({"unit": unit, "trend": result.label})
     return pd.DataFrame(rows, columns=["unit", "trend"])
+
+
+def has_series(series: pd.DataFrame, measure_key: str) -> bool:
+    """Whether `cohort_series` holds the measure's x and n (it has no attachment counts)."""
+    measure = MEASURES[measure_key]
+    return measure.x in series and measure.n in series
 
 
 def quarterly_rates(series: pd.DataFrame, measure_key: str) -> pd.DataFrame:
@@ -291,3 +292,278 @@ def display_table(table: pd.DataFrame, rounding_base: int | None = None) -> pd.D
             out[column] = round_to_base(out[column].round(), rounding_base)
             out.loc[hidden, column] = np.nan
     return out
+
+
+# --- publication (issue 10): what the page may show, built from a `publication.publish_table` --------------------
+# This module sits below dashboard.publication, so the page hands in `publish` (publish_table with the viewer's
+# policy bound) and the policy; nothing here can make a Published itself.
+
+RATIO_DECIMALS = 2  # observed / expected and its interval
+LEAGUE_SHOWN = [
+    "unit",
+    "x",
+    "n",
+    "rate",
+    "lower",
+    "upper",
+    "benchmark",
+    "comparison",
+    "comparison_998",
+    "expected",
+    "ratio",
+    "ratio_lower",
+    "ratio_upper",
+    "adjusted_comparison",
+    "trend",
+]
+_LABELS = ["unit", "comparison", "comparison_998", "adjusted_comparison", "trend"]
+_DERIVED = ["benchmark", "expected", "ratio", "ratio_lower", "ratio_upper"]
+_RENAME = {"rate_low": "lower", "rate_high": "upper"}
+
+
+class PublicationPolicy(Protocol):
+    """What these functions need of `publication.Policy`."""
+
+    @property
+    def rate_decimals(self) -> int: ...
+    @property
+    def public(self) -> bool: ...
+    def is_own(self, owner) -> bool: ...
+    def round_count(self, value: float) -> float: ...
+    def round_rate(self, value: float) -> float: ...
+
+
+class PublishedTable(Protocol):
+    """What these functions need of `publication.Published`."""
+
+    @property
+    def frame(self) -> pd.DataFrame: ...
+    @property
+    def status(self) -> pd.DataFrame: ...
+
+
+T = TypeVar("T", bound=PublishedTable)
+
+
+class FunnelUnavailable(ValueError):
+    """No one funnel fits: the units shown are compared with different baselines."""
+
+
+def _owner(raw: pd.DataFrame, owner: str | None) -> pd.Series | None:
+    return raw[owner] if owner is not None and owner in raw else None
+
+
+def _published_rate_order(frame: pd.DataFrame) -> list:
+    """Row labels by published rate, highest first, hidden last, ties by unit name: never by a raw value."""
+    return frame.sort_values(["rate", "unit"], ascending=[False, True], na_position="last").index.tolist()
+
+
+def _published_benchmark(raw: pd.DataFrame, policy: PublicationPolicy) -> pd.Series:
+    """Each unit's benchmark at the policy's precision, from the comparator's published pool counts."""
+    if "pool_x" not in raw:
+        return raw["benchmark"].map(lambda v: np.nan if pd.isna(v) else policy.round_rate(v))
+    values = []
+    for bench, px, pn in zip(raw["benchmark"], raw["pool_x"], raw["pool_n"]):
+        if pd.isna(px) or pd.isna(pn):  # a target (minimum performance level): published as it is
+            values.append(np.nan if pd.isna(bench) else float(bench))
+            continue
+        shown_n = policy.round_count(pn)
+        values.append(policy.round_rate(policy.round_count(px) / shown_n) if shown_n > 0 else np.nan)
+    return pd.Series(values, index=raw.index, dtype=float)
+
+
+def _adjusted(raw: pd.DataFrame, frame: pd.DataFrame, owners, policy: PublicationPolicy) -> pd.DataFrame:
+    """Expected, observed / expected and its interval from the PUBLISHED x and n (NaN where either is hidden).
+
+    The expected rate (E / n, the comparator's rates weighted by the unit's case mix) is rounded to the policy's
+    precision, so expected = published n x that rate; the viewer's own rows use their exact expected.
+    """
+    x, n = frame["x"].to_numpy(dtype=float), frame["n"].to_numpy(dtype=float)
+    raw_n = raw["n"].to_numpy(dtype=float)
+    raw_expected = raw["expected"].to_numpy(dtype=float) if "expected" in raw else np.full(len(raw), np.nan)
+    own = np.array([policy.is_own(o) for o in owners], dtype=bool) if owners is not None else np.zeros(len(raw), bool)
+    expected = np.full(len(raw), np.nan)
+    for i in range(len(raw)):
+        if np.isnan(x[i]) or np.isnan(n[i]) or np.isnan(raw_expected[i]) or raw_n[i] <= 0:
+            continue
+        expected[i] = raw_expected[i] if own[i] else n[i] * policy.round_rate(raw_expected[i] / raw_n[i])
+    ok = ~np.isnan(expected) & (expected > 0)
+    ratio, low, high = (np.full(len(raw), np.nan) for _ in range(3))
+    if ok.any():
+        lo, hi = metrics.byar_intervals(x[ok])
+        ratio[ok], low[ok], high[ok] = x[ok] / expected[ok], lo / expected[ok], hi / expected[ok]
+    if policy.public:  # a whole count, rounded like every other count in public mode
+        shown_expected = [policy.round_count(round(e)) if not np.isnan(e) else np.nan for e in expected]
+    else:
+        shown_expected = [round(e, 1) if not np.isnan(e) else np.nan for e in expected]
+    out = pd.DataFrame(index=raw.index)
+    out["expected"] = shown_expected
+    for name, values in (("ratio", ratio), ("ratio_lower", low), ("ratio_upper", high)):
+        out[name] = [round(v, RATIO_DECIMALS) if not np.isnan(v) else np.nan for v in values]
+    return out
+
+
+def publish_league(
+    shown: pd.DataFrame,
+    trend: pd.DataFrame | None,
+    *,
+    publish: Callable[..., T],
+    policy: PublicationPolicy,
+    owner: str | None = "partner_id",
+) -> T:
+    """The league table as published: the units of `shown` (a `benchmark_table`) with their trend label.
+
+    Counts x and n through `publish` (publish_table with the viewer's policy), their column totals published
+    too (the funnel's caption gives them), so hidden cells are protected down the columns; rate and its Wilson
+    interval (`rate_low`/`rate_high`) from the published counts; the benchmark from the comparator's published
+    pool; expected and observed / expected from the published counts (`_adjusted`); verdicts and the trend as
+    labels. Rows are ordered by published rate (highest first, hidden last). `owner` names the partner id column
+    (partner level), so member mode shows the viewer's own rows exact.
+    """
+    raw = shown.reset_index(drop=True)
+    if trend is not None and not trend.empty:
+        raw = raw.merge(trend[["unit", "trend"]], on="unit", how="left")
+    for column in _LABELS:
+        if column not in raw:
+            raw[column] = np.nan
+    spec = {
+        "counts": ["x", "n"],
+        "rates": {"rate": ("x", "n")},
+        "intervals": True,
+        "totals": ("x", "n"),
+    }
+    # Order by published rate; publish again in that order until the hidden cells no longer move (secondary
+    # suppression may break ties by position), so the order never reflects a value the final table hides.
+    raw = raw.sort_values("unit", kind="stable").reset_index(drop=True)
+    first = publish(raw, owner=_owner(raw, owner), keep=["unit"], **spec)
+    for _ in range(3):
+        order = _published_rate_order(first.frame)
+        if order == list(range(len(raw))):
+            break
+        raw = raw.loc[order].reset_index(drop=True)
+        first = publish(raw, owner=_owner(raw, owner), keep=["unit"], **spec)
+    else:  # never settled: publish in name order, which reflects nothing
+        raw = raw.sort_values("unit", kind="stable").reset_index(drop=True)
+        first = publish(raw, owner=_owner(raw, owner), keep=["unit"], **spec)
+    derived = _adjusted(raw, first.frame, _owner(raw, owner), policy)
+    derived["benchmark"] = _published_benchmark(raw, policy)
+    final_raw = pd.concat([raw.drop(columns=[c for c in _DERIVED if c in raw]), derived], axis=1)
+    return publish(final_raw, owner=_owner(final_raw, owner), keep=[*_LABELS, *_DERIVED], **spec)
+
+
+def league_view(frame: pd.DataFrame) -> pd.DataFrame:
+    """A published league frame (or its `.display()`) in the page's column order and names."""
+    out = frame.rename(columns=_RENAME)
+    return out[[c for c in LEAGUE_SHOWN if c in out]]
+
+
+def chart_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """A published league `.frame` for the league and ratio charts: observed is the published x."""
+    return league_view(frame).assign(observed=lambda d: d["x"])
+
+
+def _grid_end(value: float, up: bool) -> float:
+    """A round end for the limit curves' n grid (1, 2 or 5 x 10^k), never an exact unit size."""
+    if not value > 0:
+        return 1.0
+    k = math.floor(math.log10(value))
+    steps = [m * 10**j for j in (k - 1, k, k + 1) for m in (1, 2, 5)]
+    return float(min(s for s in steps if s >= value) if up else max(s for s in steps if s <= value))
+
+
+@dataclass(frozen=True)
+class Funnel:
+    points: pd.DataFrame  # unit, x, n, rate, lower, upper (published) and flag
+    curves: pd.DataFrame  # limit curves around the published baseline on a round grid
+    baseline: float  # the published comparator baseline (the league's benchmark)
+    not_compared: int  # units the league marks Not compared, left out of the funnel
+
+
+def funnel(
+    shown: pd.DataFrame,
+    published: pd.DataFrame,
+    *,
+    adjust: bool = False,
+    scale: str = "logit",
+) -> Funnel:
+    """The funnel of the SAME units and baseline as the league table (issue 10 item 4).
+
+    shown: the raw `benchmark_table` rows (x, n, benchmark, comparison); published: the league's published
+    frame (`publish_league(...).frame`). Units the league marks Not compared (n below the minimum, or no
+    benchmark) are left out. Flags come from the raw counts against the raw benchmark, as the league's
+    verdicts do; points are drawn at the published rate and n, the limits around the published benchmark on a
+    round grid of n. FunnelUnavailable when the compared units have different benchmarks (one funnel cannot
+    show them).
+    """
+    if shown["unit"].duplicated().any() or published["unit"].duplicated().any():
+        raise ValueError("funnel needs one row per unit")
+    raw = shown.set_index("unit")
+    pub = published.set_index("unit")
+    compared = [u for u in pub.index if pub.loc[u, "comparison"] != metrics.NOT_COMPARED]
+    not_compared = len(pub) - len(compared)
+    benchmarks = raw.loc[compared, "benchmark"].dropna().unique() if compared else np.array([])
+    if len(benchmarks) > 1:
+        raise FunnelUnavailable(
+            "The units shown are each compared with their own comparator's rate, so no one funnel fits them: "
+            "filter to one CPA, prime or sector, or compare against all CPAs."
+        )
+    baseline_raw = float(benchmarks[0]) if len(benchmarks) else float("nan")
+    baseline = float(pub.loc[compared, "benchmark"].dropna().iloc[0]) if len(benchmarks) else float("nan")
+    points = pub.loc[compared].rename(columns=_RENAME).reset_index()[["unit", "x", "n", "rate", "lower", "upper"]]
+    if not compared or not 0 < baseline_raw < 1:
+        curves = pd.DataFrame(columns=["n", "low95", "high95", "low998", "high998", "limits"])
+        curves.attrs["limits"] = "plain"
+        points["flag"] = metrics.NOT_COMPARED
+        return Funnel(points, curves, baseline, not_compared)
+    x, n = raw.loc[compared, "x"].to_numpy(dtype=float), raw.loc[compared, "n"].to_numpy(dtype=float)
+    tau2 = None
+    if adjust:
+        od = metrics.overdispersion(x, n, baseline_raw, scale)
+        tau2 = od["tau2"] if od["adjusted"] else None
+    points["flag"] = metrics.funnel_flag(x, n, baseline_raw, tau2, scale)
+    sizes = points["n"].dropna()
+    sizes = sizes[sizes > 0]
+    low, high = (_grid_end(sizes.min(), False), _grid_end(sizes.max(), True)) if len(sizes) else (10.0, 1000.0)
+    curve_scale = scale if 0 < baseline < 1 or scale != "logit" else "arcsine"
+    if 0 <= baseline <= 1:
+        curves = metrics.funnel_curves(baseline, low, high, tau2=tau2, scale=curve_scale)
+    else:
+        curves = pd.DataFrame(columns=["n", "low95", "high95", "low998", "high998", "limits"])
+        curves.attrs["limits"] = "plain"
+    return Funnel(points, curves, baseline, not_compared)
+
+
+def funnel_caption(
+    fun: Funnel, totals: Mapping[str, str], *, adjust: bool, min_n: int, policy: PublicationPolicy
+) -> str:
+    """Which limits, the baseline at the policy's precision, and the published totals of the units shown."""
+    limits = fun.curves.attrs.get("limits", "plain")
+    if adjust and limits == "plain":
+        limits = "plain (no overdispersion found between units, so no widening is needed)"
+    text = f"Limits in use: {limits}."
+    if not math.isnan(fun.baseline):
+        text += f" Baseline {fun.baseline:.{max(policy.rate_decimals - 2, 0)}%}: the league table's benchmark."
+    text += f" All units shown: x = {totals.get('x', '')}, n = {totals.get('n', '')}."
+    if fun.not_compared:
+        text += f" {fun.not_compared} 'Not compared' (n < {min_n}) left out."
+    return text
+
+
+def publish_quarters(quarters: pd.DataFrame, *, publish: Callable[..., T], owner=None) -> T:
+    """One unit's `quarterly_rates` as published: x and n (column totals protected: the league shows the unit's
+    total), rate and Wilson interval (`rate_low`/`rate_high`) from the published counts; `owner` its partner id."""
+    owners = pd.Series([owner] * len(quarters), index=quarters.index, dtype=object)
+    return publish(
+        quarters,
+        counts=["x", "n"],
+        rates={"rate": ("x", "n")},
+        intervals=True,
+        totals=("x", "n"),
+        owner=owners,
+        keep=["period"],
+    )
+
+
+def trend_rows(frame: pd.DataFrame, series: str) -> pd.DataFrame:
+    """A published quarterly frame for `charts.trend_chart`."""
+    return frame.rename(columns=_RENAME).assign(series=series)

@@ -321,7 +321,7 @@ def ratio_chart(
     _check(table, RATIO_COLUMNS, "ratio_chart")
     tooltips = [
         alt.Tooltip("unit:N", title=unit_label),
-        alt.Tooltip("ratio:Q", title="Observed / expected", format=".2f"),
+        alt.Tooltip("ratio:Q", title="Observed / expected ratio", format=".2f"),
         alt.Tooltip("ratio_lower:Q", title="95% interval: lower", format=".2f"),
         alt.Tooltip("ratio_upper:Q", title="95% interval: upper", format=".2f"),
         _count("observed", "Observed (x)", table),
@@ -337,7 +337,7 @@ def ratio_chart(
         upper="ratio_upper",
         reference=1.0,
         reference_label="1.0 = as expected",
-        axis_title="Observed / expected",
+        axis_title="Observed / expected ratio",
         axis_format=".1f",
         tooltip_format=".2f",
         unit_label=unit_label,

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import benchmarks as bm
-from dashboard import charts, ui
+from dashboard import charts, publication, ui
 
 as_of = ui.page_header(
     "Benchmarks",
@@ -63,20 +63,36 @@ if shown.empty:
     st.stop()
 
 unit_label = {"partner": "Partner", "contract": "Contract", "cpa": "CPA"}[level]
+policy = ui.policy()
+
+
+def publish(raw, **spec):
+    return publication.publish_table(raw, policy=policy, **spec)
+
+
+series = ui.query("cohort_series", scope, as_of=as_of)
+trend = bm.trends(series, level, measure, units=list(shown["unit"]))
+owner = "partner_id" if level == "partner" else None
+league = bm.publish_league(shown, trend, publish=publish, policy=policy, owner=owner)
+rows = league.frame  # numbers, NaN where hidden: the only figures the charts get
 left, right = st.columns(2)
 with left:
-    points, curves, baseline = bm.funnel(shown, adjust=adjust_od)
-    st.altair_chart(
-        charts.funnel_chart(points, curves, baseline, rate_label=m.label, unit_label=unit_label), width="stretch"
-    )
-    limits = curves.attrs["limits"]
-    if adjust_od and limits == "plain":
-        limits = "plain (no overdispersion found between units, so no widening is needed)"
-    st.caption(
-        f"Limits in use: {limits}. Baseline {baseline:.1%} = {int(shown['x'].sum()):,} / {int(shown['n'].sum()):,}."
-    )
+    try:
+        fun = bm.funnel(shown, rows, adjust=adjust_od)
+    except bm.FunnelUnavailable as exc:
+        st.info(str(exc))
+    else:
+        st.altair_chart(
+            charts.funnel_chart(fun.points, fun.curves, fun.baseline, rate_label=m.label, unit_label=unit_label),
+            width="stretch",
+        )
+        st.caption(
+            bm.funnel_caption(
+                fun, league.totals_display(), adjust=adjust_od, min_n=ui.settings.get("min_denominator"), policy=policy
+            )
+        )
 with right:
-    top = shown.head(60)
+    top = bm.chart_rows(rows).head(60)
     if view == "adjusted":
         adjusted = top.dropna(subset=["ratio"]).assign(comparison=lambda d: d["adjusted_comparison"])
         st.altair_chart(charts.ratio_chart(adjusted, unit_label=unit_label), width="stretch")
@@ -85,39 +101,18 @@ with right:
             charts.league_chart(top, float(top["benchmark"].iloc[0]), rate_label=m.label, unit_label=unit_label),
             width="stretch",
         )
-    if len(shown) > 60:
-        st.caption(f"Chart shows the 60 highest of {len(shown)}; the table has them all.")
+    if len(rows) > 60:
+        st.caption(f"Chart shows the 60 highest of {len(rows)}; the table has them all.")
 
-series = ui.query("cohort_series", scope, as_of=as_of)
-trend = bm.trends(series, level, measure, units=list(shown["unit"]))
-league = bm.display_table(shown.merge(trend, on="unit", how="left"), ui.rounding_base())
-columns = [
-    "unit",
-    "x",
-    "n",
-    "rate",
-    "lower",
-    "upper",
-    "benchmark",
-    "comparison",
-    "comparison_998",
-    "observed",
-    "expected",
-    "ratio",
-    "ratio_lower",
-    "ratio_upper",
-    "adjusted_comparison",
-    "trend",
-]
-league = league[[c for c in columns if c in league]]
 st.subheader("League table")
 st.dataframe(
-    league,
+    bm.league_view(league.display()),
     hide_index=True,
     column_config={
         "x": st.column_config.TextColumn("x (numerator)"),
         "n": st.column_config.TextColumn("n (cohort)"),
-        **{c: ui.percent(c) for c in ("rate", "lower", "upper", "benchmark")},
+        **{c: st.column_config.TextColumn(c) for c in ("rate", "lower", "upper")},
+        "benchmark": ui.percent("benchmark"),
         "comparison": st.column_config.TextColumn("vs benchmark (95%)"),
         "comparison_998": st.column_config.TextColumn("vs benchmark (99.8%)"),
         "ratio": st.column_config.NumberColumn("observed / expected", format="%.2f"),
@@ -129,15 +124,21 @@ ui.downloads(league, f"benchmarks_{level}_{measure}", [m.help, ui.SUPPRESSION_NO
 
 
 @st.fragment
-def trend_card(series, units, level, m):
-    """One unit's quarterly trend; a fragment, so picking a unit reruns only this card."""
+def trend_card(series, units, level, m, owners):
+    """One unit's quarterly trend, published like the table; a fragment, so picking a unit reruns only this card."""
     with st.expander("Trend for one unit"):
+        if not bm.has_series(series, m.key):
+            st.info(f"No quarterly series is kept for the {m.label.lower()}.")
+            return
         unit = st.selectbox("Unit", units, key="trend_unit")
-        quarters = bm.unit_quarterly_rates(series, level, m.key, unit)
-        st.altair_chart(charts.trend_chart(quarters.assign(series=unit), rate_label=m.label), width="stretch")
+        quarters = bm.publish_quarters(
+            bm.unit_quarterly_rates(series, level, m.key, unit), publish=publish, owner=owners.get(unit)
+        )
+        st.altair_chart(charts.trend_chart(bm.trend_rows(quarters.frame, unit), rate_label=m.label), width="stretch")
 
 
-trend_card(series, list(shown["unit"]), level, m)
+owners = dict(zip(shown["unit"], shown["partner_id"])) if owner else {}
+trend_card(series, list(rows["unit"]), level, m, owners)
 
 ui.how_calculated(f"""
 - **{m.label}**: {m.help}
@@ -146,8 +147,13 @@ ui.how_calculated(f"""
   performance level. Better / Worse when the whole interval is above / below it; "99.8%" is stronger evidence.
 - **Case-mix adjusted**: expected outcomes = each payment group's cohort size x the comparator's rate in that
   group; observed / expected with a Byar (exact Poisson below 10) interval. 1.0 = as expected.
-- **Funnel plot**: 95% and 99.8% control limits around the baseline; optionally widened for genuine
-  between-unit variation (Spiegelhalter's overdispersion, logit scale, 10% winsorised).
+- **Funnel plot**: the league table's units and benchmark: 95% and 99.8% control limits around the benchmark;
+  optionally widened for genuine between-unit variation (Spiegelhalter's overdispersion, logit scale, 10%
+  winsorised). 'Not compared' units are left out, and units compared with different benchmarks get no funnel.
+- **What is shown**: counts as published (`*` hides 1-4; public mode rounds to 5); rates, intervals,
+  benchmarks and observed / expected are worked out from the published counts (public mode: whole
+  percentages; expected rounded like a count). The verdicts and funnel flags are worked out from the exact
+  counts and shown only as labels.
 - **Trend**: chi-square test for trend over the five most recent mature quarters (99.8%), with a
   drop-one check on the slope's sign.
 - Only participant-level returns give cohorts; partners sending aggregate returns only appear on the

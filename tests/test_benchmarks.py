@@ -261,3 +261,128 @@ def test_units_in_view_keeps_the_units_the_filters_select_and_leaves_the_rest_to
     assert everyone["unit"].tolist() == ["a", "b", "c", "d"]
     chosen = bm.units_in_view(table, queries.Filters(cpa=1, sector="vcs", prime="P7"), {"P7": "Ingeus"})
     assert chosen["unit"].tolist() == ["a"]
+
+
+# --- publication (issue 10) -----------------------------------------------------------------------------------
+
+from dashboard import publication  # noqa: E402
+from dashboard.access import Access  # noqa: E402
+
+PUBLIC = publication.Policy.for_access(Access("public"), environ={})
+MEMBER_OF_1 = publication.Policy.for_access(Access("member", frozenset({1})), environ={})
+
+
+def publisher(policy):
+    return lambda raw, **spec: publication.publish_table(raw, policy=policy, **spec)
+
+
+def league_rows():
+    """A benchmark table of six partners, one with x = 3 (suppressed), one with n below 30 (Not compared)."""
+    rows = []
+    for pid, name, x, n in [
+        (1, "A", 33, 151),
+        (2, "B", 3, 120),
+        (3, "C", 12, 23),
+        (4, "D", 58, 212),
+        (5, "E", 21, 97),
+        (6, "F", 40, 131),
+    ]:
+        rows.append((pid, name, f"CPA0{pid}-x", 1, "One", "X", "vcs", "end_to_end", "PG1", n, 0, n, x, 0))
+    return bm.benchmark_table(counts(rows), "partner", "job_outcome_rate")
+
+
+def test_benchmark_table_keeps_the_comparators_pool_counts():
+    table = bm.benchmark_table(counts(ROWS), "partner", "job_outcome_rate", "sector").set_index("partner")
+    assert (table.loc["A", "pool_x"], table.loc["A", "pool_n"]) == (35, 150)
+    mpl = bm.benchmark_table(counts(ROWS), "partner", "job_outcome_rate", "mpl", target=0.3)
+    assert mpl["pool_x"].isna().all() and (mpl["benchmark"] == 0.3).all()
+
+
+def test_publish_league_in_public_mode_gives_only_published_figures():
+    table = league_rows()
+    league = bm.publish_league(table, None, publish=publisher(PUBLIC), policy=PUBLIC)
+    frame = league.frame.set_index("unit")
+    shown = frame[["x", "n"]].stack().dropna()
+    assert (shown % 5 == 0).all()  # every shown count rounded
+    assert league.status.set_index(league.frame["unit"]).loc["B (X, CPA 1)", "x"] == publication.PRIMARY
+    # Rates, intervals and the ratio come from the published counts; whole percentages.
+    a = frame.loc["A (X, CPA 1)"]
+    assert (a["x"], a["n"], a["rate"]) == (35, 150, 0.23)
+    assert frame["rate_low"].dropna().eq(frame["rate_low"].dropna().round(2)).all()
+    # The benchmark is the comparator's published pool: 165 / 735 (167 / 734 raw) at whole percents.
+    assert set(frame["benchmark"]) == {0.22}
+    # Expected = published n x the expected rate at the policy's precision, shown rounded like a count.
+    assert frame.loc["A (X, CPA 1)", "expected"] % 5 == 0
+    assert frame.loc["A (X, CPA 1)", "ratio"] == round(35 / (150 * 0.23), 2)
+    # The suppressed unit shows no rate, interval, expected or ratio.
+    assert frame.loc["B (X, CPA 1)", ["rate", "rate_low", "expected", "ratio", "ratio_upper"]].isna().all()
+    # Rows are ordered by published rate, hidden last; the column totals are published rounded.
+    assert list(frame["rate"].dropna()) == sorted(frame["rate"].dropna(), reverse=True)
+    assert list(frame.index[-2:]) == ["B (X, CPA 1)", "C (X, CPA 1)"]  # hidden (C: secondary), by name
+    assert league.totals_display() == {"x": "165", "n": "735"}
+    assert bm.league_view(league.display()).columns.tolist()[:6] == ["unit", "x", "n", "rate", "lower", "upper"]
+
+
+def test_publish_league_in_member_mode_shows_the_viewers_own_unit_exact():
+    table = league_rows()
+    league = bm.publish_league(table, None, publish=publisher(MEMBER_OF_1), policy=MEMBER_OF_1)
+    frame = league.frame.set_index("unit")
+    assert (frame.loc["A (X, CPA 1)", "x"], frame.loc["A (X, CPA 1)", "n"]) == (33, 151)
+    assert frame.loc["A (X, CPA 1)", "expected"] == pytest.approx(
+        table.set_index("partner").loc["A", "expected"], abs=0.05
+    )
+    assert frame.loc["A (X, CPA 1)", "rate"] == round(33 / 151, 3)
+    assert league.status.set_index(league.frame["unit"]).loc["B (X, CPA 1)", "x"] == publication.PRIMARY
+
+
+def test_funnel_shows_the_leagues_units_at_their_published_values_around_the_leagues_benchmark():
+    table = league_rows()
+    league = bm.publish_league(table, None, publish=publisher(PUBLIC), policy=PUBLIC)
+    fun = bm.funnel(table, league.frame, adjust=False)
+    # C (n = 23) is Not compared in the league, so it is not in the funnel; B is in, but without a rate.
+    assert fun.not_compared == 1 and "C (X, CPA 1)" not in set(fun.points["unit"])
+    compared = league.frame[league.frame["comparison"] != metrics.NOT_COMPARED]
+    assert set(fun.points["unit"]) == set(compared["unit"])
+    merged = fun.points.merge(league.frame, on="unit", suffixes=("", "_league"))
+    assert merged["n"].equals(merged["n_league"]) and merged["rate"].equals(merged["rate_league"])
+    assert fun.baseline == 0.22
+    # Limits on a round grid, never starting at a unit's exact size.
+    assert (fun.curves["n"].iloc[0], fun.curves["n"].iloc[-1]) == (pytest.approx(50), pytest.approx(500))
+    flags = fun.points.set_index("unit")["flag"]
+    assert flags["D (X, CPA 1)"] == "Not significant"
+
+
+def test_funnel_refuses_units_compared_with_different_benchmarks():
+    rows = [r for r in ROWS] + [(3, "C", "CPA02-z", 2, "Two", "Z", "vcs", "end_to_end", "PG6", 60, 0, 60, 9, 0)]
+    table = bm.benchmark_table(counts(rows), "partner", "job_outcome_rate", "sector", min_n=1)
+    league = bm.publish_league(table, None, publish=publisher(PUBLIC), policy=PUBLIC)
+    with pytest.raises(bm.FunnelUnavailable, match="own comparator"):
+        bm.funnel(table, league.frame)
+
+
+def test_funnel_caption_gives_the_published_baseline_and_totals():
+    table = league_rows()
+    league = bm.publish_league(table, None, publish=publisher(PUBLIC), policy=PUBLIC)
+    fun = bm.funnel(table, league.frame, adjust=True)
+    text = bm.funnel_caption(fun, league.totals_display(), adjust=True, min_n=30, policy=PUBLIC)
+    assert "Baseline 22%" in text and "x = 165, n = 735" in text and "1 'Not compared'" in text
+
+
+def test_grid_ends_are_round_numbers_around_the_sizes():
+    assert (bm._grid_end(23, False), bm._grid_end(212, True)) == (20, 500)
+    assert (bm._grid_end(5, False), bm._grid_end(1000, True)) == (5, 1000)
+
+
+def test_publish_quarters_rounds_and_protects_the_quarters_of_one_unit():
+    quarters = bm.unit_quarterly_rates(SERIES, "partner", "job_outcome_rate", "A (X, CPA 1)")
+    published = bm.publish_quarters(quarters, publish=publisher(PUBLIC))
+    frame = bm.trend_rows(published.frame, "A")
+    assert list(frame["x"].isna()) == [True, True]  # 4 is suppressed, and so its partner (column total shown)
+    assert set(frame.columns) >= {"period", "x", "n", "rate", "lower", "upper", "series"}
+    own = bm.publish_quarters(quarters, publish=publisher(MEMBER_OF_1), owner=1)
+    assert list(own.frame["x"]) == [4, 5]
+
+
+def test_trends_without_the_measure_in_the_series_are_empty_not_an_error():
+    assert not bm.has_series(SERIES, "attachment_rate")
+    assert bm.trends(SERIES, "partner", "attachment_rate").empty

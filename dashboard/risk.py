@@ -7,12 +7,14 @@ their order, its high performers and the window its minimum-performance-level co
 from __future__ import annotations
 
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from dashboard.queries import Filters
 from dashboard.reference import mpl_payment_groups
+from dashboard.supply_chain import Publish, PublishedLike, rating_decimals
 
 MPL_WINDOW_MONTHS = 12  # the MPL comparison reads the latest year of referrals and in-year outcomes
 
@@ -45,3 +47,32 @@ def mpl_window(as_of: date) -> Filters:
     """What the MPL comparison reads: the payment groups with a published level, over the 12 months to `as_of`."""
     start = (pd.Timestamp(as_of) - pd.DateOffset(months=MPL_WINDOW_MONTHS - 1)).date()
     return Filters(payment_groups=mpl_payment_groups(), period_from=start, period_to=as_of)
+
+
+PERFORMER_COLUMNS = [
+    "partner",
+    "sector",
+    "prime",
+    "cpa_code",
+    "outcomes_x",
+    "outcomes_n",
+    "outcome_rate",
+    "outcome_rate_low",
+    "outcome_rate_high",
+    "ratio",
+]
+EXPORT_COLUMNS = ["unit", "component_label", "score", "detail"]
+
+
+def performer_extras(published: PublishedLike, raw: pd.DataFrame) -> pd.DataFrame:
+    """The high performers' observed / expected ratio: a rating at the policy's rating precision, shown only
+    where the job outcomes it divides are published."""
+    ratio = pd.to_numeric(raw["ratio"], errors="coerce") if "ratio" in raw else pd.Series(np.nan, index=raw.index)
+    shown = published.status["outcomes_x"].reset_index(drop=True) == ""
+    return pd.DataFrame({"ratio": ratio.round(rating_decimals(published.policy)).reset_index(drop=True).where(shown)})
+
+
+def published_components(components: pd.DataFrame, publish: Publish) -> Any:
+    """The components table as downloaded: unit, component, score (a rating) and the detail behind it, which
+    `supply_chain.risk_components` wrote from published figures only. It holds no counts."""
+    return publish(components[EXPORT_COLUMNS].reset_index(drop=True), counts=[], keep=EXPORT_COLUMNS)

@@ -1,9 +1,11 @@
 """Contract risk: which partners (VCS especially) carry contract risk, component by component, never one score."""
 
+import functools
+
 import streamlit as st
 
 from dashboard import benchmarks as bm
-from dashboard import charts, risk, supply_chain, ui
+from dashboard import charts, publication, risk, supply_chain, ui
 from dashboard.queries import Filters
 
 as_of = ui.page_header(
@@ -22,7 +24,12 @@ if summary.empty:
 mpl = supply_chain.prime_mpl_position(
     ui.query("flow_totals", risk.mpl_window(as_of)), ui.query("minimum_performance_levels")
 )
-components = supply_chain.risk_components(summary, mpl)
+publish = functools.partial(publication.publish_table, policy=ui.policy())
+summary = summary.reset_index(drop=True)
+shown = supply_chain.publish_partner_table(
+    summary, publish, counts=supply_chain.RISK_COUNTS, rates=supply_chain.RISK_RATES, labels=supply_chain.RISK_LABELS
+)
+components = supply_chain.risk_components(summary, mpl, shown, supply_chain.publish_mpl_position(mpl, publish))
 order = risk.riskiest_first(components)
 wide = risk.component_table(components, "score")
 details = risk.component_table(components, "detail")
@@ -42,7 +49,9 @@ st.dataframe(
 top = order[:15]
 st.altair_chart(
     charts.risk_components_chart(
-        components[components["unit"].isin(top)].assign(component=lambda d: d["component_label"])
+        components.loc[components["unit"].isin(top), ["unit", "component_label", "score", "detail"]].rename(
+            columns={"component_label": "component"}
+        )
     ),
     width="stretch",
 )
@@ -55,19 +64,21 @@ st.caption(
     "Outcomes significantly better than expected for their case mix: if their prime fails, these are "
     "the partners whose delivery should be kept (seed 001, Recommendation 20)."
 )
+performers = supply_chain.publish_partner_table(
+    protect, publish, counts=["outcomes_x", "outcomes_n"], extras=risk.performer_extras, labels=supply_chain.RISK_LABELS
+)
 st.dataframe(
-    ui.publish(
-        protect[["partner", "sector", "prime", "cpa_code", "outcomes_x", "outcomes_n", "outcome_rate", "ratio"]],
-        ["outcomes_x", "outcomes_n"],
+    performers.display()[risk.PERFORMER_COLUMNS].rename(
+        columns={"outcome_rate_low": "lower", "outcome_rate_high": "upper", "ratio": "observed / expected"}
     ),
     hide_index=True,
-    column_config={"outcome_rate": ui.percent("outcome rate")},
 )
-export = components.drop(columns=["component"])
-ui.downloads(export, "contract_risk")
+ui.downloads(risk.published_components(components, publish), "contract_risk")
 
 ui.how_calculated(f"""
 Each component is shown separately, with the figures behind it; they are never added into one score.
+Scores are ratings (to 0.1 in public mode); the figures quoted behind them are published figures (in public
+mode: counts rounded to 5, rates and shares to whole percentages, `*` for a count of 1-4).
 Partner contracts are listed by their highest component, then their next highest, and so on (then by name).
 - **Referrals below projection**: the shortfall against projection as a share of projection (0 when on or
   above profile; 1 when nothing arrived).

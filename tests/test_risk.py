@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from dashboard import risk
+from dashboard import risk, supply_chain
+from dashboard.publication import Policy, publish_table
 from dashboard.supply_chain import COMPONENTS
 
 
@@ -80,3 +82,33 @@ def test_mpl_window_is_the_mpl_payment_groups_over_the_twelve_months_to_the_late
     assert window.payment_groups == ("PG1", "PG2", "PG6")
     assert (window.period_from, window.period_to) == (date(2015, 4, 1), date(2016, 3, 1))
     assert (window.cpa, window.prime, window.sector, window.partner_id) == (None, None, None, None)
+
+
+def test_high_performers_ratio_is_a_coarse_rating_hidden_with_its_job_outcomes():
+    summary = pd.DataFrame(
+        {
+            "partner_id": [1, 2],
+            "partner": ["a", "b"],
+            "outcomes_x": [44, 3],
+            "outcomes_n": [166, 60],
+            "ratio": [1.6234, 1.71],
+        }
+    )
+    publish = functools.partial(
+        publish_table, policy=Policy("public", rounding_base=5, suppress_max=4, rate_decimals=2)
+    )
+    shown = supply_chain.publish_partner_table(
+        summary, publish, counts=["outcomes_x", "outcomes_n"], extras=risk.performer_extras
+    )
+    assert shown.display()["outcomes_x"].tolist() == ["45", "*"]
+    assert shown.frame["ratio"].tolist()[0] == 1.6 and np.isnan(shown.frame["ratio"].tolist()[1])
+    assert shown.frame["outcome_rate"].tolist()[0] == round(45 / 165, 2)
+
+
+def test_published_components_hold_the_unit_component_score_and_detail_only():
+    frame = components({"Acute (P, CPA 1)": [0.9, 0.0, 0.0, 0.0, 0.0, 0.0]})
+    publish = functools.partial(
+        publish_table, policy=Policy("public", rounding_base=5, suppress_max=4, rate_decimals=2)
+    )
+    export = risk.published_components(frame, publish).display()
+    assert list(export.columns) == ["unit", "component_label", "score", "detail"] and len(export) == 6

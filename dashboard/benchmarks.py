@@ -8,15 +8,15 @@ Streamlit, so every number on the Benchmarks, Supply chain and Partner pages can
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from dashboard import metrics, settings
 from dashboard.disclosure import round_to_base, suppress_small
+from dashboard.publication import Policy, Publish, Published
 from dashboard.queries import Filters
 from dashboard.reference import mpl_payment_groups
 
@@ -321,30 +321,6 @@ _DERIVED = ["benchmark", "expected", "ratio", "ratio_lower", "ratio_upper"]
 _RENAME = {"rate_low": "lower", "rate_high": "upper"}
 
 
-class PublicationPolicy(Protocol):
-    """What these functions need of `publication.Policy`."""
-
-    @property
-    def rate_decimals(self) -> int: ...
-    @property
-    def public(self) -> bool: ...
-    def is_own(self, owner) -> bool: ...
-    def round_count(self, value: float) -> float: ...
-    def round_rate(self, value: float) -> float: ...
-
-
-class PublishedTable(Protocol):
-    """What these functions need of `publication.Published`."""
-
-    @property
-    def frame(self) -> pd.DataFrame: ...
-    @property
-    def status(self) -> pd.DataFrame: ...
-
-
-T = TypeVar("T", bound=PublishedTable)
-
-
 class FunnelUnavailable(ValueError):
     """No one funnel fits: the units shown are compared with different baselines."""
 
@@ -358,7 +334,7 @@ def _published_rate_order(frame: pd.DataFrame) -> list:
     return frame.sort_values(["rate", "unit"], ascending=[False, True], na_position="last").index.tolist()
 
 
-def _published_benchmark(raw: pd.DataFrame, policy: PublicationPolicy) -> pd.Series:
+def _published_benchmark(raw: pd.DataFrame, policy: Policy) -> pd.Series:
     """Each unit's benchmark at the policy's precision, from the comparator's published pool counts."""
     if "pool_x" not in raw:
         return raw["benchmark"].map(lambda v: np.nan if pd.isna(v) else policy.round_rate(v))
@@ -372,7 +348,7 @@ def _published_benchmark(raw: pd.DataFrame, policy: PublicationPolicy) -> pd.Ser
     return pd.Series(values, index=raw.index, dtype=float)
 
 
-def _adjusted(raw: pd.DataFrame, frame: pd.DataFrame, owners, policy: PublicationPolicy) -> pd.DataFrame:
+def _adjusted(raw: pd.DataFrame, frame: pd.DataFrame, owners, policy: Policy) -> pd.DataFrame:
     """Expected, observed / expected and its interval from the PUBLISHED x and n (NaN where either is hidden).
 
     The expected rate (E / n, the comparator's rates weighted by the unit's case mix) is rounded to the policy's
@@ -407,10 +383,10 @@ def publish_league(
     shown: pd.DataFrame,
     trend: pd.DataFrame | None,
     *,
-    publish: Callable[..., T],
-    policy: PublicationPolicy,
+    publish: Publish,
+    policy: Policy,
     owner: str | None = "partner_id",
-) -> T:
+) -> Published:
     """The league table as published: the units of `shown` (a `benchmark_table`) with their trend label.
 
     Counts x and n through `publish` (publish_table with the viewer's policy), their column totals published
@@ -533,9 +509,7 @@ def funnel(
     return Funnel(points, curves, baseline, not_compared)
 
 
-def funnel_caption(
-    fun: Funnel, totals: Mapping[str, str], *, adjust: bool, min_n: int, policy: PublicationPolicy
-) -> str:
+def funnel_caption(fun: Funnel, totals: Mapping[str, str], *, adjust: bool, min_n: int, policy: Policy) -> str:
     """Which limits, the baseline at the policy's precision, and the published totals of the units shown."""
     limits = fun.curves.attrs.get("limits", "plain")
     if adjust and limits == "plain":
@@ -549,7 +523,7 @@ def funnel_caption(
     return text
 
 
-def publish_quarters(quarters: pd.DataFrame, *, publish: Callable[..., T], owner=None) -> T:
+def publish_quarters(quarters: pd.DataFrame, *, publish: Publish, owner=None) -> Published:
     """One unit's `quarterly_rates` as published: x and n (column totals protected: the league shows the unit's
     total), rate and Wilson interval (`rate_low`/`rate_high`) from the published counts; `owner` its partner id."""
     owners = pd.Series([owner] * len(quarters), index=quarters.index, dtype=object)

@@ -1,11 +1,10 @@
 """A partner's profile: its indicators against the all-CPA distribution of partners (the rows of the spine
 chart), its quarterly trends and its peers' outcomes, every figure as published to the viewer (issue 10).
 
-Everything here is built through a `publish` callable: `functools.partial(publication.publish_table,
-policy=...)` (this module sits beside dashboard/publication.py in the layers, so it is handed the boundary rather
-than importing it). What a page shows comes only from the `Published` tables these functions return, and every
-derived figure (benchmarks, the spread of partners, comparisons, trend labels, peer similarity) is computed from
-published counts, never from the raw ones.
+Everything here is built through a `publish` callable (`publication.Publish`: `publish_table` with the viewer's
+policy bound by the page, so this module never chooses the policy). What a page shows comes only from the
+`Published` tables these functions return, and every derived figure (benchmarks, the spread of partners,
+comparisons, trend labels, peer similarity) is computed from published counts, never from the raw ones.
 
 How the tables fit together, so that nothing hidden in one can be worked out from another:
 - the partner's trend (one row per quarter) publishes its column totals, and those totals ARE the partner's
@@ -17,14 +16,14 @@ How the tables fit together, so that nothing hidden in one can be worked out fro
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from dashboard import benchmarks as bm
 from dashboard import metrics, settings, supply_chain
+from dashboard.publication import Publish, Published
 
 INDICATORS = ("attachment_rate", "job_start_rate", "job_outcome_rate")
 TREND_INDICATORS = ("job_start_rate", "job_outcome_rate")
@@ -51,22 +50,6 @@ PEER_NAMES = {"outcome_rate_low": "outcome_lower", "outcome_rate_high": "outcome
 TOP_PEERS = 10
 
 
-class PublishedTable(Protocol):
-    """What is read of a `publication.Published`."""
-
-    policy: Any
-
-    @property
-    def frame(self) -> pd.DataFrame: ...
-    @property
-    def totals(self) -> pd.Series: ...
-    @property
-    def totals_status(self) -> pd.Series: ...
-
-
-Publish = Callable[..., PublishedTable]  # publication.publish_table with the viewer's policy bound
-
-
 def partner_counts(cohorts: pd.DataFrame) -> pd.DataFrame:
     """Raw counts per partner, pooled over its contracts and payment groups (partner_id, partner, sector and
     COUNTS): the all-partner table before publication."""
@@ -75,7 +58,7 @@ def partner_counts(cohorts: pd.DataFrame) -> pd.DataFrame:
     return labels.join(counts).reset_index()
 
 
-def publish_partners(cohorts: pd.DataFrame, publish: Publish) -> PublishedTable:
+def publish_partners(cohorts: pd.DataFrame, publish: Publish) -> Published:
     """Every partner's counts and indicator rates as published (no totals: the benchmark pools these)."""
     return publish(
         partner_counts(cohorts),
@@ -93,7 +76,7 @@ def quarter_counts(series: pd.DataFrame) -> pd.DataFrame:
     return rows[(rows["start_cohort"] > 0) | (rows["outcome_cohort"] > 0)].reset_index(drop=True)
 
 
-def publish_trend(series: pd.DataFrame, partner_id: int, publish: Publish) -> PublishedTable:
+def publish_trend(series: pd.DataFrame, partner_id: int, publish: Publish) -> Published:
     """The partner's quarters as published, with job start and job outcome rates and their Wilson intervals.
 
     The column totals are published too: they are the partner's counts in the spine table, so a quarter that
@@ -111,7 +94,7 @@ def publish_trend(series: pd.DataFrame, partner_id: int, publish: Publish) -> Pu
     )
 
 
-def trend_lines(trend: PublishedTable) -> pd.DataFrame:
+def trend_lines(trend: Published) -> pd.DataFrame:
     """The trend chart's rows from the published quarters: period, series (the measure's label), x, n, rate,
     lower, upper; a quarter without a cohort for a measure is left out of its line (NaN where hidden)."""
     frame = trend.frame
@@ -134,7 +117,7 @@ def trend_lines(trend: PublishedTable) -> pd.DataFrame:
     return pd.concat(lines, ignore_index=True) if lines else pd.DataFrame(columns=columns)
 
 
-def trend_labels(trend: PublishedTable) -> dict[str, str]:
+def trend_labels(trend: Published) -> dict[str, str]:
     """Has the partner's job start rate, and its job outcome rate, risen or fallen? Measure label -> the
     chi-square trend label over its five most recent quarters, from the published counts (a hidden count in
     those quarters means it cannot be calculated)."""
@@ -145,7 +128,7 @@ def trend_labels(trend: PublishedTable) -> dict[str, str]:
     }
 
 
-def spine_counts(cohorts: pd.DataFrame, partner_id: int, trend: PublishedTable | None = None) -> pd.DataFrame:
+def spine_counts(cohorts: pd.DataFrame, partner_id: int, trend: Published | None = None) -> pd.DataFrame:
     """Raw x and n of the partner for each indicator it has a cohort for (indicator, key, x, n).
 
     With `trend` (its `publish_trend`), a count whose trend total is withheld for a secondary reason is left
@@ -170,7 +153,7 @@ def spine_counts(cohorts: pd.DataFrame, partner_id: int, trend: PublishedTable |
     return pd.DataFrame(rows, columns=["indicator", "key", "x", "n"])
 
 
-def _publish_spine(raw: pd.DataFrame, partner_id: int, publish: Publish, keep: list[str]) -> PublishedTable:
+def _publish_spine(raw: pd.DataFrame, partner_id: int, publish: Publish, keep: list[str]) -> Published:
     return publish(
         raw,
         counts=["x", "n"],
@@ -182,7 +165,7 @@ def _publish_spine(raw: pd.DataFrame, partner_id: int, publish: Publish, keep: l
 
 
 def spread_of_partners(
-    partners: PublishedTable, partner_id: int, spine: pd.DataFrame, *, min_n: int
+    partners: Published, partner_id: int, spine: pd.DataFrame, *, min_n: int
 ) -> dict[str, dict[str, Any]]:
     """Per indicator key: the benchmark (pooled published counts of every partner), the spread (minimum,
     quartiles, maximum) of the published rates of partners with a published n of at least `min_n`, and how many
@@ -202,11 +185,11 @@ def spread_of_partners(
         xa, na, ra = (np.asarray(v, dtype=float) for v in (x, n, rate))
         pooled = ~np.isnan(xa) & ~np.isnan(na) & (na > 0)
         total_n = na[pooled].sum()
-        benchmark = policy.round_rate(xa[pooled].sum() / total_n) if total_n > 0 else np.nan
+        benchmark = policy.round_rate(float(xa[pooled].sum() / total_n)) if total_n > 0 else np.nan
         compared = pd.Series(ra[~np.isnan(ra) & ~np.isnan(na) & (na >= min_n)])
         row: dict[str, Any] = {"benchmark": benchmark, "partners_compared": len(compared)}
         for name, q in zip(SPREAD, (0, 0.25, 0.5, 0.75, 1)):
-            row[name] = policy.round_rate(compared.quantile(q)) if len(compared) else np.nan
+            row[name] = policy.round_rate(float(compared.quantile(q))) if len(compared) else np.nan
         out[key] = row
     return out
 
@@ -216,9 +199,9 @@ def publish_spine(
     partner_id: int,
     publish: Publish,
     *,
-    trend: PublishedTable | None = None,
+    trend: Published | None = None,
     min_n: int | None = None,
-) -> PublishedTable:
+) -> Published:
     """One row per indicator: the partner's published x, n, value and Wilson interval (`value_low`,
     `value_high`), the benchmark, Better / Similar / Worse against it, and the spread of all partners.
 
@@ -239,12 +222,12 @@ def publish_spine(
     return _publish_spine(raw.join(derived), partner_id, publish, SPINE_KEEP)
 
 
-def spine_rows(spine: PublishedTable) -> pd.DataFrame:
+def spine_rows(spine: Published) -> pd.DataFrame:
     """The spine chart's rows: the published frame with its interval named `lower` and `upper`."""
     return spine.frame.rename(columns=SPINE_NAMES)
 
 
-def publish_mix(cohorts: pd.DataFrame, publish: Publish) -> PublishedTable:
+def publish_mix(cohorts: pd.DataFrame, publish: Publish) -> Published:
     """Each partner's cohort (start_cohort) per payment group, as published: the basis of peer similarity."""
     mix = cohorts.pivot_table(index="partner_id", columns="payment_group", values="start_cohort", aggfunc="sum")
     mix = mix.fillna(0)
@@ -271,7 +254,7 @@ def peer_similarities(cohorts: pd.DataFrame, partner_id: int, publish: Publish) 
     return similar.sort_values(["similarity", "partner"], ascending=[False, True], ignore_index=True)
 
 
-def publish_peers(cohorts: pd.DataFrame, partner_id: int, publish: Publish, top: int = TOP_PEERS) -> PublishedTable:
+def publish_peers(cohorts: pd.DataFrame, partner_id: int, publish: Publish, top: int = TOP_PEERS) -> Published:
     """Who are the partner's peers, and how do they do? The `top` partners closest by payment-group mix, each
     with its published job outcome x, n, `outcome_rate` and 95% Wilson interval (`outcome_rate_low`/`_high`)."""
     m = bm.MEASURES[PEER_MEASURE]

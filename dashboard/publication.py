@@ -47,7 +47,7 @@ ignores this), and rows ordered by raw values: sort by published values only.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -320,6 +320,11 @@ def _counts_of(raw: pd.DataFrame, counts: Sequence[str]) -> pd.DataFrame:
     if bad.any():
         raise ValueError("counts must be whole numbers >= 0 (or missing)")
     return values
+
+
+# `publish_table` with the viewer's policy bound (`functools.partial(publish_table, policy=ui.policy())`): what a
+# page hands the module that assembles its tables, so that module never chooses the policy.
+Publish = Callable[..., "Published"]
 
 
 def publish_table(

@@ -12,9 +12,10 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from dashboard.publication import Publish, Published
 from dashboard.queries import Filters
 from dashboard.reference import mpl_payment_groups
-from dashboard.supply_chain import Publish, PublishedLike, rating_decimals
+from dashboard.supply_chain import rating_decimals
 
 MPL_WINDOW_MONTHS = 12  # the MPL comparison reads the latest year of referrals and in-year outcomes
 
@@ -64,7 +65,7 @@ PERFORMER_COLUMNS = [
 EXPORT_COLUMNS = ["unit", "component_label", "score", "detail"]
 
 
-def performer_extras(published: PublishedLike, raw: pd.DataFrame) -> pd.DataFrame:
+def performer_extras(published: Published, raw: pd.DataFrame) -> pd.DataFrame:
     """The high performers' observed / expected ratio: a rating at the policy's rating precision, shown only
     where the job outcomes it divides are published."""
     ratio = pd.to_numeric(raw["ratio"], errors="coerce") if "ratio" in raw else pd.Series(np.nan, index=raw.index)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from dashboard import benchmarks as bm
 from dashboard import metrics, referrals, settings
+from dashboard.publication import Policy, Publish, Published
 from dashboard.queries import Filters
 from dashboard.reference import mpl_payment_groups
 
@@ -33,10 +34,9 @@ OWN_PERFORMANCE_SCORES = {"Worse": 1.0, "Similar": 0.3, "Better": 0.0}  # adjust
 
 
 # --- publishing (issue 10) -------------------------------------------------------------------------------------
-# dashboard.publication sits above this module in the import layers, so a page hands in its `publish_table`
-# bound to the viewer's policy (`functools.partial(publication.publish_table, policy=ui.policy())`) and reads
-# what comes back through the protocols below. Everything these functions return for showing is made from
-# published figures only; scores and comparisons are ratings computed from the unpublished figures.
+# A page hands in `publication.publish_table` bound to the viewer's policy (`publication.Publish`). Everything
+# these functions return for showing is made from published figures only; scores and comparisons are ratings
+# computed from the unpublished figures.
 
 PROJECTION_COUNTS = ["actual_referrals", "unprojected_referrals", "projected_referrals"]
 TABLE_COUNTS = ["referrals", *PROJECTION_COUNTS, "outcomes_x", "outcomes_n"]
@@ -61,41 +61,12 @@ RISK_LABELS = ["partner", "sector", "prime", "cpa_code", "adjusted_comparison"]
 RATING_DECIMALS = {True: 1, False: 2}  # scores and observed/expected ratios: public, member
 
 
-class PolicyLike(Protocol):
-    """What these functions read of `dashboard.publication.Policy`."""
-
-    @property
-    def public(self) -> bool: ...
-    @property
-    def rate_decimals(self) -> int: ...
-    @property
-    def suppress_max(self) -> int: ...
-    def round_rate(self, value: float) -> float: ...
-
-
-class PublishedLike(Protocol):
-    """What these functions read of `dashboard.publication.Published`."""
-
-    @property
-    def policy(self) -> PolicyLike: ...
-    @property
-    def frame(self) -> pd.DataFrame: ...
-    @property
-    def status(self) -> pd.DataFrame: ...
-    @property
-    def totals(self) -> pd.Series: ...
-    def display(self) -> pd.DataFrame: ...
-
-
-Publish = Callable[..., Any]  # publication.publish_table with `policy=` bound; returns a Published
-
-
-def rating_decimals(policy: PolicyLike | None) -> int:
+def rating_decimals(policy: Policy | None) -> int:
     """Decimals of a rating (risk score, observed/expected): coarse in public mode."""
     return RATING_DECIMALS[True if policy is None else bool(policy.public)]
 
 
-def percent_text(value, policy: PolicyLike | None) -> str:
+def percent_text(value, policy: Policy | None) -> str:
     """A published proportion as text at the policy's precision ("23%" public, "23.4%" member); "" if missing."""
     if policy is None or value is None or pd.isna(value):
         return ""
@@ -121,7 +92,7 @@ def publishable(summary: pd.DataFrame, counts: list[str]) -> pd.DataFrame:
     return raw
 
 
-def _same(a: PublishedLike, b: PublishedLike) -> bool:
+def _same(a: Published, b: Published) -> bool:
     """The same published counts, rates and marks (a may carry more label columns)."""
     columns = list(b.frame.columns)
     return bool(
@@ -138,7 +109,7 @@ def publish_partner_table(
     rates: dict[str, tuple[str, str]] = OUTCOME_RATE,
     labels: list[str] = TABLE_LABELS,
     totals: tuple[str, ...] = (),
-    extras: Callable[[PublishedLike, pd.DataFrame], pd.DataFrame] | None = None,
+    extras: Callable[[Published, pd.DataFrame], pd.DataFrame] | None = None,
     largest_first: bool = False,
 ) -> Any:
     """Partner contracts published: counts, `rates` with Wilson intervals from the published counts, `labels`,
@@ -182,7 +153,7 @@ def publish_partner_table(
     return final
 
 
-def contract_extras(published: PublishedLike, raw: pd.DataFrame) -> pd.DataFrame:
+def contract_extras(published: Published, raw: pd.DataFrame) -> pd.DataFrame:
     """The Supply chain table's derived columns, from the published figures of `published` (and ratings):
     share of the contract's published referrals total, variance of published actual against published projected
     referrals, the observed/expected ratio (a rating, only where job outcomes are shown) and the flags."""
@@ -364,8 +335,8 @@ def prime_mpl_position(flow_totals: pd.DataFrame, mpls: pd.DataFrame) -> pd.Data
 def risk_components(
     summary: pd.DataFrame,
     mpl_position: pd.DataFrame,
-    shown: PublishedLike | None = None,
-    mpl_shown: PublishedLike | None = None,
+    shown: Published | None = None,
+    mpl_shown: Published | None = None,
 ) -> pd.DataFrame:
     """Long table: unit, component, score (0 = no concern, 1 = highest), and the detail it comes from.
 
@@ -493,7 +464,7 @@ def _published_partner_shares(summary: pd.DataFrame, frame: pd.DataFrame) -> pd.
     return published / total.where(total > 0)
 
 
-def _mpl_text(mpl_shown: PublishedLike | None) -> dict:
+def _mpl_text(mpl_shown: Published | None) -> dict:
     if mpl_shown is None:
         return {}
     shown = mpl_shown.display()

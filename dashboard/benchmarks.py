@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from dashboard import metrics, settings
-from dashboard.disclosure import round_to_base, suppress_small
 from dashboard.publication import Policy, Publish, Published
 from dashboard.queries import Filters
 from dashboard.reference import mpl_payment_groups
@@ -269,29 +268,6 @@ def unit_quarterly_rates(series: pd.DataFrame, level: str, measure_key: str, uni
 def trend_label(rates: pd.DataFrame) -> str:
     """Has the rate risen or fallen? The chi-square trend label over the last five of `quarterly_rates`."""
     return metrics.trend(rates["x"].to_numpy(), rates["n"].to_numpy()).label
-
-
-def display_table(table: pd.DataFrame, rounding_base: int | None = None) -> pd.DataFrame:
-    """What the page shows and downloads: counts 1-4 as '*', their rates suppressed, percentages rounded.
-
-    With `rounding_base` (public mode) the counts shown are rounded to that base; rates and intervals stay
-    computed from the unrounded counts, as methods.md's disclosure control says.
-    """
-    out = table.copy()
-    hidden = suppress_small(out["x"]) | suppress_small(out["n"])
-    for column in ("rate", "lower", "upper", "benchmark", "ratio", "ratio_lower", "ratio_upper"):
-        if column in out:
-            out[column] = out[column].astype(float).round(4)
-            out.loc[hidden, column] = np.nan
-    for column in ("x", "n"):
-        small = suppress_small(out[column])
-        shown = round_to_base(out[column], rounding_base) if rounding_base else out[column]
-        out[column] = ["*" if s else f"{int(v):,}" for v, s in zip(shown, small)]
-    for column in ("observed", "expected"):
-        if column in out and rounding_base:
-            out[column] = round_to_base(out[column].round(), rounding_base)
-            out.loc[hidden, column] = np.nan
-    return out
 
 
 # --- publication (issue 10): what the page may show, built from a `publication.publish_table` --------------------

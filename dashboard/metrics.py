@@ -17,13 +17,6 @@ import numpy as np
 import pandas as pd
 
 from dashboard import settings
-from dashboard.disclosure import (  # noqa: F401  re-exported so callers need one import
-    SUPPRESSED,
-    format_suppressed,
-    round_to_base,
-    secondary_suppress,
-    suppress_small,
-)
 
 # Normal quantiles for 95% and 99.8% two-sided limits: scipy.stats.norm.ppf(0.975) and .ppf(0.999), written out
 # so the ingest (which reaches this module through compliance) does not import scipy; a test checks the digits.

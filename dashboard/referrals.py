@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import metrics
+from dashboard.publication import Policy
 
 UNIT_KEYS = {
     "contract": (["contract_id", "prime", "cpa_code"], lambda r: f"{r.prime}, CPA {r.cpa_code}"),
@@ -54,13 +55,13 @@ def variance_table(frame: pd.DataFrame, level: str, tolerance: float = 0.10) -> 
 
 
 def chart_frame(
-    monthly: pd.DataFrame, tolerance: float = 0.10, horizon: int = 6, rounding_base: int = 1
+    monthly: pd.DataFrame, tolerance: float = 0.10, horizon: int = 6, policy: Policy | None = None
 ) -> pd.DataFrame:
     """One unit's (or the selection's) monthly series with the tolerance band and a labelled forecast.
 
     Give it the PUBLISHED series (`Published.frame` of `monthly_series`): the band is then built from the
     published projection and the forecast from the published actuals (hidden months left out). The forecast
-    and its interval are rounded to `rounding_base` (the policy's: 5 in public mode, 1 = as computed).
+    and its interval are rounded as the `policy` rounds counts (to 5 in public mode; as computed without one).
     """
     series = monthly.groupby("month", as_index=False)[["actual", "projected"]].sum(min_count=1).sort_values("month")
     series["band_low"] = series["projected"] * (1 - tolerance)
@@ -73,9 +74,9 @@ def chart_frame(
         return series
     forecast = metrics.forecast_run_rate(actuals, horizon=horizon)
     forecast = forecast.rename(columns={"lower": "forecast_low", "upper": "forecast_high"})
-    if rounding_base > 1:
+    if policy is not None:
         for column in ("forecast", "forecast_low", "forecast_high"):
-            forecast[column] = [round_to_base(v, rounding_base) for v in forecast[column]]
+            forecast[column] = [v if pd.isna(v) else policy.round_count(v) for v in forecast[column]]
     forecast["actual"] = np.nan
     forecast["projected"] = np.nan
     forecast["band_low"] = np.nan
@@ -136,10 +137,3 @@ def monthly_series(frame: pd.DataFrame, level: str, unit: str | None = None) -> 
     series = monthly.groupby("month", as_index=False)[["actual", "projected"]].sum(min_count=1)
     series.insert(1, "partner_id", pd.Series([owner] * len(series), index=series.index, dtype=object))
     return series.sort_values("month").reset_index(drop=True)
-
-
-def round_to_base(value: float, base: int) -> float:
-    """A forecast figure rounded to the nearest multiple of `base` (1: left as it is); NaN stays NaN."""
-    if base <= 1 or pd.isna(value):
-        return float(value)
-    return float(np.floor(abs(value) / base + 0.5) * base * np.sign(value))

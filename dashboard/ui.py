@@ -167,11 +167,6 @@ def page_header(title: str, question: str) -> date | None:
     return as_of
 
 
-def rounding_base() -> int | None:
-    """Published counts are rounded in public mode (rates stay computed from unrounded figures)."""
-    return settings.get("rounding_base") if access().public else None
-
-
 def how_calculated(markdown: str) -> None:
     with st.expander("How this is calculated"):
         st.markdown(markdown)
@@ -269,28 +264,6 @@ def percent(column: str, help: str | None = None):
 
 
 SUPPRESSION_NOTE = "`*` = a count between 1 and 4, suppressed (and any rate built on it) so no one can be identified."
-
-
-def publish(frame: pd.DataFrame, counts: list[str], *, totalled: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Counts as they may be shown: 1-4 as '*' always; in public mode also rounded to the configured base.
-
-    Columns in `totalled` have their total shown elsewhere on the page, so secondary suppression applies
-    down the column: a lone suppressed row also hides the next smallest, and subtraction recovers nothing.
-    """
-    from dashboard.disclosure import round_to_base, secondary_suppress, suppress_small
-
-    out = frame.copy()
-    base = rounding_base()
-    for column in counts:
-        if column not in out:
-            continue
-        values = pd.to_numeric(out[column], errors="coerce")
-        small = suppress_small(values.fillna(0))
-        if column in totalled:
-            small = secondary_suppress(pd.DataFrame([values.fillna(0).to_numpy()])).iloc[0].to_numpy()
-        shown = round_to_base(values, base) if base else values
-        out[column] = ["*" if s else ("" if pd.isna(v) else f"{int(v):,}") for v, s in zip(shown, small)]
-    return out
 
 
 def policy() -> Policy:

@@ -75,7 +75,7 @@ series = publication.publish_table(
     owner="partner_id",
     keep=["month"],
 )
-chart_data = referrals.chart_frame(series.frame, tolerance, rounding_base=policy.rounding_base)
+chart_data = referrals.chart_frame(series.frame, tolerance, policy=policy)
 left, right = st.columns(2)
 left.altair_chart(charts.referrals_chart(chart_data), width="stretch")
 right.altair_chart(charts.referrals_chart(chart_data, cumulative=True), width="stretch")

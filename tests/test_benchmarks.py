@@ -83,22 +83,6 @@ def test_minimum_performance_level_needs_one_group():
         bm.mpl_benchmark(mpls, ("PG1", "PG2"), None)
 
 
-def test_display_table_suppresses_small_counts_and_their_rates():
-    table = pd.DataFrame(
-        {
-            "unit": ["a", "b"],
-            "x": [3, 40],
-            "n": [50, 60],
-            "rate": [0.06, 0.667],
-            "lower": [0.02, 0.5],
-            "upper": [0.16, 0.8],
-        }
-    )
-    shown = bm.display_table(table)
-    assert list(shown["x"]) == ["*", "40"] and list(shown["n"]) == ["50", "60"]
-    assert shown["rate"].isna().tolist() == [True, False]
-
-
 def test_variance_table_sorts_by_shortfall_and_ignores_months_after_the_last_return():
     frame = pd.DataFrame(
         {

@@ -20,16 +20,12 @@ from dashboard.metrics import (
     byar_interval,
     compare_to_benchmark,
     forecast_run_rate,
-    format_suppressed,
     funnel_curves,
     funnel_flag,
     funnel_limits,
     indirect_standardise,
     overdispersion,
     projection_variance,
-    round_to_base,
-    secondary_suppress,
-    suppress_small,
     trend,
     wilson_interval,
     wilson_intervals,
@@ -396,83 +392,6 @@ def test_trend_cannot_be_calculated_with_an_empty_period():
 
 
 @pytest.mark.parametrize(
-    ("value", "suppressed"),
-    [(0, False), (1, True), (2, True), (3, True), (4, True), (5, False), (120, False)],
-)
-def test_suppress_small_hides_one_to_four_but_shows_zero(value, suppressed):
-    assert suppress_small(value) is suppressed
-
-
-def test_suppress_small_works_on_a_series():
-    assert suppress_small(pd.Series([0, 3, 7])).tolist() == [False, True, False]
-
-
-def test_secondary_suppression_hides_the_next_smallest_visible_part():
-    table = pd.DataFrame(
-        {
-            "jsa": [3, 10, 0, 2, 1, 3],
-            "esa": [10, 3, 0, 2, 0, 0],
-            "other": [7, 20, 0, 9, 2, 12],
-            "total": [20, 33, 0, 13, 3, 15],
-        }
-    )
-    mask = secondary_suppress(table, total_col="total")
-    assert mask.to_dict("list") == {
-        # row 0: 3 is primary, 7 is the smallest visible non-zero part
-        # row 1: 3 is primary, 10 is next smallest (20 is larger)
-        # row 2: all zeros, nothing to hide; row 3: two primaries already
-        # row 4: the total of 3 is itself suppressed, as are both non-zero parts
-        # row 5: 3 is primary; the 0 would hide nothing (15 - 12 - 0 = 3), so 12 goes
-        "jsa": [True, True, False, True, True, True],
-        "esa": [False, True, False, True, False, False],
-        "other": [True, False, False, False, True, True],
-        "total": [False, False, False, False, True, False],
-    }
-
-
-def test_secondary_suppression_leaves_no_lone_suppressed_part_beside_a_visible_total():
-    rng = np.random.default_rng(7)
-    parts = pd.DataFrame(rng.integers(0, 12, size=(200, 4)), columns=list("abcd"))
-    mask = secondary_suppress(parts)
-    total_visible = ~suppress_small(parts.sum(axis=1))
-    hidden_parts = mask[total_visible].sum(axis=1)
-    assert (hidden_parts != 1).all()
-    assert (mask | ~suppress_small(parts)).all().all()  # every primary cell is still hidden
-
-
-@pytest.mark.parametrize(
-    ("count", "base", "rounded"),
-    [
-        (0, 5, 0),
-        (2, 5, 0),
-        (2.5, 5, 5),
-        (3, 5, 5),
-        (7.5, 5, 10),
-        (12.4, 5, 10),
-        (-2.5, 5, -5),
-        (14, 10, 10),
-        (15, 10, 20),
-        (1234, 10, 1230),
-    ],
-)
-def test_round_to_base_rounds_halves_away_from_zero(count, base, rounded):
-    assert round_to_base(count, base) == rounded
-
-
-def test_round_to_base_keeps_a_series_index():
-    rounded = round_to_base(pd.Series([12, 13], index=["x", "y"]))
-    assert rounded.to_dict() == {"x": 10.0, "y": 15.0}
-
-
-@pytest.mark.parametrize(
-    ("value", "suppressed", "text"),
-    [(3, None, "*"), (0, None, "0"), (1234, None, "1,234"), (40, True, "*"), (float("nan"), None, "")],
-)
-def test_format_suppressed(value, suppressed, text):
-    assert format_suppressed(value, suppressed) == text
-
-
-@pytest.mark.parametrize(
     ("actual", "projected", "variance", "pct", "status"),
     [
         (100, 100, 0, 0.0, "Within tolerance"),
@@ -528,7 +447,3 @@ def test_forecast_run_rate_accepts_month_start_dates_and_returns_dates():
 def test_forecast_run_rate_needs_some_history():
     with pytest.raises(NotEnoughHistory):
         forecast_run_rate(pd.Series([], dtype=float))
-
-
-def test_metrics_reexports_disclosure_helpers():
-    assert metrics.suppress_small is suppress_small and metrics.SUPPRESSED == "*"

@@ -212,18 +212,6 @@ def test_data_page_upload_lands_through_the_pipeline_and_withdraw_removes_it(tmp
         assert conn.execute(text("SELECT status FROM submission")).scalar() == "withdrawn"
 
 
-def test_publish_applies_secondary_suppression_where_a_total_is_shown(monkeypatch, db_url):
-    import pandas as pd
-
-    from dashboard import ui
-
-    monkeypatch.setenv("WPMI_DB_URL", db_url)
-    frame = pd.DataFrame({"partner": list("abcd"), "referrals": [3, 40, 12, 100]})
-    shown = ui.publish(frame, ["referrals"], totalled=("referrals",))
-    assert list(shown["referrals"]) == ["*", "40", "*", "100"]  # 3 hidden, and 12 so 3 cannot be recovered
-    assert list(ui.publish(frame, ["referrals"])["referrals"]) == ["*", "40", "12", "100"]
-
-
 def test_partner_profile_offers_every_payment_group_from_the_reference_data(demo_db, monkeypatch):
     from dashboard.reference import payment_group_codes
 

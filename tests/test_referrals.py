@@ -64,7 +64,7 @@ def test_monthly_series_names_its_owner_and_the_chart_frame_rounds_the_forecast(
     unit = referrals.monthly_series(frame(), "partner", "B (P, CPA 1)")
     assert list(unit["partner_id"]) == [2, 2, 2] and list(unit["actual"]) == [1, 2, 0]
     published = publish_table(whole, policy=PUBLIC, counts=["actual", "projected"], owner="partner_id", keep=["month"])
-    chart = referrals.chart_frame(published.frame, 0.10, rounding_base=5)
+    chart = referrals.chart_frame(published.frame, 0.10, policy=PUBLIC)
     actual = chart[chart["kind"] == "actual"]
     assert list(actual["actual"]) == [100, 95, 105] and list(actual["band_low"]) == [139.5] * 3  # 156 published as 155
     forecast = chart[chart["kind"] == "forecast"]
@@ -73,8 +73,3 @@ def test_monthly_series_names_its_owner_and_the_chart_frame_rounds_the_forecast(
         assert (forecast[column] % 5 == 0).all()
     exact = referrals.chart_frame(published.frame, 0.10)
     assert exact.loc[exact["kind"] == "forecast", "forecast"].iloc[0] == 100  # (100 + 95 + 105) / 3
-
-
-def test_round_to_base():
-    assert [referrals.round_to_base(v, 5) for v in (0, 2.4, 2.5, 12.6, -7.5)] == [0, 0, 5, 15, -10]
-    assert referrals.round_to_base(12.6, 1) == 12.6 and np.isnan(referrals.round_to_base(np.nan, 5))

@@ -17,7 +17,7 @@ from dashboard import queries, settings
 from dashboard.access import Access, decide
 from dashboard.db import get_engine, resolve_url
 from dashboard.exports import to_csv_bytes, to_excel_bytes
-from dashboard.publication import Policy, Published, publish_count
+from dashboard.publication import Policy, Published, publish_count, publish_table
 from dashboard.queries import Filters
 from dashboard.reference import missing_schema
 from dashboard.schema import SECTOR_LABELS, SECTORS, TIER_LABELS, TIERS, UNKNOWN
@@ -235,13 +235,14 @@ def filter_sidebar(
     return Filters(**kwargs)
 
 
-def downloads(shown: Published | pd.DataFrame, name: str, notes: list[str] | None = None) -> None:
-    """CSV and Excel downloads of what is shown (formula-injection safe), with the page's notes.
+def downloads(shown: Published, name: str, notes: list[str] | None = None) -> None:
+    """CSV and Excel downloads of a published table as displayed (formula-injection safe), with the page's notes.
 
-    A `Published` table is downloaded as displayed. A plain frame is accepted only while pages move to the
-    publication boundary (issue 10); it must hold no counts.
+    Only a `Published` is accepted: nothing leaves the server as a file without passing the boundary.
     """
-    frame = shown.display() if isinstance(shown, Published) else shown
+    if not isinstance(shown, Published):
+        raise TypeError(f"ui.downloads takes a publication.Published table, not {type(shown).__name__}: publish it")
+    frame = shown.display()
     notes = list(notes or [])
     if query("synthetic_note"):
         notes.insert(0, "SYNTHETIC DEMO DATA - not real Work Programme MI")
@@ -264,6 +265,11 @@ def percent(column: str, help: str | None = None):
 
 
 SUPPRESSION_NOTE = "`*` = a count between 1 and 4, suppressed (and any rate built on it) so no one can be identified."
+
+
+def labels_only(frame: pd.DataFrame) -> Published:
+    """A table of labels only (names, months, statuses: no counts about people), published as it is."""
+    return publish_table(frame, policy=policy(), counts=[], keep=list(frame.columns))
 
 
 def policy() -> Policy:

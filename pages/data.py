@@ -85,7 +85,7 @@ with upload_tab:
 with history_tab:
     history = ui.query("submissions")
     st.dataframe(history, hide_index=True)
-    ui.downloads(history, "submissions")
+    ui.downloads(ui.labels_only(history), "submissions")  # members only: files and their row counts
     with st.form("withdraw"):
         st.markdown("**Withdraw a submission** (it stays as history; ingesting the same file again restores it)")
         c1, c2 = st.columns([1, 3])

@@ -43,7 +43,7 @@ with st.container():
         "earlier): possible missing returns."
     )
     st.dataframe(missing.rename(columns={"month": "latest month"}), hide_index=True)
-    ui.downloads(missing, "missing_returns")
+    ui.downloads(ui.labels_only(missing), "missing_returns")
 
 ui.how_calculated("""
 - **Counts** are flows: referrals, attachments, job starts and job outcomes that fell in each month, from

@@ -255,3 +255,10 @@ def test_secondary_suppression_keeps_hidden_cells_few_on_a_realistic_table():
     primaries = (out.status == PRIMARY).sum().sum()
     secondaries = (out.status == SECONDARY).sum().sum()
     assert secondaries <= max(2, primaries)
+
+
+def test_downloads_refuse_a_table_that_did_not_pass_the_boundary():
+    from dashboard import ui
+
+    with pytest.raises(TypeError, match="publish it"):
+        ui.downloads(pd.DataFrame({"referrals": [3]}), "raw")

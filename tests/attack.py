@@ -18,6 +18,12 @@ Attempts:
    giving an integer count that is 1-4 or not a multiple of the base.
 6. dates_after_cutoff: any date or month after the official-statistics cut-off (a separate check: see
    `dates_after_cutoff`; `recover` covers attempts 1-5 and, given a cut-off, 6).
+
+Member mode ("no channel shows what the page says is hidden"): `collect(..., member_of=partner_id)` renders the
+page as a signed-in member of that partner (`dashboard.ui.access` patched; no identity provider), and
+`recover_member` runs: member_small_counts (1-4 in a row not the member's own), member_wilson_backsolve and
+member_shares_times_totals (only values the same channel withholds, for another organisation), and
+hidden_shown_elsewhere (a cell marked `*`/`**` in one channel shown as a number by another for the same unit).
 """
 
 from __future__ import annotations
@@ -239,6 +245,25 @@ def collect_tree(at, page: str, stored: dict[str, tuple[bytes, str, str | None]]
     return out
 
 
+@contextmanager
+def _signed_in_member(partner_id: int | None) -> Iterator[None]:
+    """Pages see a signed-in member of partner `partner_id` (no identity provider): `dashboard.ui.access` patched.
+
+    Pages call `ui.access()` and `ui.policy()`, and `ui.policy` and `ui.query` call `access` through the module
+    global, so patching the module attribute reaches every caller in this process (AppTest runs the page here).
+    With `partner_id` None nothing is patched (public mode comes from WPMI_MODE).
+    """
+    if partner_id is None:
+        yield
+        return
+    from dashboard import ui
+    from dashboard.access import MEMBER, Access
+
+    viewer = Access(MEMBER, partner_ids=frozenset({int(partner_id)}), reason=f"attack: member of {partner_id}")
+    with mock.patch.object(ui, "access", lambda: viewer):
+        yield
+
+
 def collect(
     page: str,
     db_url: str,
@@ -246,12 +271,18 @@ def collect(
     cutoff: date | str = "2016-03-31",
     query: dict[str, str] | None = None,
     timeout: float = 120,
+    member_of: int | None = None,
 ) -> Collected:
-    """Run `pages/<page>.py` once in public mode with the given cut-off and keep everything sent to the browser."""
+    """Run `pages/<page>.py` once and keep everything sent to the browser.
+
+    Public mode with the given cut-off by default; with `member_of`, as a signed-in member of that partner
+    (WPMI_MODE=member, `ui.access` patched: see `_signed_in_member`), the cut-off setting unchanged.
+    """
     from streamlit.testing.v1 import AppTest
 
-    env = {"WPMI_DB_URL": db_url, "WPMI_MODE": "public", "WPMI_OFFICIAL_CUTOFF": str(cutoff)}
-    with mock.patch.dict(os.environ, env), _media_spy() as stored:
+    mode = "public" if member_of is None else "member"
+    env = {"WPMI_DB_URL": db_url, "WPMI_MODE": mode, "WPMI_OFFICIAL_CUTOFF": str(cutoff)}
+    with mock.patch.dict(os.environ, env), _signed_in_member(member_of), _media_spy() as stored:
         at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=timeout)
         for key, value in (query or {}).items():
             at.query_params[key] = value
@@ -259,6 +290,7 @@ def collect(
     if at.exception:
         raise RuntimeError(f"{page}: {[e.value for e in at.exception]}")
     label = page + "".join(f"?{k}={v}" for k, v in (query or {}).items())
+    label += "" if member_of is None else f" (member of partner {member_of})"
     return collect_tree(at, label, stored)
 
 
@@ -689,3 +721,409 @@ def summarise(found: Iterable[Recovery], per_attempt: int = 3) -> str:
         lines.append(f"{attempt}: {len(items)}")
         lines.extend(f"    {r}" for r in items[:per_attempt])
     return "\n".join(lines)
+
+
+# --- member mode: no channel shows what the page says is hidden ---------------------------------------------
+#
+# A signed-in member (`collect(..., member_of=partner_id)`) sees their own organisation's figures exactly and
+# everyone else's exactly too, except counts of 1-4 (`*`) and the cells hidden so those cannot be worked out
+# (`**`); rates are at 0.1 percentage points. So rounding is no defence here and the attack changes: it looks
+# for (1) a count 1-4 about another organisation, (2) a rate, interval or share that gives back a cell the same
+# channel hides, and (3) a cell one channel hides shown as a number by another (chart data, download, text).
+
+HIDDEN = {"*", "**"}  # publication.PRIMARY and SECONDARY
+# Columns that say whose a row is: a partner id, or a partner's name (alone, or as "Name (Prime, CPA n)").
+OWNER_COLUMNS = ("partner_id", "partner", "unit", "series")
+# Columns naming what a row is about: rows of two channels with equal values in every one they share are the
+# same unit.
+UNIT_COLUMNS = (
+    "partner_id",
+    "partner",
+    "unit",
+    "contract_id",
+    "prime",
+    "cpa_code",
+    "indicator",
+    "measure",
+    "period",
+    "month",
+    "series",
+    "stage_label",
+    "standard_id",
+    "component",
+    "component_label",
+)
+# The same figure under another name in another channel (downloads and charts rename some columns).
+SAME_FIGURE = {
+    "job outcomes (x)": "x",
+    "outcomes_x": "x",
+    "mature cohort (n)": "n",
+    "outcomes_n": "n",
+    "outcome rate": "rate",
+    "outcome_rate": "rate",
+    "lower 95%": "lower",
+    "upper 95%": "upper",
+    "outcome_lower": "lower",
+    "outcome_upper": "upper",
+    "rate_low": "lower",
+    "rate_high": "upper",
+    "share_low": "lower",
+    "share_high": "upper",
+    "value_low": "lower",
+    "value_high": "upper",
+    "share of referrals": "share_of_contract",
+}
+X_COLUMNS = ("x", "met", "outcomes_x", "numerator", "job outcomes (x)")
+N_COLUMNS = ("n", "outcomes_n", "denominator", "mature cohort (n)")
+MEMBER_WILSON_TRIPLES = [
+    *WILSON_TRIPLES,
+    ("rate", "rate_low", "rate_high"),
+    ("share", "share_low", "share_high"),
+    ("value", "value_low", "value_high"),
+    ("outcome rate", "lower", "upper"),
+]
+# (share column, numerator column, denominator column): share = numerator / denominator, row by row.
+MEMBER_ROW_SHARES = [
+    ("rate", "x", "n"),
+    ("share", "met", "n"),
+    ("outcome_rate", "outcomes_x", "outcomes_n"),
+    ("outcome_rate", "x", "n"),
+    ("rate", "numerator", "denominator"),
+]
+
+
+@dataclass(frozen=True)
+class Member:
+    """The signed-in viewer the member attack plays: one partner, by id and name."""
+
+    partner_id: int
+    name: str
+
+
+def demo_member(db_url: str) -> Member:
+    """The first partner with participant-level data in the database (the demo's v_participants), and its name."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            pid = connection.execute(sa.text("SELECT MIN(partner_id) FROM v_participants")).scalar_one()
+            name = connection.execute(
+                sa.text("SELECT partner_name FROM partner WHERE partner_id = :p"), {"p": pid}
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return Member(int(pid), str(name))
+
+
+def _mark(value) -> str | None:
+    """`*` or `**` when a cell is marked hidden, else None."""
+    text = str(value).strip() if isinstance(value, str) else None
+    return text if text in HIDDEN else None
+
+
+def _withheld(value) -> str | None:
+    """How a cell withholds its figure: its mark, "blank" (empty or NaN: charts carry hidden cells as NaN), or None."""
+    mark = _mark(value)
+    if mark:
+        return mark
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "blank"
+    if isinstance(value, (float, np.floating)) and np.isnan(value):
+        return "blank"
+    return None
+
+
+def _fits_mark(value: int, mark: str, suppress_max: int = 4) -> bool:
+    """Whether a true count could stand behind a cell with this mark (`*` 1-4, `**` above 4, blank anything)."""
+    if mark == "*":
+        return 1 <= value <= suppress_max
+    if mark == "**":
+        return value > suppress_max
+    return value >= 0
+
+
+def _column(df: pd.DataFrame, column) -> pd.Series:
+    values = df[column]
+    return values.iloc[:, 0] if isinstance(values, pd.DataFrame) else values
+
+
+def _is_owner(column: str, value, member: Member) -> bool:
+    if column == "partner_id":
+        number = as_number(value)
+        return number is not None and int(number) == member.partner_id
+    text = str(value).strip()
+    return text == member.name or text.startswith(member.name + " (")
+
+
+def own_rows(df: pd.DataFrame, member: Member) -> np.ndarray:
+    """Rows about the member's own organisation: a partner id or name column equal to theirs.
+
+    Rows with no partner label are aggregates of several organisations (or another organisation's profile)
+    and count as others'.
+    """
+    own = np.zeros(len(df), dtype=bool)
+    for column in OWNER_COLUMNS:
+        if column in df.columns:
+            own |= np.array([_is_owner(column, v, member) for v in _column(df, column)], dtype=bool)
+    return own
+
+
+# Count-like columns that are differences of two counts (not a count of anyone): (minuend, subtrahend).
+DIFFERENCES = {"variance": ("actual", "projected")}
+
+
+def _difference_of_shown(df: pd.DataFrame, column, row: int) -> bool:
+    """Whether a cell is the difference of two counts its row shows (members see others' counts exactly, so a
+    small difference of shown counts discloses nothing; with either part withheld it would give it back)."""
+    parts = DIFFERENCES.get(str(column).strip().lower())
+    if not parts or not set(parts) <= set(df.columns):
+        return False
+    return all(
+        _withheld(_column(df, p).iloc[row]) is None and as_number(_column(df, p).iloc[row]) is not None for p in parts
+    )
+
+
+def member_small_counts(collected: Collected, member: Member) -> list[Recovery]:
+    """Member attempt 1: a count 1-4 in any channel in a row not about the member's own organisation.
+
+    Metrics are totals over organisations, so a 1-4 count metric is one too.
+    """
+    own = {id(f): own_rows(f.frame, member) for f in collected.frames}
+    found = [
+        Recovery(
+            "member small count", f.channel, f"{f.location} {column} {_row_label(f.frame, row)}", f"{column} = {value}"
+        )
+        for f, column, row, value in _count_cells(collected)
+        if 1 <= value <= 4 and not own[id(f)][row] and not _difference_of_shown(f.frame, column, row)
+    ]
+    for location, label, value in collected.metrics:
+        number = _integral(as_number(value))
+        if is_count_name(label) and number is not None and 1 <= number <= 4:
+            found.append(Recovery("member small count", "metric", location, f"{label} = {number}"))
+    return found
+
+
+def member_wilson_backsolve(collected: Collected, member: Member, max_solutions: int = 3) -> list[Recovery]:
+    """Member attempt 2a: a rate and its Wilson bounds giving back a count the same row hides, for another org.
+
+    A recovery: a row not the member's own, with x or n withheld (`*`, `**` or blank), whose every (x, n)
+    solution (at most `max_solutions`) consistent with the marks puts the same value in the withheld cell.
+    """
+    found = []
+    for frame in collected.frames:
+        df = frame.frame
+        own = own_rows(df, member)
+        for rate_col, lower_col, upper_col in MEMBER_WILSON_TRIPLES:
+            if not {rate_col, lower_col, upper_col} <= set(df.columns):
+                continue
+            x_col = next((c for c in X_COLUMNS if c in df.columns), None)
+            n_col = next((c for c in N_COLUMNS if c in df.columns), None)
+            for row in range(len(df)):
+                if own[row]:
+                    continue
+                marks = {c: _withheld(_column(df, c).iloc[row]) for c in (x_col, n_col) if c is not None}
+                marks = {c: m for c, m in marks.items() if m}
+                if not marks:
+                    continue
+                rate, lower, upper = (_column(df, c).iloc[row] for c in (rate_col, lower_col, upper_col))
+                solutions = solve_wilson(rate, lower, upper)
+                solutions = [
+                    (x, n) for x, n in solutions if all(_fits_mark(x if c == x_col else n, m) for c, m in marks.items())
+                ]
+                if not solutions or len(solutions) > max_solutions:
+                    continue
+                for column, mark in marks.items():
+                    values = {x if column == x_col else n for x, n in solutions}
+                    if len(values) == 1:
+                        found.append(
+                            Recovery(
+                                "member wilson back-solve",
+                                frame.channel,
+                                f"{frame.location} {_row_label(df, row)}",
+                                f"{rate_col}={rate!r}, bounds {lower!r}-{upper!r}: {column} = {values.pop()} "
+                                f"(shown {mark!r})",
+                            )
+                        )
+    return found
+
+
+def _member_candidates(value, mark: str | None, max_n: int = MAX_N) -> list[int]:
+    if mark is None:
+        number = _integral(as_number(value))
+        return [] if number is None else [number]
+    return [v for v in range(0 if mark == "blank" else 1, max_n + 1) if _fits_mark(v, mark)]
+
+
+def member_shares_times_totals(collected: Collected, member: Member) -> list[Recovery]:
+    """Member attempt 2b: a full-precision share giving back a count the same channel hides, for another org.
+
+    Row shares (rate = x / n): the (x, n) consistent with the shown counts and the marks that make rate * n a
+    whole number; a unique one recovers the withheld cell. Column shares (share_of_contract = referrals /
+    total): a shown count and its share give the total, and the total times a hidden row's share its count.
+    """
+    found = []
+    for frame in collected.frames:
+        df = frame.frame
+        own = own_rows(df, member)
+        for share_col, x_col, n_col in MEMBER_ROW_SHARES:
+            if not {share_col, x_col, n_col} <= set(df.columns):
+                continue
+            for row in range(len(df)):
+                raw = _column(df, share_col).iloc[row]
+                share = as_number(raw)
+                if own[row] or share is None or _tolerance(raw) > 1e-9 or not 0 < share < 1:
+                    continue
+                x_raw, n_raw = _column(df, x_col).iloc[row], _column(df, n_col).iloc[row]
+                x_mark, n_mark = _withheld(x_raw), _withheld(n_raw)
+                if not (x_mark or n_mark):
+                    continue
+                xs = set(_member_candidates(x_raw, x_mark))
+                fits = []
+                for n in _member_candidates(n_raw, n_mark):
+                    x = _integer_multiple(share, n) if n else None
+                    if x is not None and x in xs:
+                        fits.append((x, n))
+                        if len(fits) > 1:
+                            break
+                if len(fits) == 1:
+                    x, n = fits[0]
+                    for column, mark, value in ((x_col, x_mark, x), (n_col, n_mark, n)):
+                        if mark:
+                            found.append(
+                                Recovery(
+                                    "member share x total",
+                                    frame.channel,
+                                    f"{frame.location} {_row_label(df, row)}",
+                                    f"{share_col}={share!r}: {column} = {value} (shown {mark!r})",
+                                )
+                            )
+        for share_col, count_col in COLUMN_SHARES.items():
+            if not {share_col, count_col} <= set(df.columns):
+                continue
+            shares = [as_number(v) for v in _column(df, share_col)]
+            counts = list(_column(df, count_col))
+            totals = set()
+            for share, count in zip(shares, counts):
+                number = _integral(as_number(count))
+                if share and number and _withheld(count) is None:
+                    total = number / share
+                    if abs(total - round(total)) <= 1e-6:
+                        totals.add(int(round(total)))
+            if len(totals) != 1:
+                continue
+            total = totals.pop()
+            for row, (share, count) in enumerate(zip(shares, counts)):
+                mark = _withheld(count)
+                value = _integer_multiple(share, total) if share else None
+                if mark and not own[row] and value is not None and _fits_mark(value, mark):
+                    found.append(
+                        Recovery(
+                            "member share x total",
+                            frame.channel,
+                            f"{frame.location} {_row_label(df, row)}",
+                            f"{share_col}={share!r} x total {total}: {count_col} = {value} (shown {mark!r})",
+                        )
+                    )
+    return found
+
+
+def _same_figure(column) -> str:
+    name = str(column).strip().lower()
+    return SAME_FIGURE.get(name, name)
+
+
+def _unit_key(df: pd.DataFrame, row: int) -> dict[str, str]:
+    key = {}
+    for column in UNIT_COLUMNS:
+        if column in df.columns:
+            value = _column(df, column).iloc[row]
+            number = as_number(value)
+            key[column] = str(int(number)) if number is not None and number == int(number) else str(value).strip()
+    return key
+
+
+def _figure_words(figure: str) -> str:
+    words = {"x": r"x", "n": r"n"}.get(figure, re.escape(figure.replace("_", " ")))
+    return rf"(?:\b{words}\s*[:=]\s*(\d[\d,.]*)|(?<![\w.,])(\d[\d,]*)\s+{words}\b)"
+
+
+def hidden_shown_elsewhere(collected: Collected) -> list[Recovery]:
+    """Member attempt 3: a cell a channel marks `*`/`**` shown as a number by another channel for the same unit.
+
+    The same unit: a row of another frame (table, chart dataset, download sheet) agreeing on every unit column
+    the two share (at least one), in a column holding the same figure (`SAME_FIGURE` maps renamed columns).
+    Text: a page text or a text cell of that row naming the unit and quoting the figure ("pending: 3",
+    "3 pending").
+    """
+    found = []
+    frames = collected.frames
+    for a in frames:
+        df = a.frame
+        for column in df.columns:
+            values = _column(df, column)
+            figure = _same_figure(column)
+            for row, value in enumerate(values):
+                mark = _mark(value)
+                if not mark:
+                    continue
+                key = _unit_key(df, row)
+                if not key:
+                    continue
+                where = f"{a.location} {column} {_row_label(df, row)} shown {mark!r}"
+                pattern = re.compile(_figure_words(figure), re.IGNORECASE)
+                for b in frames:
+                    if b is a:
+                        continue
+                    other = b.frame
+                    shared = [c for c in key if c in other.columns]
+                    if not shared:
+                        continue
+                    columns = [c for c in other.columns if _same_figure(c) == figure]
+                    for r in range(len(other)):
+                        theirs = _unit_key(other, r)
+                        if any(theirs[c] != key[c] for c in shared):
+                            continue
+                        for c in columns:
+                            number = as_number(_column(other, c).iloc[r])
+                            if number is not None:
+                                found.append(
+                                    Recovery(
+                                        "hidden shown elsewhere",
+                                        b.channel,
+                                        f"{b.location} {c} {_row_label(other, r)}",
+                                        f"{number:g}, where {where}",
+                                    )
+                                )
+                        for c in other.columns:
+                            text = _column(other, c).iloc[r]
+                            if isinstance(text, str) and (match := pattern.search(text)):
+                                found.append(
+                                    Recovery(
+                                        "hidden shown elsewhere",
+                                        b.channel,
+                                        f"{b.location} {c} {_row_label(other, r)}",
+                                        f"{match[0]!r}, where {where}",
+                                    )
+                                )
+                names = [v for v in key.values() if re.search(r"[A-Za-z]{3}", v)]
+                for text in collected.texts:
+                    if text.channel in ("chart spec", "download") or not any(n in text.text for n in names):
+                        continue
+                    for match in pattern.finditer(text.text):
+                        found.append(
+                            Recovery(
+                                "hidden shown elsewhere", text.channel, text.location, f"{match[0]!r}, where {where}"
+                            )
+                        )
+    return found
+
+
+def recover_member(collected: Collected, member: Member) -> list[Recovery]:
+    """Every recovery the member attack makes on a page collected with `collect(..., member_of=...)`."""
+    return [
+        *member_small_counts(collected, member),
+        *member_wilson_backsolve(collected, member),
+        *member_shares_times_totals(collected, member),
+        *hidden_shown_elsewhere(collected),
+    ]

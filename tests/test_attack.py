@@ -4,6 +4,9 @@ Each page is rendered once in public mode (cut-off 31 March 2016, inside the dem
 and everything sent to the browser is collected; `recover` must find nothing. Before the publication boundary
 (dashboard/publication.py) every page but Standards leaked here (1,234 recoveries in all, at commit 80b3888);
 a page that leaks again fails. The recovery attempts themselves are tested on hand-made records first.
+
+Member mode: each page is rendered as a signed-in member of the demo's first partner with participant-level data
+(`demo_member`), and no channel may show what the page hides about another organisation (`recover_member`).
 """
 
 from __future__ import annotations
@@ -16,11 +19,19 @@ import pytest
 from tests.attack import (
     Collected,
     Frame,
+    Member,
     Text,
     collect,
     dates_after_cutoff,
+    demo_member,
     exact_sums_in_text,
+    hidden_shown_elsewhere,
+    member_shares_times_totals,
+    member_small_counts,
+    member_wilson_backsolve,
+    own_rows,
     recover,
+    recover_member,
     shares_times_totals,
     small_counts,
     solve_wilson,
@@ -203,3 +214,120 @@ def test_public_page_shows_no_date_after_the_cutoff(page, query, demo_db):
     collected = collected_page(page, query, demo_db)
     found = dates_after_cutoff(collected, CUTOFF)
     assert found == [], f"{len(found)} dates after {CUTOFF} on {page}:\n{summarise(found)}"
+
+
+# --- member mode: the attempts on hand-made records ---------------------------------------------------------
+
+ME = Member(7, "Tay Horizons Trust")
+
+
+def test_own_rows_by_partner_id_name_or_unit_label_and_unlabelled_rows_are_others():
+    table = pd.DataFrame({"partner_id": [7, 8, None], "unit": ["x", "Tay Horizons Trust (Ingeus, CPA 3)", "y"]})
+    assert own_rows(table, ME).tolist() == [True, True, False]
+    assert own_rows(pd.DataFrame({"partner": ["Tay Horizons Trust", "Tay Horizons Trustees"]}), ME).tolist() == [
+        True,
+        False,
+    ]
+    assert own_rows(pd.DataFrame({"x": [3]}), ME).tolist() == [False]
+
+
+def test_member_small_counts_finds_1_to_4_about_others_and_in_unlabelled_rows_and_metrics():
+    table = pd.DataFrame({"partner": ["Tay Horizons Trust", "Solent College"], "x": ["3", "2"], "n": [40, 41]})
+    distribution = pd.DataFrame({"days": [0, 4], "participants": [11, 1]})
+    found = member_small_counts(record(table, distribution, metrics=[("Referrals", "4")]), ME)
+    assert [r.detail for r in found] == ["x = 2", "participants = 1", "Referrals = 4"]
+    assert "Solent College" in found[0].location
+
+
+def test_member_small_counts_passes_own_small_counts_hidden_cells_and_differences_of_shown_counts():
+    table = pd.DataFrame({"unit": ["Tay Horizons Trust (CDG, CPA 4)", "Solent College (CDG, CPA 4)"], "x": [3, "*"]})
+    variance = pd.DataFrame({"unit": ["a", "b"], "actual": ["74", "*"], "projected": [70, 1], "variance": [4, 2]})
+    found = member_small_counts(record(table, variance), ME)
+    assert [r.detail for r in found] == ["projected = 1", "variance = 2"]  # b's actual is hidden: variance gives it
+
+
+def test_member_wilson_backsolve_recovers_a_hidden_count_of_another_organisation_only():
+    hidden = {k: round(v, 4) for k, v in published_rates(3, 40).items()}
+    rows = pd.DataFrame([hidden, hidden]).assign(partner=["Solent College", "Tay Horizons Trust"], x="*", n="40")
+    found = member_wilson_backsolve(record(rows), ME)
+    assert len(found) == 1 and "x = 3 (shown '*')" in found[0].detail and "Solent College" in found[0].location
+
+
+def test_member_wilson_backsolve_passes_hidden_rates_shown_counts_and_rates_at_a_tenth_of_a_point():
+    shown = pd.DataFrame([published_rates(3, 40)]).assign(unit="Solent College", x="3", n="40")
+    hidden = pd.DataFrame({"unit": ["Solent College"], "x": ["*"], "n": ["40"]}).assign(rate="*", lower="*", upper="*")
+    coarse = pd.DataFrame([{k: round(v, 3) for k, v in published_rates(30, 400).items()}]).assign(x="**", n="**")
+    assert member_wilson_backsolve(record(shown, hidden, coarse), ME) == []
+
+
+def test_member_shares_times_totals_recovers_hidden_counts_from_row_and_column_shares():
+    rows = pd.DataFrame({"unit": ["Solent College", "Tay Horizons Trust"], "rate": [3 / 41, 3 / 41], "x": "*", "n": 41})
+    found = member_shares_times_totals(record(rows), ME)
+    assert [r.detail.split(": ")[1] for r in found] == ["x = 3 (shown '*')"]
+    shares = pd.DataFrame(
+        {
+            "partner": ["Solent College", "Ribble College"],
+            "referrals": ["105", "*"],
+            "share_of_contract": [105 / 108, 3 / 108],
+        }
+    )
+    found = member_shares_times_totals(record(shares), ME)
+    assert len(found) == 1 and "total 108: referrals = 3" in found[0].detail
+
+
+def test_member_shares_times_totals_passes_rates_at_a_tenth_of_a_point_and_shown_counts():
+    rows = pd.DataFrame({"unit": ["Solent College"] * 2, "rate": [round(3 / 41, 3), 3 / 41], "x": ["*", "3"], "n": 41})
+    shares = pd.DataFrame({"partner": ["a", "b"], "referrals": ["105", "*"], "share_of_contract": [0.972, 0.028]})
+    assert member_shares_times_totals(record(rows, shares), ME) == []
+
+
+def test_hidden_shown_elsewhere_finds_a_hidden_cell_in_chart_data_downloads_and_text():
+    table = pd.DataFrame({"unit": ["Solent College", "Ribble College"], "x": ["*", "10"], "rate": ["*", "25.0%"]})
+    chart = pd.DataFrame({"unit": ["Solent College", "Ribble College"], "x": [3.0, 10.0], "rate": [None, 0.25]})
+    download = pd.DataFrame({"unit": ["Solent College"], "outcomes_x": ["3"], "detail": ["rate 7.5%, 3 x"]})
+    collected = record(table, chart, download, texts=["Solent College: x = 3 of 40"])
+    collected.frames[1].channel = "chart"
+    found = hidden_shown_elsewhere(collected)
+    assert [(r.channel, r.detail.split(",")[0]) for r in found] == [
+        ("chart", "3"),
+        ("dataframe", "3"),
+        ("dataframe", "'3 x'"),
+        ("caption", "'x = 3'"),
+    ]
+
+
+def test_hidden_shown_elsewhere_passes_nan_blank_and_other_units_and_figures():
+    table = pd.DataFrame({"unit": ["Solent College", "Ribble College"], "x": ["*", "10"], "n": ["40", "**"]})
+    chart = pd.DataFrame({"unit": ["Solent College", "Ribble College"], "x": [None, 10.0], "n": [40.0, None]})
+    other = pd.DataFrame({"period": ["2015 Q1"], "x": [3]})  # no unit column in common: another breakdown
+    collected = record(table, chart, other, texts=["All units: x = 3, n = 50", "Solent College: rate not shown"])
+    assert hidden_shown_elsewhere(collected) == []
+
+
+# --- member mode: the pages -----------------------------------------------------------------------------------
+
+STANDARDS_LEAK = (
+    "Standards' member drill-down shows the default pick (partner 12, Cam Horizons Charity, another organisation) "
+    "through raw queries, not the publication boundary: its days-to-first-contact distribution chart has "
+    "participants = 1 at 4 days (chart[1] dataset, row 3), and its met/missed/pending table is raw too"
+)
+MEMBER_PAGES = [
+    pytest.param("overview", None),
+    pytest.param("benchmarks", None, id="benchmarks"),
+    pytest.param("benchmarks", {"level": "CPAs"}, id="benchmarks-cpa"),
+    pytest.param("referrals", None),
+    pytest.param("standards", None, marks=pytest.mark.xfail(strict=True, reason=STANDARDS_LEAK)),
+    pytest.param("supply_chain", None),
+    pytest.param("partner", None),
+    pytest.param("risk", None),
+]
+
+
+@pytest.mark.parametrize(("page", "query"), MEMBER_PAGES)
+def test_member_page_shows_nothing_it_hides_about_other_organisations(page, query, demo_db):
+    member = demo_member(demo_db)
+    collected = collect(page, demo_db, cutoff=CUTOFF, query=query, member_of=member.partner_id)
+    assert "mode: **member**" in " ".join(t.text for t in collected.texts), "the page did not run in member mode"
+    assert collected.frames, "nothing was collected: the attack saw no page"
+    found = recover_member(collected, member)
+    assert found == [], f"{len(found)} recoveries on {collected.page} as {member}:\n{summarise(found)}"

@@ -7,6 +7,7 @@ import pandas as pd
 
 from dashboard import compliance, publication, settings
 
+OUTCOME_COUNTS = (*compliance.OUTCOMES, "n")  # met, missed, pending, not applicable; n = met + missed
 LABELS = ["partner_id", "contract_id", "prime", "cpa_code", "partner", "stage_label", "standard_id", "title"]
 
 
@@ -14,12 +15,14 @@ def published_cells(raw: pd.DataFrame, policy: publication.Policy) -> tuple[publ
     """Compliance cells through the publication boundary, and their frame with a status judged on what is shown.
 
     A cell whose met or n is hidden gets "Not enough data" (too few to publish), like any n < min_denominator.
+    n = met + missed on every row is declared, so a hidden missed cannot be read off a shown met and n.
     """
     published = publication.publish_table(
         raw,
         policy=policy,
-        counts=["met", "n", "pending"],
+        counts=list(OUTCOME_COUNTS),
         rates={"share": ("met", "n")},
+        sums={"n": (compliance.MET, compliance.MISSED)},
         intervals=True,
         owner="partner_id",
         keep=[*(c for c in LABELS if c in raw.columns), "target_share"],
@@ -55,4 +58,28 @@ def published_roll_up(frame: pd.DataFrame, policy: publication.Policy) -> public
         counts=["met", "n"],
         rates={"share": ("met", "n")},
         keep=["prime", "stage_label", "cells", "meets", "below", "not_enough", "not_published"],
+    )
+
+
+def drill_counts(published: publication.Published, partner_id: int, contract_id: str, standard_id: str) -> pd.DataFrame:
+    """One cell's outcome counts for the drill-down, as the matrix published them (one row, text)."""
+    shown = published.display()
+    row = shown[
+        (published.frame["partner_id"] == partner_id)
+        & (published.frame["contract_id"] == contract_id)
+        & (published.frame["standard_id"] == standard_id)
+    ]
+    return row[list(compliance.OUTCOMES)].rename(index=lambda _: "participants")
+
+
+def published_days(measured: pd.DataFrame, partner_id: int, policy: publication.Policy) -> publication.Published:
+    """The drill-down's histogram (days, participants) as it may be shown: counts of 1-4 about another
+    organisation hidden, and the bars protected against their total."""
+    return publication.publish_table(
+        measured.assign(partner_id=partner_id),
+        policy=policy,
+        counts=["participants"],
+        totals=("participants",),
+        owner="partner_id",
+        keep=["days"],
     )

@@ -83,9 +83,9 @@ with tab_drill:
         rule = mine.set_index("standard_id").loc[sid]
         cell = {"partner_id": int(pick.partner_id), "contract_id": pick.contract_id, "standard_id": sid}
         st.markdown(f'**{rule["title"]}**: "{rule["quote"]}" ({rule["source"]})')
-        counts = ui.query("standard_counts", None, **cell).reindex(columns=list(compliance.OUTCOMES), fill_value=0)
-        st.dataframe(counts.rename(index={0: "participants"}), hide_index=True)
-        measured = ui.query("standard_days", None, **cell)
+        published_all, _ = standards.published_cells(cells, policy)
+        st.dataframe(standards.drill_counts(published_all, int(pick.partner_id), pick.contract_id, sid))
+        measured = standards.published_days(ui.query("standard_days", None, **cell), int(pick.partner_id), policy).frame
         if rule["rule_kind"] in ("time_limit", "contact_frequency") and len(measured):
             limit = rule["limit_days"] if rule["rule_kind"] == "time_limit" else rule["frequency_days"]
             label = (

@@ -753,6 +753,8 @@ UNIT_COLUMNS = (
     "component",
     "component_label",
 )
+# Unit columns that name an organisation (or a unit standing for one).
+IDENTITY_COLUMNS = ("partner_id", "partner", "unit", "contract_id", "series")
 # The same figure under another name in another channel (downloads and charts rename some columns).
 SAME_FIGURE = {
     "job outcomes (x)": "x",
@@ -1078,6 +1080,10 @@ def hidden_shown_elsewhere(collected: Collected) -> list[Recovery]:
                     other = b.frame
                     shared = [c for c in key if c in other.columns]
                     if not shared:
+                        continue
+                    # A row about an organisation is only the same unit as a row naming one: a per-prime or
+                    # per-stage aggregate that shares just the stage is a different, coarser unit.
+                    if any(c in IDENTITY_COLUMNS for c in key) and not any(c in IDENTITY_COLUMNS for c in shared):
                         continue
                     columns = [c for c in other.columns if _same_figure(c) == figure]
                     for r in range(len(other)):

@@ -119,7 +119,8 @@ def test_standards_drill_down_shows_the_stored_counts_and_who_missed_to_the_data
     standard_id = at.selectbox(key="std_standard").value
     cell = (make_engine(demo_db), int(partner.partner_id), partner.contract_id, standard_id)
     counts = next(df.value for df in at.dataframe if "not_applicable" in df.value.columns)
-    assert counts.iloc[0].to_dict() == queries.standard_counts(*cell).iloc[0].to_dict()
+    # The data owner (a local run) sees the stored counts exactly, as published text.
+    assert {k: int(v) for k, v in counts.iloc[0].to_dict().items()} == queries.standard_counts(*cell).iloc[0].to_dict()
     missed = queries.standard_missed(*cell)
     assert any(c.value.startswith(f"{len(missed)} participants missed it") for c in at.caption)
 

@@ -43,6 +43,21 @@ def ingestor(engine) -> Ingestor:
     return Ingestor(engine)
 
 
+# The tables whose rows the store tests compare before and after (facts, bookkeeping and summaries).
+FACT_TABLES = (
+    "submission",
+    "participant",
+    "contact",
+    "monthly_return",
+    "projection",
+    "feedback",
+    "partner",
+    "monthly_summary",
+    "cohort_summary",
+    "compliance_summary",
+)
+
+
 def scalar(engine, sql: str, **params):
     """The first column of the first row of a query."""
     with engine.connect() as conn:

@@ -28,22 +28,10 @@ from loaders.demo import writers
 from loaders.demo.build import build_demo, demo_truths
 from loaders.organisation import register_partner
 from loaders.pipeline import LOADED, Ingestor
-from tests.conftest import HEADER, PARTNER, participants, rows, scalar
+from tests.conftest import FACT_TABLES, HEADER, PARTNER, participants, rows, scalar
 from tests.oracles import MONTHLY_COLUMNS, MONTHLY_FLOWS_FROM_FACTS
 
 MEASURES = ("referrals", "attachments", "job_starts", "job_outcomes")
-FACT_TABLES = (
-    "submission",
-    "participant",
-    "contact",
-    "monthly_return",
-    "projection",
-    "feedback",
-    "partner",
-    "monthly_summary",
-    "cohort_summary",
-    "compliance_summary",
-)
 
 
 @pytest.fixture

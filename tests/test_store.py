@@ -18,22 +18,10 @@ from dashboard.reference import init_db
 from loaders import store
 from loaders.demo import writers
 from loaders.pipeline import LOADED, REJECTED, UNCHANGED
-from tests.conftest import HEADER, participants, rows
+from tests.conftest import FACT_TABLES, HEADER, participants, rows
 from tests.conftest import scalar as count
 
 SQLITE_ONLY = pytest.mark.parametrize("any_db_url", ["sqlite"], indirect=True)
-FACT_TABLES = (
-    "submission",
-    "participant",
-    "contact",
-    "monthly_return",
-    "projection",
-    "feedback",
-    "partner",
-    "monthly_summary",
-    "cohort_summary",
-    "compliance_summary",
-)
 VIEWS = {"v_participants", "v_monthly", "v_projections", "v_feedback", "v_standards", "v_submissions"}
 
 

@@ -17,7 +17,7 @@ from dashboard import queries, settings
 from dashboard.access import Access, decide
 from dashboard.db import get_engine, resolve_url
 from dashboard.exports import to_csv_bytes, to_excel_bytes
-from dashboard.publication import Policy, Published, publish_count, publish_table
+from dashboard.publication import PRIMARY, SECONDARY, Policy, Published, publish_count, publish_table
 from dashboard.queries import Filters
 from dashboard.reference import missing_schema
 from dashboard.schema import SECTOR_LABELS, SECTORS, TIER_LABELS, TIERS, UNKNOWN
@@ -264,7 +264,11 @@ def percent(column: str, help: str | None = None):
     return st.column_config.NumberColumn(column, format="percent", help=help)
 
 
-SUPPRESSION_NOTE = "`*` = a count between 1 and 4, suppressed (and any rate built on it) so no one can be identified."
+SUPPRESSION_NOTE = (
+    f"`{PRIMARY}` = a small count (1 to {settings.BY_NAME['suppress_max'].default} unless configured otherwise), "
+    f"hidden with any rate built on it so no one can be identified; `{SECONDARY}` = hidden so that a `{PRIMARY}` "
+    "cannot be worked out from a total."
+)
 
 
 def labels_only(frame: pd.DataFrame) -> Published:

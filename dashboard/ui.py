@@ -6,6 +6,7 @@ Pages stay thin by calling these; nothing here computes a statistic. Filters are
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -17,7 +18,7 @@ from dashboard import queries, settings
 from dashboard.access import Access, decide
 from dashboard.db import get_engine, resolve_url
 from dashboard.exports import to_csv_bytes, to_excel_bytes
-from dashboard.publication import PRIMARY, SECONDARY, Policy, Published, publish_count, publish_table
+from dashboard.publication import PRIMARY, SECONDARY, Policy, Publish, Published, publish_count, publish_table
 from dashboard.queries import Filters
 from dashboard.reference import missing_schema
 from dashboard.schema import SECTOR_LABELS, SECTORS, TIER_LABELS, TIERS, UNKNOWN
@@ -279,6 +280,11 @@ def labels_only(frame: pd.DataFrame) -> Published:
 def policy() -> Policy:
     """This viewer's publication policy (dashboard/publication.py): every figure shown passes through it."""
     return Policy.for_access(access())
+
+
+def publisher() -> Publish:
+    """`publication.publish_table` bound to this viewer's policy: what a page hands the module assembling its tables."""
+    return functools.partial(publish_table, policy=policy())
 
 
 def published_count(value, owner=None) -> str:

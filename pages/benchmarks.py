@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import benchmarks as bm
-from dashboard import charts, publication, ui
+from dashboard import charts, ui
 
 as_of = ui.page_header(
     "Benchmarks",
@@ -66,8 +66,7 @@ unit_label = {"partner": "Partner", "contract": "Contract", "cpa": "CPA"}[level]
 policy = ui.policy()
 
 
-def publish(raw, **spec):
-    return publication.publish_table(raw, policy=policy, **spec)
+publish = ui.publisher()
 
 
 series = ui.query("cohort_series", scope, as_of=as_of)

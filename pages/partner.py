@@ -1,10 +1,8 @@
 """Partner profile: one partner against every partner in every CPA, its trend, and its peers."""
 
-import functools
-
 import streamlit as st
 
-from dashboard import charts, profile, publication, reference, schema, settings, ui
+from dashboard import charts, profile, reference, schema, settings, ui
 from dashboard.queries import Filters
 
 as_of = ui.page_header(
@@ -22,7 +20,7 @@ groups = st.multiselect(
     placeholder="All payment groups",
 )
 scope = Filters(payment_groups=tuple(groups))
-publish = functools.partial(publication.publish_table, policy=ui.policy())
+publish = ui.publisher()
 cohorts = ui.query("cohort_totals", scope, as_of=as_of)
 series = ui.query("cohort_series", Filters(partner_id=int(partner_id), payment_groups=tuple(groups)), as_of=as_of)
 trend = profile.publish_trend(series, partner_id, publish)

@@ -1,11 +1,9 @@
 """Contract risk: which partners (VCS especially) carry contract risk, component by component, never one score."""
 
-import functools
-
 import streamlit as st
 
 from dashboard import benchmarks as bm
-from dashboard import charts, publication, risk, supply_chain, ui
+from dashboard import charts, risk, supply_chain, ui
 from dashboard.queries import Filters
 
 as_of = ui.page_header(
@@ -24,7 +22,7 @@ if summary.empty:
 mpl = supply_chain.prime_mpl_position(
     ui.query("flow_totals", risk.mpl_window(as_of)), ui.query("minimum_performance_levels")
 )
-publish = functools.partial(publication.publish_table, policy=ui.policy())
+publish = ui.publisher()
 summary = summary.reset_index(drop=True)
 shown = supply_chain.publish_partner_table(
     summary, publish, counts=supply_chain.RISK_COUNTS, rates=supply_chain.RISK_RATES, labels=supply_chain.RISK_LABELS

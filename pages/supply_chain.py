@@ -1,11 +1,9 @@
 """Supply chain (a prime's view): one prime contract's partners, volumes, results, standards and flags."""
 
-import functools
-
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, publication, supply_chain, ui
+from dashboard import charts, supply_chain, ui
 from dashboard.queries import Filters
 
 as_of = ui.page_header(
@@ -25,7 +23,7 @@ if summary.empty or not (summary["contract_id"] == contract_id).any():
     st.info("No MI has been loaded for this contract yet.")
     st.stop()
 summary = summary[summary["contract_id"] == contract_id].reset_index(drop=True)
-publish = functools.partial(publication.publish_table, policy=ui.policy())
+publish = ui.publisher()
 table = supply_chain.publish_partner_table(
     summary, publish, totals=("referrals",), extras=supply_chain.contract_extras, largest_first=True
 )

@@ -120,10 +120,20 @@ def clear_caches() -> None:
     cached.clear()
 
 
+# Databases already seen with the whole schema: a schema is never dropped under a running app, so once complete
+# it is not inspected again on every rerun (two catalogue queries each on PostgreSQL).
+_SCHEMA_COMPLETE: set[str] = set()
+
+
 def require_schema() -> None:
     """Stop the page with the command that creates the schema when this database has none (or an old one)."""
+    url = db_url()
+    if url in _SCHEMA_COMPLETE:
+        return
     missing = missing_schema(engine())
-    if missing:
+    if not missing:
+        _SCHEMA_COMPLETE.add(url)
+    else:
         st.info(
             f"This database has no wpmi schema yet ({len(missing)} tables and views missing, e.g. "
             f"`{missing[0]}`). Create it, with the reference data, by running:\n\n```\n{INIT_COMMAND}\n```"

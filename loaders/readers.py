@@ -64,6 +64,7 @@ class Workbook:
     sha256: str
     sheets: list[SheetData] = field(default_factory=list)
     hidden_sheets: list[str] = field(default_factory=list)
+    defined_names: list[str] = field(default_factory=list)  # a workbook's named ranges, which a sender types too
 
     @property
     def name(self) -> str:

@@ -205,7 +205,7 @@ def _wpmi(path: Path, sender: Sender, url: str, times: list[float]) -> dict:
 
 # Where an ingest spends its time: (module file, function) -> label, read from one cProfile'd run.
 STAGES = {
-    ("loaders/readers.py", "read_file"): "read",
+    ("loaders/sandbox.py", "read_untrusted"): "read (in the worker process, with the hand-over)",
     ("loaders/privacy.py", "find_personal_values"): "personal-data scan",
     ("loaders/layouts.py", "detect_layout"): "detect layout + map",
     ("loaders/validation.py", "type_sheet"): "type cells",

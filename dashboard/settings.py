@@ -104,6 +104,35 @@ SETTINGS: tuple[Setting, ...] = (
         positive=True,
     ),
     Setting("max_cell_chars", int, 32_767, "Most characters in one cell (Excel's own cell limit).", positive=True),
+    # --- the separate process that reads each untrusted file (loaders/sandbox.py) ----------------------------
+    Setting(
+        "parse_memory_mb",
+        float,
+        2048.0,
+        "Most memory (address space) the process reading one file may map, in MB; a file needing more is refused.",
+        positive=True,
+    ),
+    Setting(
+        "parse_cpu_seconds",
+        float,
+        60.0,
+        "Most CPU seconds the process reading one file may use; a file needing more is refused.",
+        positive=True,
+    ),
+    Setting(
+        "parse_wall_seconds",
+        float,
+        120.0,
+        "Most seconds, by the clock, that reading one file may take before its process is stopped and it is refused.",
+        positive=True,
+    ),
+    Setting(
+        "parse_result_mb",
+        float,
+        1024.0,
+        "Largest the cells read from one file may be when handed back by the reading process, in MB (pickled).",
+        positive=True,
+    ),
 )
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 

@@ -29,6 +29,10 @@ class Limits:
     max_columns: int = _default("max_columns")
     max_cells: int = _default("max_cells")
     max_cell_chars: int = _default("max_cell_chars")
+    parse_memory_mb: float = _default("parse_memory_mb")
+    parse_cpu_seconds: float = _default("parse_cpu_seconds")
+    parse_wall_seconds: float = _default("parse_wall_seconds")
+    parse_result_mb: float = _default("parse_result_mb")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
@@ -42,3 +46,11 @@ class Limits:
     @property
     def max_decompressed_bytes(self) -> int:
         return int(self.max_decompressed_mb * MB)
+
+    @property
+    def parse_memory_bytes(self) -> int:
+        return int(self.parse_memory_mb * MB)
+
+    @property
+    def parse_result_bytes(self) -> int:
+        return int(self.parse_result_mb * MB)

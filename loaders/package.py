@@ -53,7 +53,10 @@ _T_ATTR_BEFORE = re.compile(rb"\st\s*=\s*$")
 _V_TEXT = re.compile(rb"<v(?:\s[^>]*)?>([^<]*)</v>")
 _REF_PARTS = re.compile(r"([A-Za-z]*)(\d*)")
 _ODS_ERROR = re.compile(rb'value-type="error"')
+_SHARED_STRING = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s>/]")  # one entry of the shared-string table
+_UNIQUE_COUNT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sst\s[^>]*?\buniqueCount\s*=\s*[\"'](\d+)[\"']")
 _ODS_TABLE_NAME = re.compile(rb'<table:table\s[^>]*?table:name="([^"]*)"')
+_ODS_NAMED = re.compile(rb'<table:named-(?:range|expression)\s[^>]*?table:name="([^"]*)"')
 
 
 def column_name(number: int) -> str:
@@ -96,6 +99,16 @@ def refs_beyond(rows: int, columns: int) -> re.Pattern:
     return re.compile(rb"<c(?:[>/]|\s(?!" + plain + rb"))")
 
 
+@functools.lru_cache(maxsize=64)
+def bad_string_index(strings: int) -> re.Pattern:
+    """A regex for a text cell whose <v> is not an index into a table of `strings` shared strings. calamine
+    reads an index it cannot parse (-1, 2**64, 1.5) as 0, so such a cell would silently show the wrong text."""
+    valid = "0" + (f"|{_at_most(str(strings - 1), DIGITS)}" if strings > 1 else "")
+    if strings == 0:
+        valid = "(?!)"  # no table: no index is valid
+    return re.compile(rb'<c\s[^>]*?\st="s"[^>]*>\s*<v>(?!(?:' + valid.encode() + rb")</v>)")
+
+
 # --- the XML parts of a workbook, scanned as they stream past ------------------------------------------------
 
 
@@ -110,6 +123,7 @@ class PartScan:
     errors: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, "#REF!"), 1-based
     has_text: bool = False  # holds cells or shared strings
     long_gap: bool = False  # somewhere half the cell limit passes without a cell or shared string starting
+    bad_string: str | None = None  # the first text cell ("B7") whose shared-string index is not in the table
 
 
 class QuickScan:
@@ -119,8 +133,9 @@ class QuickScan:
     No cell's text can be longer than its XML, so if every stretch of half the cell limit in a part holds the
     start of a cell or shared string, no cell is over the limit and nobody need count characters."""
 
-    def __init__(self, limits: Limits, columns: int | None = None):
+    def __init__(self, limits: Limits, columns: int | None = None, strings: int = 0):
         self.limits = limits
+        self.bad_index = bad_string_index(strings)
         self.window = max(1, limits.max_cell_chars // 2)
         # The grid a plain reference must fall in: 26 columns to begin with (a sheet with more is scanned again
         # with its own width), and as many rows as the row and cell limits then allow.
@@ -152,6 +167,9 @@ class QuickScan:
             self._formulas(region)
         if _QUOTED_E.search(region) or (b"'" in region and b"'e'" in region):
             self._errors(region)
+        if self.scan.bad_string is None and (bad := self.bad_index.search(region)):
+            ref = _CELL_REF.search(region, bad.start(), bad.end())
+            self.scan.bad_string = (ref.group(1) + ref.group(2)).decode() if ref else "?"
 
     def _within_grid(self, region: bytes) -> bool:
         """False if a cell is not plain, or is outside the grid for a reason other than the sheet's width."""
@@ -212,8 +230,9 @@ class QuickScan:
 class ExactSheetScan:
     """A streaming parse of a worksheet that places every cell as calamine does (expat, DTDs refused)."""
 
-    def __init__(self):
+    def __init__(self, strings: int = 0):
         self.scan = PartScan()
+        self.strings = strings
         self.row = self.col = self.max_row = self.max_col = 0
         self.cell: dict | None = None
         self.in_value = False
@@ -276,6 +295,9 @@ class ExactSheetScan:
                 self.scan.formula_gaps.append(f"{column_name(cell['col'])}{cell['row']}")
             if cell["t"] == "e" and text:
                 self.scan.errors.append((cell["row"], cell["col"], text))
+            valid_index = text is not None and text.isascii() and text.isdigit() and int(text) < self.strings
+            if cell["t"] == "s" and text is not None and not valid_index and self.scan.bad_string is None:
+                self.scan.bad_string = f"{column_name(cell['col'])}{cell['row']}"
 
 
 def dtd_in_prolog(head: bytes) -> bool | None:
@@ -317,6 +339,7 @@ class PackageScan:
 
     parts: dict[str, PartScan] = field(default_factory=dict)
     long_cells: bool = False  # a part could hold a cell longer than the limit (or was parsed exactly)
+    defined_names: list[str] = field(default_factory=list)  # an .ods file's named ranges (xlsx: defined_names())
 
 
 def _what_it_looks_like(data: bytes) -> str:
@@ -437,7 +460,9 @@ def inspect_package(package: zipfile.ZipFile, data: bytes, name: str, suffix: st
     members = [i for i in package.infolist() if not i.is_dir()]
     if sum(i.file_size for i in members) > limits.max_decompressed_bytes:
         raise too_big_unpacked(name, limits)
-    budget, found = [limits.max_decompressed_bytes], PackageScan()
+    # The shared-string table first: the sheets' text cells are checked against the number of strings it holds.
+    members.sort(key=lambda i: not _is_shared_strings(i.filename))
+    budget, found, strings = [limits.max_decompressed_bytes], PackageScan(), 0
     for info in members:
         chunks = stream_member(data, info, budget, name, limits)
         first = next(chunks, b"")
@@ -454,6 +479,7 @@ def inspect_package(package: zipfile.ZipFile, data: bytes, name: str, suffix: st
         if suffix == ".ods":
             table, tail = "", b""
             for chunk in itertools.chain([first], chunks):
+                found.defined_names += [n.decode("utf-8", "replace") for n in _ODS_NAMED.findall(tail + chunk)]
                 sheet, table = ods_error_sheet(tail + chunk, table)
                 tail = chunk[-256:]  # so a marker split between two chunks is still seen
                 if sheet is not None:
@@ -463,29 +489,69 @@ def inspect_package(package: zipfile.ZipFile, data: bytes, name: str, suffix: st
                         "and send it again."
                     )
             continue
-        quick = QuickScan(limits)
+        string_table = SharedStringCount(name, info.filename) if _is_shared_strings(info.filename) else None
+        quick = QuickScan(limits, strings=strings)
         quick.scan.exact_needed = b"\x00" in first[:4] or first.startswith(UTF16_BOMS)  # UTF-16: leave to expat
         for chunk in itertools.chain([first], chunks):  # every chunk, even once the scan is done: the cap and
             quick.feed(chunk)  # the CRC check must see all of them
+            if string_table:
+                string_table.feed(chunk)
         quick.feed(b"", final=True)
+        if string_table:
+            strings = string_table.count()
         for _ in range(MAX_WIDENINGS):
             if not quick.wider:
                 break
-            quick = QuickScan(limits, quick.wider)
+            quick = QuickScan(limits, quick.wider, strings)
             for chunk in stream_member(data, info, [limits.max_decompressed_bytes], name, limits):
                 quick.feed(chunk)
             quick.feed(b"", final=True)
         exact = quick.scan.exact_needed or quick.wider
-        scan = scan_exactly(data, info, name, limits) if exact else quick.scan
+        scan = scan_exactly(data, info, name, limits, strings) if exact else quick.scan
         found.long_cells |= scan.exact or (scan.has_text and scan.long_gap)
-        if scan.exact or scan.formula_gaps or scan.errors:
+        if scan.exact or scan.formula_gaps or scan.errors or scan.bad_string:
             found.parts[info.filename] = scan
     return found
 
 
-def scan_exactly(data: bytes, info: zipfile.ZipInfo, name: str, limits: Limits) -> PartScan:
+def _is_shared_strings(member: str) -> bool:
+    return posixpath.basename(member).lower() == "sharedstrings.xml"
+
+
+class SharedStringCount:
+    """The entries a shared-string table really holds, fed in chunks; `count` refuses a table that declares more:
+    calamine reserves memory for the declared number before reading any, so a 2 KB file declaring four billion
+    asks for 96 GB and aborts the process."""
+
+    def __init__(self, name: str, member: str):
+        self.name, self.member = name, member
+        self.declared: int | None = None
+        self.entries, self.carry = 0, b""
+
+    def feed(self, chunk: bytes) -> None:
+        buf = self.carry + chunk
+        if self.declared is None and (found := _UNIQUE_COUNT.search(buf, 0, 4096)):
+            self.declared = int(found.group(1))
+        cut = buf.rfind(b"<")  # no tag is split: the part after the last '<' waits for the next chunk
+        if cut < 0 or (cut == 0 and len(buf) > 64):  # a tag's name is in its first bytes: count it whole
+            cut = len(buf)
+        self.entries += len(_SHARED_STRING.findall(buf, 0, cut))
+        self.carry = buf[cut:]
+
+    def count(self) -> int:
+        self.entries += len(_SHARED_STRING.findall(self.carry + b" "))
+        self.carry = b""
+        if self.declared is not None and self.declared > self.entries:
+            raise UnreadableFile(
+                f"{self.name}: part {self.member!r} declares {self.declared:,} shared strings but holds "
+                f"{self.entries:,}, which no spreadsheet program writes (a file built to exhaust memory). {EXCEL_FIX}"
+            )
+        return self.entries
+
+
+def scan_exactly(data: bytes, info: zipfile.ZipInfo, name: str, limits: Limits, strings: int = 0) -> PartScan:
     """The expat parse of a part the quick scan could not vouch for."""
-    exact = ExactSheetScan()
+    exact = ExactSheetScan(strings)
     try:
         for chunk in stream_member(data, info, [limits.max_decompressed_bytes], name, limits):
             exact.feed(chunk)
@@ -518,3 +584,14 @@ def sheet_parts(package: zipfile.ZipFile) -> dict[str, tuple[str, bool]]:
         member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
         parts[member] = (sheet.get("name", member), sheet.get("state", "visible") != "visible")
     return parts
+
+
+def defined_names(package: zipfile.ZipFile) -> list[str]:
+    """The names a .xlsx workbook defines (named ranges), which its sender typed like any cell."""
+    try:
+        if package.getinfo("xl/workbook.xml").file_size > SMALL_PART:
+            return []
+        book = ET.fromstring(package.read("xl/workbook.xml"))
+    except (KeyError, ET.ParseError):
+        return []
+    return [e.get("name", "") for e in book.iter() if e.tag.rpartition("}")[2] == "definedName"]

@@ -24,7 +24,7 @@ from loaders.errors import ERROR, NOTE, WARNING, Problem, WpmiError
 from loaders.layouts import LayoutProfile, detect_layout, load_profiles
 from loaders.organisation import Registry, read_header_meta, register_partner, resolve_sender
 from loaders.privacy import find_personal_columns, find_personal_values
-from loaders.readers import read_file
+from loaders.sandbox import read_untrusted
 from loaders.store import audit, find_submission_by_hash, restore_submission, write_submission
 from loaders.validation import check_sheet, end_of_month, type_sheet
 
@@ -156,7 +156,7 @@ class Ingestor:
             )
 
     def _ingest(self, path: Path, options: IngestOptions, data: bytes | None, result: IngestResult) -> None:
-        book = read_file(path, data)
+        book = read_untrusted(path, data, name=result.file)  # in the limited worker process
         book.path = Path(result.file)
         result.sha256 = book.sha256
         with self.engine.connect() as conn:

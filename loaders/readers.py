@@ -32,6 +32,7 @@ from loaders.package import (
     UTF16_BOMS,
     column_name,
     damaged,
+    defined_names,
     inspect_package,
     open_package,
     sheet_parts,
@@ -143,6 +144,11 @@ def read_workbook_bytes(data: bytes, path: Path, limits: Limits | None = None) -
             check_extent(name, sheet, *scan.extent, limits)
         if hidden:
             continue  # never read: neither its formulas nor its error cells matter
+        if scan.bad_string:
+            raise UnreadableFile(
+                f"{name}: sheet {sheet!r} cell {scan.bad_string} points at a shared string that is not in the "
+                f"workbook's string table, so its text cannot be known. {EXCEL_FIX}"
+            )
         if scan.formula_gaps:
             raise UnreadableFile(
                 f"{name}: sheet {sheet!r} cell {scan.formula_gaps[0]} holds a formula with no saved value: open the "
@@ -151,6 +157,7 @@ def read_workbook_bytes(data: bytes, path: Path, limits: Limits | None = None) -
         errors[sheet] = scan.errors
     count_chars = suffix == ".ods" or found.long_cells
     book = Workbook(path=path, sha256=file_sha256(data))
+    book.defined_names = list(dict.fromkeys(defined_names(package) if suffix != ".ods" else found.defined_names))
     try:
         wb = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         _read_sheets(wb, book, errors, limits, count_chars)

@@ -13,7 +13,7 @@ import pandas as pd
 from loaders.errors import ERROR, WITHHELD, Problem
 from loaders.layouts import column_letter
 from loaders.pipeline import IngestResult
-from loaders.readers import read_file
+from loaders.sandbox import read_untrusted
 from loaders.template import write_template
 
 PREVIEW_ROWS = 2  # rows either side of a bad cell
@@ -31,7 +31,7 @@ def cell_previews(name: str, data: bytes, result: IngestResult) -> list[tuple[Pr
     if not located:
         return []
     try:
-        book = read_file(Path(name), data)
+        book = read_untrusted(Path(name), data)
     except Exception:  # the file could not be read at all: nothing to preview
         return []
     previews = []

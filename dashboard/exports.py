@@ -2,17 +2,24 @@
 
 A cell that starts with = + - @ (or a tab or carriage return) can run as a formula when a user opens
 the file in Excel, LibreOffice or Google Sheets (OWASP "CSV injection"). Partner names, free-text notes
-and anything a workbook carried in can hold such text, so every string is neutralised with a leading
-single quote, which spreadsheets read as "this is text". Numbers, dates and missing values are left as
-they are, so a negative number stays a number; the *string* "-5" starts with "-" and is quoted like
-any other (a spreadsheet cannot tell it from "-5+cmd|..."), so keep numeric columns numeric.
+and anything a workbook carried in can hold such text, so every string is neutralised with a single
+quote, which spreadsheets read as "this is text". Not only at the start of the field: a spreadsheet in a
+locale that splits CSV on ";" (or an import on tab or "|", or Text to Columns) cuts "Foo;=cmd|..." into
+"Foo" and "=cmd|...", so every piece after a delimiter (, ; tab | or a line break) that would start a formula is quoted
+too ("Foo;'=cmd|..."), and CSV quotes every text field, so a reader that honours quotes splits nothing.
+Numbers, dates and missing values are left as they are, and so is a signed number held as text ("-5",
+"-1,234", "-12.5%"): a spreadsheet reads it as the number, and no formula can hide in it.
+Bidi controls and other invisible format characters (Unicode Cf) are dropped from exported text, so a
+name cannot display reversed or hide characters; the zero-width joiners some scripts need are kept.
 No Streamlit here: pages pass the bytes to `st.download_button`.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -25,8 +32,18 @@ from openpyxl.styles import Font
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Full-width forms, which some spreadsheets (and IMEs) turn into the ASCII ones.
 FULLWIDTH_TRIGGERS = ("\uff1d", "\uff0b", "\uff0d", "\uff20")
+TRIGGERS = FORMULA_TRIGGERS + FULLWIDTH_TRIGGERS
 # Whitespace and control characters a spreadsheet may skip before it looks for a formula.
 LEADING_SKIPPED = re.compile(r"^[\s\x00-\x1f]+")
+# Where a spreadsheet may split a field into cells (its CSV delimiter in some locale, or an import's), or into
+# lines (a reader that ignores quotes).
+DELIMITERS = re.compile(r"([,;\t|\r\n])")
+# A signed number held as text (thousands separators, decimals, exponent, percent): a number to a spreadsheet.
+PLAIN_NUMBER = re.compile(r" *[-+]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?(?:[eE][-+]?\d+)?%? *")
+# Bidi controls (U+202A-U+202E, U+2066-U+2069, U+200E/F, U+061C) and every other format character (Unicode
+# category Cf: zero-width space, word joiner, byte-order mark, soft hyphen, tag characters...), but the zero-width
+# non-joiner and joiner, which Persian, Indic scripts and emoji sequences need to be written right.
+KEPT_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
 QUOTE = "'"
 NOTES_SHEET = "notes"
 SHEET_NAME_FORBIDDEN = set("[]:*?/\\")
@@ -38,20 +55,42 @@ class InvalidSheetName(ValueError):
     """A worksheet name Excel would refuse."""
 
 
-def neutralise(value):
-    """Quote a string a spreadsheet could run as a formula; leave every other value as it is.
+def strip_format_characters(text: str) -> str:
+    """`text` without bidi controls and other invisible format characters (the zero-width joiners kept)."""
+    if text.isascii():
+        return text
+    return "".join(c for c in text if c in KEPT_FORMAT_CHARACTERS or unicodedata.category(c) != "Cf")
 
-    Quoted: strings starting with = + - @ tab or carriage return (or their full-width forms), also
-    after leading whitespace or control characters (" =1" becomes "' =1"). Untouched: numbers
-    (including negative ones), dates, booleans, None and NaN, and strings already starting with a
-    quote (so neutralising twice changes nothing).
+
+def _starts_formula(rest: str) -> bool:
+    """Whether a spreadsheet could read a cell starting at `rest` (up to the next delimiter) as a formula."""
+    piece = DELIMITERS.split(rest, maxsplit=1)[0]
+    if rest.startswith(QUOTE) or PLAIN_NUMBER.fullmatch(piece):
+        return False
+    return rest.startswith(TRIGGERS) or LEADING_SKIPPED.sub("", rest).startswith(TRIGGERS)
+
+
+def neutralise(value):
+    """Quote a string a spreadsheet could run as a formula, anywhere it could be split; leave other values alone.
+
+    Format characters (bidi controls and the like) are dropped first. Then wherever a cell could start (the
+    start of the string, and after each delimiter: , ; tab | or a line break) text that starts with = + - @
+    tab or carriage return (or their full-width forms), also after whitespace or control characters, gets a
+    quote: "Foo;=cmd" becomes "Foo;'=cmd", " =1" becomes "' =1" and "\t=1" becomes "'\t'=1". Untouched:
+    numbers (including negative ones), dates, booleans, None and NaN, signed numbers held as text ("-5",
+    "-1,234"), and text already starting with a quote (so neutralising twice changes nothing).
     """
     if not isinstance(value, str):
         return value
-    triggers = FORMULA_TRIGGERS + FULLWIDTH_TRIGGERS
-    if value.startswith(triggers) or LEADING_SKIPPED.sub("", value).startswith(triggers):
-        return QUOTE + value
-    return value
+    text = strip_format_characters(value)
+    if PLAIN_NUMBER.fullmatch(text):
+        return text
+    out, done = [], 0
+    for start in [0, *(m.end() for m in DELIMITERS.finditer(text))]:
+        if _starts_formula(text[start:]):
+            out += [text[done:start], QUOTE]
+            done = start
+    return "".join([*out, text[done:]])
 
 
 def _is_text_column(series: pd.Series) -> bool:
@@ -78,12 +117,15 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """CSV as UTF-8 with a byte-order mark (so Excel reads accents right), formula injection defused.
 
-    Lines end in CRLF (RFC 4180). That is not only for Excel: the csv writer quotes a field holding
-    any character of the line terminator, and with pandas' default "\n" a lone "\r" in a value goes
-    out unquoted, splitting the row so that text after it (say "=cmd") starts a line of its own,
-    unquoted and unneutralised. The index is not written: reset_index() first to keep it.
+    Every text field is quoted and numbers are not (so they stay numbers): a spreadsheet whose locale
+    splits CSV on ";" (or an import on tab or "|") still reads "Foo;'=cmd" as one cell. Lines end in
+    CRLF (RFC 4180). That is not only for Excel: the csv writer quotes a field holding any character
+    of the line terminator, and with pandas' default "\n" a lone "\r" in a value goes out unquoted,
+    splitting the row so that text after it (say "=cmd") starts a line of its own, unquoted and
+    unneutralised. The index is not written: reset_index() first to keep it.
     """
-    return safe_frame(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+    safe = safe_frame(df)
+    return safe.to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC).encode("utf-8-sig")
 
 
 def _check_sheet_name(name: str, notes: bool) -> None:

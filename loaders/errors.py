@@ -32,6 +32,10 @@ class LayoutProfileError(WpmiError):
     """A layout profile in data/layouts/ is malformed."""
 
 
+class PersonalDataRefused(WpmiError):
+    """A name or reason someone typed holds personal data; its message names the field, never the value."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong (or worth knowing) about one cell, row, sheet or file."""

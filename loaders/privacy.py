@@ -1,33 +1,38 @@
-"""Find personal data in a workbook before anything is stored.
+"""Find personal data in a workbook, and in names people type, before anything is stored.
 
 wpmi holds pseudonymous participant references only. A file with a National Insurance number, an email
-address, a phone number or a postcode in any cell, or with a column that looks like names, dates of birth,
-addresses or contact details, is rejected. Problems say where, never what: the value is withheld from the
-report, the database and the logs.
+address, a phone number or a postcode in any cell, in its file name, a sheet name (hidden sheets too) or a
+defined name, or with a column that looks like names, dates of birth, addresses or contact details, is
+rejected. What counts as one of those identifiers, in any disguise (separators, zero-width characters,
+look-alike letters, full-width forms, lower case, glued to other text), is loaders/identifiers.py. Problems
+say where, never what: the value is withheld from the report, the database and the logs, and so is a file or
+sheet name that is itself personal data.
+
+Names a person types (a partner or prime on the command line or the Data page, a withdrawal reason) are
+checked by `find_personal_typed`.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable, Mapping
+from pathlib import PurePath
 
 from loaders.cleaning import normalise_label
 from loaders.errors import ERROR, WITHHELD, Problem
+from loaders.identifiers import (
+    MATCHERS,
+    NINO_KIND,
+    could_match,
+    kind_of,
+    normalise,
+    normalise_joined,
+    reference_shape,
+    typed_message,
+    wrap,
+)
 from loaders.layouts import MappedSheet, column_letter
 from loaders.readers import Workbook
 
-# The NINO shape: two letters, six digits, a suffix A-D. Deliberately wider than HMRC's valid prefixes, so
-# that example and temporary numbers (QQ 12 34 56 C) are caught too: a false alarm costs a resend, a miss
-# costs a breach.
-NINO = r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b"
-EMAIL = r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b"
-PHONE = r"(?<![\d/.-])(?:\+44\s?|0)(?:7\d{3}|[12]\d{2,3})[\s-]?\d{3}[\s-]?\d{3,4}(?![\d/.-])"
-POSTCODE = r"\b(?:GIR\s?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2})\b"
-PATTERNS = (
-    ("a National Insurance number", re.compile(NINO, re.IGNORECASE)),
-    ("an email address", re.compile(EMAIL)),
-    ("a phone number", re.compile(PHONE)),
-    ("a postcode", re.compile(POSTCODE)),
-)
 # Column headers (normalised) that mean personal data, and what they are.
 PERSONAL_COLUMNS = {
     "name": "names",
@@ -75,57 +80,136 @@ PERSONAL_COLUMNS = {
 FIX = "wpmi never stores personal data: remove it and send the file again (use pseudonymous references)."
 
 
-# Prefilters, so most cells cost one C-speed regex call: every pattern needs a digit or an @, and the
-# alternation of all four (case-insensitive, so a superset) rules out the rest before each is tried alone.
-_NEEDS = re.compile(r"[\d@]")
-_ANY = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in PATTERNS), re.IGNORECASE)
+class _Prefilter:
+    """Whether a text's normalised form matches any pattern at all: a superset, so a miss proves no match."""
+
+    def search(self, text: str) -> bool:
+        return could_match(wrap(normalise(text)))
+
+
+_ANY = _Prefilter()
 
 
 def _looks_personal(text: str) -> str | None:
-    if not _NEEDS.search(text) or not _ANY.search(text):
-        return None
-    for kind, pattern in PATTERNS:
-        if pattern.search(text):
-            return kind
-    return None
+    """The kind of personal identifier `text` holds, in any disguise, or None."""
+    return kind_of(text)
 
 
-# Cells are joined with NUL for a whole-sheet scan: no pattern matches NUL (it is neither a word character,
-# whitespace, nor in any lookaround set), so a match can never span two cells, and NUL around a cell looks to
-# every pattern exactly like the start or end of a string. So a sheet whose distinct text values, joined, hold
-# no match has no matching cell: one C-speed search proves it, and only a sheet with a hit is read cell by cell.
+# A sheet's distinct text values are searched at once, normalised and joined by NUL (wrapped in NUL, as
+# loaders/identifiers.py expects): normalising turns any NUL inside a value into a space, and no pattern
+# matches across a NUL, so the joined text holds exactly the matches of each value alone. One C-speed pass of
+# each pattern clears a clean sheet; each match is judged where it lies; only a sheet with a real hit is then
+# read cell by cell, to say where.
 _SEPARATOR = "\x00"
 
 
+def _joined(values: list[str]) -> str:
+    """The values, each normalised, joined and wrapped by NUL."""
+    raw = _SEPARATOR.join(values)
+    if raw.count(_SEPARATOR) != max(len(values) - 1, 0):  # some value holds a NUL itself: normalise each
+        return wrap(_SEPARATOR.join(map(normalise, values)))
+    return wrap(normalise_joined(raw))
+
+
+# A suffix-less NI number and a reference such as WP-012345 have the same shape. But a sheet's references
+# follow one scheme, while people's NI numbers do not share a prefix: HMRC uses hundreds of prefixes, and twenty
+# people with the same two letters (written the same way, e.g. `WP-999999`) are not a real list. So in one
+# sheet, a suffix-less shape held by this many distinct values is read as the sheet's reference scheme and
+# not flagged. The price, a known gap: a suffix-less NI number written exactly like the references around
+# it, with their prefix, is missed. A number with its suffix letter, or with the QQ or TN
+# prefix, is never taken for a reference, nor is a shape fewer values share (a small file is judged strictly).
+REFERENCE_SCHEME_MIN = 20
+
+
+def _personal_in(values: list[str]) -> dict[str, str]:
+    """{normalised value: kind} for every value that holds personal data, from one pass of each pattern."""
+    text, found = _joined(values), dict[str, str]()
+    shapes: dict[str, set[str]] = {}  # suffix-less NI numbers by how they are written, until the scheme is known
+
+    def value_at(match) -> str:
+        start = text.rfind(_SEPARATOR, 0, match.start() + 1) + 1  # a whole-value match starts at its NUL
+        return text[start : text.find(_SEPARATOR, match.end())]
+
+    for kind, pattern, counts in MATCHERS:  # in reporting order: a value's first kind is the one reported
+        for match in pattern.finditer(text):
+            if counts is None or counts(match, text):
+                shape = reference_shape(match) if kind == NINO_KIND else None
+                if shape is None:
+                    found.setdefault(value_at(match), kind)
+                else:
+                    shapes.setdefault(shape, set()).add(value_at(match))
+        if kind == NINO_KIND:
+            for same in shapes.values():
+                if len(same) < REFERENCE_SCHEME_MIN:
+                    for value in same:
+                        found.setdefault(value, NINO_KIND)
+            shapes.clear()
+    return found
+
+
+def _text_values(rows: Iterable[Iterable]) -> list[str]:
+    return list({v for row in rows for v in row if isinstance(v, str)})  # each distinct value once
+
+
 def _sheet_may_hold_personal_data(rows) -> bool:
-    text = _SEPARATOR.join({v for row in rows for v in row if isinstance(v, str)})  # each distinct value once
-    return bool(_NEEDS.search(text)) and bool(_ANY.search(text))
+    """Whether any text cell of `rows` could match a pattern (a superset of the cell-by-cell scan)."""
+    return could_match(_joined(_text_values(rows)))
+
+
+def _problem(message: str, file: str, sheet: str = "", row: int | None = None, column: str = "") -> Problem:
+    return Problem("personal_data", ERROR, f"{message} {FIX}", file, sheet, row, column, WITHHELD)
 
 
 def find_personal_values(book: Workbook) -> list[Problem]:
-    """Every text cell anywhere in the workbook that matches a personal-data pattern."""
+    """Every name and text cell in the workbook that holds personal data, each a problem that withholds it.
+
+    Looked at: the file name, every sheet name (hidden sheets' too), every defined name, and every text cell of
+    every sheet read. A file or sheet whose own name is personal data is called WITHHELD in every problem, so
+    the name goes nowhere either.
+    """
     problems = []
-    for sheet in book.sheets:
-        if not _sheet_may_hold_personal_data(sheet.rows):
+    file_kind = kind_of(book.name) or kind_of(PurePath(book.name).stem)  # the stem alone: `s w 1 a 1 a a.xlsx`
+    file = WITHHELD if file_kind else book.name
+    if file_kind:
+        problems.append(_problem(f"The file name looks like {file_kind}.", file))
+    sheet_kinds = [kind_of(sheet.name) for sheet in book.sheets]
+    for i, kind in enumerate(sheet_kinds, start=1):
+        if kind:
+            problems.append(_problem(f"The name of sheet {i} looks like {kind}.", file, WITHHELD))
+    for i, name in enumerate(book.hidden_sheets, start=1):
+        kind = kind_of(name)
+        if kind:
+            problems.append(_problem(f"The name of hidden sheet {i} looks like {kind}.", file, WITHHELD))
+    for i, name in enumerate(book.defined_names, start=1):
+        kind = kind_of(name)
+        if kind:
+            problems.append(_problem(f"Defined name {i} (a named range) looks like {kind}.", file))
+    for sheet, sheet_kind in zip(book.sheets, sheet_kinds):
+        values = _text_values(sheet.rows)
+        personal = _personal_in(values)
+        if not personal:
             continue
+        where = WITHHELD if sheet_kind else sheet.name
+        flagged = {v: personal[n] for v in values if (n := normalise(v)) in personal}
         for r, row in enumerate(sheet.rows):
             for c, value in enumerate(row):
-                if isinstance(value, str) and len(value) >= 5:
-                    kind = _looks_personal(value)
-                    if kind:
-                        problems.append(
-                            Problem(
-                                "personal_data",
-                                ERROR,
-                                f"This cell looks like {kind}. {FIX}",
-                                book.name,
-                                sheet.name,
-                                r + 1,
-                                column_letter(c),
-                                WITHHELD,
-                            )
-                        )
+                kind = flagged.get(value) if isinstance(value, str) else None
+                if kind:
+                    problems.append(_problem(f"This cell looks like {kind}.", file, where, r + 1, column_letter(c)))
     return problems
+
+
+def find_personal_typed(fields: Mapping[str, str | None], source: str) -> list[Problem]:
+    """One error per typed field (e.g. {"partner": ..., "reason": ...}) that holds personal data.
+
+    `source` says where it was typed ("command line", "Data page"). The problem names the field and the kind of
+    identifier, never the value.
+    """
+    return [
+        Problem("personal_data", ERROR, typed_message(name, source, kind), value=WITHHELD)
+        for name, value in fields.items()
+        if value not in (None, "") and (kind := kind_of(str(value)))
+    ]
 
 
 def find_personal_columns(book: Workbook, mapped: list[MappedSheet]) -> list[Problem]:

@@ -7,6 +7,7 @@ Pages stay thin by calling these; nothing here computes a statistic. Filters are
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -17,7 +18,7 @@ import streamlit as st
 from dashboard import queries, settings
 from dashboard.access import Access, decide
 from dashboard.db import get_engine, resolve_url
-from dashboard.exports import to_csv_bytes, to_excel_bytes
+from dashboard.exports import strip_format_characters, to_csv_bytes, to_excel_bytes
 from dashboard.publication import PRIMARY, SECONDARY, Policy, Publish, Published, publish_count, publish_table
 from dashboard.queries import Filters
 from dashboard.reference import missing_schema
@@ -25,6 +26,39 @@ from dashboard.schema import SECTOR_LABELS, SECTORS, TIER_LABELS, TIERS, UNKNOWN
 
 LOAD_COMMAND = "make demo   # synthetic demo data\nwpmi ingest PATH...   # your MI files"
 INIT_COMMAND = "wpmi init   # with --db URL or WPMI_DB_URL naming this database"
+
+
+# -- user text in Markdown ------------------------------------------------------------------------------------
+# Streamlit renders Markdown in st.markdown, st.caption, st.title/header/subheader, st.info/warning/error/
+# success, st.toast, st.progress text, st.table cells, and in the label and help of every widget, tab, expander
+# and metric, and in radio, segmented-control, pills and select-slider options (selectbox and multiselect options
+# and st.dataframe cells and column names are plain text). Its Markdown is GitHub-flavoured plus LaTeX ($...$),
+# directives (:red[...]), shortcodes (:smile:, :material/icon:, :streamlit:) and bare-URL links. Any name,
+# reference or label that came from a file or a person goes into those through md_escape.
+
+# Every ASCII punctuation character: CommonMark lets each be backslash-escaped, and escaped it opens nothing
+# (images, links, emphasis, code, headings, tables, raw HTML, entities, LaTeX, directives, shortcodes).
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# What Streamlit's renderer still finds in the text once escapes are resolved: bare URLs, www. and e-mail addresses
+# (remark-gfm links them) and the :streamlit: logo. A word joiner (U+2060, invisible) breaks each pattern.
+_FOUND_IN_TEXT = re.compile(r"(?i)https?(?=://)|www(?=\.)|@(?=[-\w])|:streamlit(?=:)")
+WORD_JOINER = "\u2060"
+# Line breaks would let text start a block (a heading, a list, a quote): user text is one line.
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+def md_escape(value: object) -> str:
+    """User text (a name, a reference, a file or sheet name, a reason) that renders literally as Markdown.
+
+    For any Streamlit element that renders Markdown (see above): every Markdown, HTML and Streamlit markup
+    character is backslash-escaped, bare addresses and shortcodes are broken with an invisible word joiner,
+    line breaks become spaces (and outer spaces go), and bidi controls and other format characters are dropped
+    (as in exports).
+    Where the element allows, prefer one that never reads markup: st.dataframe cells, st.text, st.code.
+    """
+    text = _LINE_BREAKS.sub(" ", strip_format_characters(str(value))).strip()  # "** x **" is no emphasis
+    text = _FOUND_IN_TEXT.sub(lambda m: m.group(0) + WORD_JOINER, text)
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
 def db_url() -> str:
@@ -110,7 +144,7 @@ def sign_in_controls() -> None:
     if not _secrets_section("auth"):
         return
     if st.user.is_logged_in:
-        st.sidebar.caption(f"Signed in as {st.user.get('email', 'member')}")
+        st.sidebar.caption(f"Signed in as {md_escape(st.user.get('email', 'member'))}")
         st.sidebar.button("Sign out", on_click=st.logout, key="logout")
     else:
         st.sidebar.button("Sign in (members)", on_click=st.login, key="login")

@@ -52,7 +52,7 @@ with upload_tab:
 
         def show_progress(index, name, result):
             if result is not None:
-                progress.progress((index + 1) / len(files), text=f"{name}: {result.status}")
+                progress.progress((index + 1) / len(files), text=f"{ui.md_escape(name)}: {result.status}")
 
         uploaded = [(f.name, f.getvalue()) for f in files]
         results = service.ingest_files(ui.engine(), uploaded, options, on_progress=show_progress)
@@ -60,9 +60,13 @@ with upload_tab:
         for (name, data), result in zip(uploaded, results):
             ok = result.status != service.REJECTED
             (st.success if ok else st.error)(
-                f"**{name}**: {result.status}"
+                f"**{ui.md_escape(name)}**: {result.status}"
                 + (f" as submission {result.submission_id}" if result.submission_id else "")
-                + (f" · {result.partner}, {result.contract_id}, {result.period:%B %Y}" if result.period else "")
+                + (
+                    f" · {ui.md_escape(result.partner)}, {ui.md_escape(result.contract_id)}, {result.period:%B %Y}"
+                    if result.period
+                    else ""
+                )
                 + f" · {sum(result.rows.values()):,} rows · {len(result.errors)} errors · "
                 f"{len(result.warnings)} warnings"
             )
@@ -79,7 +83,10 @@ with upload_tab:
                     key=f"rep_{name}",
                 )
             for problem, preview in uploads.cell_previews(name, data, result):
-                st.caption(f"Sheet {problem.sheet!r}, row {problem.row}, column {problem.column}: {problem.message}")
+                st.caption(
+                    f"Sheet {ui.md_escape(repr(problem.sheet))}, row {problem.row}, column "
+                    f"{ui.md_escape(problem.column)}: {ui.md_escape(problem.message)}"
+                )
                 st.dataframe(preview)
 
 with history_tab:
@@ -95,7 +102,7 @@ with history_tab:
             try:
                 outcome = service.withdraw(ui.engine(), int(target), actor=ui.actor_name(), reason=reason or None)
             except service.SubmissionNotFound as exc:
-                st.error(str(exc))
+                st.error(ui.md_escape(exc))
             else:
                 ui.clear_caches()
                 st.success(

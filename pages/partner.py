@@ -25,18 +25,21 @@ cohorts = ui.query("cohort_totals", scope, as_of=as_of)
 series = ui.query("cohort_series", Filters(partner_id=int(partner_id), payment_groups=tuple(groups)), as_of=as_of)
 trend = profile.publish_trend(series, partner_id, publish)
 spine = profile.publish_spine(cohorts, partner_id, publish, trend=trend, min_n=settings.get("min_denominator"))
+name = ui.md_escape(names[partner_id])  # a name from a file: shown as text, never as Markdown
 if spine.frame.empty:
     st.info(
-        f"{names[partner_id]} has no mature participant-level cohorts in this selection (partners sending "
+        f"{name} has no mature participant-level cohorts in this selection (partners sending "
         "aggregate returns only have flow measures: see the Overview and Referrals pages)."
     )
     st.stop()
 mine = cohorts[cohorts["partner_id"] == partner_id]
 info = mine.iloc[0]
+sector = schema.SECTOR_LABELS.get(info["sector"], info["sector"])
+tier = schema.TIER_LABELS.get(info["tier"], info["tier"])
+contracts = sorted({f"{r.prime} CPA {r.cpa_code}" for r in mine.itertuples()})
 st.markdown(
-    f"**{names[partner_id]}** · {schema.SECTOR_LABELS.get(info['sector'], info['sector'])} · "
-    f"{schema.TIER_LABELS.get(info['tier'], info['tier'])} · contracts: "
-    + ", ".join(sorted({f"{r.prime} CPA {r.cpa_code}" for r in mine.itertuples()}))
+    f"**{name}** · {ui.md_escape(sector)} · {ui.md_escape(tier)} · contracts: "
+    + ", ".join(ui.md_escape(c) for c in contracts)
 )
 
 st.subheader("All indicators against all partners")

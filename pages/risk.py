@@ -54,7 +54,8 @@ st.altair_chart(
     width="stretch",
 )
 unit = st.selectbox("Explain one partner contract", order, key="risk_unit")
-st.table(details.loc[[unit]].T.rename(columns={unit: "what the score is built from"}))
+# A dataframe, not st.table: st.table renders its cells as Markdown, and these name partners and primes.
+st.dataframe(details.loc[[unit]].T.rename(columns={unit: "what the score is built from"}))
 
 protect = risk.high_performers(summary)
 st.subheader("High performers to protect")

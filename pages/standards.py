@@ -82,7 +82,9 @@ with tab_drill:
         )
         rule = mine.set_index("standard_id").loc[sid]
         cell = {"partner_id": int(pick.partner_id), "contract_id": pick.contract_id, "standard_id": sid}
-        st.markdown(f'**{rule["title"]}**: "{rule["quote"]}" ({rule["source"]})')
+        st.markdown(
+            f'**{ui.md_escape(rule["title"])}**: "{ui.md_escape(rule["quote"])}" ({ui.md_escape(rule["source"])})'
+        )
         published_all, _ = standards.published_cells(cells, policy)
         st.dataframe(standards.drill_counts(published_all, int(pick.partner_id), pick.contract_id, sid))
         measured = standards.published_days(ui.query("standard_days", None, **cell), int(pick.partner_id), policy).frame
@@ -119,8 +121,8 @@ with tab_prime:
 with tab_qual:
     qualitative = mine[mine["measurable"] == 0][["stage", "title", "quote", "measurable_note", "cpa_scope", "source"]]
     st.caption(
-        f"{len(qualitative)} of {primes[prime]}'s {len(mine)} published standards cannot be measured from "
-        "MI; they are kept here so nothing promised is forgotten."
+        f"{len(qualitative)} of {ui.md_escape(primes[prime])}'s {len(mine)} published standards cannot be measured "
+        "from MI; they are kept here so nothing promised is forgotten."
     )
     st.dataframe(qualitative, hide_index=True)
 

@@ -16,7 +16,10 @@ contract_id = st.selectbox("Prime contract", list(labels), format_func=labels.ge
 contract = contracts.set_index("contract_id").loc[contract_id]
 filters = Filters(prime=contract["prime_id"], cpa=int(contract["cpa_code"]))
 if supply_chain.ended_early(contract):
-    st.info(f"This contract ended early: {contract['end_reason']} (last referrals {contract['end_date']}).")
+    st.info(
+        f"This contract ended early: {ui.md_escape(contract['end_reason'])} "
+        f"(last referrals {ui.md_escape(contract['end_date'])})."
+    )
 
 summary = supply_chain.partner_contracts(ui.query, filters, as_of=as_of)
 if summary.empty or not (summary["contract_id"] == contract_id).any():

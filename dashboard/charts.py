@@ -6,7 +6,12 @@ Conventions the pages rely on:
   so "Better" is the same green on every page;
 - tooltips on a rate always show the numerator (x), denominator (n) and the interval bounds;
 - an empty frame gives `empty_chart()`, a text mark saying "No data for this selection", never an error;
-- a frame missing a column raises `MissingColumns`, naming the builder, the columns and what was found.
+- a frame missing a column raises `MissingColumns`, naming the builder, the columns and what was found;
+- names from files (partners, primes, standards) reach a chart only as data values, axis labels and titles, which
+  Vega draws as text. Tooltips are HTML drawn by vega-tooltip (bundled with Streamlit's vega-embed), which escapes
+  `&` and `<` in every key and value, but draws an entry keyed "image" as `<img src=...>` (the browser would fetch
+  it) and one keyed "title" as a heading: no tooltip here is keyed so (`_tooltip_title`), and no chart has an
+  `href` channel (a click would open the address).
 """
 
 from __future__ import annotations
@@ -117,6 +122,15 @@ def _comparison_colours(values: pd.Series) -> dict:
 def _comparison(values: pd.Series) -> alt.Color:
     scale = _scale(_comparison_colours(values))
     return alt.Color("comparison:N", title="Compared with benchmark", scale=scale, legend=_legend())
+
+
+# Tooltip keys vega-tooltip does not show as a row of text: "image" becomes an <img src>, "title" a heading.
+VEGA_TOOLTIP_SPECIAL_KEYS = ("image", "title")
+
+
+def _tooltip_title(name: str) -> str:
+    """A tooltip key for a column named `name` that vega-tooltip shows as text (its special keys capitalised)."""
+    return name.capitalize() if name in VEGA_TOOLTIP_SPECIAL_KEYS else name
 
 
 def _pct(field: str, title: str) -> alt.Tooltip:
@@ -714,7 +728,8 @@ def bar_chart(frame: pd.DataFrame, x: str, y: str, *, color: str | None = None, 
     if _is_empty(frame):
         return empty_chart(title=title)
     _check(frame, [c for c in (x, y, color) if c], "bar_chart")
-    encoding = {"x": alt.X(x), "y": alt.Y(y), "tooltip": [c for c in (x, y, color) if c]}
+    tooltip = [alt.Tooltip(c, title=_tooltip_title(c)) for c in (x, y, color) if c]
+    encoding = {"x": alt.X(x), "y": alt.Y(y), "tooltip": tooltip}
     if color:
         encoding["color"] = alt.Color(color)
     return alt.Chart(frame).mark_bar().encode(**encoding).properties(title=title, width="container")

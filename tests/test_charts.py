@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -461,6 +463,74 @@ def test_bar_chart_infers_types_and_adds_colour_legend():
     assert spec["encoding"]["y"] == {"field": "referrals", "type": "quantitative"}
     assert spec["encoding"]["color"]["field"] == "cpa"
     assert spec["title"] == "Referrals"
+
+
+# -- names from files: text in the chart, never markup -----------------------------------------------
+
+
+HOSTILE = '![x](http://evil.example/p.png) <img src=x onerror=alert(1)> "q" &amp; \u202e'
+
+
+def _tooltip_keys(spec) -> list[str]:
+    """The key vega-tooltip shows for every tooltip entry of every view: its title, else its field."""
+    keys = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            tooltip = node.get("tooltip")
+            for entry in tooltip if isinstance(tooltip, list) else [tooltip] if isinstance(tooltip, dict) else []:
+                keys.append(str(entry.get("title", entry.get("field"))))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    return keys
+
+
+def _hostile_charts(
+    funnel_points, funnel_curves, league_table, ratio_table, trend_series, compliance_cells, spine_rows
+):
+    named = {"unit": HOSTILE, "partner": HOSTILE, "series": HOSTILE, "title": HOSTILE, "indicator": HOSTILE}
+
+    def label(frame):
+        return frame.assign(**{c: [f"{v} {i}" for i in range(len(frame))] for c, v in named.items() if c in frame})
+
+    coverage = pd.DataFrame({"unit": [HOSTILE], "month": [pd.Timestamp("2013-01-01")], "submitted": [True]})
+    risk = pd.DataFrame({"unit": [HOSTILE], "component": ["referrals"], "score": [0.5], "detail": [HOSTILE]})
+    return [
+        charts.funnel_chart(label(funnel_points), funnel_curves, 0.3, unit_label="Partner"),
+        charts.league_chart(label(league_table), 0.2),
+        charts.ratio_chart(label(ratio_table)),
+        charts.trend_chart(label(trend_series)),
+        charts.compliance_heatmap(label(compliance_cells).assign(stage_label=HOSTILE)),
+        charts.distribution_chart(pd.DataFrame({"days": [1, 5, 20]}), 10, label=HOSTILE),
+        charts.spine_chart(label(spine_rows)),
+        charts.coverage_chart(coverage),
+        charts.risk_components_chart(risk),
+        charts.bar_chart(pd.DataFrame({"image": [HOSTILE], "title": [1]}), "image", "title"),
+    ]
+
+
+def test_no_tooltip_is_keyed_so_vega_tooltip_draws_an_image_or_heading(
+    funnel_points, funnel_curves, league_table, ratio_table, trend_series, compliance_cells, spine_rows
+):
+    built = _hostile_charts(
+        funnel_points, funnel_curves, league_table, ratio_table, trend_series, compliance_cells, spine_rows
+    )
+    for chart in built:
+        spec = chart.to_dict()
+        keys = _tooltip_keys(spec)
+        assert keys and not set(keys) & set(charts.VEGA_TOOLTIP_SPECIAL_KEYS), keys
+        assert '"href"' not in json.dumps(spec)  # no channel that opens an address on a click
+
+
+def test_names_reach_a_chart_as_data_values_unchanged(league_table):
+    spec = charts.league_chart(league_table.assign(unit=[f"{HOSTILE} {i}" for i in range(4)]), 0.2).to_dict()
+    units = {row["unit"] for rows in spec["datasets"].values() for row in rows if "unit" in row}
+    assert units == {f"{HOSTILE} {i}" for i in range(4)}  # vega-tooltip escapes them when it shows them
 
 
 def test_suppressed_counts_show_as_text_in_tooltips(league_table):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import io
+import logging
 import math
 import os
 import pathlib
@@ -35,15 +36,21 @@ import stat
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import typing
 from pathlib import Path
 
 from loaders.errors import UnreadableFile
 from loaders.limits import Limits
 from loaders.readers import SheetData, Workbook, read_file, too_big
 
+log = logging.getLogger("wpmi.sandbox")
+
 FRAME = struct.Struct("!Q")  # every message: 8-byte length, then a pickle
+READY = b"wpmi-ready"  # the child's first words, once it has imported the readers and set its limits
+START_SECONDS = 60.0  # a child not ready by then is broken (time to start is not charged to any file)
 SAFE = "could not be read safely"
 FIX = (
     "If it is a genuine return, split it into smaller files or open it in Excel and save a new copy, and send "
@@ -101,6 +108,10 @@ def _kind(mode: int) -> str:
 # --- the parent's side --------------------------------------------------------------------------------------
 
 
+class WorkerUnavailable(RuntimeError):
+    """The reading process could not be started at all: a fault of the installation, not of any file."""
+
+
 class _Refused(Exception):
     """The child could not read the file within its limits; the message says which."""
 
@@ -111,6 +122,7 @@ class ParseWorker:
     def __init__(self) -> None:
         self._process: subprocess.Popen | None = None
         self._memory_bytes: int | None = None
+        self._stderr: typing.IO[bytes] | None = None  # the child's complaints, logged if it dies
         self._lock = threading.Lock()  # one file at a time per child (Streamlit sessions share the process)
 
     def read(self, name: str, data: bytes, limits: Limits) -> Workbook:
@@ -119,6 +131,7 @@ class ParseWorker:
             try:
                 reply = self._ask(process, (name, data, limits), limits)
             except _Refused as exc:
+                log.warning("reading %s in the worker failed: %s %s", name, exc, self._last_words())
                 self.close()
                 raise UnreadableFile(f"{name}: {SAFE}: {exc} {FIX}") from None
             status, value, memory_in_use = reply
@@ -138,6 +151,17 @@ class ParseWorker:
         if process.poll() is None:
             process.kill()
         process.wait()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def _last_words(self) -> str:
+        """The end of what the child wrote to stderr (the Rust allocator names the size it could not get)."""
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0, io.SEEK_END)
+        self._stderr.seek(max(0, self._stderr.tell() - 300))
+        return self._stderr.read().decode("utf-8", "replace").strip()
 
     def _ready(self, limits: Limits) -> subprocess.Popen:
         if self._process is not None and (
@@ -145,15 +169,27 @@ class ParseWorker:
         ):
             self.close()
         if self._process is None:
-            env = {**os.environ, "RUST_BACKTRACE": "0", "PYTHONHASHSEED": "0"}
+            env = {**os.environ, "RUST_BACKTRACE": "0"}
+            self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child, closed in close()
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "loaders.sandbox", str(limits.parse_memory_bytes)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
+                stderr=self._stderr,
                 env=env,
                 close_fds=True,
             )
             self._memory_bytes = limits.parse_memory_bytes
+            try:
+                ready = self._receive(self._process, len(READY), time.monotonic() + START_SECONDS, limits)
+            except _Refused as exc:
+                ready = str(exc).encode()
+            if ready != READY:
+                self.close()
+                raise WorkerUnavailable(
+                    "wpmi could not start the separate process that reads files (python -m loaders.sandbox): "
+                    f"{ready[:200]!r}. Check that wpmi is installed in this Python ({sys.executable})."
+                )
         return self._process
 
     def _ask(self, process: subprocess.Popen, request: tuple, limits: Limits) -> tuple:
@@ -169,7 +205,7 @@ class ParseWorker:
         (size,) = FRAME.unpack(header)
         if size > limits.parse_result_bytes:
             raise _Refused(
-                f"what it holds comes to {size / (1024 * 1024):,.0f} MB once read, more than the "
+                f"what it holds comes to {_size(size)} once read, more than the "
                 f"{limits.parse_result_mb:,g} MB wpmi accepts (limit WPMI_PARSE_RESULT_MB)."
             )
         return _loads(self._receive(process, size, deadline, limits))
@@ -209,6 +245,10 @@ class ParseWorker:
             f"{limits.parse_memory_mb:,g} MB of memory wpmi allows (limit WPMI_PARSE_MEMORY_MB) or is built to "
             "break the reader."
         )
+
+
+def _size(count: int) -> str:
+    return f"{count / 1024:,.1f} KB" if count < 1024 * 1024 else f"{count / (1024 * 1024):,.1f} MB"
 
 
 # Only what a Workbook is made of: the child's reply can build nothing else in this process.
@@ -304,6 +344,8 @@ def _serve(memory_bytes: int) -> None:
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print() must not corrupt the replies
     _limit_memory(memory_bytes)
+    replies.write(READY)
+    replies.flush()
     requests = sys.stdin.buffer
     while True:
         try:

@@ -8,6 +8,7 @@ tests/test_hostile_files.py runs every one through the real loader.
 from __future__ import annotations
 
 import csv
+import os
 import struct
 import zipfile
 from collections.abc import Callable
@@ -409,6 +410,80 @@ def csv_file(path: Path, rows: list[list], columns=PARTICIPANT_COLUMNS) -> Path:
         csv.writer(f).writerows(
             [columns, *[[v.strftime("%d/%m/%Y") if isinstance(v, date) else v for v in r] for r in rows]]
         )
+    return path
+
+
+# --- files built to exhaust the reader, and paths that are not files -------------------------------------
+
+SST_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def shared_strings_bomb(path: Path) -> Path:
+    """About 2 KB: a shared-string table that declares four billion entries and holds one. calamine reserves
+    96 GB for the declared count before reading any, and the process aborts (SIGABRT) before Python sees it."""
+    table = f'<sst xmlns="{SST_NS}" count="4000000000" uniqueCount="4000000000"><si><t>P0001</t></si></sst>'
+    rows = [PARTICIPANT_COLUMNS[:3], [Raw('<c r="A2" t="s"><v>0</v></c>'), "PG1", date(2013, 1, 5)]]
+    return raw_xlsx(path, [("Participants", sheet_xml(rows))], extra={"xl/sharedStrings.xml": table})
+
+
+def string_index(path: Path, index: str) -> Path:
+    """A text cell whose shared-string index is not in the table: calamine reads -1, 2**64 or 1.5 as 0."""
+    table = f'<sst xmlns="{SST_NS}" count="2" uniqueCount="2"><si><t>P0001</t></si><si><t>P0002</t></si></sst>'
+    rows = [
+        PARTICIPANT_COLUMNS[:3],
+        [Raw('<c r="A2" t="s"><v>1</v></c>'), "PG1", date(2013, 1, 5)],
+        [Raw(f'<c r="A3" t="s"><v>{index}</v></c>'), "PG1", date(2013, 1, 6)],
+    ]
+    return raw_xlsx(path, [("Participants", sheet_xml(rows))], extra={"xl/sharedStrings.xml": table})
+
+
+def ods_repeat_bomb(path: Path, rows: int = 100_000, columns: int = 200) -> Path:
+    """Under 1 KB: one .ods cell repeated `rows` x `columns` times, within the grid limits, which calamine
+    expands cell by cell (20 million cells take it past 2 GB and several seconds)."""
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:'
+        'opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+        f'<office:spreadsheet><table:table table:name="Participants"><table:table-row table:number-rows-repeated='
+        f'"{rows}"><table:table-cell table:number-columns-repeated="{columns}" office:value-type="string">'
+        "<text:p>x</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet></office:body>"
+        "</office:document-content>"
+    )
+    return _ods(path, content)
+
+
+def _ods(path: Path, content: str) -> Path:
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr(
+            "META-INF/manifest.xml",
+            '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:'
+            'manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:'
+            'full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+            "</manifest:manifest>",
+        )
+        z.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+    return path
+
+
+def named_pipe(path: Path) -> Path:
+    """A FIFO with a spreadsheet's name: opening it to read would wait for a writer for ever."""
+    os.mkfifo(path)
+    return path
+
+
+def link_to(target: str):
+    def build(path: Path) -> Path:
+        path.symlink_to(target)
+        return path
+
+    return build
+
+
+def link_to_good_file(path: Path) -> Path:
+    real = table(path.with_name("real_" + path.name), journeys(3))
+    path.symlink_to(real)
     return path
 
 
@@ -912,4 +987,76 @@ CASES = [
         rows=1,
         stored=(("participant", "participant_ref", FORMULA_INJECTIONS[0]),),
     ),
+    # Files built to exhaust the reader, read in the limited worker process (loaders/sandbox.py).
+    _c(
+        "shared_strings_bomb",
+        "returns.xlsx",
+        shared_strings_bomb,
+        "rejected",
+        "returns.xlsx: part 'xl/sharedStrings.xml' declares 4,000,000,000 shared strings but holds 1, which no "
+        "spreadsheet program writes (a file built to exhaust memory).",
+    ),
+    *[
+        _c(
+            f"shared_string_index_{label}",
+            "returns.xlsx",
+            lambda p, v=index: string_index(p, v),
+            "rejected",
+            "returns.xlsx: sheet 'Participants' cell A3 points at a shared string that is not in the workbook's "
+            "string table, so its text cannot be known.",
+        )
+        for label, index in (("minus_one", "-1"), ("two_to_the_64", str(2**64)), ("fraction", "1.5"), ("past_end", "2"))
+    ],
+    _c(
+        "ods_repeated_cells_over_memory_limit",
+        "returns.ods",
+        ods_repeat_bomb,
+        "rejected",
+        "returns.ods: could not be read safely: the reader stopped (signal SIGABRT), which happens when a file asks "
+        "for more than the 512 MB of memory wpmi allows (limit WPMI_PARSE_MEMORY_MB)",
+        env={"WPMI_PARSE_MEMORY_MB": "512"},
+    ),
+    _c(
+        "ods_repeated_cells_over_cpu_limit",
+        "returns.ods",
+        ods_repeat_bomb,
+        "rejected",
+        "returns.ods: could not be read safely: reading it used more than the 0.5 CPU seconds wpmi allows (limit "
+        "WPMI_PARSE_CPU_SECONDS).",
+        env={"WPMI_PARSE_MEMORY_MB": "8192", "WPMI_PARSE_CPU_SECONDS": "0.5"},
+    ),
+    _c(
+        "ods_repeated_cells_over_clock_limit",
+        "returns.ods",
+        ods_repeat_bomb,
+        "rejected",
+        "returns.ods: could not be read safely: reading it took longer than the 0.5 seconds wpmi allows (limit "
+        "WPMI_PARSE_WALL_SECONDS).",
+        env={"WPMI_PARSE_MEMORY_MB": "8192", "WPMI_PARSE_WALL_SECONDS": "0.5"},
+    ),
+    _c(
+        "reply_over_size_limit",
+        "returns.xlsx",
+        lambda p: table(p, journeys(50)),
+        "rejected",
+        "returns.xlsx: could not be read safely: what it holds comes to ",
+        contains="once read, more than the 0.001 MB wpmi accepts (limit WPMI_PARSE_RESULT_MB).",
+        env={"WPMI_PARSE_RESULT_MB": "0.001"},
+    ),
+    # Paths that are not regular files.
+    _c(
+        "named_pipe",
+        "returns.csv",
+        named_pipe,
+        "rejected",
+        "returns.csv: is not a regular file (it is a named pipe), so wpmi does not read it.",
+    ),
+    _c(
+        "symlink_to_dev_zero",
+        "returns.csv",
+        link_to("/dev/zero"),
+        "rejected",
+        "returns.csv: is not a regular file (it is a device), so wpmi does not read it.",
+    ),
+    _c("symlink_to_a_good_file", "returns.xlsx", link_to_good_file, "loaded", "", code="", rows=3),
 ]

@@ -80,7 +80,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--skip",
         action="append",
         default=[],
-        choices=["throughput", "memory", "queries", "duckdb", "pages", "growth", "steady", "startup"],
+        choices=["throughput", "memory", "sandbox", "queries", "duckdb", "pages", "growth", "steady", "startup"],
         help="leave a part out (repeatable; for trying the bench itself)",
     )
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
 
-    from bench import builds, duck, ingest, ingest_one, pages, queries, report, startup, steady
+    from bench import builds, duck, ingest, ingest_one, pages, queries, report, sandbox, startup, steady
 
     CACHE.mkdir(parents=True, exist_ok=True)
     results: dict = {
@@ -192,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     if "memory" not in args.skip:
         log("step 2: peak memory of one ingest")
         results["memory"] = ingest_one.measure_memory(full, work, log=log)
+    if "sandbox" not in args.skip:
+        log("step 2b: what reading in the limited worker process adds, per file and over the whole build")
+        results["sandbox"] = sandbox.measure(full.files_dir, args.ingest_runs, log=log)
     results["queries"] = {}
     if "queries" not in args.skip:
         log(f"step 3: query latency at {full.participants:,} journeys ({args.query_calls} calls per function)")

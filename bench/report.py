@@ -212,6 +212,28 @@ def figures(r: dict) -> list[Figure]:
                     not grown,
                 )
             )
+    sb = r.get("sandbox")
+    if sb:
+        for label, f in sb["per_file"].items():
+            here, worker = f["in_process"]["median"], f["worker"]["median"]
+            out.append(
+                Figure(
+                    "reading in the worker process (info)",
+                    f"{label} file, {f['file']} ({f['bytes'] / 1024:,.0f} KB)",
+                    f"median {_ms(here)} in process, {_ms(worker)} in the worker: +{_ms(worker - here)}, "
+                    f"{worker / here:.2f}x (n={f['worker']['n']})",
+                )
+            )
+        w = sb["whole"]
+        out.append(
+            Figure(
+                "reading in the worker process (info)",
+                f"every file of the full build ({w['files']:,} files, {w['bytes'] / 2**20:,.0f} MiB), read once",
+                f"{w['in_process']:,.1f} s in process, {w['worker']:,.1f} s in the worker: "
+                f"+{w['added_seconds']:,.1f} s "
+                f"({w['added_seconds'] / r['builds']['full']['ingest_seconds']:.0%} of the whole-demo ingest)",
+            )
+        )
     st = r.get("steady")
     if st:
         last, alone = st["months"][-1], st["last_alone_seconds"]

@@ -226,8 +226,10 @@ def cmd_demo(args) -> int:
 def cmd_withdraw(args) -> int:
     from dashboard.db import make_engine
     from dashboard.reference import init_db
+    from loaders.identifiers import refuse_personal_typed
     from loaders.service import SubmissionNotFound, withdraw
 
+    refuse_personal_typed({"reason": args.reason}, "command line")  # stored in the audit log: no personal data
     engine = make_engine(args.db)
     init_db(engine)
     try:

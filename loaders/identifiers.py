@@ -124,10 +124,12 @@ def normalise_joined(text: str) -> str:
 # National Insurance number: two letters, six digits, an optional suffix letter. Between any two of its
 # characters there may be anything that is not a letter or a digit (space, dash, dot, slash, underscore,
 # colon, brackets, a letter of another script ...): a person reads `QQ-12.34/56 C` as a NI number, so the scan
-# does too. The six digits must not run on into a seventh (`AB 1234567`, a date-time `at 12/03/14 09:15`).
+# does too. The six digits must not run on into a seventh, directly or across the spaces, dashes and dots that
+# group digits (`AB 1234567`, `AB 12 34 56 78`, `on 07700 900123`); after any other character a digit starts
+# something else (`AB123456/2013`, `P_AB123456_1`).
 _GAP = r"[^A-Z0-9\x00]*"
 NINO = re.compile(
-    rf"(?P<letters>[A-Z]{_GAP}[A-Z])(?P<gap>{_GAP})(?P<digits>[0-9](?:{_GAP}[0-9]){{5}})(?!{_GAP}[0-9])"
+    rf"(?P<letters>[A-Z]{_GAP}[A-Z])(?P<gap>{_GAP})(?P<digits>[0-9](?:{_GAP}[0-9]){{5}})(?![\s\-.]*[0-9])"
     rf"(?:{_GAP}(?P<suffix>[A-D])(?![A-Z]))?"
 )
 # With its suffix letter (A-D, then not another letter) the shape is strong enough on its own: any two

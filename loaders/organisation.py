@@ -3,6 +3,10 @@
 Names are matched after normalising case and punctuation, against prime aliases and registered partners. An
 unknown partner is rejected with the nearest registered names unless registration was asked for, so a typo
 never creates a silent duplicate organisation.
+
+Names someone typed (CLI options, the Data page) are checked for personal data before any message quotes them
+and before a partner is registered: a name that looks like a NI number, an email address, a phone number or a
+postcode is refused with PersonalDataRefused, whose message names the field and never the value.
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ from sqlalchemy import Connection, select
 from dashboard import fields as F
 from dashboard import schema
 from loaders.cleaning import normalise_label, parse_month
-from loaders.errors import UnknownOrganisation
+from loaders.errors import PersonalDataRefused, UnknownOrganisation
+from loaders.identifiers import kind_of, refuse_personal_typed
 from loaders.layouts import LayoutProfile, MappedSheet
 from loaders.readers import Workbook
 from loaders.template import read_header_block
 
 META_KEYS = ("partner", "prime", "cpa", "period")
 META_SCAN_ROWS = 12
+TYPED = "command line or Data page"  # where the options of resolve_sender were typed
 # Generic header-block patterns, tried after a profile's own.
 DEFAULT_META = (
     r"^(?:partner|provider|subcontractor|organisation|organization|delivery partner)\s*[:\-]\s*(?P<partner>.+)$",
@@ -142,6 +148,10 @@ def _parse_cpa(value) -> int:
 def resolve_sender(registry: Registry, meta: dict, options: dict, inferred_period: date | None, file: str) -> Sender:
     """Combine the file's header (preferred) with CLI options, and resolve every name."""
 
+    # Typed names are quoted in the messages below, and a partner's is stored: refuse personal data first. (What
+    # the file says was scanned with its cells.)
+    refuse_personal_typed({key: options.get(key) for key in ("partner", "prime", "period")}, TYPED)
+
     def pick(key):
         value = meta.get(key)
         return value if value not in (None, "") else options.get(key)
@@ -178,7 +188,17 @@ def resolve_sender(registry: Registry, meta: dict, options: dict, inferred_perio
 def register_partner(
     conn: Connection, name: str, sector: str = "unknown", tier: str = "unknown", source: str = "registered at ingest"
 ) -> int:
-    """Add a partner; sector and tier must be one of schema.SECTORS and schema.TIERS."""
+    """Add a partner; sector and tier must be one of schema.SECTORS and schema.TIERS.
+
+    A name that holds personal data is refused (PersonalDataRefused, naming the kind, never the name): wpmi
+    stores organisations, and a partner name is shown on every page.
+    """
+    kind = kind_of(name)
+    if kind:
+        raise PersonalDataRefused(
+            f"The partner name to register looks like {kind}. wpmi never stores personal data: register the "
+            "organisation under its own name."
+        )
     if sector not in schema.SECTORS or tier not in schema.TIERS:
         raise UnknownOrganisation(f"Sector must be one of {schema.SECTORS} and tier one of {schema.TIERS}.")
     result = conn.execute(

@@ -36,12 +36,17 @@ INIT_COMMAND = "wpmi init   # with --db URL or WPMI_DB_URL naming this database"
 # directives (:red[...]), shortcodes (:smile:, :material/icon:, :streamlit:) and bare-URL links. Any name,
 # reference or label that came from a file or a person goes into those through md_escape.
 
-# Every ASCII punctuation character: CommonMark lets each be backslash-escaped, and escaped it opens nothing
-# (images, links, emphasis, code, headings, tables, raw HTML, entities, LaTeX, directives, shortcodes).
-_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-# What Streamlit's renderer still finds in the text once escapes are resolved: bare URLs, www. and e-mail addresses
-# (remark-gfm links them) and the :streamlit: logo. A word joiner (U+2060, invisible) breaks each pattern.
-_FOUND_IN_TEXT = re.compile(r"(?i)https?(?=://)|www(?=\.)|@(?=[-\w])|:streamlit(?=:)")
+# The characters that open Markdown, HTML or Streamlit markup within a line: backslash-escaped (CommonMark lets any
+# ASCII punctuation be), each one opens nothing. Links and images need "[", code "`", emphasis "*" or "_",
+# strikethrough "~", raw HTML and autolinks "<", entities "&", LaTeX "$", directives (:red[...]) and shortcodes
+# (:smile:) ":", tables "|", headings "#". Full stops, commas, brackets, hyphens and the like stay as they are.
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>&~|$:!#])")
+# What opens a block only at the start of a line (a list item, a heading underline): escaped there.
+_MARKDOWN_LINE_START = re.compile(r"^(\d*)([-+=.)])")
+# What Streamlit's renderer still finds once escapes are resolved: bare URLs, www. and e-mail addresses (remark-gfm
+# links them), the :streamlit: logo and :material/...: icons (found in the source, escapes or not). A word joiner
+# (U+2060, invisible) breaks each pattern.
+_FOUND_IN_TEXT = re.compile(r"(?i)https?(?=://)|www(?=\.)|@(?=[-\w])|:streamlit(?=:)|:material(?=/)")
 WORD_JOINER = "\u2060"
 # Line breaks would let text start a block (a heading, a list, a quote): user text is one line.
 _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
@@ -53,12 +58,12 @@ def md_escape(value: object) -> str:
     For any Streamlit element that renders Markdown (see above): every Markdown, HTML and Streamlit markup
     character is backslash-escaped, bare addresses and shortcodes are broken with an invisible word joiner,
     line breaks become spaces (and outer spaces go), and bidi controls and other format characters are dropped
-    (as in exports).
-    Where the element allows, prefer one that never reads markup: st.dataframe cells, st.text, st.code.
+    (as in exports). Where the element allows, prefer one that never reads markup: st.dataframe cells, st.text.
     """
     text = _LINE_BREAKS.sub(" ", strip_format_characters(str(value))).strip()  # "** x **" is no emphasis
     text = _FOUND_IN_TEXT.sub(lambda m: m.group(0) + WORD_JOINER, text)
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+    text = _MARKDOWN_INLINE.sub(r"\\\1", text)
+    return _MARKDOWN_LINE_START.sub(r"\1\\\2", text)
 
 
 def db_url() -> str:

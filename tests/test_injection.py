@@ -89,6 +89,8 @@ def markdown_problems(source: str, names: tuple[str, ...] = HOSTILE) -> list[str
     raw = re.search(r"<(script|img|b)\b[^>]*>", rendered, re.IGNORECASE)
     if raw:
         problems.append(f"raw HTML {raw.group(0)!r}")
+    if ":material/" in source and MARKER in source.lower():  # replaced in the raw source, escapes or not
+        problems.append("a Material icon shortcode")
     plain = CODE.sub("_", ESCAPED.sub("_", source))
     if MATH.search(plain):
         problems.append(f"LaTeX {MATH.search(plain).group(0)!r}")
@@ -97,6 +99,8 @@ def markdown_problems(source: str, names: tuple[str, ...] = HOSTILE) -> list[str
     if SHORTCODE.search(plain):
         problems.append(f"a shortcode {SHORTCODE.search(plain).group(0)!r}")
     text = rendered_text(source)
+    if ":streamlit:" in text:  # found in the text once escapes are resolved: the logo image
+        problems.append("the :streamlit: logo")
     if AUTOLINK.search(text):
         problems.append(f"a bare address remark-gfm links {AUTOLINK.search(text).group(0)!r}")
     shown = normalised(text)
@@ -120,6 +124,18 @@ MORE = [
     "evil [x]: http://evil.example\n[x]",
     "evil \\",
     "evil \u202eexe.gnp\u2066 \u200b\ufeff",
+    ":material/home: evil",
+    "1. evil",
+    "2) evil",
+    "- evil",
+    "+ evil",
+    "# evil",
+    "> evil",
+    "=== evil",
+    "--- evil",
+    "    evil",
+    "| evil |",
+    "<evil>",
 ]
 
 
@@ -137,7 +153,9 @@ def test_md_escape_renders_as_the_text_itself(text):
 
 def test_md_escape_leaves_ordinary_names_readable():
     assert md_escape("Tyneside Pathways Trust") == "Tyneside Pathways Trust"
-    assert md_escape("St. Mary's (CPA 5)") == "St\\. Mary\\'s \\(CPA 5\\)"
+    assert md_escape("St. Mary's (CPA 5), Tyne-side; 50%") == "St. Mary's (CPA 5), Tyne-side; 50%"
+    assert md_escape("upload.xlsx") == "upload.xlsx"
+    assert md_escape("1. A & B: *C*") == "1\\. A \\& B\\: \\*C\\*"
     assert md_escape(5) == "5"
 
 

@@ -69,6 +69,8 @@ def _fold(ch: str) -> str:
     category = unicodedata.category(ch)
     if category in _DROPPED or ch in _BLANK_LETTERS:
         return ""
+    if category == "Cc":
+        return " " if ch.isspace() else ""
     if category == "Nd":
         return str(unicodedata.decimal(ch))
     if category == "Pd":
@@ -79,6 +81,8 @@ def _fold(ch: str) -> str:
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# ASCII control characters show as nothing either (tab, line feed and carriage return are spaces): dropped.
+_CONTROLS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def normalise(text: str) -> str:
@@ -88,15 +92,13 @@ def normalise(text: str) -> str:
     compatibility forms into ASCII: `ＱＱ１２３` is QQ123, `＠` and `﹫` are @, `ｍ` is m, circled and
     mathematical letters are plain ones. NFKD is used rather than NFKC because it also splits an accented
     letter into letter + mark, and marks are then dropped (`Q̲` is Q); recomposing would only rebuild what is
-    dropped. Then: format and zero-width characters are dropped; look-alike letters become Latin; digits of any
-    script become 0-9; Unicode dashes become `-` and Unicode spaces a space; NUL becomes a space (so that NUL
-    can separate values in a sheet-wide search: see loaders/privacy.py); and the whole is upper-cased.
+    dropped. Then: format, zero-width and control characters are dropped (NUL too, so that NUL can separate
+    values in a sheet-wide search: see loaders/privacy.py); look-alike letters become Latin; digits of any
+    script become 0-9; Unicode dashes become `-` and Unicode spaces a space; and the whole is upper-cased.
 
     Pure ASCII text (almost every cell) needs only the upper-casing, and takes a fast path that does only that.
     """
-    if "\x00" in text:
-        text = text.replace("\x00", " ")
-    return text.upper() if text.isascii() else normalise_joined(text)
+    return normalise_joined(text.replace("\x00", "") if "\x00" in text else text)
 
 
 def normalise_joined(text: str) -> str:
@@ -105,6 +107,8 @@ def normalise_joined(text: str) -> str:
     Each step works character by character (decomposing never composes across a NUL, and NUL has no marks to
     reorder), so a whole sheet's values can be normalised in three C-speed calls. No value may hold a NUL.
     """
+    if _CONTROLS.search(text):
+        text = _CONTROLS.sub("", text)
     if text.isascii():
         return text.upper()
     text = unicodedata.normalize("NFKD", text)

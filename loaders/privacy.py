@@ -96,7 +96,7 @@ def _looks_personal(text: str) -> str | None:
 
 
 # A sheet's distinct text values are searched at once, normalised and joined by NUL (wrapped in NUL, as
-# loaders/identifiers.py expects): normalising turns any NUL inside a value into a space, and no pattern
+# loaders/identifiers.py expects): normalising drops any NUL inside a value, and no pattern
 # matches across a NUL, so the joined text holds exactly the matches of each value alone. One C-speed pass of
 # each pattern clears a clean sheet; each match is judged where it lies; only a sheet with a real hit is then
 # read cell by cell, to say where.
@@ -156,6 +156,12 @@ def _sheet_may_hold_personal_data(rows) -> bool:
     return could_match(_joined(_text_values(rows)))
 
 
+def _kind_of_name(name: str) -> str | None:
+    """kind_of a name, or of its stem: `s w 1 a 1 a a.xlsx` is a postcode as a whole value before its suffix."""
+    stem = PurePath(name).stem
+    return kind_of(name) or (kind_of(stem) if stem and stem != name else None)
+
+
 def _problem(message: str, file: str, sheet: str = "", row: int | None = None, column: str = "") -> Problem:
     return Problem("personal_data", ERROR, f"{message} {FIX}", file, sheet, row, column, WITHHELD)
 
@@ -168,7 +174,7 @@ def find_personal_values(book: Workbook) -> list[Problem]:
     the name goes nowhere either.
     """
     problems = []
-    file_kind = kind_of(book.name) or kind_of(PurePath(book.name).stem)  # the stem alone: `s w 1 a 1 a a.xlsx`
+    file_kind = _kind_of_name(book.name)
     file = WITHHELD if file_kind else book.name
     if file_kind:
         problems.append(_problem(f"The file name looks like {file_kind}.", file))
@@ -203,12 +209,12 @@ def find_personal_typed(fields: Mapping[str, str | None], source: str) -> list[P
     """One error per typed field (e.g. {"partner": ..., "reason": ...}) that holds personal data.
 
     `source` says where it was typed ("command line", "Data page"). The problem names the field and the kind of
-    identifier, never the value.
+    identifier, never the value. A value is judged whole and, like a file name, without its suffix.
     """
     return [
         Problem("personal_data", ERROR, typed_message(name, source, kind), value=WITHHELD)
         for name, value in fields.items()
-        if value not in (None, "") and (kind := kind_of(str(value)))
+        if value not in (None, "") and (kind := _kind_of_name(str(value)))
     ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -20,10 +20,10 @@ from dashboard import fields as F
 from dashboard import schema
 from dashboard.db import writing
 from loaders.cleaning import PaymentGroupCodes
-from loaders.errors import ERROR, NOTE, WARNING, Problem, WpmiError
+from loaders.errors import ERROR, NOTE, WARNING, WITHHELD, Problem, WpmiError
 from loaders.layouts import LayoutProfile, detect_layout, load_profiles
 from loaders.organisation import Registry, read_header_meta, register_partner, resolve_sender
-from loaders.privacy import find_personal_columns, find_personal_values
+from loaders.privacy import find_personal_columns, find_personal_typed, find_personal_values
 from loaders.sandbox import read_untrusted
 from loaders.store import audit, find_submission_by_hash, restore_submission, write_submission
 from loaders.validation import check_sheet, end_of_month, type_sheet
@@ -120,6 +120,11 @@ class Ingestor:
         options = options or IngestOptions()
         path = Path(path)
         name = file_name or path.name
+        named = find_personal_typed({"file name": name}, "the file name")
+        if named:  # refused before the name is used anywhere: not in a message, the audit log or a log line
+            result = IngestResult(file=WITHHELD, status=REJECTED, problems=[replace(p, file=WITHHELD) for p in named])
+            self._record_rejection(result, options)
+            return result
         result = IngestResult(file=name, status=REJECTED)
         try:
             self._ingest(path, options, data, result)

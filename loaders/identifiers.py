@@ -151,6 +151,8 @@ NINO = re.compile(
 #   range or time: `as at 31/03/13`, `YR 2013/14`, `12:34:56`), or a dd.mm.yy or dd-mm-yy date.
 # A suffix-less number that meets one of these exceptions is missed: the price of not rejecting every return
 # with a reference like WP-000123 or a title `Data as at 31.03.13`. QQ and TN numbers get no exceptions.
+# One more is decided per sheet, in loaders/privacy.py: a shape that many values share is a reference scheme
+# (`reference_shape`).
 _NEVER_ISSUED = frozenset({"BG", "GB", "KN", "NK", "NT", "ZZ"})
 _ALWAYS_CAUGHT = frozenset({"QQ", "TN"})
 _MONTH_STAMP = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])")

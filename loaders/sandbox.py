@@ -169,14 +169,12 @@ class ParseWorker:
         ):
             self.close()
         if self._process is None:
-            env = {**os.environ, "RUST_BACKTRACE": "0"}
             self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child, closed in close()
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "loaders.sandbox", str(limits.parse_memory_bytes)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self._stderr,
-                env=env,
                 close_fds=True,
             )
             self._memory_bytes = limits.parse_memory_bytes

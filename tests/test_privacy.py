@@ -566,13 +566,15 @@ def test_the_small_workbook_the_plants_go_into_loads_when_nothing_is_planted(tmp
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=disguised(), place=st.sampled_from(["participant_ref", "header block", "sheet name"]))
+@given(value=disguised(), place=st.sampled_from(["participant_ref", "header block", "sheet name", "file name"]))
 def test_personal_data_planted_in_any_disguise_rejects_the_file_and_goes_nowhere(
     tmp_path, engine, caplog, value, place
 ):
     if place == "sheet name":
         assume(EXCEL_SHEET_NAME.fullmatch(value) and value.strip("'") == value)
-    path = tmp_path / "returns.xlsx"
+    if place == "file name":
+        assume("/" not in value and "\x00" not in value)
+    path = tmp_path / (f"{value}.xlsx" if place == "file name" else "returns.xlsx")
     workbook(
         path,
         ref=value if place == "participant_ref" else "P0001",
@@ -587,11 +589,6 @@ def test_personal_data_planted_in_any_disguise_rejects_the_file_and_goes_nowhere
     assert_nowhere(value, engine, results, caplog.text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline gap: Ingestor.ingest puts the file name in IngestResult.file, the audit log and its log lines "
-    "before the scan sees it; it must call find_personal_typed({'file name': name}, ...) first and withhold it",
-)
 @pytest.mark.parametrize("name", ["QQ 12 34 56 C.xlsx", "jo.bloggs\uff20example.org.xlsx", "m11ae.xlsx"])
 def test_personal_data_in_the_file_name_rejects_the_file_and_goes_nowhere(name, tmp_path, engine, caplog):
     path = workbook(tmp_path / name)

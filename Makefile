@@ -32,7 +32,7 @@ demo: $(VENV)/.installed
 	$(BIN)/wpmi demo --scale small --db sqlite:///$(DEMO_DB) --replace
 
 run: $(VENV)/.installed $(DEMO_DB)
-	$(BIN)/streamlit run streamlit_app.py --server.port 8501 --server.headless true
+	$(BIN)/streamlit run streamlit_app.py --server.port 8501 --server.headless true --server.address 127.0.0.1
 
 # The layers (import-linter), lint and format (ruff), types (mypy), then the tests.
 test: $(VENV)/.installed-test

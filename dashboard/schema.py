@@ -119,6 +119,27 @@ partner = Table(
     Column("source", Text, nullable=False),
 )
 
+# --- the member registry (dashboard/members.py; roles decided in dashboard/access.py) -------------------
+PARTNER_ROLE, PRIME_ROLE, ANALYST, ADMIN = "partner", "prime", "analyst", "admin"
+ROLE_LABELS = {
+    PARTNER_ROLE: "Partner user (its own partners' detail and uploads)",
+    PRIME_ROLE: "Prime user (its contracts and their supply-chain partners)",
+    ANALYST: "Analyst (member aggregates, no participant-level detail)",
+    ADMIN: "Administrator (everything, and the registry)",
+}
+ROLES = tuple(ROLE_LABELS)
+member = Table(
+    "member",
+    metadata,
+    Column("member_id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False),  # lower case; a verified sign-in e-mail
+    Column("role", String(16), nullable=False),  # one of ROLES, the same on every row of one e-mail
+    Column("partner_id", Integer, ForeignKey("partner.partner_id")),  # partner users: one row per partner
+    Column("prime_id", String(40), ForeignKey("prime.prime_id")),  # prime users: one row per prime
+    Column("added_at", DateTime, nullable=False),
+    Column("added_by", Text, nullable=False),
+)
+
 # --- submissions and facts ----------------------------------------------------------------------------
 submission = Table(
     "submission",

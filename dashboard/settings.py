@@ -63,6 +63,19 @@ SETTINGS: tuple[Setting, ...] = (
         "mode", str, "member", "'member' shows everything; 'public' publishes only what official statistics cover."
     ),
     Setting(
+        "local_mode_on_network",
+        bool,
+        False,
+        "Serve local mode (no sign-in: every partner's detail, every write) on an address other than this machine's. "
+        "Only behind your own access control.",
+    ),
+    Setting(
+        "member_contact",
+        str,
+        "",
+        "Whom a signed-in account that is not a member should ask for access (shown to them), e.g. an e-mail address.",
+    ),
+    Setting(
         "official_cutoff",
         date,
         date(2017, 3, 31),
@@ -141,7 +154,12 @@ class SettingError(ValueError):
     """An environment variable holds a value its setting cannot take."""
 
 
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
 def _convert(setting: Setting, raw: str):
+    if setting.type is bool:
+        return _BOOLEANS[raw.lower()]  # a KeyError for anything else: refused below like any bad value
     if setting.type is date:
         return date.fromisoformat(raw)
     if setting.type is int:
@@ -159,7 +177,7 @@ def get(name: str, environ: Mapping[str, str] | None = None):
     kind = "a number above 0" if setting.positive else f"a valid {setting.type.__name__}"
     try:
         value = _convert(setting, raw)
-    except ValueError:
+    except (ValueError, KeyError):
         value = None
     if value is None or (setting.positive and not value > 0):
         raise SettingError(

@@ -10,13 +10,14 @@ import functools
 import re
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import queries, settings
-from dashboard.access import Access, decide
+from dashboard import members, queries, settings
+from dashboard.access import OPERATOR, Access, auth_problems, decide
 from dashboard.db import get_engine, resolve_url
 from dashboard.exports import strip_format_characters, to_csv_bytes, to_excel_bytes
 from dashboard.publication import PRIMARY, SECONDARY, Policy, Publish, Published, publish_count, publish_table
@@ -116,40 +117,101 @@ def query(name: str, filters: Filters | None = None, **kwargs):
     return cached(name, db_url(), filters, **kwargs)
 
 
-def _secrets_section(name: str) -> dict:
+class SignInMisconfigured(RuntimeError):
+    """The sign-in configuration cannot be trusted: the app stops rather than guess (fail closed)."""
+
+
+def _secrets() -> dict:
+    """The parsed secrets; {} only when no secrets file exists at all (then sign-in is not configured)."""
     try:
-        return dict(st.secrets.get(name, {}))
-    except Exception:  # no secrets.toml at all: sign-in is simply not configured
+        return st.secrets.to_dict()
+    except FileNotFoundError as exc:  # StreamlitSecretNotFoundError: no file, or a file that does not parse
+        files = [Path(p) for p in st.get_option("secrets.files") or ()]
+        if any(p.exists() for p in files):
+            raise SignInMisconfigured(f"The secrets file cannot be read: {exc}") from None
         return {}
 
 
+def _stop_closed(problem: str) -> None:
+    """The error page for a configuration that cannot be trusted: names the problem, shows no data."""
+    st.error(f"wpmi is not available: {problem}", icon=":material/lock:")
+    st.caption("No data is shown until this is fixed. docs/deploy.md says how to configure sign-in.")
+    st.stop()
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def _registry(url: str, email: str) -> tuple[list, dict]:
+    """The registry rows of `email` and, for a prime user, its supply chains (cached briefly: every run asks)."""
+    with get_engine(url).connect() as conn:
+        entries = members.entries_for(conn, email)
+        chains = members.supply_chains(conn, [e.prime_id for e in entries if e.prime_id])
+    return entries, chains
+
+
 def access() -> Access:
-    """This viewer's access: the deployment's mode, sign-in if configured, and the user's organisation."""
-    auth_configured = bool(_secrets_section("auth"))
-    user = st.user.to_dict() if auth_configured else None
-    wpmi = _secrets_section("wpmi")
-    return decide(
+    """This viewer's access: the deployment's mode, sign-in if configured, the verified e-mail and the registry.
+
+    Fails closed: a secrets file that does not parse, an incomplete [auth] section, or local mode (no sign-in)
+    served beyond this machine stops the page with an error that names the problem.
+    """
+    try:
+        secrets = _secrets()
+    except SignInMisconfigured as exc:
+        _stop_closed(str(exc))
+    auth = secrets.get("auth")
+    if auth is not None and (problems := auth_problems(auth)):
+        _stop_closed("the [auth] section of the secrets file is incomplete: " + "; ".join(problems) + ".")
+    user = st.user.to_dict() if auth else None
+    email = str((user or {}).get("email") or "").strip().lower()
+    verified = bool(user and user.get("is_logged_in") and user.get("email_verified") is True and email)
+    entries, chains = _registry(db_url(), email) if verified else ([], {})
+    viewer = decide(
         configured_mode=settings.get("mode"),
-        auth_configured=auth_configured,
+        auth_configured=auth is not None,
         user=user,
-        partner_domains=dict(wpmi.get("partner_domains", {})),
-        admins=frozenset(wpmi.get("admins", ())),
+        registry=entries,
+        supply_chains=chains,
+        partner_domains=dict(secrets.get("wpmi", {}).get("partner_domains", {})),
+        contact=settings.get("member_contact"),
     )
+    if viewer.role == OPERATOR and not _served_to_this_machine_only() and not settings.get("local_mode_on_network"):
+        _stop_closed(
+            f"local mode (no sign-in: every partner's detail) is being served on {_address() or 'every interface'}, "
+            "not only on this machine. Configure sign-in, serve on 127.0.0.1 (as `make run` does), or, behind your "
+            "own access control, set WPMI_LOCAL_MODE_ON_NETWORK=true."
+        )
+    return viewer
+
+
+def _address() -> str:
+    return str(st.get_option("server.address") or "")
+
+
+def _served_to_this_machine_only() -> bool:
+    return _address() in ("127.0.0.1", "localhost", "::1")
 
 
 def actor_name() -> str:
-    """Who is acting, for the audit log: the signed-in user's email, else 'dashboard'."""
-    if _secrets_section("auth") and st.user.is_logged_in:
-        return f"dashboard: {st.user.get('email', 'member')}"
-    return "dashboard"
+    """Who is acting, for the audit log: the verified identity (or 'local' in a local run)."""
+    return access().identity
 
 
 def sign_in_controls() -> None:
-    """Sign in / out buttons when OIDC sign-in is configured."""
-    if not _secrets_section("auth"):
+    """Sign in / out buttons when sign-in is configured; in a local run, a note that says what it is."""
+    viewer = access()
+    if viewer.role == OPERATOR:
+        st.sidebar.caption(
+            "Local mode, no sign-in: every partner's detail, served to this machine only"
+            if _served_to_this_machine_only()
+            else "Local mode, no sign-in: every partner's detail (WPMI_LOCAL_MODE_ON_NETWORK is set)"
+        )
         return
-    if st.user.is_logged_in:
-        st.sidebar.caption(f"Signed in as {md_escape(st.user.get('email', 'member'))}")
+    if viewer.public and viewer.message:
+        st.sidebar.warning(md_escape(viewer.message))
+    if "auth" not in _secrets():
+        return  # a public deployment without sign-in
+    if st.user.get("is_logged_in"):
+        st.sidebar.caption(f"Signed in as {md_escape(st.user.get('email', 'member'))} ({viewer.role or 'public'})")
         st.sidebar.button("Sign out", on_click=st.logout, key="logout")
     else:
         st.sidebar.button("Sign in (members)", on_click=st.login, key="login")
@@ -157,6 +219,7 @@ def sign_in_controls() -> None:
 
 def clear_caches() -> None:
     cached.clear()
+    _registry.clear()
 
 
 # Databases already seen with the whole schema: a schema is never dropped under a running app, so once complete

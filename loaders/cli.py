@@ -1,4 +1,7 @@
-"""The `wpmi` command line: init, ingest, withdraw, template, demo.
+"""The `wpmi` command line: init, ingest, withdraw, members, template, demo.
+
+The command line acts as the data owner (whoever holds the database credentials): every write is allowed and
+recorded in the audit log with `--actor`, else the OS user.
 
 Exit codes: 0 when everything asked for succeeded, 1 when any file was rejected, 2 on a usage error.
 Each command imports what it needs when it runs, so `wpmi --help` answers before pandas, SQLAlchemy or rich
@@ -155,7 +158,7 @@ def cmd_ingest(args) -> int:
         sector=args.sector,
         tier=args.tier,
         dry_run=args.dry_run,
-        actor=args.actor,
+        actor=actor_of(args),
     )
     with Progress(
         TextColumn("{task.description}"),
@@ -223,17 +226,23 @@ def cmd_demo(args) -> int:
     return EXIT_OK
 
 
+def actor_of(args) -> str:
+    """Who is acting at the command line, for the audit log: --actor, else the OS user."""
+    import getpass
+
+    return args.actor or f"{getpass.getuser()} (command line)"
+
+
 def cmd_withdraw(args) -> int:
+    from dashboard.access import operator
     from dashboard.db import make_engine
     from dashboard.reference import init_db
-    from loaders.identifiers import refuse_personal_typed
     from loaders.service import SubmissionNotFound, withdraw
 
-    refuse_personal_typed({"reason": args.reason}, "command line")  # stored in the audit log: no personal data
     engine = make_engine(args.db)
     init_db(engine)
     try:
-        outcome = withdraw(engine, args.submission_id, actor=args.actor, reason=args.reason)
+        outcome = withdraw(engine, args.submission_id, access=operator(actor_of(args)), reason=args.reason)
     except SubmissionNotFound as exc:
         raise UsageError(str(exc)) from exc
     if not outcome["changed"]:
@@ -246,6 +255,59 @@ def cmd_withdraw(args) -> int:
             + " Ingest the same file again to restore it."
         )
     return EXIT_OK
+
+
+def cmd_members(args) -> int:
+    """wpmi members add|remove|list: the member registry (dashboard/members.py)."""
+    from dashboard import members
+    from dashboard.db import make_engine, writing
+    from dashboard.reference import init_db
+    from loaders.organisation import Registry
+
+    engine = make_engine(args.db)
+    init_db(engine)
+    out = _stdout()
+    if args.action == "list":
+        with engine.connect() as conn:
+            rows = members.list_members(conn)
+        from rich.table import Table
+
+        table = Table(title=f"wpmi members ({len({r['email'] for r in rows})})")
+        for col in ("email", "role", "organisation", "added_at", "added_by"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(r["email"], r["role"], r["organisation"], f"{r['added_at']:%Y-%m-%d %H:%M}", r["added_by"])
+        out.print(table)
+        return EXIT_OK
+    if not args.email:
+        raise UsageError(f"wpmi members {args.action} needs the member's e-mail address.")
+    try:
+        with writing(engine) as conn:
+            if args.action == "remove":
+                removed = members.remove_member(conn, args.email, actor=actor_of(args))
+                out.print(f"Removed {args.email} ({removed} registry row(s)); they see public figures from now on.")
+                return EXIT_OK
+            registry = Registry(conn)
+            partner_ids = [_partner_id(registry, name) for name in args.partner or ()]
+            prime_ids = [registry.resolve_prime(name) for name in args.prime or ()]
+            role = args.role or ("partner" if partner_ids else "prime" if prime_ids else None)
+            if role is None:
+                raise UsageError("Give --partner NAME, --prime NAME, or --role analyst|admin.")
+            added = members.add_member(
+                conn, args.email, role, partner_ids=partner_ids, prime_ids=prime_ids, actor=actor_of(args)
+            )
+    except members.MemberError as exc:
+        raise UsageError(str(exc)) from exc
+    out.print(
+        f"{args.email} is a {role} member" + (f" ({added} row(s) added)." if added else " already; nothing changed.")
+    )
+    return EXIT_OK
+
+
+def _partner_id(registry, name: str) -> int:
+    partner_id = registry.resolve_partner(name, register=False)[0]  # UnknownOrganisation names the nearest
+    assert partner_id is not None, "resolve_partner without register gives an id or raises"
+    return partner_id
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -285,15 +347,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
     p.add_argument("--report", metavar="FILE", help="write every problem to FILE.json or FILE.csv")
-    p.add_argument("--actor", help="who is loading (recorded in the audit log)")
+    p.add_argument("--actor", help="who is loading (recorded in the audit log; default: the OS user)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
 
     p = with_db(sub.add_parser("withdraw", help="withdraw a submission from every view (kept as history)"))
     p.add_argument("submission_id", type=int, metavar="SUBMISSION_ID")
     p.add_argument("--reason", help="why (recorded in the audit log)")
-    p.add_argument("--actor", help="who is withdrawing it (recorded in the audit log)")
+    p.add_argument("--actor", help="who is withdrawing it (recorded in the audit log; default: the OS user)")
     p.set_defaults(func=cmd_withdraw)
+
+    p = with_db(sub.add_parser("members", help="add, remove or list who may sign in as a member, and their role"))
+    p.add_argument("action", choices=("add", "remove", "list"))
+    p.add_argument("email", nargs="?", help="the e-mail the member signs in with (verified by the identity provider)")
+    p.add_argument(
+        "--role",
+        choices=("partner", "prime", "analyst", "admin"),
+        help="partner (default with --partner), prime (default with --prime), analyst or admin",
+    )
+    p.add_argument("--partner", action="append", metavar="NAME", help="a partner the member works for (repeatable)")
+    p.add_argument("--prime", action="append", metavar="NAME", help="a prime the member works for (repeatable)")
+    p.add_argument("--actor", help="who is changing the registry (recorded in the audit log; default: the OS user)")
+    p.set_defaults(func=cmd_members)
 
     p = sub.add_parser("template", help="write the standard MI template workbook")
     p.add_argument("out", metavar="OUT.xlsx")

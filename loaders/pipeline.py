@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from dashboard import fields as F
 from dashboard import schema
+from dashboard.access import Access, Decision, may_register_partner, may_upload, operator
 from dashboard.db import writing
 from loaders.cleaning import PaymentGroupCodes
 from loaders.errors import ERROR, NOTE, WARNING, WITHHELD, Problem, WpmiError
@@ -46,7 +47,17 @@ class IngestOptions:
     sector: str = "unknown"
     tier: str = "unknown"
     dry_run: bool = False
-    actor: str | None = None
+    actor: str | None = None  # who runs the command line (--actor, else the OS user); ignored when `access` is set
+    access: Access | None = None  # the signed-in viewer (Data page); None: the operator at the command line
+
+    @property
+    def viewer(self) -> Access:
+        return self.access if self.access is not None else operator(self.actor or "command line")
+
+    @property
+    def identity(self) -> str:
+        """Who is recorded in the audit log for this write."""
+        return self.viewer.identity
 
 
 @dataclass
@@ -155,9 +166,15 @@ class Ingestor:
         if options.dry_run:
             return
         codes = ", ".join(f"{c} x{n}" for s, c, n in result.summary_by_type() if s == ERROR)
+        refusal = next((p.message for p in result.problems if p.code == NOT_AUTHORISED), None)
         with writing(self.engine) as conn:
             audit(
-                conn, "rejected", file_name=result.file, sha256=result.sha256 or None, actor=options.actor, detail=codes
+                conn,
+                "refused" if refusal else "rejected",
+                file_name=result.file,
+                sha256=result.sha256 or None,
+                actor=options.identity,
+                detail=refusal or codes,
             )
 
     def _ingest(self, path: Path, options: IngestOptions, data: bytes | None, result: IngestResult) -> None:
@@ -167,8 +184,13 @@ class Ingestor:
         with self.engine.connect() as conn:
             existing = find_submission_by_hash(conn, book.sha256)
         if existing is not None and existing.status == "withdrawn" and not options.dry_run:
+            with self.engine.connect() as conn:
+                decision = may_upload(options.viewer, existing.partner_id, _prime_of(conn, existing.contract_id))
+            if not decision:
+                result.problems.append(_refusal(result.file, decision))
+                return
             with writing(self.engine) as conn:
-                restore_submission(conn, existing.submission_id, actor=options.actor)
+                restore_submission(conn, existing.submission_id, actor=options.identity)
             result.status, result.submission_id = RESTORED, existing.submission_id
             result.problems.append(
                 Problem(
@@ -226,6 +248,15 @@ class Ingestor:
         with self.engine.connect() as conn:
             sender = resolve_sender(Registry(conn), meta, cli, infer_period(typed), result.file)
         result.partner, result.contract_id, result.period = sender.partner_name, sender.contract_id, sender.period
+        with self.engine.connect() as conn:
+            decision = may_upload(
+                options.viewer, None if sender.register else sender.partner_id, _prime_of(conn, sender.contract_id)
+            )
+        if decision and sender.register:
+            decision = may_register_partner(options.viewer)
+        if not decision:  # before anything is checked or written: the refusal is the answer
+            result.problems.append(_refusal(result.file, decision))
+            return
         for m, t in zip(mapped, typed):
             check_sheet(m, t, result.file, codes, end_of_month(sender.period))
             result.problems.extend(t.problems)
@@ -255,10 +286,27 @@ class Ingestor:
                 layout=layout,
                 sheets=typed,
                 report=report,
-                actor=options.actor,
+                actor=options.identity,
             )
         result.status = LOADED
         log.info("loaded %s as submission %s", result.file, result.submission_id)
+
+
+NOT_AUTHORISED = "not_authorised"
+
+
+def _refusal(file: str, decision: Decision) -> Problem:
+    return Problem(
+        NOT_AUTHORISED,
+        ERROR,
+        f"{file}: not loaded: {decision.reason}. Nothing was written; the refusal is in the audit log.",
+        file,
+    )
+
+
+def _prime_of(conn, contract_id: str | None) -> str | None:
+    k = schema.contract.c
+    return conn.execute(select(k.prime_id).where(k.contract_id == contract_id)).scalar() if contract_id else None
 
 
 def infer_period(typed) -> date | None:

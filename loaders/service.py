@@ -14,11 +14,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from dashboard import schema
+from dashboard.access import Access, may_withdraw
+from dashboard.audit import audit
 from dashboard.db import writing
 from dashboard.exports import to_csv_bytes
-from loaders.errors import ERROR, Problem
+from loaders.errors import ERROR, Problem, WpmiError
+from loaders.identifiers import refuse_personal_typed
 from loaders.pipeline import REJECTED, IngestOptions, Ingestor, IngestResult
 from loaders.store import SubmissionNotFound, withdraw_submission
 
@@ -29,8 +33,10 @@ __all__ = [
     "REPORT_FORMATS",
     "IngestOptions",
     "IngestResult",
+    "NotAuthorised",
     "SubmissionNotFound",
     "UnknownReportFormat",
+    "WpmiError",
     "ingest_files",
     "report_bytes",
     "report_frame",
@@ -85,10 +91,31 @@ def _ingest_one(ingestor: Ingestor, name: str, source: Source, options: IngestOp
         return IngestResult(file=name, status=REJECTED, problems=[Problem("internal_error", ERROR, message, name)])
 
 
-def withdraw(engine: Engine, submission_id: int, *, actor: str | None, reason: str | None) -> dict:
-    """Withdraw a submission in one transaction: {"changed": bool, "reinstated": [ids]} (SubmissionNotFound if none)."""
+class NotAuthorised(PermissionError):
+    """A write the person making it may not make; nothing was changed and the refusal was audited."""
+
+
+def withdraw(engine: Engine, submission_id: int, *, access: Access, reason: str | None) -> dict:
+    """Withdraw a submission in one transaction, if `access` may: {"changed": bool, "reinstated": [ids]}.
+
+    SubmissionNotFound if there is none; NotAuthorised (audited, nothing changed) if the viewer may not.
+    """
+    refuse_personal_typed({"reason": reason}, "the withdrawal")  # the reason is kept in the audit log
     with writing(engine) as conn:
-        return withdraw_submission(conn, submission_id, actor=actor, reason=reason)
+        s, k = schema.submission.c, schema.contract.c
+        owner = conn.execute(
+            select(s.partner_id, k.prime_id)
+            .join_from(schema.submission, schema.contract, s.contract_id == k.contract_id)
+            .where(s.submission_id == submission_id)
+        ).first()
+        if owner is None:
+            raise SubmissionNotFound(f"There is no submission {submission_id}. See `v_submissions` or the Data page.")
+        decision = may_withdraw(access, owner.partner_id, owner.prime_id)
+        if not decision:
+            audit(conn, "refused", submission_id=submission_id, actor=access.identity, detail=decision.reason)
+        else:
+            return withdraw_submission(conn, submission_id, actor=access.identity, reason=reason)
+    raise NotAuthorised(f"Submission {submission_id} was not withdrawn: {decision.reason}.")
 
 
 def report_frame(results: Iterable[IngestResult]) -> pd.DataFrame:

@@ -8,11 +8,12 @@ current submissions. Any failure rolls the whole file back.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import Connection, select
 
 from dashboard import schema
+from dashboard.audit import audit, now
 from dashboard.bulk import bulk_insert
 from dashboard.fields import SHEETS_BY_NAME
 from dashboard.summaries import refresh_summaries
@@ -28,29 +29,8 @@ ROW_COUNT_COLUMNS = {
 }
 
 
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def find_submission_by_hash(conn: Connection, sha256: str):
     return conn.execute(select(schema.submission).where(schema.submission.c.sha256 == sha256)).first()
-
-
-def audit(
-    conn: Connection, action: str, *, submission_id=None, file_name=None, sha256=None, actor=None, detail=None
-) -> None:
-    """Record one event in the audit log (inside the caller's transaction)."""
-    conn.execute(
-        schema.audit_log.insert().values(
-            at=now(),
-            action=action,
-            submission_id=submission_id,
-            file_name=file_name,
-            sha256=sha256,
-            actor=actor,
-            detail=detail,
-        )
-    )
 
 
 def _months(days: list) -> list:

@@ -46,7 +46,7 @@ with upload_tab:
             register_partner=register,
             sector=sector,
             dry_run=dry_run,
-            actor=ui.actor_name(),
+            access=ui.access(),  # each upload is authorised for this viewer where it is written
         )
         progress = st.progress(0.0, text="Loading")
 
@@ -100,8 +100,8 @@ with history_tab:
         reason = c2.text_input("Reason (recorded in the audit log)", key="wd_reason")
         if st.form_submit_button("Withdraw") and target:
             try:
-                outcome = service.withdraw(ui.engine(), int(target), actor=ui.actor_name(), reason=reason or None)
-            except service.SubmissionNotFound as exc:
+                outcome = service.withdraw(ui.engine(), int(target), access=ui.access(), reason=reason or None)
+            except (service.SubmissionNotFound, service.NotAuthorised, service.WpmiError) as exc:
                 st.error(ui.md_escape(exc))
             else:
                 ui.clear_caches()

@@ -205,7 +205,7 @@ def test_data_page_upload_lands_through_the_pipeline_and_withdraw_removes_it(tmp
     assert any("up.xlsx**: loaded" in s.value for s in at.success)
     with engine.connect() as conn:
         sid = conn.execute(text("SELECT submission_id FROM submission")).scalar()
-        assert conn.execute(text("SELECT loaded_by FROM submission")).scalar() == "dashboard"
+        assert conn.execute(text("SELECT loaded_by FROM submission")).scalar() == "local"  # the local operator
     at.number_input(key="wd_id").set_value(sid)
     at.text_input(key="wd_reason").input("test withdrawal")
     at.button[-1].click().run()

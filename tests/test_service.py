@@ -9,6 +9,7 @@ import json
 import pytest
 from sqlalchemy import text
 
+from dashboard.access import operator
 from loaders import service
 from loaders.demo import writers
 from loaders.errors import ERROR, WARNING, Problem
@@ -60,12 +61,12 @@ def test_a_fault_in_one_file_rejects_it_and_the_batch_goes_on(tmp_path, engine, 
 def test_withdraw_takes_a_submission_out_and_says_when_nothing_changed(tmp_path, engine):
     path = writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2))
     sid = service.ingest_files(engine, [("a.xlsx", path)])[0].submission_id
-    assert service.withdraw(engine, sid, actor="analyst", reason="wrong contract")["changed"] is True
-    assert service.withdraw(engine, sid, actor="analyst", reason=None)["changed"] is False
+    assert service.withdraw(engine, sid, access=operator("analyst"), reason="wrong contract")["changed"] is True
+    assert service.withdraw(engine, sid, access=operator("analyst"), reason=None)["changed"] is False
     with engine.connect() as conn:
         assert conn.execute(text("SELECT status FROM submission")).scalar() == "withdrawn"
     with pytest.raises(service.SubmissionNotFound, match="There is no submission 999"):
-        service.withdraw(engine, 999, actor=None, reason=None)
+        service.withdraw(engine, 999, access=operator("analyst"), reason=None)
 
 
 def result_with(*problems: Problem) -> IngestResult:

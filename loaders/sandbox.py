@@ -337,6 +337,16 @@ def _read_exactly(stream, size: int) -> bytes:
     return data
 
 
+def _shared(book: Workbook) -> Workbook:
+    """Equal text cells made one object, so the pickle sends each distinct text once (a return repeats its
+    payment groups, dates and codes down every row): measured on the largest demo file, the hand-over to the
+    parent fell from about 0.45 s to 0.2 s, and the parent holds each text once."""
+    seen: dict[str, str] = {}
+    for sheet in book.sheets:
+        sheet.rows = [[seen.setdefault(v, v) if v.__class__ is str else v for v in row] for row in sheet.rows]
+    return book
+
+
 def _serve(memory_bytes: int) -> None:
     """Read requests from stdin until it closes; answer each on the original stdout."""
     replies = os.fdopen(os.dup(1), "wb")
@@ -353,7 +363,7 @@ def _serve(memory_bytes: int) -> None:
             return
         _limit_cpu(limits.parse_cpu_seconds)
         try:
-            reply: tuple = ("ok", read_file(Path(name), data, limits))
+            reply: tuple = ("ok", _shared(read_file(Path(name), data, limits)))
         except UnreadableFile as exc:
             reply = ("refused", str(exc))
         del data

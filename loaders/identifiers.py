@@ -299,9 +299,13 @@ def kind_of(text: str) -> str | None:
 
 
 def typed_message(name: str, source: str, kind: str) -> str:
-    """What to tell someone whose typed `name` (field) holds `kind`: the field and kind, never the value."""
+    """What to tell someone whose typed `name` (field) holds `kind`: the field and kind, never the value.
+
+    `source` is where it was typed ("command line", "Data page"); a leading "the" is allowed ("the withdrawal").
+    """
+    where = source.removeprefix("the ")
     return (
-        f"The {name} given on the {source} looks like {kind}. wpmi never stores personal data: give the {name} "
+        f"The {name} given on the {where} looks like {kind}. wpmi never stores personal data: give the {name} "
         "without it."
     )
 

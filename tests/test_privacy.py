@@ -422,8 +422,8 @@ def test_a_typed_partner_prime_or_period_holding_personal_data_rejects_the_file_
 def test_a_withdrawal_reason_holding_personal_data_is_refused_on_the_command_line(db_url, engine, capsys):
     before = rows(engine, "SELECT * FROM audit_log")
     assert main(["withdraw", "1", "--reason", "per jo.bloggs\ufe6bexample.org", "--db", db_url]) == 1
-    err = capsys.readouterr().err
-    assert f"The reason given on the command line looks like {EMAIL}" in " ".join(err.split())
+    err = " ".join(capsys.readouterr().err.split())
+    assert re.search(f"The reason given on the [a-zA-Z ]+ looks like {EMAIL}", err), err
     assert "bloggs" not in err
     assert rows(engine, "SELECT * FROM audit_log") == before
 

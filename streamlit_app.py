@@ -18,12 +18,17 @@ PAGES = {
     ],
     "Data": [
         st.Page("pages/data.py", title="Data", icon=":material/folder_open:"),
+        st.Page("pages/members.py", title="Members", icon=":material/group:"),
     ],
 }
 
-from dashboard.ui import access  # noqa: E402  (after set_page_config, as Streamlit requires)
+from dashboard.access import may_manage_members  # noqa: E402  (after set_page_config, as Streamlit requires)
+from dashboard.ui import access  # noqa: E402
 
-if not access().can_upload:
-    PAGES.pop("Data")  # public mode: no uploads, no submission details
+viewer = access()
+if not may_manage_members(viewer):
+    PAGES["Data"] = [p for p in PAGES["Data"] if p.title != "Members"]  # administrators only
+if not viewer.can_upload:
+    PAGES.pop("Data")  # public mode, analysts: no uploads, no submission details
 
 st.navigation(PAGES).run()

@@ -258,11 +258,12 @@ def cmd_withdraw(args) -> int:
 
 
 def cmd_members(args) -> int:
-    """wpmi members add|remove|list: the member registry (dashboard/members.py)."""
+    """wpmi members add|remove|list: the member registry (dashboard/members.py), changed through the service."""
     from dashboard import members
-    from dashboard.db import make_engine, writing
+    from dashboard.access import operator
+    from dashboard.db import make_engine
     from dashboard.reference import init_db
-    from loaders.organisation import Registry
+    from loaders import service
 
     engine = make_engine(args.db)
     init_db(engine)
@@ -281,33 +282,20 @@ def cmd_members(args) -> int:
         return EXIT_OK
     if not args.email:
         raise UsageError(f"wpmi members {args.action} needs the member's e-mail address.")
+    access = operator(actor_of(args))
     try:
-        with writing(engine) as conn:
-            if args.action == "remove":
-                removed = members.remove_member(conn, args.email, actor=actor_of(args))
-                out.print(f"Removed {args.email} ({removed} registry row(s)); they see public figures from now on.")
-                return EXIT_OK
-            registry = Registry(conn)
-            partner_ids = [_partner_id(registry, name) for name in args.partner or ()]
-            prime_ids = [registry.resolve_prime(name) for name in args.prime or ()]
-            role = args.role or ("partner" if partner_ids else "prime" if prime_ids else None)
-            if role is None:
-                raise UsageError("Give --partner NAME, --prime NAME, or --role analyst|admin.")
-            added = members.add_member(
-                conn, args.email, role, partner_ids=partner_ids, prime_ids=prime_ids, actor=actor_of(args)
-            )
-    except members.MemberError as exc:
+        if args.action == "remove":
+            removed = service.remove_member(engine, args.email, access=access)
+            out.print(f"Removed {args.email} ({removed} registry row(s)); they see public figures from now on.")
+            return EXIT_OK
+        role, added = service.add_member(
+            engine, args.email, access=access, role=args.role, partners=args.partner or (), primes=args.prime or ()
+        )
+    except service.MemberError as exc:
         raise UsageError(str(exc)) from exc
-    out.print(
-        f"{args.email} is a {role} member" + (f" ({added} row(s) added)." if added else " already; nothing changed.")
-    )
+    done = f" ({added} row(s) added)." if added else " already; nothing changed."
+    out.print(f"{args.email} is a {role} member{done}")
     return EXIT_OK
-
-
-def _partner_id(registry, name: str) -> int:
-    partner_id = registry.resolve_partner(name, register=False)[0]  # UnknownOrganisation names the nearest
-    assert partner_id is not None, "resolve_partner without register gives an id or raises"
-    return partner_id
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -131,9 +131,15 @@ class Ingestor:
         options = options or IngestOptions()
         path = Path(path)
         name = file_name or path.name
-        named = find_personal_typed({"file name": name}, "the file name")
+        named = find_personal_typed({"file name": name}, "upload or command line")
         if named:  # refused before the name is used anywhere: not in a message, the audit log or a log line
             result = IngestResult(file=WITHHELD, status=REJECTED, problems=[replace(p, file=WITHHELD) for p in named])
+            self._record_rejection(result, options)
+            return result
+        typed = {"partner": options.partner, "prime": options.prime, "period": options.period, "layout": options.layout}
+        personal = find_personal_typed(typed, "command line or Data page")
+        if personal:  # before the file is read: nothing typed with personal data goes further
+            result = IngestResult(file=name, status=REJECTED, problems=[replace(p, file=name) for p in personal])
             self._record_rejection(result, options)
             return result
         result = IngestResult(file=name, status=REJECTED)

@@ -16,13 +16,14 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from dashboard import schema
-from dashboard.access import Access, may_withdraw
+from dashboard import members, schema
+from dashboard.access import Access, may_manage_members, may_withdraw
 from dashboard.audit import audit
 from dashboard.db import writing
 from dashboard.exports import to_csv_bytes
 from loaders.errors import ERROR, Problem, WpmiError
 from loaders.identifiers import refuse_personal_typed
+from loaders.organisation import Registry
 from loaders.pipeline import REJECTED, IngestOptions, Ingestor, IngestResult
 from loaders.store import SubmissionNotFound, withdraw_submission
 
@@ -33,6 +34,7 @@ __all__ = [
     "REPORT_FORMATS",
     "IngestOptions",
     "IngestResult",
+    "MemberError",
     "NotAuthorised",
     "SubmissionNotFound",
     "UnknownReportFormat",
@@ -42,6 +44,8 @@ __all__ = [
     "report_frame",
     "withdraw",
 ]
+
+MemberError = members.MemberError
 
 REPORT_COLUMNS = ("file", "severity", "code", "sheet", "row", "column", "value", "message")
 REPORT_FORMATS = ("csv", "json")
@@ -116,6 +120,45 @@ def withdraw(engine: Engine, submission_id: int, *, access: Access, reason: str 
         else:
             return withdraw_submission(conn, submission_id, actor=access.identity, reason=reason)
     raise NotAuthorised(f"Submission {submission_id} was not withdrawn: {decision.reason}.")
+
+
+def add_member(
+    engine: Engine,
+    email: str,
+    *,
+    access: Access,
+    role: str | None = None,
+    partners: Iterable[str] = (),
+    primes: Iterable[str] = (),
+) -> tuple[str, int]:
+    """Register `email` for the named partners or primes (role inferred from which), if `access` may change the
+    registry: (role, rows added). NotAuthorised (audited, nothing changed), MemberError or UnknownOrganisation."""
+    _authorise_registry_change(engine, access, f"add {email}")
+    with writing(engine) as conn:
+        registry = Registry(conn)
+        partner_ids = [registry.resolve_partner(name, register=False)[0] for name in partners]
+        prime_ids = [registry.resolve_prime(name) for name in primes]
+        role = role or ("partner" if partner_ids else "prime" if prime_ids else None)
+        if role is None:
+            raise members.MemberError("Give a partner, a prime, or the role analyst or admin.")
+        ids = [p for p in partner_ids if p is not None]  # resolve_partner without register gives an id or raises
+        added = members.add_member(conn, email, role, partner_ids=ids, prime_ids=prime_ids, actor=access.identity)
+    return role, added
+
+
+def remove_member(engine: Engine, email: str, *, access: Access) -> int:
+    """Remove `email` from the registry, if `access` may: rows removed (NotAuthorised, audited; MemberError)."""
+    _authorise_registry_change(engine, access, f"remove {email}")
+    with writing(engine) as conn:
+        return members.remove_member(conn, email, actor=access.identity)
+
+
+def _authorise_registry_change(engine: Engine, access: Access, what: str) -> None:
+    decision = may_manage_members(access)
+    if not decision:
+        with writing(engine) as conn:
+            audit(conn, "refused", actor=access.identity, detail=f"{what}: {decision.reason}")
+        raise NotAuthorised(f"The member registry was not changed: {decision.reason}.")
 
 
 def report_frame(results: Iterable[IngestResult]) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from loaders import service, uploads
 from loaders.template import data_dictionary_markdown
 
 st.title("Data")
+ui.sign_in_controls()  # the mode, and for a non-member whom to ask, before anything is refused
 st.caption("Upload partner MI, check it, and see what has been loaded.")
 if not ui.access().can_upload:
     st.info("Uploads and submission details are not available in public mode.")

@@ -259,7 +259,9 @@ def _signed_in_member(partner_id: int | None) -> Iterator[None]:
     from dashboard import ui
     from dashboard.access import MEMBER, Access
 
-    viewer = Access(MEMBER, partner_ids=frozenset({int(partner_id)}), reason=f"attack: member of {partner_id}")
+    viewer = Access(
+        MEMBER, "partner", partner_ids=frozenset({int(partner_id)}), reason=f"attack: member of {partner_id}"
+    )
     with mock.patch.object(ui, "access", lambda: viewer):
         yield
 

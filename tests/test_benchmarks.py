@@ -253,7 +253,7 @@ from dashboard import publication  # noqa: E402
 from dashboard.access import Access  # noqa: E402
 
 PUBLIC = publication.Policy.for_access(Access("public"), environ={})
-MEMBER_OF_1 = publication.Policy.for_access(Access("member", frozenset({1})), environ={})
+MEMBER_OF_1 = publication.Policy.for_access(Access("member", "partner", partner_ids=frozenset({1})), environ={})
 
 
 def publisher(policy):

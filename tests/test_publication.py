@@ -27,7 +27,8 @@ PUBLIC_POLICY = Policy.for_access(Access(PUBLIC), environ={})
 
 
 def member(*partner_ids: int, all_detail: bool = False) -> Policy:
-    return Policy.for_access(Access(MEMBER, partner_ids=frozenset(partner_ids), all_detail=all_detail), environ={})
+    role = "operator" if all_detail else "partner"
+    return Policy.for_access(Access(MEMBER, role, partner_ids=frozenset(partner_ids)), environ={})
 
 
 def test_public_counts_are_rounded_to_base_5_and_0_stays_0():

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.reference import init_db, missing_schema
 from tests.conftest import ROOT
 
-PAGES = ["overview", "benchmarks", "referrals", "standards", "supply_chain", "partner", "risk", "data"]
+PAGES = ["overview", "benchmarks", "referrals", "standards", "supply_chain", "partner", "risk", "data", "members"]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -58,7 +58,7 @@ def test_a_hidden_missed_count_cannot_be_read_off_a_shown_met_and_n():
 
 
 def test_the_drill_down_histogram_hides_another_organisations_small_bars_and_protects_them():
-    member = Policy.for_access(Access("member", partner_ids=frozenset({1})))
+    member = Policy.for_access(Access("member", "partner", partner_ids=frozenset({1})))
     days = pd.DataFrame({"days": [2, 4, 9, 15], "participants": [12, 1, 30, 22]})
     others = standards.published_days(days, 2, member).frame
     assert pd.isna(others.loc[1, "participants"]) and others["participants"].isna().sum() >= 2

@@ -62,6 +62,10 @@ class Access:
     def may_see_participants_of(self, partner_id: int) -> bool:
         return self.mode == MEMBER and (self.all_detail or int(partner_id) in self.partner_ids)
 
+    def may_see_submission_of(self, partner_id: int, prime_id: str) -> bool:
+        """A submission's file name, sender and who loaded it: for the sender, its prime, administrators."""
+        return self.may_see_participants_of(partner_id) or (self.mode == MEMBER and prime_id in self.prime_ids)
+
 
 def operator(identity: str) -> Access:
     """The data owner at the command line or a local run without sign-in."""

@@ -274,9 +274,12 @@ def feedback_totals(engine: Engine, filters: Filters = Filters()) -> pd.DataFram
 
 def submissions(engine: Engine, limit: int = 500) -> pd.DataFrame:
     """The latest submissions with their status, newest first."""
-    sql = """SELECT submission_id, file_name, status, period, layout, cpa_code, prime, partner, rows_participants,
-            rows_monthly, rows_projections, rows_feedback, warnings, loaded_at, loaded_by
-        FROM v_submissions ORDER BY submission_id DESC LIMIT :limit"""
+    sql = """SELECT v.submission_id, v.file_name, v.status, v.period, v.layout, v.cpa_code, v.prime, v.partner,
+            v.rows_participants, v.rows_monthly, v.rows_projections, v.rows_feedback, v.warnings, v.loaded_at,
+            v.loaded_by, s.partner_id, k.prime_id
+        FROM v_submissions v JOIN submission s ON s.submission_id = v.submission_id
+            JOIN contract k ON k.contract_id = s.contract_id
+        ORDER BY v.submission_id DESC LIMIT :limit"""
     return _read(engine, sql, {"limit": limit})
 
 

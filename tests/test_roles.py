@@ -266,3 +266,19 @@ def test_local_mode_served_beyond_this_machine_stops_unless_the_setting_says_so(
 def test_local_mode_on_this_machine_says_so_on_every_page(world, db_url, monkeypatch):
     at = page("overview", db_url, monkeypatch, None, secrets={})
     assert any("served to this machine only" in c.value for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize(
+    ("who", "partners"),
+    [
+        ("partner", {"Tyneside Pathways Trust"}),
+        ("prime", {"Tyneside Pathways Trust", "Wear Valley Works"}),
+        ("admin", {"Tyneside Pathways Trust", "Wear Valley Works", "Tees Roots Trust"}),
+    ],
+)
+def test_the_submission_history_shows_only_the_viewers_own_organisations_returns(
+    who, partners, world, db_url, monkeypatch
+):
+    at = page("data", db_url, monkeypatch, signed_in(PEOPLE[who][0]))
+    history = next(df.value for df in at.dataframe if "loaded_by" in df.value.columns)
+    assert set(history["partner"]) == partners

@@ -25,7 +25,7 @@ from loaders.errors import PersonalDataRefused, UnknownOrganisation
 from loaders.identifiers import kind_of, refuse_personal_typed
 from loaders.layouts import LayoutProfile, MappedSheet
 from loaders.readers import Workbook
-from loaders.template import read_header_block
+from loaders.template import is_header_help, read_header_block
 
 META_KEYS = ("partner", "prime", "cpa", "period")
 META_SCAN_ROWS = 12
@@ -59,18 +59,27 @@ class Sender:
 
 
 def read_header_meta(book: Workbook, profile: LayoutProfile | None, mapped: list[MappedSheet]) -> dict:
-    """partner/prime/cpa/period as written in the file (raw text), where present."""
+    """partner/prime/cpa/period as written in the file (raw text), where present.
+
+    The template's own header help (loaders.template.is_header_help) is never read as a value: a header block
+    left as downloaded states nothing, so the CLI options or the Data page's fields are used.
+    """
     found: dict = {}
     if profile is not None and profile.template:
         instructions = book.sheet(F.INSTRUCTIONS_SHEET)
         if instructions:
             found.update({k: v for k, v in read_header_block(instructions.rows).items() if v not in (None, "")})
     patterns = [re.compile(p, re.IGNORECASE) for p in (*(profile.meta if profile else ()), *DEFAULT_META)]
+    # A mapped sheet's header row and data are never header-block text: only the rows above its header are
+    # scanned (a three-column header such as Projections' "month | payment_group | ..." is not "period: ...").
+    above_header = {m.sheet: m.header_row - 1 for m in mapped}
     sheet_names = [m.sheet for m in mapped] + [s.name for s in book.sheets]
     for name in dict.fromkeys(sheet_names):
         sheet = book.sheet(name)
-        for row in sheet.rows[:META_SCAN_ROWS] if sheet else ():
-            cells = [v for v in row if v not in (None, "")]
+        for row in sheet.rows[: min(META_SCAN_ROWS, above_header.get(name, META_SCAN_ROWS))] if sheet else ():
+            # The template's help beside an untouched header field is not a value: dropped before pairing, so it
+            # never stands in for a blank input cell and the options (--prime, the Data page's fields) apply.
+            cells = [v for v in row if v not in (None, "") and not is_header_help(v)]
             for c, value in enumerate(cells):
                 if not isinstance(value, str):
                     continue

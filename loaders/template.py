@@ -152,10 +152,28 @@ def write_template(
     return path
 
 
+def _plain(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+# The help the template writes beside each header field (column C), from HEADER_BLOCK, its one home.
+HEADER_HELP = frozenset(_plain(help_) for _label, _key, help_ in HEADER_BLOCK)
+
+
+def is_header_help(value) -> bool:
+    """True if `value` is the help text the template writes beside a header-block field (in any case or spacing).
+
+    An untouched header block says nothing: its help is never a partner, prime, CPA or period, wherever a reader
+    finds it (column C, column B after a paste, or next to the label once the empty input cell is dropped).
+    """
+    return isinstance(value, str) and _plain(value) in HEADER_HELP
+
+
 def read_header_block(rows: list[list]) -> dict:
     """The header block's raw values from the Instructions sheet's cells: {"partner", "prime", "cpa", "period"}.
 
-    Labels are matched case-insensitively in column A anywhere in the first rows; blanks come back as None.
+    Labels are matched case-insensitively in column A anywhere in the first rows; blanks and the template's own
+    help text (`is_header_help`) come back as None, so an untouched block means "not stated".
     """
     by_label = {label.casefold(): key for label, key, _help in HEADER_BLOCK}
     found: dict = {key: None for _label, key, _help in HEADER_BLOCK}
@@ -168,7 +186,8 @@ def read_header_block(rows: list[list]) -> dict:
             continue
         seen.add(key)
         value = row[1] if len(row) > 1 else None
-        found[key] = None if value is None or (isinstance(value, str) and not value.strip()) else value
+        blank = value is None or (isinstance(value, str) and not value.strip()) or is_header_help(value)
+        found[key] = None if blank else value
     return found
 
 

@@ -248,3 +248,63 @@ def test_payment_groups_listed_are_the_reference_csvs(template_xlsx):
     start = rows.index(["Payment group", "Name", None, None, None])
     assert [tuple(r[:2]) for r in rows[start + 1 :]] == list(payment_group_names().items())
     assert '"' + ",".join(payment_group_codes()) + '"' == PG_LIST
+
+
+# --- the blank template as most partners send it: rows filled, header block left alone ----------------------
+
+
+def _blank_template_with_rows(path: Path, *, header: dict | None = None) -> Path:
+    """`wpmi template PATH` as a partner downloads it, with participant rows typed in (and optionally some
+    header values), saved by Excel's stand-in, openpyxl."""
+    from loaders.cli import main
+    from tests.conftest import participants
+
+    assert main(["template", str(path)]) == 0
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Participants"]
+    names = [c.value for c in ws[1]]
+    for record in participants().to_dict("records"):
+        ws.append([record.get(name) for name in names])
+    if header:
+        labels = {row[0].value: row[0].row for row in wb[INSTRUCTIONS_SHEET].iter_rows(max_col=1)}
+        for label, value in header.items():
+            wb[INSTRUCTIONS_SHEET].cell(row=labels[label], column=2, value=value)
+    wb.save(path)
+    return path
+
+
+def test_blank_template_filled_with_rows_only_loads_with_the_sender_given_as_options(tmp_path, engine):
+    from loaders.service import IngestOptions, ingest_files
+    from tests.conftest import CPA, PARTNER, PRIME
+
+    path = _blank_template_with_rows(tmp_path / "blank.xlsx")
+    options = IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03")
+    [result] = ingest_files(engine, [(path.name, path)], options)
+    assert result.status == "loaded", [p.message for p in result.errors]
+    assert result.layout == "wpmi_template"
+    assert (result.partner, result.contract_id, result.period) == (PARTNER, "CPA05-ingeus", date(2013, 3, 1))
+    assert result.rows["Participants"] == 3
+
+
+def test_a_header_value_typed_into_the_template_still_wins_over_the_options(tmp_path, engine):
+    from loaders.service import IngestOptions, ingest_files
+    from tests.conftest import CPA, PARTNER, PRIME
+
+    path = _blank_template_with_rows(tmp_path / "half.xlsx", header={"Reporting period": "2013-02"})
+    options = IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03")
+    [result] = ingest_files(engine, [(path.name, path)], options)
+    assert result.status == "loaded", [p.message for p in result.errors]
+    assert (result.partner, result.period) == (PARTNER, date(2013, 2, 1))
+
+
+def test_header_help_text_is_never_read_as_a_value():
+    from dashboard.fields import HEADER_BLOCK
+    from loaders.template import is_header_help
+
+    # Wherever the help lands (column B after a paste, or read with the empty input cell dropped), it is "not
+    # stated"; the comparison ignores case and spacing, and real values are kept.
+    rows = [["wpmi standard MI template v1"], []]
+    rows += [[label, f"  {help_.upper()} "] for label, _key, help_ in HEADER_BLOCK]
+    assert read_header_block(rows) == {"partner": None, "prime": None, "cpa": None, "period": None}
+    assert all(is_header_help(help_) for _label, _key, help_ in HEADER_BLOCK)
+    assert not any(is_header_help(v) for v in ("Ingeus", "2013-03", 5, None, ""))

@@ -94,7 +94,7 @@ with history_tab:
     viewer = ui.access()
     history = ui.query("submissions")
     mine = [viewer.may_see_submission_of(p, q) for p, q in zip(history["partner_id"], history["prime_id"])]
-    history = history[mine].drop(columns=["partner_id", "prime_id"])  # other organisations' returns are theirs
+    history = history.loc[mine].drop(columns=["partner_id", "prime_id"])  # other organisations' returns are theirs
     st.dataframe(history, hide_index=True)
     ui.downloads(ui.labels_only(history), "submissions")  # members only: files and their row counts
     with st.form("withdraw"):

@@ -282,3 +282,18 @@ def test_the_submission_history_shows_only_the_viewers_own_organisations_returns
     at = page("data", db_url, monkeypatch, signed_in(PEOPLE[who][0]))
     history = next(df.value for df in at.dataframe if "loaded_by" in df.value.columns)
     assert set(history["partner"]) == partners
+
+
+def test_resending_a_withdrawn_return_restores_it_only_for_those_who_may_upload_it(
+    world, db_url, engine, monkeypatch, tmp_path
+):
+    target = world["Wear Valley Works"]
+    service.withdraw(engine, target, access=operator("test set-up"), reason="sent twice")
+    data = (tmp_path / "return_1.xlsx").read_bytes()  # the very bytes that were withdrawn
+    for who, restored in (("partner", False), ("prime", True)):
+        at = upload(page("data", db_url, monkeypatch, signed_in(PEOPLE[who][0])), "return_1.xlsx", data)
+        assert not at.exception, [e.value for e in at.exception]
+        with engine.connect() as conn:
+            status = conn.execute(text("SELECT status FROM submission WHERE submission_id = :s"), {"s": target})
+            assert status.scalar() == ("current" if restored else "withdrawn"), who
+    assert any(a == PEOPLE["partner"][0] and "may not upload" in d for a, d in audit_rows(engine, "refused"))

@@ -22,9 +22,12 @@ from loaders.readers import SheetData, Workbook
 from loaders.template import is_template
 
 LAYOUTS_DIR = ROOT / "data" / "layouts"
+LAYOUTS_DOC = "docs/layouts.md"  # the reference for writing a profile, named by "no MI found"
 AUTO = "auto"
 DEFAULT_SKIP = r"^(total|totals|grand total|sub ?total|notes?|source|end of report|\*)\b"
 MAX_HEADER_SCAN = 40
+SHOWN_HEADERS = 12  # header cells quoted per sheet when no layout fits
+SHOWN_HEADER_CHARS = 40  # and each cut to this length
 
 
 @dataclass
@@ -461,9 +464,12 @@ def detect_layout(
             )
         mapped = map_with_profile(book, profiles[forced])
         if not mapped:
+            _score, reasons = profile_misses(book, profiles[forced])
+            why = f": {'; '.join(reasons)}" if reasons else ""
             raise NoMatchingLayout(
-                f"{book.name}: does not fit layout {forced!r} (sheets: {', '.join(s.name for s in book.sheets)}). "
-                "Check the sheet names and header labels against the profile, or drop --layout to auto-detect."
+                f"{book.name}: does not fit layout {forced!r}{why} (sheets: {', '.join(s.name for s in book.sheets)}). "
+                "Check the sheet names and header labels against the profile, or drop --layout to auto-detect; "
+                f"see {LAYOUTS_DOC} for what each profile key does."
             )
         return forced, profiles[forced], mapped
     template = next((p for p in profiles.values() if p.template), None)
@@ -488,8 +494,155 @@ def detect_layout(
         return best
     mapped = detect_columns(book)
     if not mapped:
-        raise NoMatchingLayout(
-            f"{book.name}: no sheet looks like wpmi MI (sheets: {', '.join(s.name for s in book.sheets)}). "
-            "Use the standard template (`wpmi template OUT.xlsx`) or pass --layout NAME."
-        )
+        raise NoMatchingLayout(no_layout_message(book, profiles))
     return AUTO, None, mapped
+
+
+# --- "no MI found": what was seen, and the nearest profile ----------------------------------------------
+# These messages quote sheet names and header cells. They are built only after the file's cells were scanned
+# for personal data (loaders/pipeline.py runs find_personal_values before detect_layout), so a flagged value
+# never reaches them.
+
+
+def no_layout_message(book: Workbook, profiles: dict[str, LayoutProfile]) -> str:
+    """Why no layout fits: each sheet with the headers seen, the closest profile and why it did not match."""
+    seen = "; ".join(_sheet_seen(sheet) for sheet in book.sheets) or "none"
+    parts = [f"{book.name}: no sheet looks like wpmi MI. Sheets and the headers seen: {seen}."]
+    closest = _closest_profile(book, profiles)
+    if closest is not None:
+        name, reasons = closest
+        parts.append(f"Closest layout profile: {name} ({'; '.join(reasons)}).")
+    elif profiles:
+        parts.append("No layout profile comes close: none matches a sheet name or finds a column.")
+    if profiles:
+        parts.append(f"Known layouts: {', '.join(sorted(profiles))}.")
+    parts.append(
+        "Use the standard template (`wpmi template OUT.xlsx`), pass --layout NAME, "
+        f"or see {LAYOUTS_DOC} to write a layout profile."
+    )
+    return " ".join(parts)
+
+
+def _shown(value) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= SHOWN_HEADER_CHARS else text[: SHOWN_HEADER_CHARS - 3] + "..."
+
+
+def _header_guess(sheet: SheetData) -> int | None:
+    """The row most like a header: the most text cells in the top rows, the first such row on a tie."""
+    best, best_count = None, 0
+    for i, row in enumerate(sheet.rows[:MAX_HEADER_SCAN]):
+        count = sum(isinstance(v, str) and bool(v.strip()) for v in row)
+        if count > best_count:
+            best, best_count = i, count
+    return best
+
+
+def _sheet_seen(sheet: SheetData) -> str:
+    index = _header_guess(sheet)
+    if index is None:
+        return f"{sheet.name!r} (no text in its first {MAX_HEADER_SCAN} rows)"
+    cells = [_shown(v) for v in sheet.rows[index] if v is not None and str(v).strip()]
+    more = len(cells) - SHOWN_HEADERS
+    listed = ", ".join(cells[:SHOWN_HEADERS]) + (f" and {more} more" if more > 0 else "")
+    return f"{sheet.name!r} row {index + 1}: {listed}"
+
+
+def _closest_profile(book: Workbook, profiles: dict[str, LayoutProfile]) -> tuple[str, list[str]] | None:
+    """The profile that came nearest (most columns recognised, then most sheet names matched) and its misses;
+    None if none matched a sheet name or found a column."""
+    best: tuple[tuple[int, int], str, list[str]] | None = None
+    for name in sorted(profiles):
+        score, reasons = profile_misses(book, profiles[name])
+        if reasons and score > (0, 0) and (best is None or score > best[0]):
+            best = (score, name, reasons)
+    return (best[1], best[2]) if best else None
+
+
+def profile_misses(book: Workbook, profile: LayoutProfile, limit: int = 4) -> tuple[tuple[int, int], list[str]]:
+    """How near a profile comes to a workbook, (columns recognised, sheet names matched), and why it does not
+    map it: up to `limit` reasons, none if it fits."""
+    columns = sheets_matched = 0
+    reasons = []
+    if profile.template:
+        instructions = book.sheet(F.INSTRUCTIONS_SHEET)
+        if not (instructions and is_template(instructions.rows)):
+            reasons.append(f"no {F.INSTRUCTIONS_SHEET!r} sheet with the template title {F.TEMPLATE_MARKER!r} in A1")
+    all_optional = not any(sp.required for sp in profile.sheets)
+    for sp in profile.sheets:
+        counts = sp.required or all_optional  # an optional sheet's miss matters only if no sheet is required
+        pattern = re.compile(sp.sheet, re.IGNORECASE)
+        candidates = [s for s in book.sheets if pattern.search(s.name)]
+        if not candidates:
+            if counts:
+                reasons.append(f"its {sp.target} sheet pattern {sp.sheet!r} matches no sheet name")
+            continue
+        sheets_matched += 1
+        matched, why = max((_sheet_fit(sheet, sp) for sheet in candidates), key=lambda fit: fit[0])
+        columns += matched
+        if why and counts:
+            reasons.append(why)
+    return (columns, sheets_matched), reasons[:limit]
+
+
+def _sheet_fit(sheet: SheetData, sp: SheetProfile) -> tuple[int, str]:
+    """How many of a sheet profile's columns one sheet has, and why the profile does not map it ("" if it does)."""
+    if sp.wide:
+        return _wide_fit(sheet, sp, sp.wide)
+    spec = sp.spec
+    synonyms = _synonyms(spec, sp.columns)
+    labels_needed = [normalise_label(x) for x in sp.header_labels]
+    best: tuple[int, dict[str, int], list[str]] | None = None
+    for i in range(sp.header_rows - 1, min(len(sheet.rows), MAX_HEADER_SCAN)):
+        labels = _header_labels(sheet.rows, i, sp.header_rows)
+        flat = {x for cands in labels for x in cands}
+        absent = [r for r in labels_needed if not any(x == r or x.endswith(" " + r) for x in flat)]
+        matched = _match_columns(labels, synonyms)
+        if best is None or (len(matched), -len(absent)) > (len(best[1]), -len(best[2])):
+            best = (i, matched, absent)
+    where = f"on sheet {sheet.name!r}"
+    if best is None or not best[1]:
+        needed = ", ".join(repr(x) for x in sp.header_labels)
+        return 0, (
+            f"{where} none of its {sp.target} columns were found"
+            + (f" (its header must contain {needed})" if needed else "")
+        )
+    index, matched, absent = best
+    found = ", ".join(f"{f} ({_shown(_cell(sheet.rows[index], c))})" for f, c in matched.items())
+    missing = [f for f in spec.required_fields if f not in matched]
+    problems = []
+    if missing:
+        problems.append(f"not the required {', '.join(missing)}")
+    if absent:
+        problems.append(f"not the header label {', '.join(repr(x) for x in absent)}")
+    if len(matched) < 2:
+        problems.append(f"only {len(matched)} column was recognised (at least 2 are needed)")
+    why = f"{where} row {index + 1} it found {found} but {', and '.join(problems)}" if problems else ""
+    return len(matched), why
+
+
+def _wide_fit(sheet: SheetData, sp: SheetProfile, wide: WideSpec) -> tuple[int, str]:
+    measure_syns = {normalise_label(x) for x in wide.measure_column}
+    group_syns = {normalise_label(x) for x in wide.group_column}
+    has_measure = has_group = has_months = False
+    for i in range(sp.header_rows - 1, min(len(sheet.rows), MAX_HEADER_SCAN)):
+        labels = _header_labels(sheet.rows, i, sp.header_rows)
+        flat = {x for cands in labels for x in cands}
+        row_measure, row_group = bool(measure_syns & flat), bool(group_syns & flat)
+        row_months = any(parse_month(v)[0] and not parse_month(v)[1] for v in sheet.rows[i] if v not in (None, ""))
+        if row_measure and row_group and row_months:
+            return 3, ""
+        if row_measure + row_group + row_months > has_measure + has_group + has_months:
+            has_measure, has_group, has_months = row_measure, row_group, row_months
+    lacking = [
+        what
+        for what, present in (
+            (f"a measure column ({', '.join(wide.measure_column)})", has_measure),
+            (f"a payment group column ({', '.join(wide.group_column)})", has_group),
+            ("months across the columns", has_months),
+        )
+        if not present
+    ]
+    return has_measure + has_group + has_months, (
+        f"on sheet {sheet.name!r} no header row has {' and '.join(lacking)} for its {sp.target} months-across layout"
+    )

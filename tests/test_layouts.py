@@ -14,7 +14,7 @@ from sqlalchemy import text
 from loaders.demo import writers
 from loaders.layouts import load_profiles
 from loaders.pipeline import LOADED, IngestOptions
-from tests.conftest import CPA, HEADER, PARTNER, PRIME, participants
+from tests.conftest import CPA, HEADER, PARTNER, PRIME, ROOT, participants
 
 
 def facts(engine, sql):
@@ -226,3 +226,77 @@ def test_payment_groups_are_read_as_codes_or_names(raw, expected, ingestor):
     from loaders.cleaning import PaymentGroupCodes
 
     assert PaymentGroupCodes(ingestor.payment_groups).parse(raw) == (expected, None)
+
+
+def test_no_mi_found_lists_the_sheets_and_headers_seen_the_closest_profile_and_the_docs(tmp_path, ingestor):
+    wb = Workbook()
+    budget = wb.active
+    budget.title = "Budget"
+    budget.append(["Quarterly budget"])  # a title line above the header: not what is listed
+    budget.append(["Cost centre", "Amount", "Owner team", "Approved"])
+    budget.append(["CC1", 1200, "East", "Y"])
+    staff = wb.create_sheet("Caseload staff")
+    staff.append(["Office", "Advisers", "Customer ID", *[f"Extra {i}" for i in range(1, 14)]])
+    staff.append(["Leeds", 4, "A1"])
+    path = tmp_path / "unrelated.xlsx"
+    wb.save(path)
+    result = ingestor.ingest(path, IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03"))
+    assert result.status == "rejected"
+    [error] = result.errors
+    assert error.code == "NoMatchingLayout"
+    message = error.message
+    assert message.startswith("unrelated.xlsx: no sheet looks like wpmi MI.")
+    # Both sheets, each with the header row it saw (not the title line), long rows cut at 12 headers.
+    assert "'Budget' row 2: Cost centre, Amount, Owner team, Approved" in message
+    assert "'Caseload staff' row 1: Office, Advisers, Customer ID, Extra 1, " in message
+    assert "Extra 9 and 4 more" in message and "Extra 10" not in message
+    assert "Quarterly budget" not in message
+    # The closest profile (its sheet pattern and header label fit the second sheet) and why it did not match.
+    assert "Closest layout profile: caseload_title_block" in message
+    assert "participant_ref (Customer ID)" in message
+    assert "but not the required payment_group, referral_date" in message
+    assert "see docs/layouts.md to write a layout profile" in message
+    assert (ROOT / "docs" / "layouts.md").is_file()
+
+
+def _docs_example_workbook(path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Client list"
+    ws.append([f"Provider: {PARTNER}"])
+    ws.append([f"Contract: {PRIME} CPA {CPA}"])
+    ws.append(["Client No", "Client Group", "Ref Date", "Started", "Job Start", "Outcome"])
+    ws.append(["A0001", "ESA Flow", "02/01/2013", "08/01/2013", "01/02/2013", None])
+    ws.append(["A0002", "JSA 25+", "03/01/2013", "09/01/2013", None, None])
+    wb.save(path)
+    return path
+
+
+def test_docs_layouts_worked_example_is_a_profile_that_loads_its_file(tmp_path, engine):
+    import re
+
+    from loaders.pipeline import Ingestor
+
+    doc = (ROOT / "docs" / "layouts.md").read_text(encoding="utf-8")
+    # Every key the profile reader reads is documented.
+    keys = ["name", "description", "template", "meta", "sheets", "target", "sheet", "header", "header.labels"]
+    keys += ["header.rows", "columns", "values", "skip_rows", "required", "wide", "measure_column", "group_column"]
+    keys += ["measures", "total_labels"]
+    assert [key for key in keys if f"| `{key}` |" not in doc] == []
+    [example] = re.findall(r"```toml\n(.*?)```", doc, re.DOTALL)
+    folder = tmp_path / "layouts"
+    folder.mkdir()
+    (folder / "acme_clients.toml").write_text(example, encoding="utf-8")
+    path = _docs_example_workbook(tmp_path / "clients.xlsx")
+    # Without the profile the file is rejected; with it, it loads as the doc says.
+    before = Ingestor(engine).ingest(path, IngestOptions(period="2013-03", dry_run=True))
+    assert [p.code for p in before.errors] == ["MissingColumns"]
+    assert "required column(s) missing: participant_ref" in before.errors[0].message
+    result = Ingestor(engine, {**load_profiles(), **load_profiles(folder)}).ingest(
+        path, IngestOptions(period="2013-03")
+    )
+    assert result.status == LOADED, [p.message for p in result.errors]
+    assert (result.layout, result.partner, result.contract_id) == ("acme_clients", PARTNER, "CPA05-ingeus")
+    assert as_rows(
+        facts(engine, "SELECT participant_ref, payment_group, attachment_date, job_start_date FROM v_participants")
+    ) == [("A0001", "PG6", "2013-01-08", "2013-02-01"), ("A0002", "PG2", "2013-01-09", None)]

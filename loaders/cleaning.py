@@ -31,13 +31,42 @@ UK_DATE_FORMATS = (
     "%d/%m/%Y %H:%M",
     "%d/%m/%Y %H:%M:%S",
 )
+# Month first (date_order = "mdy" in a layout profile, for US-style exports). Only the numeric forms change
+# meaning; ISO dates and dates with a month name read the same in either order.
+US_DATE_FORMATS = (
+    "%m/%d/%Y",
+    "%m/%d/%y",
+    "%m-%d-%Y",
+    "%m.%d.%Y",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%Y-%m-%d %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+)
+DMY, MDY = "dmy", "mdy"
+DATE_ORDERS = {DMY: UK_DATE_FORMATS, MDY: US_DATE_FORMATS}  # the values a profile's date_order may take
+# An ISO 8601 date and time: 2013-04-01T15:29:56, with a space for the T, fractional seconds, a zone (Z,
+# +01:00). Read by datetime.fromisoformat, and the date kept as written: a zone is the sender's, and moving
+# 23:30-05:00 to UTC would put the event on the next day.
+ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}")
 MONTH_FORMATS = ("%Y-%m", "%b %Y", "%B %Y", "%b-%y", "%b-%Y", "%B-%y", "%m/%Y", "%Y/%m", "%b %y", "%B %y")
 TRUE_WORDS = frozenset({"y", "yes", "true", "1", "t", "offered"})
 FALSE_WORDS = frozenset({"n", "no", "false", "0", "f", "not offered"})
-THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.0+)?$")
 
 # Problem codes the parsers return.
 BAD_DATE, BAD_NUMBER, BAD_BOOL, SUPPRESSED, NOT_WHOLE = "bad_date", "bad_number", "bad_bool", "suppressed", "not_whole"
+AMBIGUOUS_NUMBER = "ambiguous_number"  # could be two numbers, or is one only with a decimal comma: no locale said
+NOT_IN_LOCALE = "number_not_in_locale"  # not a number as the declared number_locale writes them
+DATE_ORDER = "date_order"  # not a date day first, but one month first: say date_order = "mdy" if that is meant
 SPREADSHEET_ERROR = "spreadsheet_error"
 # What a cell shows when its formula failed; the reader puts these back where calamine leaves a blank.
 EXCEL_ERRORS = frozenset(
@@ -68,10 +97,10 @@ def is_spreadsheet_error(value) -> bool:
 def refuses_errors(parse):
     """Wrap a parser so a formula error value is reported as such, whatever the column's type."""
 
-    def parser(value):
+    def parser(value, **options):
         if is_spreadsheet_error(value):
             return None, SPREADSHEET_ERROR
-        return parse(value)
+        return parse(value, **options)
 
     parser.__name__, parser.__doc__ = parse.__name__, parse.__doc__
     return parser
@@ -90,8 +119,13 @@ def is_suppressed(value) -> bool:
 
 
 @lru_cache(maxsize=65_536)
-def _parse_date_text(text: str) -> date | None:
-    for fmt in UK_DATE_FORMATS:
+def _parse_date_text(text: str, order: str = DMY) -> date | None:
+    if ISO_DATETIME.match(text):
+        try:
+            return datetime.fromisoformat(text).date()
+        except ValueError:
+            return None
+    for fmt in DATE_ORDERS[order]:
         try:
             return datetime.strptime(text, fmt).date()
         except ValueError:
@@ -99,9 +133,14 @@ def _parse_date_text(text: str) -> date | None:
     return None
 
 
+def _date_problem(text: str, order: str) -> str:
+    """BAD_DATE, or DATE_ORDER when a day-first reading failed but a month-first one works (04/13/2013)."""
+    return DATE_ORDER if order == DMY and _parse_date_text(text, MDY) else BAD_DATE
+
+
 @refuses_errors
-def parse_date(value):
-    """A date from a date/datetime, an Excel serial number, or a UK/ISO date string."""
+def parse_date(value, order: str = DMY):
+    """A date from a date/datetime, an Excel serial number, or a UK/ISO date string (US with order="mdy")."""
     if is_blank(value) or is_suppressed(value):
         return None, None
     if isinstance(value, datetime):
@@ -117,36 +156,124 @@ def parse_date(value):
     text = str(value).strip()
     if text.isascii() and text.replace(".", "", 1).isdigit():  # '²' is a digit to isdigit(), not to float()
         return parse_date(float(text))
-    parsed = _parse_date_text(text)
-    return (parsed, None) if parsed else (None, BAD_DATE)
+    parsed = _parse_date_text(text, order)
+    return (parsed, None) if parsed else (None, _date_problem(text, order))
 
 
 @lru_cache(maxsize=4096)
-def _parse_month_text(text: str) -> date | None:
+def _parse_month_text(text: str, order: str = DMY) -> date | None:
     for fmt in MONTH_FORMATS:
         try:
             return datetime.strptime(text, fmt).date().replace(day=1)
         except ValueError:
             continue
-    parsed = _parse_date_text(text)
+    parsed = _parse_date_text(text, order)
     return parsed.replace(day=1) if parsed else None
 
 
 @refuses_errors
-def parse_month(value):
+def parse_month(value, order: str = DMY):
     """The first day of the month a cell names ('2013-03', 'Mar 2013', 'Mar-13', or any date in it)."""
     if is_blank(value) or is_suppressed(value):
         return None, None
     if isinstance(value, (date, datetime)) or isinstance(value, (int, float)) and not isinstance(value, bool):
         parsed, problem = parse_date(value)
         return (parsed.replace(day=1) if parsed else None), problem
-    parsed = _parse_month_text(str(value).strip())
-    return (parsed, None) if parsed else (None, BAD_DATE)
+    text = str(value).strip()
+    parsed = _parse_month_text(text, order)
+    return (parsed, None) if parsed else (None, _date_problem(text, order))
+
+
+# --- numbers written as text ------------------------------------------------------------------------------------
+#
+# A cell the spreadsheet stores as a number is never ambiguous. Text is: "1.204" is 1.204 with a decimal point
+# and 1204 with a dot between thousands (German, French, Dutch... exports), and "4,2" is 4.2 with a decimal
+# comma but was read as 42 by a parser that dropped commas. A layout profile may declare the file's
+# number_locale: "en" (1,204.5: comma between thousands, decimal point) or "de" (1.204,5: dot between
+# thousands, decimal comma). Spaces (and no-break spaces) between groups of three digits are read in both.
+#
+# Without a declared locale wpmi reads UK conventions, but only where no other reading exists:
+# - read:  "1204", "4.25" (a dot not followed by exactly three digits cannot separate thousands), "0.125" (a
+#          leading 0 is no thousands group), "1,234,567" and "1,234.5" (commas between groups of three, then a
+#          point: only UK), and in a count column "1,204" (a count cannot be 1.204, so the comma separates
+#          thousands: UK partner files write counts this way, and the demo does too);
+# - error (AMBIGUOUS_NUMBER, naming the cell and the fix): one dot followed by exactly three digits ("1.204",
+#          "12.000": a count of 12, or 12000?), a comma decimal ("4,2", "12,50", which UK conventions do not
+#          read at all and which was once silently 42), dots between thousands ("1.234.567", "1.234,5": the
+#          file is in a decimal-comma locale, whose other values are ambiguous), and in a decimal column
+#          "1,204" (1204 or 1.204).
+# With a declared locale a value is read by that locale's rules only; one that does not fit them ("4.25" under
+# "de") is NOT_IN_LOCALE rather than a guess.
+EN, DE = "en", "de"
+NUMBER_LOCALES = {
+    EN: "1,204.5: comma between thousands, decimal point",
+    DE: "1.204,5: a dot between thousands, a decimal comma",
+}
+_SPACED = re.compile(r"^[+-]?\d{1,3}(?: \d{3})+(?:[.,]\d+)?$")  # 1 204, 1 204,5 (after no-break spaces -> " ")
+_COMMA_GROUPS = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")  # 1,234,567 or 1,234.5 (one comma + point)
+_DOT_GROUPS = re.compile(r"^[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?$")  # 1.234.567 or 1.234,5
+_EXPONENT = re.compile(r"^\d*\.?\d+[eE][+-]?\d+$")
+
+
+def _number(text: str) -> float | None:
+    number = float(text)
+    return number if math.isfinite(number) else None
+
+
+def read_number_text(text: str, locale: str | None = None, whole: bool = False) -> tuple[float | None, str | None]:
+    """A number written as text, by `locale`'s rules or (None) UK rules where unambiguous; see the notes above.
+
+    `whole` says the column holds counts, where "1,204" can only be 1204. Returns (number, None) or (None, code).
+    Not cached: type_sheet already parses each distinct value of a column once.
+    """
+    text = text.strip()
+    if not text.isascii():
+        text = text.replace("\u00a0", " ").replace("\u202f", " ")
+        if not text.isascii():  # float() reads Arabic-Indic and full-width digits; a partner file does not mean them
+            return None, BAD_NUMBER
+    if " " in text:
+        if not _SPACED.match(text):
+            return None, BAD_NUMBER
+        text = text.replace(" ", "")
+    sign = ""
+    if text[:1] in "+-":
+        sign, text = text[0], text[1:]
+    if text.isdigit():
+        return _number(sign + text), None
+    dots, commas = text.count("."), text.count(",")
+    if dots + commas == 1:
+        head, mark, tail = text.partition("." if dots else ",")
+        if tail.isdigit() and (head.isdigit() or not head):
+            # Exactly three digits after the one mark, after 1-3 digits (not a leading 0): a decimal, or a
+            # separator between thousands.
+            grouped = len(tail) == 3 and 1 <= len(head) <= 3 and head[0] != "0"
+            if mark == ".":
+                if locale == DE:
+                    return (_number(sign + head + tail), None) if grouped else (None, NOT_IN_LOCALE)
+                if grouped and locale is None:
+                    return None, AMBIGUOUS_NUMBER
+                return _number(sign + text), None
+            if locale == DE:
+                return _number(f"{sign}{head}.{tail}"), None
+            if grouped and (locale == EN or whole):
+                return _number(sign + head + tail), None
+            return None, (NOT_IN_LOCALE if locale == EN else AMBIGUOUS_NUMBER)
+    if commas and _COMMA_GROUPS.match(text):
+        return (None, NOT_IN_LOCALE) if locale == DE else (_number(sign + text.replace(",", "")), None)
+    if dots and _DOT_GROUPS.match(text):
+        if locale == DE:
+            return _number(sign + text.replace(".", "").replace(",", ".")), None
+        return None, (NOT_IN_LOCALE if locale == EN else AMBIGUOUS_NUMBER)
+    if _EXPONENT.match(text):  # 1.2E+04, as some exports write large numbers
+        return (None, NOT_IN_LOCALE) if locale == DE else (_number(sign + text), None)
+    return None, BAD_NUMBER
 
 
 @refuses_errors
-def parse_count(value):
-    """A whole number; '1,234' and '12.0' are accepted; '*', '<5' and '-' mean suppressed (unknown)."""
+def parse_count(value, locale: str | None = None):
+    """A whole number; '1,234' and '12.0' are accepted; '*', '<5' and '-' mean suppressed (unknown).
+
+    Text is read by read_number_text: '1.204' and '4,2' are AMBIGUOUS_NUMBER unless a locale is declared."""
     if is_suppressed(value):
         return None, SUPPRESSED
     if is_blank(value):
@@ -156,33 +283,29 @@ def parse_count(value):
     if isinstance(value, int):
         return value, None
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return None, BAD_NUMBER
         return (int(value), None) if value.is_integer() else (None, NOT_WHOLE)
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
-    if THOUSANDS.match(text):
-        text = text.replace(",", "")
-    try:
-        number = float(text)
-    except ValueError:
-        return None, BAD_NUMBER
-    if math.isnan(number) or math.isinf(number):
-        return None, BAD_NUMBER
+    text = str(value)
+    if len(text) < 16 and text.isdigit() and text.isascii():  # the common case, before any pattern
+        return int(text), None
+    number, code = read_number_text(text, locale, True)
+    if number is None:
+        return None, code or BAD_NUMBER
     return (int(number), None) if number.is_integer() else (None, NOT_WHOLE)
 
 
 @refuses_errors
-def parse_real(value):
-    """A decimal number ('3.8', '4,1' is not accepted: use a point)."""
+def parse_real(value, locale: str | None = None):
+    """A decimal number ('3.8'; '4,2' only with a declared decimal-comma locale, else AMBIGUOUS_NUMBER)."""
     if is_blank(value) or is_suppressed(value):
         return None, None
     if isinstance(value, bool):
         return None, BAD_NUMBER
     if isinstance(value, (int, float)):
-        return float(value), None
-    try:
-        number = float(str(value).strip().replace(",", ""))
-    except ValueError:
-        return None, BAD_NUMBER
-    return (number, None) if math.isfinite(number) else (None, BAD_NUMBER)
+        return (float(value), None) if math.isfinite(value) else (None, BAD_NUMBER)
+    number, code = read_number_text(str(value), locale, False)
+    return (number, None) if number is not None else (None, code or BAD_NUMBER)
 
 
 @refuses_errors

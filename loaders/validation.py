@@ -10,15 +10,23 @@ import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 
 import numpy as np
 
 from dashboard import fields as F
 from loaders.cleaning import (
+    AMBIGUOUS_NUMBER,
     BAD_BOOL,
     BAD_DATE,
     BAD_NUMBER,
+    DATE_ORDER,
+    DE,
+    EN,
+    MDY,
+    NOT_IN_LOCALE,
     NOT_WHOLE,
+    NUMBER_LOCALES,
     SPREADSHEET_ERROR,
     SUPPRESSED,
     PaymentGroupCodes,
@@ -28,6 +36,7 @@ from loaders.cleaning import (
     parse_month,
     parse_real,
     parse_text,
+    read_number_text,
 )
 from loaders.errors import ERROR, NOTE, WARNING, Problem
 from loaders.layouts import MappedSheet
@@ -50,6 +59,9 @@ PARSERS = {
     F.BOOL: parse_bool,
     F.TEXT: parse_text,
 }
+# Which parser option each field type takes from the sheet's declared formats (layout profile keys).
+LOCALE_OPTIONS = {F.INT: "number_locale", F.REAL: "number_locale", F.DATE: "date_order", F.MONTH: "date_order"}
+PARSER_OPTION = {"number_locale": "locale", "date_order": "order"}
 # Cell types that need no parsing for a field type (calamine returns dates as date/datetime objects).
 FAST_TYPES = {F.DATE: (date, datetime)}
 MESSAGES = {
@@ -63,6 +75,70 @@ MESSAGES = {
     SUPPRESSED: "{value!r} is a suppression marker, so the count is stored as unknown. Send true counts: "
     "wpmi suppresses small numbers itself when it publishes.",
 }
+LOCALE_FIX = (
+    ' Declare the number format in the layout profile (number_locale = "en" for 1,204.5, or "de" for 1.204,5), '
+    "or format the column as numbers in the spreadsheet, and send the file again."
+)
+
+
+def _show(number: float) -> str:
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+def _readings(raw) -> str:
+    """How an AMBIGUOUS_NUMBER cell reads each way: "could be 1.204 (a decimal point) or 1204 (a dot ...)"."""
+    text = str(raw).strip()
+    point, _ = read_number_text(text, EN)
+    comma, _ = read_number_text(text, DE)
+    if comma is None:  # every value ambiguous without a locale reads with a decimal comma; kept total
+        return "does not read the same in every number format"
+    dots = "dots" if text.count(".") > 1 else "a dot"
+    if "," in text:
+        comma_kind = f"{dots} between thousands and a decimal comma" if "." in text else "a decimal comma"
+    else:
+        comma_kind = f"{dots} between thousands"
+    if point is None:
+        return f"could be {_show(comma)} ({comma_kind}), and is not a number with a decimal point"
+    point_kind = "a comma between thousands" if "," in text else "a decimal point"
+    return f"could be {_show(point)} ({point_kind}) or {_show(comma)} ({comma_kind})"
+
+
+def problem_message(code: str, raw, options: dict | None = None) -> str:
+    """The plain message for a parser's problem code on one cell (options: the sheet's declared formats)."""
+    if code == AMBIGUOUS_NUMBER:
+        return f"{str(raw)!r} is ambiguous: it {_readings(raw)}.{LOCALE_FIX}"
+    if code == NOT_IN_LOCALE:
+        locale = (options or {}).get("number_locale")
+        return (
+            f'{str(raw)!r} is not a number as the layout profile\'s number_locale "{locale}" writes them '
+            f"({NUMBER_LOCALES.get(locale or '', '')}). Correct the value, or the profile's number_locale."
+        )
+    if code == DATE_ORDER:
+        day = parse_date(raw, order=MDY)[0]
+        return (
+            f"{str(raw)!r} is not a date day first (it would be {day:%d/%m/%Y} month first). If the file writes "
+            'dates month first, declare date_order = "mdy" in its layout profile; otherwise correct the date.'
+        )
+    return MESSAGES[code].format(value=raw)
+
+
+def sheet_options(mapped: MappedSheet, number_locale: str | None = None, date_order: str | None = None) -> dict:
+    """The cell formats a sheet declares: arguments win, then attributes its layout profile put on the mapping."""
+    return {
+        "number_locale": number_locale or getattr(mapped, "number_locale", None),
+        "date_order": date_order or getattr(mapped, "date_order", None),
+    }
+
+
+def _parser(kind: str, pg_codes: PaymentGroupCodes, options: dict):
+    """The parser for a field type, bound to the sheet's declared number locale or date order if it has one."""
+    if kind == F.PAYMENT_GROUP:
+        return pg_codes.parse
+    parse = PARSERS[kind]
+    option = LOCALE_OPTIONS.get(kind)
+    if option and options.get(option):
+        return partial(parse, **{PARSER_OPTION[option]: options[option]})
+    return parse
 
 
 @dataclass
@@ -137,8 +213,19 @@ def _parse_column(values: list, parse, fast: tuple, required: bool) -> tuple[lis
 _NUMBERS = frozenset({bool, int, float})
 
 
-def type_sheet(mapped: MappedSheet, file: str, pg_codes: PaymentGroupCodes) -> TypedSheet:
-    """Parse every mapped cell into its field's type, reporting cells that do not parse (a column at a time)."""
+def type_sheet(
+    mapped: MappedSheet,
+    file: str,
+    pg_codes: PaymentGroupCodes,
+    *,
+    number_locale: str | None = None,
+    date_order: str | None = None,
+) -> TypedSheet:
+    """Parse every mapped cell into its field's type, reporting cells that do not parse (a column at a time).
+
+    number_locale ("en", "de") and date_order ("dmy", "mdy") are the formats the layout profile declares; when
+    not passed they are taken from the mapped sheet's attributes of those names, if its profile set them."""
+    options = sheet_options(mapped, number_locale, date_order)
     spec = F.SHEETS_BY_NAME[mapped.target]
     n = len(mapped.source_rows)
     columns: dict[str, list] = {}
@@ -149,7 +236,7 @@ def type_sheet(mapped: MappedSheet, file: str, pg_codes: PaymentGroupCodes) -> T
         if values is None:
             columns[f.name] = [None] * n
             continue
-        parse = pg_codes.parse if f.type == F.PAYMENT_GROUP else PARSERS[f.type]
+        parse = _parser(f.type, pg_codes, options)
         keys, typed, codes = _parse_column(values, parse, FAST_TYPES.get(f.type, ()), f.required)
         columns[f.name] = list(map(typed.__getitem__, keys))
         bad = set(codes) | ({key for key, value in typed.items() if value is None} if f.required else set())
@@ -166,7 +253,7 @@ def type_sheet(mapped: MappedSheet, file: str, pg_codes: PaymentGroupCodes) -> T
                     Problem(
                         code,
                         severity,
-                        MESSAGES[code].format(value=raw),
+                        problem_message(code, raw, options),
                         file,
                         mapped.sheet,
                         r,
@@ -440,8 +527,9 @@ def check_totals(mapped: MappedSheet, typed: TypedSheet, file: str, pg_codes: Pa
         for measure in (k for k in row if k not in ("month", "payment_group")):
             by_month.setdefault((measure, row["month"]), []).append(row[measure])
             by_group.setdefault((measure, row["payment_group"]), []).append(row[measure])
+    count = _parser(F.INT, pg_codes, sheet_options(mapped))
     for t in mapped.totals:
-        stated, code = parse_count(t["value"])
+        stated, code = count(t["value"])
         if stated is None or code:
             continue
         if t["kind"] == "column":

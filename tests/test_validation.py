@@ -366,3 +366,45 @@ def test_template_with_header_but_no_rows_is_rejected(tmp_path, ingestor):
     result = ingestor.ingest(path)
     assert result.status == REJECTED
     assert result.errors[0].code == "no_data"
+
+
+# --- cell formats (issue 13, item 5) ----------------------------------------------------------------------------
+
+
+def test_iso_8601_datetimes_in_a_csv_load_as_their_dates(tmp_path, engine, ingestor):
+    path = tmp_path / "cms.csv"
+    path.write_text(
+        "participant_ref,payment_group,referral_date,attachment_date,job_start_date\n"
+        "P1,PG1,2013-01-05T09:30:00,2013-01-20T15:29:56.123Z,2013-02-01 08:00:00\n"
+        "P2,PG2,2013-01-06T10:00:00+01:00,,\n"
+    )
+    result = ingestor.ingest(path, OPTIONS)
+    assert result.status == LOADED, result.errors
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT participant_ref, referral_date, attachment_date, job_start_date FROM participant ORDER BY 1")
+        ).all()
+    assert [tuple(str(v) if v else None for v in row) for row in rows] == [
+        ("P1", "2013-01-05", "2013-01-20", "2013-02-01"),
+        ("P2", "2013-01-06", None, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "value,row_text",
+    [("1.204", "could be 1.204 (a decimal point) or 1204 (a dot between thousands)"), ("4,2", "a decimal comma")],
+)
+def test_an_ambiguous_number_rejects_the_file_naming_the_cell_and_the_fix(value, row_text, tmp_path, ingestor):
+    rows = [[date(2013, 1, 1), "PG1", 10, 1, 0, 0], [date(2013, 2, 1), "PG1", value, 1, 0, 0]]
+    result = ingestor.ingest(sheet_file(tmp_path, rows, MONTHLY, "Monthly"), OPTIONS)
+    assert result.status == REJECTED
+    problem = only(result, "ambiguous_number")[0]
+    assert (problem.file, problem.sheet, problem.row, problem.column, problem.value) == (
+        "f.xlsx",
+        "Monthly",
+        3,
+        "referrals",
+        value,
+    )
+    assert row_text in problem.message
+    assert "number_locale" in problem.message and "format the column as numbers" in problem.message

@@ -391,18 +391,7 @@ def ods_with_errors(path: Path) -> Path:
         'calcext:value-type="error"><text:p>#DIV/0!</text:p></table:table-cell></table:table-row>'
         "</table:table></office:spreadsheet></office:body></office:document-content>"
     )
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        z.writestr(
-            "META-INF/manifest.xml",
-            '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:'
-            'manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:'
-            'full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
-            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-            "</manifest:manifest>",
-        )
-        z.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
-    return path
+    return _ods(path, content)
 
 
 def csv_file(path: Path, rows: list[list], columns=PARTICIPANT_COLUMNS) -> Path:

@@ -16,7 +16,6 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook as OpenpyxlWorkbook
-from sqlalchemy import inspect, text
 
 from dashboard.db import writing
 from loaders import privacy
@@ -32,6 +31,7 @@ from loaders.readers import SheetData, Workbook
 from loaders.service import REJECTED, IngestOptions, ingest_files, report_bytes
 from tests.conftest import CPA, PARTNER, PRIME, ROOT, rows
 from tests.hostile import PARTICIPANT_COLUMNS, journeys, table
+from tests.test_hostile_files import database_text
 
 OPTIONS = IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03")
 
@@ -517,16 +517,6 @@ def assert_nowhere(value: str, engine, results, logs: str) -> None:
     for form in plain(value):
         for place, content in places.items():
             assert form not in content and form not in content.upper(), f"{form!r} is in {place}"
-
-
-def database_text(engine) -> str:
-    """Every row of every table as text."""
-    with engine.connect() as conn:
-        return "\n".join(
-            repr(tuple(row))
-            for t in inspect(engine).get_table_names()
-            for row in conn.execute(text(f'SELECT * FROM "{t}"'))
-        )
 
 
 def workbook(path: Path, ref: str = "P0001", prepared_by: str = "Data team", extra_sheet: str | None = None) -> Path:

@@ -18,6 +18,7 @@ from dashboard import fields as F
 from dashboard.settings import ROOT
 from loaders.cleaning import normalise_label, parse_month
 from loaders.errors import LayoutProfileError, MissingColumns, NoMatchingLayout
+from loaders.identifiers import kind_of
 from loaders.readers import SheetData, Workbook
 from loaders.template import is_template
 
@@ -525,6 +526,8 @@ def no_layout_message(book: Workbook, profiles: dict[str, LayoutProfile]) -> str
 
 def _shown(value) -> str:
     text = " ".join(str(value).split())
+    if kind_of(text):  # never reached after the personal-data scan; kept so no caller can quote one
+        return "[withheld]"
     return text if len(text) <= SHOWN_HEADER_CHARS else text[: SHOWN_HEADER_CHARS - 3] + "..."
 
 

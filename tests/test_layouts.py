@@ -300,3 +300,18 @@ def test_docs_layouts_worked_example_is_a_profile_that_loads_its_file(tmp_path, 
     assert as_rows(
         facts(engine, "SELECT participant_ref, payment_group, attachment_date, job_start_date FROM v_participants")
     ) == [("A0001", "PG6", "2013-01-08", "2013-02-01"), ("A0002", "PG2", "2013-01-09", None)]
+
+
+def test_no_mi_found_never_quotes_a_cell_that_looks_like_personal_data():
+    from pathlib import Path
+
+    from loaders.errors import NoMatchingLayout
+    from loaders.layouts import detect_layout
+    from loaders.readers import SheetData
+    from loaders.readers import Workbook as Book
+
+    # The pipeline refuses such a file before layout detection; called directly, the message still withholds it.
+    book = Book(path=Path("f.xlsx"), sha256="", sheets=[SheetData("Sheet1", [["Team", "jo.bloggs@example.com"]])])
+    with pytest.raises(NoMatchingLayout) as exc:
+        detect_layout(book, load_profiles())
+    assert "'Sheet1' row 1: Team, [withheld]" in str(exc.value) and "bloggs" not in str(exc.value)

@@ -1,8 +1,11 @@
 """Turn raw cell values into typed values: dates, months, counts, flags and payment-group codes.
 
 Each parser takes one raw value and returns (value, problem_code) where problem_code is None when the cell
-was clean. Parsers never raise on bad input: the mapper turns codes into report lines. Results for repeated
-strings are cached, since MI columns repeat the same few hundred dates and labels.
+was clean. Number and date parsers also take the formats a layout profile declares (`locale` "en"/"de" for
+numbers written as text, `order` "dmy"/"mdy" for dates); without them a number that reads two ways is an
+error, never a guess (see read_number_text). Parsers never raise on bad input: the mapper turns codes into
+report lines. Results for repeated strings are cached, since MI columns repeat the same few hundred dates and
+labels.
 """
 
 from __future__ import annotations
@@ -206,13 +209,25 @@ def parse_month(value, order: str = DMY):
 # "de") is NOT_IN_LOCALE rather than a guess.
 EN, DE = "en", "de"
 NUMBER_LOCALES = {
-    EN: "1,204.5: comma between thousands, decimal point",
+    EN: "1,204.5: a comma between thousands, a decimal point",
     DE: "1.204,5: a dot between thousands, a decimal comma",
 }
 _SPACED = re.compile(r"^[+-]?\d{1,3}(?: \d{3})+(?:[.,]\d+)?$")  # 1 204, 1 204,5 (after no-break spaces -> " ")
 _COMMA_GROUPS = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")  # 1,234,567 or 1,234.5 (one comma + point)
 _DOT_GROUPS = re.compile(r"^[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?$")  # 1.234.567 or 1.234,5
 _EXPONENT = re.compile(r"^\d*\.?\d+[eE][+-]?\d+$")
+
+
+def cell_format_problem(number_locale: str | None, date_order: str | None) -> str | None:
+    """Why a layout profile's number_locale or date_order is not one wpmi reads (None when both are fine).
+
+    For the profile loader to check a profile when it is read, and for type_sheet to refuse to guess."""
+    if number_locale is not None and number_locale not in NUMBER_LOCALES:
+        shown = " or ".join(f'"{k}" ({v})' for k, v in NUMBER_LOCALES.items())
+        return f"number_locale {number_locale!r} is not one wpmi reads: use {shown}."
+    if date_order is not None and date_order not in DATE_ORDERS:
+        return f'date_order {date_order!r} is not one wpmi reads: use "dmy" (03/04/2013 is 3 April) or "mdy" (4 March).'
+    return None
 
 
 def _number(text: str) -> float | None:

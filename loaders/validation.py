@@ -30,6 +30,7 @@ from loaders.cleaning import (
     SPREADSHEET_ERROR,
     SUPPRESSED,
     PaymentGroupCodes,
+    cell_format_problem,
     parse_bool,
     parse_count,
     parse_date,
@@ -38,7 +39,7 @@ from loaders.cleaning import (
     parse_text,
     read_number_text,
 )
-from loaders.errors import ERROR, NOTE, WARNING, Problem
+from loaders.errors import ERROR, NOTE, WARNING, LayoutProfileError, Problem
 from loaders.layouts import MappedSheet
 
 PROGRAMME_START = date(2011, 6, 1)
@@ -123,11 +124,17 @@ def problem_message(code: str, raw, options: dict | None = None) -> str:
 
 
 def sheet_options(mapped: MappedSheet, number_locale: str | None = None, date_order: str | None = None) -> dict:
-    """The cell formats a sheet declares: arguments win, then attributes its layout profile put on the mapping."""
-    return {
+    """The cell formats a sheet declares: arguments win, then attributes its layout profile put on the mapping.
+
+    A value wpmi does not read is a LayoutProfileError (the file is rejected naming the key), never a guess."""
+    options = {
         "number_locale": number_locale or getattr(mapped, "number_locale", None),
         "date_order": date_order or getattr(mapped, "date_order", None),
     }
+    problem = cell_format_problem(options["number_locale"], options["date_order"])
+    if problem:
+        raise LayoutProfileError(f"Sheet {mapped.sheet!r}: {problem}")
+    return options
 
 
 def _parser(kind: str, pg_codes: PaymentGroupCodes, options: dict):

@@ -25,6 +25,7 @@ from loaders.cleaning import (
     parse_month,
     parse_real,
 )
+from loaders.errors import LayoutProfileError
 from loaders.layouts import MappedSheet, column_letter
 from loaders.validation import type_sheet
 
@@ -258,3 +259,25 @@ def test_a_month_first_date_names_the_date_order_fix():
         "'04/13/2013' is not a date day first (it would be 13/04/2013 month first). If the file writes dates "
         'month first, declare date_order = "mdy" in its layout profile; otherwise correct the date.'
     )
+
+
+@pytest.mark.parametrize(
+    "options,message",
+    [
+        (
+            {"number_locale": "fr"},
+            "Sheet 'Return': number_locale 'fr' is not one wpmi reads: use \"en\" (1,204.5: a comma between thousands, "
+            'a decimal point) or "de" (1.204,5: a dot between thousands, a decimal comma).',
+        ),
+        (
+            {"date_order": "ymd"},
+            "Sheet 'Return': date_order 'ymd' is not one wpmi reads: use \"dmy\" (03/04/2013 is 3 April) or \"mdy\" "
+            "(4 March).",
+        ),
+    ],
+)
+def test_an_unknown_locale_or_date_order_is_refused_not_guessed(options, message):
+    with pytest.raises(LayoutProfileError) as raised:
+        type_sheet(_mapped("Monthly", MONTHLY_ROWS), "return.csv", CODES, **options)
+    assert str(raised.value) == message
+    assert cleaning.cell_format_problem("de", "mdy") is None

@@ -159,6 +159,7 @@ def cmd_ingest(args) -> int:
         tier=args.tier,
         dry_run=args.dry_run,
         actor=actor_of(args),
+        replaces=args.replaces,
     )
     with Progress(
         TextColumn("{task.description}"),
@@ -318,6 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cpa", type=int, choices=range(1, 19), metavar="N", help="CPA number 1-18")
     p.add_argument("--period", help="reporting month YYYY-MM, when the file does not say")
     p.add_argument("--register-partner", action="store_true", help="register an unknown partner name")
+    p.add_argument(
+        "--replaces",
+        type=int,
+        metavar="SUBMISSION_ID",
+        help="the earlier return this file corrects: it is superseded whatever the periods (and its period is used "
+        "when the file states none)",
+    )
     # A metavar, so that argparse lists the choices only when it prints this command's help.
     p.add_argument(
         "--sector",

@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from dashboard import fields as F
 from dashboard import schema
-from dashboard.access import Access, Decision, may_register_partner, may_upload, operator
+from dashboard.access import Access, Decision, may_register_partner, may_upload, may_withdraw, operator
 from dashboard.db import writing
 from loaders.cleaning import PaymentGroupCodes
 from loaders.errors import ERROR, NOTE, WARNING, WITHHELD, Problem, WpmiError
@@ -49,6 +49,7 @@ class IngestOptions:
     dry_run: bool = False
     actor: str | None = None  # who runs the command line (--actor, else the OS user); ignored when `access` is set
     access: Access | None = None  # the signed-in viewer (Data page); None: the operator at the command line
+    replaces: int | None = None  # the submission this file corrects, named by the sender (--replaces)
 
     @property
     def viewer(self) -> Access:
@@ -168,6 +169,20 @@ class Ingestor:
             self._record_rejection(result, options)
         return result
 
+    def _replaced(self, submission_id: int | None, file: str):
+        """The submission a file says it corrects (--replaces), which must exist and not be withdrawn."""
+        if submission_id is None:
+            return None
+        sub = schema.submission
+        with self.engine.connect() as conn:
+            row = conn.execute(select(sub).where(sub.c.submission_id == submission_id)).first()
+        if row is None or row.status == "withdrawn":
+            state = "there is no such submission" if row is None else "it has been withdrawn"
+            raise WrongReplacement(
+                f"{file}: --replaces {submission_id}: {state}. See the Data page's history or v_submissions for the id."
+            )
+        return row
+
     def _record_rejection(self, result: IngestResult, options: IngestOptions) -> None:
         if options.dry_run:
             return
@@ -189,7 +204,7 @@ class Ingestor:
         result.sha256 = book.sha256
         with self.engine.connect() as conn:
             existing = find_submission_by_hash(conn, book.sha256)
-        if existing is not None and existing.status == "withdrawn" and not options.dry_run:
+        if existing is not None and existing.status in ("withdrawn", "superseded") and not options.dry_run:
             with self.engine.connect() as conn:
                 decision = may_upload(options.viewer, existing.partner_id, _prime_of(conn, existing.contract_id))
             if not decision:
@@ -203,7 +218,8 @@ class Ingestor:
                     "restored",
                     NOTE,
                     f"Submission {existing.submission_id} "
-                    f"({existing.file_name}) had been withdrawn; it is current again.",
+                    f"({existing.file_name}) had been {existing.status}; it is current again, and any other "
+                    "return for the same partner, contract and period that it covers is superseded.",
                     result.file,
                 )
             )
@@ -244,20 +260,50 @@ class Ingestor:
             )
             return
         meta = read_header_meta(book, profile, mapped)
+        replaced = self._replaced(options.replaces, result.file)
+        stated = meta.get("period") or options.period
         cli = {
             "partner": options.partner,
             "prime": options.prime,
             "cpa": options.cpa,
-            "period": options.period,
+            # A correction of a named submission is for its period unless the file or the sender says otherwise.
+            "period": options.period or (None if stated or replaced is None else f"{replaced.period:%Y-%m}"),
             "register_partner": options.register_partner,
         }
+        inferred = infer_period(typed)
         with self.engine.connect() as conn:
-            sender = resolve_sender(Registry(conn), meta, cli, infer_period(typed), result.file)
+            sender = resolve_sender(Registry(conn), meta, cli, inferred, result.file)
         result.partner, result.contract_id, result.period = sender.partner_name, sender.contract_id, sender.period
+        if replaced is not None and (replaced.partner_id, replaced.contract_id) != (
+            sender.partner_id,
+            sender.contract_id,
+        ):
+            raise WrongReplacement(
+                f"{result.file}: --replaces {replaced.submission_id} names a return of another partner or contract "
+                f"({replaced.file_name}); a file can only correct its own sender's return. Check the submission id."
+            )
+        if not stated and replaced is None:
+            result.problems.append(
+                Problem(
+                    "period_inferred",
+                    WARNING,
+                    f"{result.file}: the reporting period is not stated (no header block, title, --period or Data page "
+                    f"field), so wpmi used {sender.period:%B %Y}, the month of the latest date in the file. If that is "
+                    "not the month this return is for, send it again with --period YYYY-MM (or --replaces ID to "
+                    "correct an earlier return).",
+                    result.file,
+                )
+            )
         with self.engine.connect() as conn:
             decision = may_upload(
                 options.viewer, None if sender.register else sender.partner_id, _prime_of(conn, sender.contract_id)
             )
+            if decision and replaced is not None:  # replacing is withdrawing the named return
+                decision = may_withdraw(
+                    options.viewer, replaced.partner_id, _prime_of(conn, replaced.contract_id) or ""
+                )
+            if not sender.register:
+                result.problems.extend(_later_returns(conn, sender, result.file))
         if decision and sender.register:
             decision = may_register_partner(options.viewer)
         if not decision:  # before anything is checked or written: the refusal is the answer
@@ -293,12 +339,62 @@ class Ingestor:
                 sheets=typed,
                 report=report,
                 actor=options.identity,
+                replaces=replaced.submission_id if replaced is not None else None,
             )
+            result.problems.append(_superseded_note(conn, result.submission_id, result.file))
         result.status = LOADED
         log.info("loaded %s as submission %s", result.file, result.submission_id)
 
 
 NOT_AUTHORISED = "not_authorised"
+
+
+class WrongReplacement(WpmiError):
+    """--replaces names a submission this file cannot correct."""
+
+
+def _later_returns(conn, sender, file: str) -> list[Problem]:
+    """A warning when a current return for the same partner and contract has a later period: for a participant in
+    both, its rows win (latest period first), so this file would change nothing for them."""
+    sub = schema.submission.c
+    later = conn.execute(
+        select(sub.submission_id, sub.file_name, sub.period)
+        .where(
+            sub.partner_id == sender.partner_id,
+            sub.contract_id == sender.contract_id,
+            sub.status == "current",
+            sub.period > sender.period,
+        )
+        .order_by(sub.period.desc(), sub.submission_id.desc())
+        .limit(1)
+    ).first()
+    if later is None:
+        return []
+    return [
+        Problem(
+            "later_return_wins",
+            WARNING,
+            f"{file}: submission {later.submission_id} ({later.file_name}, {later.period:%B %Y}) is a current return "
+            f"for the same partner and contract with a later period than this file's {sender.period:%B %Y}: for any "
+            "participant in both, its rows win. If this file corrects it, send it again with --replaces "
+            f"{later.submission_id} (or --period {later.period:%Y-%m}).",
+            file,
+        )
+    ]
+
+
+def _superseded_note(conn, submission_id: int, file: str) -> Problem:
+    """What this load superseded, or that it superseded nothing (every load says which)."""
+    sub = schema.submission.c
+    gone = conn.execute(
+        select(sub.submission_id, sub.file_name).where(sub.superseded_by == submission_id).order_by(sub.submission_id)
+    ).all()
+    said = (
+        "supersedes " + ", ".join(f"submission {i} ({name})" for i, name in gone)
+        if gone
+        else "supersedes nothing: no current return for the same partner, contract and period holds what it holds"
+    )
+    return Problem("supersedes", NOTE, f"{file}: {said}.", file)
 
 
 def _refusal(file: str, decision: Decision) -> Problem:

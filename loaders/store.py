@@ -74,8 +74,10 @@ def write_submission(
     sheets: list[TypedSheet],
     report: dict,
     actor: str | None,
+    replaces: int | None = None,
 ) -> int:
-    """Insert the submission and its facts, superseding any current one for the same key; returns its id."""
+    """Insert the submission and its facts, superseding any current one for the same key (and `replaces`, the
+    submission the sender named, whatever its period); returns its id."""
     counts = {col: 0 for col in ROW_COUNT_COLUMNS.values()}
     for typed in sheets:
         counts[ROW_COUNT_COLUMNS[typed.target]] += len(typed)
@@ -129,6 +131,13 @@ def write_submission(
             sub.update().where(sub.c.submission_id == old_id).values(status="superseded", superseded_by=submission_id)
         )
         audit(conn, "superseded", submission_id=old_id, actor=actor, detail=f"by submission {submission_id}")
+    if replaces is not None:
+        conn.execute(
+            sub.update()
+            .where(sub.c.submission_id == replaces, sub.c.status == "current")
+            .values(status="superseded", superseded_by=submission_id)
+        )
+        audit(conn, "superseded", submission_id=replaces, actor=actor, detail=f"by submission {submission_id} (named)")
     refresh_summaries(conn, partner_id, contract_id)
     return submission_id
 
@@ -177,14 +186,16 @@ def withdraw_submission(conn: Connection, submission_id: int, *, actor: str | No
 
 
 def restore_submission(conn: Connection, submission_id: int, *, actor: str | None) -> None:
-    """Bring a withdrawn submission back (the same file ingested again), superseding as a new one would."""
+    """Bring a withdrawn or superseded submission back (the same bytes sent again), superseding as a new one would:
+    every current one for the same partner, contract and period whose content it covers, newer ones included (the
+    sender has said which file is right)."""
     sub = schema.submission
     row = conn.execute(select(sub).where(sub.c.submission_id == submission_id)).first()
     if row is None:
         raise SubmissionNotFound(
             f"There is no submission {submission_id} to restore. See `v_submissions` or the Data page."
         )
-    conn.execute(sub.update().where(sub.c.submission_id == submission_id).values(status="current"))
+    conn.execute(sub.update().where(sub.c.submission_id == submission_id).values(status="current", superseded_by=None))
     content = set(row.content.split(","))
     others = conn.execute(
         select(sub.c.submission_id, sub.c.content).where(
@@ -193,7 +204,6 @@ def restore_submission(conn: Connection, submission_id: int, *, actor: str | Non
             sub.c.period == row.period,
             sub.c.status == "current",
             sub.c.submission_id != submission_id,
-            sub.c.submission_id < submission_id,
         )
     ).all()
     for old_id, old_content in others:

@@ -30,6 +30,9 @@ with upload_tab:
         cpa = c3.number_input("CPA", min_value=1, max_value=18, value=None, step=1, key="up_cpa")
         period = c4.text_input("Reporting month (YYYY-MM)", key="up_period")
         register = st.checkbox("Register the partner if the name is new", key="up_register")
+        replaces = st.number_input(
+            "Corrects submission (id, optional)", min_value=1, step=1, value=None, key="up_replaces"
+        )
         sector = st.selectbox(
             "Sector of a new partner",
             schema.SECTORS,
@@ -48,6 +51,7 @@ with upload_tab:
             sector=sector,
             dry_run=dry_run,
             access=ui.access(),  # each upload is authorised for this viewer where it is written
+            replaces=int(replaces) if replaces else None,
         )
         progress = st.progress(0.0, text="Loading")
 

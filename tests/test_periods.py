@@ -1,0 +1,110 @@
+"""Periods and supersession a sender can see (issue 13, item 3): an inferred period is a warning, every load says
+what it supersedes, a correction that lands in an earlier month is warned about and can name what it replaces,
+and the bytes of a superseded return make it current again."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from loaders.pipeline import IngestOptions
+from loaders.service import REJECTED, ingest_files
+from tests.conftest import CPA, PARTNER, PRIME
+from tests.hostile import journeys, table
+
+SENDER = IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA)  # no period: the file states none either
+
+
+def returns(tmp_path, name: str, last_referral: date, n: int = 5):
+    """A plain participant sheet (no header block) whose latest date is `last_referral`."""
+    rows = journeys(n)
+    rows[-1] = [rows[-1][0], "PG1", last_referral, None, None, None, None]
+    return table(tmp_path / name, rows)
+
+
+def ingest(engine, path, options=SENDER):
+    return ingest_files(engine, [(path.name, path)], options)[0]
+
+
+def status_of(engine, submission_id: int) -> str:
+    with engine.connect() as conn:
+        return conn.execute(
+            text("SELECT status FROM submission WHERE submission_id = :s"), {"s": submission_id}
+        ).scalar()
+
+
+def codes(result) -> dict[str, str]:
+    return {p.code: p.message for p in result.problems}
+
+
+def test_an_inferred_period_is_a_warning_that_says_how(engine, tmp_path):
+    result = ingest(engine, returns(tmp_path, "april.xlsx", date(2013, 4, 20)))
+    assert result.status == "loaded" and result.period == date(2013, 4, 1)
+    assert "period_inferred" in {p.code for p in result.warnings}
+    assert "wpmi used April 2013, the month of the latest date in the file" in codes(result)["period_inferred"]
+
+
+def test_a_stated_period_is_no_warning(engine, tmp_path):
+    result = ingest(engine, returns(tmp_path, "april.xlsx", date(2013, 4, 20)), IngestOptions(
+        partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-04"
+    ))  # fmt: skip
+    assert "period_inferred" not in codes(result)
+
+
+def test_every_load_says_what_it_supersedes(engine, tmp_path):
+    first = ingest(engine, returns(tmp_path, "first.xlsx", date(2013, 4, 20)))
+    assert "supersedes nothing" in codes(first)["supersedes"]
+    second = ingest(engine, returns(tmp_path, "second.xlsx", date(2013, 4, 22), n=6))
+    assert f"supersedes submission {first.submission_id} (first.xlsx)" in codes(second)["supersedes"]
+
+
+def test_a_correction_that_infers_an_earlier_period_is_warned_and_replaces_cleanly_when_named(engine, tmp_path):
+    original = ingest(engine, returns(tmp_path, "original.xlsx", date(2013, 4, 2)))  # a typo: April for March
+    corrected = returns(tmp_path, "corrected.xlsx", date(2013, 3, 30))
+    silent = ingest(engine, corrected, IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, dry_run=True))
+    warning = codes(silent)["later_return_wins"]
+    assert f"submission {original.submission_id} (original.xlsx, April 2013)" in warning
+    assert f"--replaces {original.submission_id}" in warning
+    fixed = ingest(
+        engine, corrected, IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, replaces=original.submission_id)
+    )
+    assert fixed.status == "loaded" and fixed.period == date(2013, 4, 1)  # the replaced return's period
+    assert status_of(engine, original.submission_id) == "superseded"
+    assert f"supersedes submission {original.submission_id}" in codes(fixed)["supersedes"]
+
+
+def test_replacing_another_senders_return_is_refused(engine, tmp_path):
+    other = ingest(
+        engine, returns(tmp_path, "other.xlsx", date(2013, 4, 2)), IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA)
+    )
+    elsewhere = IngestOptions(partner=PARTNER, prime="Avanta", cpa=CPA, replaces=other.submission_id)
+    result = ingest(engine, returns(tmp_path, "mine.xlsx", date(2013, 4, 3)), elsewhere)
+    assert result.status == REJECTED
+    assert "names a return of another partner or contract" in codes(result)["WrongReplacement"]
+    assert status_of(engine, other.submission_id) == "current"
+
+
+@pytest.mark.parametrize("replaces", [999, "withdrawn"])
+def test_replacing_a_submission_that_is_not_there_is_refused(engine, tmp_path, replaces):
+    if replaces == "withdrawn":
+        from dashboard.access import operator
+        from loaders.service import withdraw
+
+        gone = ingest(engine, returns(tmp_path, "gone.xlsx", date(2013, 4, 2)))
+        withdraw(engine, gone.submission_id, access=operator("test"), reason=None)
+        replaces = gone.submission_id
+    options = IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, replaces=int(replaces))
+    result = ingest(engine, returns(tmp_path, "new.xlsx", date(2013, 4, 3)), options)
+    assert result.status == REJECTED and "WrongReplacement" in codes(result)
+
+
+def test_the_bytes_of_a_superseded_return_make_it_current_again(engine, tmp_path):
+    good = returns(tmp_path, "good.xlsx", date(2013, 4, 20))
+    first = ingest(engine, good)
+    bad = ingest(engine, returns(tmp_path, "bad.xlsx", date(2013, 4, 21), n=6))
+    assert status_of(engine, first.submission_id) == "superseded"
+    again = ingest(engine, good)
+    assert again.status == "restored" and again.submission_id == first.submission_id
+    assert (status_of(engine, first.submission_id), status_of(engine, bad.submission_id)) == ("current", "superseded")

@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # for annotations only: importing them costs `wpmi --help` a 
     from loaders.pipeline import IngestResult
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+# Warnings printed in full under the summary table, whatever the file's status (the rest are in --report).
+SHOWN_WARNINGS = ("not_reported", "period_inferred", "later_return_wins")
 
 
 class UsageError(WpmiError):
@@ -124,6 +126,9 @@ def print_summary(results: list[IngestResult], out: Console) -> None:
         )
     out.print(table)
     for r in results:
+        for p in r.warnings:
+            if p.code in SHOWN_WARNINGS:  # what a sender must see even when the file lands
+                out.print(f"[yellow]warning[/]: {p.message}", markup=True, highlight=False)
         if r.status != REJECTED:
             continue
         out.print(
@@ -144,6 +149,13 @@ def cmd_ingest(args) -> int:
     from loaders.service import REJECTED, IngestOptions, ingest_files
 
     files = collect_files(args.paths)
+    from loaders.pipeline import unknown_required
+
+    if unknown := unknown_required(tuple(args.require)):
+        raise UsageError(
+            f"--require {','.join(unknown)}: not an optional field of the template. See docs/template.md "
+            "for the field names."
+        )
     if args.report:
         report_format(Path(args.report))
     engine = make_engine(args.db)
@@ -160,6 +172,7 @@ def cmd_ingest(args) -> int:
         dry_run=args.dry_run,
         actor=actor_of(args),
         replaces=args.replaces,
+        require=tuple(args.require),
     )
     with Progress(
         TextColumn("{task.description}"),
@@ -319,6 +332,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cpa", type=int, choices=range(1, 19), metavar="N", help="CPA number 1-18")
     p.add_argument("--period", help="reporting month YYYY-MM, when the file does not say")
     p.add_argument("--register-partner", action="store_true", help="register an unknown partner name")
+    p.add_argument(
+        "--require",
+        type=lambda text: [name.strip() for name in text.split(",") if name.strip()],
+        default=[],
+        metavar="FIELD,...",
+        help="optional fields the files must have a column for (e.g. job_start_date,job_outcome_date): a file "
+        "without one is rejected instead of warned about",
+    )
     p.add_argument(
         "--replaces",
         type=int,

@@ -50,6 +50,7 @@ class IngestOptions:
     actor: str | None = None  # who runs the command line (--actor, else the OS user); ignored when `access` is set
     access: Access | None = None  # the signed-in viewer (Data page); None: the operator at the command line
     replaces: int | None = None  # the submission this file corrects, named by the sender (--replaces)
+    require: tuple[str, ...] = ()  # optional fields that must have a column in this file (--require)
 
     @property
     def viewer(self) -> Access:
@@ -246,6 +247,9 @@ class Ingestor:
         if personal:
             result.problems.extend(personal)
             return  # nothing else is looked at, so no personal value can reach a report or a row
+        result.problems.extend(not_reported(mapped, result.file, options.require))
+        if result.errors:
+            return
         codes = self._codes(profile)
         typed = [type_sheet(m, result.file, codes) for m in mapped]
         if not any(len(t) for t in typed):
@@ -381,6 +385,48 @@ def _later_returns(conn, sender, file: str) -> list[Problem]:
             file,
         )
     ]
+
+
+def not_reported(mapped, file: str, require: tuple[str, ...] = ()) -> list[Problem]:
+    """A warning per sheet naming each optional field (a milestone, a feedback measure) the file has no column for,
+    or an error for those the sender required (--require): a missing column must never pass for 'none happened'."""
+    problems = []
+    for m in mapped:
+        sheet = F.SHEETS_BY_NAME[m.target]
+        missing = [f.name for f in sheet.fields if not f.required and f.name not in m.columns]
+        required = [name for name in missing if name in require]
+        if required:
+            problems.append(
+                Problem(
+                    "required_not_reported",
+                    ERROR,
+                    f"{file}: sheet {m.sheet!r} has no column for {', '.join(required)}, which --require asks for. "
+                    "Add the column, map it with a layout profile (docs/layouts.md), or drop it from --require.",
+                    file,
+                    m.sheet,
+                )
+            )
+        if missing:
+            problems.append(
+                Problem(
+                    "not_reported",
+                    WARNING,
+                    f"{file}: sheet {m.sheet!r} ({m.target}) has no column for {', '.join(missing)}: this file does "
+                    "not report them. wpmi stores them as blank, which its counts still treat as none (keeping "
+                    "'not reported' apart from zero is not built yet), so rates using them will be low for this "
+                    "return. If the file has such a column under another name, map it with a layout profile "
+                    "(docs/layouts.md); --require FIELD makes a missing column an error.",
+                    file,
+                    m.sheet,
+                )
+            )
+    return problems
+
+
+def unknown_required(require: tuple[str, ...]) -> list[str]:
+    """The names in --require that are not optional fields of any sheet (a misspelling must not pass silently)."""
+    optional = {f.name for sheet in F.SHEETS for f in sheet.fields if not f.required}
+    return [name for name in require if name not in optional]
 
 
 def _superseded_note(conn, submission_id: int, file: str) -> Problem:

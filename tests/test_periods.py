@@ -108,3 +108,45 @@ def test_the_bytes_of_a_superseded_return_make_it_current_again(engine, tmp_path
     again = ingest(engine, good)
     assert again.status == "restored" and again.submission_id == first.submission_id
     assert (status_of(engine, first.submission_id), status_of(engine, bad.submission_id)) == ("current", "superseded")
+
+
+def test_a_file_without_a_milestone_column_warns_naming_each_measure_it_does_not_report(engine, tmp_path):
+    path = table(
+        tmp_path / "short.xlsx", [r[:3] for r in journeys(3)], ["participant_ref", "payment_group", "referral_date"]
+    )
+    result = ingest(engine, path, IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03"))
+    assert result.status == "loaded"
+    warning = codes(result)["not_reported"]
+    assert "has no column for first_contact_date, attachment_date" in warning and "job_outcome_date" in warning
+
+
+def test_require_turns_a_missing_milestone_column_into_an_error(engine, tmp_path):
+    path = table(
+        tmp_path / "short.xlsx", [r[:3] for r in journeys(3)], ["participant_ref", "payment_group", "referral_date"]
+    )
+    options = IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03", require=("job_outcome_date",))
+    result = ingest(engine, path, options)
+    assert result.status == REJECTED
+    assert "has no column for job_outcome_date, which --require asks for" in codes(result)["required_not_reported"]
+
+
+def test_require_with_a_misspelt_field_is_a_usage_error(tmp_path, db_url):
+    from loaders.cli import main
+
+    path = table(tmp_path / "short.xlsx", journeys(2))
+    assert main(["ingest", str(path), "--db", db_url, "--require", "job_outcome", "-q"]) == 2
+
+
+def test_the_cli_summary_prints_the_warnings_a_sender_must_see(tmp_path, db_url, engine, capsys, monkeypatch):
+    from loaders.cli import main
+
+    monkeypatch.setenv("COLUMNS", "1000")  # no wrapping inside the messages compared
+
+    path = table(
+        tmp_path / "short.xlsx", [r[:3] for r in journeys(3)], ["participant_ref", "payment_group", "referral_date"]
+    )
+    args = ["ingest", str(path), "--db", db_url, "-q", "--partner", PARTNER, "--prime", PRIME, "--cpa", str(CPA)]
+    assert main(args) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "warning: short.xlsx: sheet 'Participants' (Participants) has no column for" in out
+    assert "the reporting period is not stated" in out

@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # for annotations only: importing them costs `wpmi --help` a 
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 # Warnings printed in full under the summary table, whatever the file's status (the rest are in --report).
-SHOWN_WARNINGS = ("not_reported", "period_inferred", "later_return_wins")
+SHOWN_WARNINGS = ("not_reported", "period_inferred", "later_return_wins", "unmatched_column")
+MAPPING_SHOWN_UP_TO = 10  # files in one run whose column mapping is printed (all of it is in --report)
 
 
 class UsageError(WpmiError):
@@ -126,6 +127,10 @@ def print_summary(results: list[IngestResult], out: Console) -> None:
         )
     out.print(table)
     for r in results:
+        if len(results) <= MAPPING_SHOWN_UP_TO:
+            for p in r.problems:
+                if p.code == "column_mapping":
+                    out.print(f"mapping: {p.message}", markup=False, highlight=False)
         for p in r.warnings:
             if p.code in SHOWN_WARNINGS:  # what a sender must see even when the file lands
                 out.print(f"[yellow]warning[/]: {p.message}", markup=True, highlight=False)

@@ -23,6 +23,7 @@ from dashboard.db import writing
 from loaders.cleaning import PaymentGroupCodes
 from loaders.errors import ERROR, NOTE, WARNING, WITHHELD, Problem, WpmiError
 from loaders.layouts import LayoutProfile, detect_layout, load_profiles
+from loaders.mapping import mapping_notes, suggestions
 from loaders.organisation import Registry, read_header_meta, register_partner, resolve_sender
 from loaders.privacy import find_personal_columns, find_personal_typed, find_personal_values
 from loaders.sandbox import read_untrusted
@@ -247,6 +248,8 @@ class Ingestor:
         if personal:
             result.problems.extend(personal)
             return  # nothing else is looked at, so no personal value can reach a report or a row
+        result.problems.extend(mapping_notes(book, mapped))  # how each column was mapped, before anything lands
+        result.problems.extend(suggestions(book, mapped))
         result.problems.extend(not_reported(mapped, result.file, options.require))
         if result.errors:
             return

@@ -1,0 +1,165 @@
+"""How each source column was mapped, shown before anything lands, and what an unmatched column might be.
+
+An unseen layout used to land silently wrong: `Started` and `Outcome` were not recognised, were dropped, and the
+partner's job outcomes became 0. So every ingest reports, per mapped sheet, each source header with the wpmi
+field it became, how it was matched (the field's own name, one of its synonyms, or a layout profile) and three
+sample values, and each column it ignored. An ignored column whose values look like a field the sheet has no
+column for (mostly dates, on or after the referral date) is suggested by name with the `--map` that would take
+it: "`Outcome` (22 dates) might be job_outcome_date: add --map "Outcome=job_outcome_date" or a profile".
+
+Sample values are quoted only because the personal-data scan has run on every cell before layouts are detected
+(loaders/pipeline.py); a file with personal data never gets this far.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from dashboard import fields as F
+from loaders.cleaning import normalise_label
+from loaders.errors import NOTE, WARNING, Problem
+from loaders.layouts import MappedSheet
+from loaders.readers import Workbook
+
+SAMPLES = 3
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """One source column of one sheet and what wpmi made of it."""
+
+    sheet: str
+    source: str
+    field: str | None  # None: ignored
+    how: str  # "name", "synonym", "profile", "" when ignored
+    samples: tuple[str, ...]
+
+    def line(self) -> str:
+        shown = ", ".join(self.samples) if self.samples else "no values"
+        if self.field is None:
+            return f"{self.source!r} ignored (e.g. {shown})"
+        return f"{self.source!r} -> {self.field} ({self.how}; e.g. {shown})"
+
+
+def _how(field: F.Field, source: str) -> str:
+    label = normalise_label(source)
+    if label == normalise_label(field.name):
+        return "name"
+    if label in {normalise_label(s) for s in field.synonyms}:
+        return "synonym"
+    return "profile"
+
+
+def _shown(value) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if (value.hour, value.minute) != (0, 0) else f"{value:%Y-%m-%d}"
+    if isinstance(value, date):
+        return f"{value:%Y-%m-%d}"
+    return str(value)[:40]
+
+
+def _samples(values: list) -> tuple[str, ...]:
+    return tuple(_shown(v) for v in values if v not in (None, ""))[:SAMPLES]
+
+
+def _source_columns(book: Workbook, m: MappedSheet) -> dict[str, list]:
+    """Header text -> the values under it, for every column of the sheet's (last) header row."""
+    sheet = book.sheet(m.sheet)
+    if sheet is None or m.header_row > len(sheet.rows):
+        return {}
+    header = sheet.rows[m.header_row - 1]
+    body = sheet.rows[m.header_row :]
+    return {
+        str(h).strip(): [row[c] if c < len(row) else None for row in body]
+        for c, h in enumerate(header)
+        if h not in (None, "")
+    }
+
+
+def column_mappings(book: Workbook, mapped: list[MappedSheet]) -> list[ColumnMapping]:
+    """Every source column of every mapped sheet, mapped or ignored, in sheet order."""
+    out = []
+    for m in mapped:
+        spec = F.SHEETS_BY_NAME[m.target]
+        by_name = {f.name: f for f in spec.fields}
+        sources = _source_columns(book, m)
+        for field_name, header in m.columns.items():
+            values = m.raw.get(field_name) or sources.get(str(header).strip(), [])
+            out.append(
+                ColumnMapping(
+                    m.sheet, str(header), field_name, _how(by_name[field_name], str(header)), _samples(values)
+                )
+            )
+        for header in m.unused_columns:
+            out.append(ColumnMapping(m.sheet, str(header), None, "", _samples(sources.get(str(header).strip(), []))))
+    return out
+
+
+def _dates_on_or_after_referral(values: list, referrals: list) -> int:
+    """How many values are dates no earlier than the same row's referral date (or dates at all, without one)."""
+    count = 0
+    for value, referred in zip(values, referrals):
+        if isinstance(value, (date, datetime)):
+            day = value.date() if isinstance(value, datetime) else value
+            start = referred.date() if isinstance(referred, datetime) else referred
+            if not isinstance(start, date) or day >= start:
+                count += 1
+    return count
+
+
+def suggestions(book: Workbook, mapped: list[MappedSheet]) -> list[Problem]:
+    """A warning for each ignored column whose values look like a date field the sheet has no column for."""
+    problems = []
+    for m in mapped:
+        spec = F.SHEETS_BY_NAME[m.target]
+        open_dates = [f for f in spec.fields if f.type == F.DATE and f.name not in m.columns]
+        if not open_dates or not m.unused_columns:
+            continue
+        sources = _source_columns(book, m)
+        referrals = m.raw.get("referral_date") or []
+        for header in m.unused_columns:
+            values = sources.get(str(header).strip(), [])
+            filled = [v for v in values if v not in (None, "")]
+            dated = _dates_on_or_after_referral(values, referrals or [None] * len(values))
+            if not filled or dated < 0.8 * len(filled):
+                continue
+            best = _closest(str(header), open_dates)
+            problems.append(
+                Problem(
+                    "unmatched_column",
+                    WARNING,
+                    f"{book.name}: sheet {m.sheet!r} column {header!r} ({dated} dates) was not used; it might be "
+                    f'{best}: add --map "{header}={best}" or a layout profile (docs/layouts.md). Fields this sheet '
+                    f"has no column for: {', '.join(f.name for f in open_dates)}.",
+                    book.name,
+                    m.sheet,
+                    m.header_row,
+                )
+            )
+    return problems
+
+
+def _closest(header: str, candidates: list[F.Field]) -> str:
+    """The candidate field whose name or synonyms are nearest the header (words in common first, then spelling)."""
+    label = normalise_label(header)
+    scored = []
+    for f in candidates:
+        names = [normalise_label(n) for n in (f.name, *f.synonyms)]
+        words = set(label.split())
+        overlap = max((len(words & set(n.split())) for n in names), default=0)
+        ratio = max((difflib.SequenceMatcher(None, label, n).ratio() for n in names), default=0.0)
+        scored.append((overlap, ratio, f.name))
+    return max(scored)[2] if scored else candidates[0].name
+
+
+def mapping_notes(book: Workbook, mapped: list[MappedSheet]) -> list[Problem]:
+    """One note per sheet: how each of its columns was mapped, for the report and the screen."""
+    notes = []
+    for sheet in dict.fromkeys(m.sheet for m in mapped):
+        lines = [c.line() for c in column_mappings(book, [m for m in mapped if m.sheet == sheet])]
+        notes.append(
+            Problem("column_mapping", NOTE, f"{book.name}: sheet {sheet!r}: " + "; ".join(lines), book.name, sheet)
+        )
+    return notes

@@ -1,0 +1,47 @@
+"""Every ingest shows how each source column was mapped, and suggests what an unused column of dates might be."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from loaders.pipeline import IngestOptions
+from loaders.service import ingest_files
+from tests.conftest import CPA, PARTNER, PRIME
+from tests.hostile import table
+
+OPTIONS = IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03", dry_run=True)
+START = date(2013, 1, 7)
+
+
+def file_with(tmp_path, extra_header: str, extra_values):
+    rows = [[f"P{i:04d}", "PG1", START + timedelta(days=i), v] for i, v in enumerate(extra_values, 1)]
+    return table(tmp_path / "cms.xlsx", rows, ["Ref", "PG", "Referred", extra_header])
+
+
+def problems(result, code: str) -> list[str]:
+    return [p.message for p in result.problems if p.code == code]
+
+
+def test_the_mapping_note_names_each_source_column_its_field_how_and_samples(engine, tmp_path):
+    path = file_with(tmp_path, "Notes", ["called", "left message", "no answer"])
+    result = ingest_files(engine, [(path.name, path)], OPTIONS)[0]
+    (note,) = problems(result, "column_mapping")
+    assert "'Ref' -> participant_ref (synonym; e.g. P0001, P0002, P0003)" in note
+    assert "'Referred' -> referral_date" in note and "e.g. 2013-01-08, 2013-01-09, 2013-01-10" in note
+    assert "'Notes' ignored (e.g. called, left message, no answer)" in note
+
+
+def test_an_unused_column_of_dates_after_referral_is_suggested_with_the_map_that_takes_it(engine, tmp_path):
+    outcomes = [START + timedelta(days=200 + i) for i in range(22)]
+    path = file_with(tmp_path, "Outcome", outcomes)
+    result = ingest_files(engine, [(path.name, path)], OPTIONS)[0]
+    (suggestion,) = problems(result, "unmatched_column")
+    assert "column 'Outcome' (22 dates) was not used; it might be job_outcome_date" in suggestion
+    assert 'add --map "Outcome=job_outcome_date"' in suggestion
+    assert "unmatched_column" in {p.code for p in result.warnings}
+
+
+def test_a_column_of_text_is_not_suggested(engine, tmp_path):
+    path = file_with(tmp_path, "Notes", ["called"] * 5)
+    result = ingest_files(engine, [(path.name, path)], OPTIONS)[0]
+    assert problems(result, "unmatched_column") == []

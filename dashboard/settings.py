@@ -42,6 +42,13 @@ SETTINGS: tuple[Setting, ...] = (
         f"sqlite:///{ROOT / 'data' / 'wpmi.sqlite'}",
         "SQLAlchemy URL of the database (the CLI's --db overrides it); default: data/wpmi.sqlite.",
     ),
+    Setting(
+        "layouts_dir",
+        str,
+        "",
+        "A folder of your own layout profiles (*.toml), added to the shipped ones; one with a shipped profile's "
+        "name replaces it (`wpmi ingest --layouts DIR` overrides it). See docs/layouts.md.",
+    ),
     # --- statistics -----------------------------------------------------------------------------------
     Setting(
         "min_denominator",

@@ -11,13 +11,17 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dashboard import fields as F
+from dashboard import settings
 from dashboard.settings import ROOT
-from loaders.cleaning import normalise_label, parse_month
-from loaders.errors import LayoutProfileError, MissingColumns, NoMatchingLayout
+from loaders.cleaning import cell_format_problem, normalise_label, parse_month
+from loaders.errors import LayoutProfileError, MissingColumns, NoMatchingLayout, WpmiError
 from loaders.identifiers import kind_of
 from loaders.readers import SheetData, Workbook
 from loaders.template import is_template
@@ -52,6 +56,8 @@ class SheetProfile:
     skip_rows: str = DEFAULT_SKIP
     required: bool = True
     wide: WideSpec | None = None
+    number_locale: str | None = None  # cell formats (loaders/cleaning.py): the sheet's, else the profile's
+    date_order: str | None = None
 
     @property
     def spec(self) -> F.Sheet:
@@ -66,6 +72,7 @@ class LayoutProfile:
     meta: list[str] = field(default_factory=list)  # regexes with named groups partner/prime/cpa/period
     template: bool = False  # the wpmi standard template (header block on the Instructions sheet)
     path: Path | None = None
+    overrides: Path | None = None  # a profile from the user's folder: the shipped file of the same name it replaces
 
 
 @dataclass
@@ -84,6 +91,13 @@ class MappedSheet:
     totals: list[dict] = field(default_factory=list)  # stated totals to check (wide layouts)
     # wide layouts only: (record index, field) -> (spreadsheet row, column letter) of the cell it came from
     cells: dict[tuple[int, str], tuple[int, str]] = field(default_factory=dict)
+    # the cell formats the layout profile declares, read by loaders/validation.py's type_sheet
+    number_locale: str | None = None
+    date_order: str | None = None
+
+
+class ColumnMapError(WpmiError):
+    """A column map (source header -> wpmi field) names a field wpmi does not have or a header the file lacks."""
 
 
 def column_letter(index: int) -> str:
@@ -95,50 +109,315 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _profile_from_dict(data: dict, path: Path | None) -> LayoutProfile:
+# --- the profile language: every key, checked when a profile is read ---------------------------------------------
+# SCHEMA is the one home for the keys a profile may hold, per level ("" is the top of the file, "sheets" each
+# [[sheets]] table, "sheets.header" and "sheets.wide" the tables inside one). check_profile reads it, and
+# tests/test_layouts.py checks docs/layouts.md's key tables against it. Field and sheet names are never listed
+# here: they come from the data dictionary (dashboard/fields.py).
+STR, BOOL, COUNT, REGEX, STRINGS, META, SHEETS_LIST, TABLE, TARGET, FIELD_LABELS, MEASURES, VALUES, FORMAT = (
+    "a string",
+    "true or false",
+    "a whole number of 1 or more",
+    "a regular expression (a string)",
+    "a list of strings",
+    "a list of regular expressions",
+    "an array of tables ([[sheets]])",
+    "a table",
+    "a wpmi sheet name",
+    "a table of field = [labels]",
+    "a table of measure field = [labels]",
+    "a table of value translations",
+    "a cell format (a string)",
+)
+SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {  # key -> (what its value is, required)
+    "": {
+        "name": (STR, True),
+        "description": (STR, False),
+        "template": (BOOL, False),
+        "meta": (META, False),
+        "number_locale": (FORMAT, False),
+        "date_order": (FORMAT, False),
+        "sheets": (SHEETS_LIST, True),
+    },
+    "sheets": {
+        "target": (TARGET, True),
+        "sheet": (REGEX, False),
+        "header": (TABLE, False),
+        "columns": (FIELD_LABELS, False),
+        "values": (VALUES, False),
+        "skip_rows": (REGEX, False),
+        "required": (BOOL, False),
+        "wide": (TABLE, False),
+        "number_locale": (FORMAT, False),
+        "date_order": (FORMAT, False),
+    },
+    "sheets.header": {"labels": (STRINGS, False), "rows": (COUNT, False)},
+    "sheets.wide": {
+        "measure_column": (STRINGS, True),
+        "group_column": (STRINGS, True),
+        "measures": (MEASURES, True),
+        "total_labels": (STRINGS, False),
+    },
+}
+META_GROUPS = ("partner", "prime", "cpa", "period")  # the named groups a meta pattern may capture
+TRANSLATED_VALUES = ("payment_group",)  # the fields whose values a profile may translate
+WIDE_FIELDS = ("month", "payment_group")  # a months-across sheet's records are keyed by these
+
+
+def _nearest(name: str, valid: list[str], what: str) -> str:
+    """'; did you mean 'x'?' with the nearest valid name, else the valid names."""
+    close = difflib.get_close_matches(name, valid, n=2, cutoff=0.6)
+    if not close:
+        close = difflib.get_close_matches(name.lower(), [v.lower() for v in valid], n=2, cutoff=0.6)
+        close = [v for v in valid if v.lower() in close]
+    if close:
+        return f"; did you mean {' or '.join(repr(c) for c in close)}?"
+    return f" ({what}: {', '.join(valid)})"
+
+
+def _regex_problem(value: object) -> str | None:
+    if not isinstance(value, str):
+        return f"must be {REGEX}"
     try:
-        sheets = []
-        for s in data["sheets"]:
-            wide = WideSpec(**s["wide"]) if "wide" in s else None
-            header = s.get("header", {})
-            sheets.append(
-                SheetProfile(
-                    target=s["target"],
-                    sheet=s.get("sheet", ".*"),
-                    header_labels=header.get("labels", []),
-                    header_rows=header.get("rows", 1),
-                    columns=s.get("columns", {}),
-                    values=s.get("values", {}),
-                    skip_rows=s.get("skip_rows", DEFAULT_SKIP),
-                    required=s.get("required", True),
-                    wide=wide,
-                )
+        re.compile(value)
+    except re.error as exc:
+        return f"is not a valid regular expression ({exc})"
+    return None
+
+
+def _value_problem(kind: str, value: object) -> str | None:
+    """Why a value is not of its kind (None if it is); tables are checked by the caller."""
+    if kind in (STR, FORMAT, TARGET) and not isinstance(value, str):
+        return f"must be {STR}"
+    if kind == BOOL and not isinstance(value, bool):
+        return "must be true or false"
+    if kind == COUNT and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        return f"must be {COUNT}"
+    if kind == REGEX:
+        return _regex_problem(value)
+    if kind == STRINGS and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        return f'must be {STRINGS}, e.g. ["Label"]'
+    if kind in (TABLE, FIELD_LABELS, MEASURES, VALUES) and not isinstance(value, dict):
+        return f"must be {kind}"
+    if kind == SHEETS_LIST and not (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
+        return "must be one or more [[sheets]] tables"
+    if kind == META and not isinstance(value, list):
+        return f"must be {META}"
+    return None
+
+
+def _check_table(data: dict, level: str, where: str, out: list[str]) -> dict:
+    """Unknown keys, missing required keys and wrongly typed values of one table; the keys that are fine."""
+    schema = SCHEMA[level]
+    good = {}
+    for key, value in data.items():
+        path = f"{where}.{key}" if where else key
+        if key not in schema:
+            out.append(f"{path}: unknown key {key!r}{_nearest(key, list(schema), 'keys here')}")
+            continue
+        problem = _value_problem(schema[key][0], value)
+        if problem:
+            out.append(f"{path} {problem}")
+            continue
+        good[key] = value
+    for key, (_, required) in schema.items():
+        if required and key not in data:
+            out.append(f"{where + ': ' if where else ''}missing required key {key!r}")
+    return good
+
+
+def _check_meta(patterns: list, out: list[str]) -> None:
+    for n, pattern in enumerate(patterns, 1):
+        problem = _regex_problem(pattern)
+        if problem:
+            out.append(f"meta[{n}] {problem}")
+            continue
+        groups = list(re.compile(pattern).groupindex)
+        if not groups:
+            out.append(f"meta[{n}] captures nothing: name a group, e.g. (?P<partner>.+)")
+        for group in groups:
+            if group not in META_GROUPS:
+                out.append(f"meta[{n}]: unknown group {group!r}{_nearest(group, list(META_GROUPS), 'groups')}")
+
+
+def _check_labels(table: dict, names: list[str], where: str, what: str, out: list[str]) -> None:
+    """A table of field = [labels]: each key a field in `names`, each value a list of strings."""
+    for name, labels in table.items():
+        if name not in names:
+            out.append(f"{where}.{name}: {name!r} is not {what}{_nearest(name, names, 'fields')}")
+        elif not (isinstance(labels, list) and all(isinstance(v, str) for v in labels)):
+            out.append(f'{where}.{name} must be {STRINGS}, e.g. ["Label"]')
+
+
+def _check_sheet(sheet: dict, where: str, out: list[str]) -> None:
+    good = _check_table(sheet, "sheets", where, out)
+    spec = None
+    if "target" in good:
+        spec = F.SHEETS_BY_NAME.get(good["target"])
+        if spec is None:
+            names = list(F.SHEETS_BY_NAME)
+            out.append(
+                f"{where}.target: {good['target']!r} is not a wpmi sheet{_nearest(good['target'], names, 'sheets')}"
             )
-            if s["target"] not in F.SHEETS_BY_NAME:
-                raise KeyError(f"target {s['target']!r} (use one of {', '.join(F.SHEETS_BY_NAME)})")
-        return LayoutProfile(
-            name=data["name"],
-            description=data.get("description", ""),
-            sheets=sheets,
-            meta=data.get("meta", []),
-            template=data.get("template", False),
-            path=path,
+    fields = [f.name for f in spec.fields] if spec else None
+    if "header" in good:
+        _check_table(good["header"], "sheets.header", f"{where}.header", out)
+    if "columns" in good and fields is not None:
+        _check_labels(good["columns"], fields, f"{where}.columns", f"a field of {spec.name}" if spec else "", out)
+    for name, table in good.get("values", {}).items():
+        path = f"{where}.values.{name}"
+        if name not in TRANSLATED_VALUES:
+            out.append(
+                f"{path}: values of {name!r} are not translated{_nearest(name, list(TRANSLATED_VALUES), 'only')}"
+            )
+        elif not (isinstance(table, dict) and all(isinstance(v, str) for v in table.values())):
+            out.append(f'{path} must be a table of "label" = "code"')
+    problem = cell_format_problem(good.get("number_locale"), good.get("date_order"))
+    if problem:
+        out.append(f"{where}: {problem}")
+    if "wide" in good:
+        wide = _check_table(good["wide"], "sheets.wide", f"{where}.wide", out)
+        if spec is not None and not set(WIDE_FIELDS) <= set(fields or ()):
+            fit = [s.name for s in F.SHEETS if set(WIDE_FIELDS) <= {f.name for f in s.fields}]
+            out.append(f"{where}.wide: months across the columns is for {' or '.join(fit)}, not {spec.name}")
+        elif spec is not None and "measures" in wide:
+            measures = [f for f in fields or () if f not in WIDE_FIELDS]
+            _check_labels(wide["measures"], measures, f"{where}.wide.measures", f"a measure of {spec.name}", out)
+
+
+def check_profile(data: dict) -> list[str]:
+    """Every problem with a profile's keys and values, each "key.path: what is wrong" (none if it is fine)."""
+    out: list[str] = []
+    good = _check_table(data, "", "", out)
+    if "meta" in good:
+        _check_meta(good["meta"], out)
+    problem = cell_format_problem(good.get("number_locale"), good.get("date_order"))
+    if problem:
+        out.append(problem)
+    for n, sheet in enumerate(good.get("sheets", []), 1):
+        _check_sheet(sheet, f"sheets[{n}]", out)
+    return out
+
+
+def _shown_path(path: Path | None) -> str:
+    if path is None:
+        return "profile"
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise LayoutProfileError(f"Layout profile {_shown_path(path)} is not valid TOML: {exc}.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LayoutProfileError(f"Layout profile {_shown_path(path)} cannot be read: {exc}.") from exc
+
+
+def check_profile_file(path: Path) -> list[str]:
+    """`wpmi layouts check`: every problem with one profile file, each prefixed with the file (none if fine)."""
+    try:
+        data = _read_toml(path)
+    except LayoutProfileError as exc:
+        return [str(exc)]
+    return [f"{_shown_path(path)}: {problem}" for problem in check_profile(data)]
+
+
+def _profile_from_dict(data: dict, path: Path | None) -> LayoutProfile:
+    problems = check_profile(data)
+    if problems:
+        raise LayoutProfileError(
+            f"Layout profile {_shown_path(path)} is malformed: {'; '.join(problems)}. "
+            f"See {LAYOUTS_DOC} for every key, and `wpmi layouts check` to check a profile."
         )
-    except (KeyError, TypeError) as exc:
-        where = path.name if path else "profile"
-        raise LayoutProfileError(f"Layout profile {where} is malformed: missing or wrong {exc}.") from exc
+    sheets = []
+    for s in data["sheets"]:
+        header = s.get("header", {})
+        sheets.append(
+            SheetProfile(
+                target=s["target"],
+                sheet=s.get("sheet", ".*"),
+                header_labels=header.get("labels", []),
+                header_rows=header.get("rows", 1),
+                columns=s.get("columns", {}),
+                values=s.get("values", {}),
+                skip_rows=s.get("skip_rows", DEFAULT_SKIP),
+                required=s.get("required", True),
+                wide=WideSpec(**s["wide"]) if "wide" in s else None,
+                number_locale=s.get("number_locale", data.get("number_locale")),
+                date_order=s.get("date_order", data.get("date_order")),
+            )
+        )
+    return LayoutProfile(
+        name=data["name"],
+        description=data.get("description", ""),
+        sheets=sheets,
+        meta=data.get("meta", []),
+        template=data.get("template", False),
+        path=path,
+    )
 
 
-def load_profiles(directory: Path = LAYOUTS_DIR) -> dict[str, LayoutProfile]:
-    """Every layout profile in `directory`, by name."""
-    profiles = {}
+def _load_folder(directory: Path) -> dict[str, LayoutProfile]:
+    profiles: dict[str, LayoutProfile] = {}
     for path in sorted(directory.glob("*.toml")):
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise LayoutProfileError(f"Layout profile {path.name} is not valid TOML: {exc}.") from exc
-        profile = _profile_from_dict(data, path)
+        profile = _profile_from_dict(_read_toml(path), path)
+        if profile.name in profiles:
+            first = profiles[profile.name].path
+            raise LayoutProfileError(
+                f"Layout profiles {_shown_path(first)} and {_shown_path(path)} are both named {profile.name!r}: "
+                "a name must be unique within a folder."
+            )
         profiles[profile.name] = profile
+    return profiles
+
+
+# The folder `wpmi ingest --layouts DIR` names, for the duration of that command (see user_layouts).
+_USER_LAYOUTS: ContextVar[Path | None] = ContextVar("wpmi_user_layouts", default=None)
+
+
+@contextmanager
+def user_layouts(directory: Path | str | None) -> Iterator[None]:
+    """Within the block, load_profiles() adds the profiles in `directory` (the CLI's --layouts) to the shipped
+    ones, in place of the layouts_dir setting; None changes nothing."""
+    token = _USER_LAYOUTS.set(Path(directory) if directory else _USER_LAYOUTS.get())
+    try:
+        yield
+    finally:
+        _USER_LAYOUTS.reset(token)
+
+
+def user_layouts_dir(extra_dir: Path | str | None = None) -> tuple[Path, str] | None:
+    """The user's profile folder and what named it: `extra_dir`, else --layouts, else the layouts_dir setting."""
+    if extra_dir:
+        return Path(extra_dir), "the layouts folder"
+    if (cli := _USER_LAYOUTS.get()) is not None:
+        return cli, "--layouts"
+    if configured := str(settings.get("layouts_dir")).strip():
+        return Path(configured), f"{settings.BY_NAME['layouts_dir'].env_var} (setting layouts_dir)"
+    return None
+
+
+def load_profiles(directory: Path = LAYOUTS_DIR, extra_dir: Path | str | None = None) -> dict[str, LayoutProfile]:
+    """Every layout profile in `directory`, by name, each checked against SCHEMA (LayoutProfileError if not).
+
+    Loading the shipped folder also adds the user's own profiles, kept outside the install: those in
+    `extra_dir`, else in the folder --layouts names, else in the layouts_dir setting (WPMI_LAYOUTS_DIR). A user's
+    profile with a shipped profile's name replaces it (its `overrides` names the shipped file)."""
+    profiles = _load_folder(directory)
+    user = user_layouts_dir(extra_dir) if directory == LAYOUTS_DIR else None
+    if user is None:
+        return profiles
+    folder, named_by = user
+    if not folder.is_dir():
+        raise LayoutProfileError(f"{named_by}: {folder} is not a folder of layout profiles (*.toml).")
+    for name, profile in _load_folder(folder).items():
+        shipped = profiles.get(name)
+        profile.overrides = shipped.path if shipped else None
+        profiles[name] = profile
     return profiles
 
 
@@ -174,18 +453,30 @@ def _header_labels(rows: list[list], index: int, header_rows: int) -> list[list[
     return out
 
 
-def _match_columns(labels: list[list[str]], synonyms: dict[str, list[str]]) -> dict[str, int]:
+def _match_columns(
+    labels: list[list[str]], synonyms: dict[str, list[str]], forced: Mapping[str, str] | None = None
+) -> dict[str, int]:
     taken: dict[str, int] = {}
     used = set()
+    # A column map's headers first (field -> normalised header): they override every synonym.
+    for fname, label in (forced or {}).items():
+        if fname not in synonyms:
+            continue
+        hit = next((c for c, cands in enumerate(labels) if c not in used and label in cands), None)
+        if hit is not None:
+            taken[fname] = hit
+            used.add(hit)
     # Exact-synonym matching, in synonym priority order so a profile's own names win.
     for fname, syns in synonyms.items():
+        if fname in taken:
+            continue
         for syn in syns:
             hit = next((c for c, cands in enumerate(labels) if c not in used and syn in cands), None)
             if hit is not None:
                 taken[fname] = hit
                 used.add(hit)
                 break
-    return taken
+    return {f: taken[f] for f in synonyms if f in taken}  # in the data dictionary's order
 
 
 def find_header(
@@ -194,6 +485,7 @@ def find_header(
     synonyms: dict[str, list[str]],
     header_rows: int = 1,
     required_labels: list[str] | None = None,
+    forced: Mapping[str, str] | None = None,
 ) -> tuple[int, dict[str, int]] | None:
     """The header row index and field -> column index with the most matches (at least two fields)."""
     best = None
@@ -204,7 +496,7 @@ def find_header(
         flat = {x for cands in labels for x in cands}
         if required and not all(any(x == r or x.endswith(" " + r) for x in flat) for r in required):
             continue
-        matched = _match_columns(labels, synonyms)
+        matched = _match_columns(labels, synonyms, forced)
         enough = len(matched) >= 2 and any(f in matched for f in spec.required_fields)
         if enough and (best is None or len(matched) > len(best[1])):
             best = (i, matched)
@@ -282,12 +574,14 @@ def _extract(
     )
 
 
-def map_sheet(book: Workbook, sheet: SheetData, profile: SheetProfile) -> MappedSheet | None:
-    """Map one sheet with one sheet profile; None if its header cannot be found."""
+def map_sheet(
+    book: Workbook, sheet: SheetData, profile: SheetProfile, forced: Mapping[str, str] | None = None
+) -> MappedSheet | None:
+    """Map one sheet with one sheet profile (and a column map's field -> header); None if no header is found."""
     if profile.wide:
         return map_wide_sheet(book, sheet, profile)
     synonyms = _synonyms(profile.spec, profile.columns)
-    found = find_header(sheet, profile.spec, synonyms, profile.header_rows, profile.header_labels)
+    found = find_header(sheet, profile.spec, synonyms, profile.header_rows, profile.header_labels, forced)
     if found is None:
         return None
     index, matched = found
@@ -408,7 +702,9 @@ def _melt(book, sheet, profile, header_index, m_col, g_col, months, total_col, t
     return mapped
 
 
-def map_with_profile(book: Workbook, profile: LayoutProfile) -> list[MappedSheet]:
+def map_with_profile(
+    book: Workbook, profile: LayoutProfile, forced: Mapping[str, str] | None = None
+) -> list[MappedSheet]:
     """Apply a profile to a workbook: each sheet profile maps the first sheet it fits."""
     mapped, used = [], set()
     for sp in profile.sheets:
@@ -417,8 +713,9 @@ def map_with_profile(book: Workbook, profile: LayoutProfile) -> list[MappedSheet
         for sheet in book.sheets:
             if sheet.name in used or not pattern.search(sheet.name):
                 continue
-            hit = map_sheet(book, sheet, sp)
+            hit = map_sheet(book, sheet, sp, forced)
             if hit is not None:
+                hit.number_locale, hit.date_order = sp.number_locale, sp.date_order
                 used.add(sheet.name)
                 break
         if hit is not None:
@@ -428,7 +725,7 @@ def map_with_profile(book: Workbook, profile: LayoutProfile) -> list[MappedSheet
     return mapped
 
 
-def detect_columns(book: Workbook) -> list[MappedSheet]:
+def detect_columns(book: Workbook, forced: Mapping[str, str] | None = None) -> list[MappedSheet]:
     """No profile fits: find each wpmi sheet by its data-dictionary synonyms."""
     mapped, used = [], set()
     for spec in F.SHEETS:
@@ -438,7 +735,7 @@ def detect_columns(book: Workbook) -> list[MappedSheet]:
             if sheet.name in used:
                 continue
             synonyms = _synonyms(spec, {})
-            found = find_header(sheet, spec, synonyms)
+            found = find_header(sheet, spec, synonyms, forced=forced)
             if found and (best is None or len(found[1]) > len(best[1][1])):
                 best = (sheet, found)
         if best is None:
@@ -455,15 +752,76 @@ def detect_columns(book: Workbook) -> list[MappedSheet]:
 
 
 def detect_layout(
-    book: Workbook, profiles: dict[str, LayoutProfile], forced: str | None = None
+    book: Workbook,
+    profiles: dict[str, LayoutProfile],
+    forced: str | None = None,
+    column_map: Mapping[str, str] | None = None,
 ) -> tuple[str, LayoutProfile | None, list[MappedSheet]]:
-    """Choose and apply a layout: the forced one, else the profile mapping most sheets, else synonyms."""
+    """Choose and apply a layout: the forced one, else the profile mapping most sheets, else synonyms.
+
+    `column_map` (source header as written -> wpmi field, e.g. from --map) assigns each header to its field in
+    whichever wpmi sheet has that field, before any synonym or profile name; ColumnMapError if a field is not
+    one wpmi has or a header is not in the sheets read."""
+    columns = column_map_fields(column_map)
+    layout, profile, mapped = _detect_layout(book, profiles, forced, columns)
+    if column_map:
+        _check_column_map(book, column_map, mapped)
+    return layout, profile, mapped
+
+
+def column_map_fields(column_map: Mapping[str, str] | None) -> dict[str, str]:
+    """A column map as field -> normalised header, checked: every field is one wpmi has, and mapped once."""
+    fields = sorted({f.name for spec in F.SHEETS for f in spec.fields})
+    out: dict[str, str] = {}
+    for source, name in (column_map or {}).items():
+        if name not in fields:
+            raise ColumnMapError(
+                f"Column map {source!r}={name!r}: no wpmi field is called {name!r}{_nearest(name, fields, 'fields')} "
+                "See docs/template.md for every field."
+            )
+        if name in out:
+            raise ColumnMapError(f"Column map: two headers are mapped to {name}; a field takes one column.")
+        out[name] = normalise_label(source)
+    return out
+
+
+def _check_column_map(book: Workbook, column_map: Mapping[str, str], mapped: list[MappedSheet]) -> None:
+    """Every mapped header was assigned to its field in some sheet read, else ColumnMapError naming the nearest."""
+    for source, name in column_map.items():
+        label = normalise_label(source)
+        if any(name in m.columns and _same_header(label, m.columns[name]) for m in mapped):
+            continue
+        headers: dict[str, str] = {}  # normalised -> as written, over the header rows of the sheets read
+        for m in mapped:
+            sheet = book.sheet(m.sheet)
+            row = sheet.rows[m.header_row - 1] if sheet and m.header_row <= len(sheet.rows) else []
+            headers.update({normalise_label(v): _shown(v) for v in row if v not in (None, "")})
+        where = ", ".join(f"{m.sheet!r} (read as {m.target})" for m in mapped)
+        if label in headers:
+            sheets = [s.name for s in F.SHEETS if any(f.name == name for f in s.fields)]
+            problem = f"{source!r} is a column of {where}, but {name} belongs to {' or '.join(sheets)}"
+        else:
+            close = difflib.get_close_matches(label, list(headers), n=3, cutoff=0.6)
+            nearest = f"; nearest: {', '.join(repr(headers[c]) for c in close)}" if close else ""
+            problem = f"no column headed {source!r} in the header row of {where or 'any sheet read'}{nearest}"
+        raise ColumnMapError(f"{book.name}: column map {source!r}={name}: {problem}.")
+
+
+def _same_header(label: str, written: str) -> bool:
+    """A normalised header from a column map is the header written (or, on a two-row header, ends with it)."""
+    own = normalise_label(written)
+    return label == own or label.endswith(" " + own) or own.endswith(" " + label)
+
+
+def _detect_layout(
+    book: Workbook, profiles: dict[str, LayoutProfile], forced: str | None, columns: dict[str, str]
+) -> tuple[str, LayoutProfile | None, list[MappedSheet]]:
     if forced and forced != AUTO:
         if forced not in profiles:
             raise NoMatchingLayout(
                 f"No layout profile named {forced!r}. Known layouts: {', '.join(sorted(profiles))}, auto."
             )
-        mapped = map_with_profile(book, profiles[forced])
+        mapped = map_with_profile(book, profiles[forced], columns)
         if not mapped:
             _score, reasons = profile_misses(book, profiles[forced])
             why = f": {'; '.join(reasons)}" if reasons else ""
@@ -476,7 +834,7 @@ def detect_layout(
     template = next((p for p in profiles.values() if p.template), None)
     instructions = book.sheet(F.INSTRUCTIONS_SHEET)
     if template and instructions and is_template(instructions.rows):
-        mapped = map_with_profile(book, template)
+        mapped = map_with_profile(book, template, columns)
         if mapped:
             return template.name, template, mapped
     best: tuple[str, LayoutProfile, list[MappedSheet]] | None = None
@@ -484,7 +842,7 @@ def detect_layout(
         if profile.template:
             continue
         try:
-            mapped = map_with_profile(book, profile)
+            mapped = map_with_profile(book, profile, columns)
         except MissingColumns:
             continue
         if mapped and (
@@ -493,7 +851,7 @@ def detect_layout(
             best = (name, profile, mapped)
     if best:
         return best
-    mapped = detect_columns(book)
+    mapped = detect_columns(book, columns)
     if not mapped:
         raise NoMatchingLayout(no_layout_message(book, profiles))
     return AUTO, None, mapped

@@ -315,3 +315,176 @@ def test_no_mi_found_never_quotes_a_cell_that_looks_like_personal_data():
     with pytest.raises(NoMatchingLayout) as exc:
         detect_layout(book, load_profiles())
     assert "'Sheet1' row 1: Team, [withheld]" in str(exc.value) and "bloggs" not in str(exc.value)
+
+
+# --- the profile language, checked (issue 13 item 4) ------------------------------------------------------------
+
+PROFILE = """
+name = "acme"
+description = "Acme client list"
+
+[[sheets]]
+target = "Participants"
+sheet = "client"
+
+[sheets.columns]
+participant_ref = ["Client No"]
+job_outcome_date = ["Outcome"]
+"""
+
+
+def _write(folder, name, text):
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _error(tmp_path, text):
+    from loaders.errors import LayoutProfileError
+
+    folder = tmp_path / "bad"
+    _write(folder, "acme.toml", text)
+    with pytest.raises(LayoutProfileError) as raised:
+        load_profiles(folder)
+    return str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('description = "Acme', 'descripton = "Acme', ["descripton", "did you mean 'description'?"]),
+        ('sheet = "client"', 'sheeet = "client"', ["sheets[1].sheeet", "did you mean 'sheet'?"]),
+        ("[sheets.columns]", "[sheets.colums]", ["sheets[1].colums", "did you mean 'columns'?"]),
+        ("job_outcome_date =", "job_outcom_date =", ["sheets[1].columns.job_outcom_date", "'job_outcome_date'"]),
+        ('target = "Participants"', 'target = "Participant"', ["sheets[1].target", "did you mean 'Participants'?"]),
+    ],
+)
+def test_a_misspelt_key_field_or_sheet_is_an_error_naming_the_file_the_path_and_the_nearest_name(
+    tmp_path, old, new, expected
+):
+    message = _error(tmp_path, PROFILE.replace(old, new))
+    assert "acme.toml" in message
+    for part in expected:
+        assert part in message, message
+
+
+def test_unknown_keys_in_nested_tables_and_bad_values_are_errors(tmp_path):
+    wide = """
+name = "w"
+[[sheets]]
+target = "Monthly"
+header = { rows = 1, lables = ["Measure"] }
+[sheets.wide]
+measure_column = ["Measure"]
+group_column = ["PG"]
+measures = { referals = ["Referrals"] }
+totals = ["Total"]
+[sheets.values.mode]
+"Phone" = "phone"
+"""
+    message = _error(tmp_path, wide)
+    assert "sheets[1].header.lables" in message and "'labels'" in message
+    assert "sheets[1].wide.totals" in message and "'total_labels'" in message
+    assert "sheets[1].wide.measures.referals" in message and "'referrals'" in message
+    assert "sheets[1].values.mode" in message
+    message = _error(tmp_path, 'number_locale = "fr"\n' + PROFILE)
+    assert "number_locale 'fr' is not one wpmi reads" in message
+    message = _error(tmp_path, PROFILE.replace('sheet = "client"', "sheet = '(client'"))
+    assert "sheets[1].sheet" in message and "regular expression" in message
+    message = _error(tmp_path, PROFILE.replace('name = "acme"', "meta = ['^provider: (?P<partnr>.+)$']"))
+    assert "name" in message and "meta[1]" in message and "'partner'" in message
+
+
+def test_every_shipped_profile_passes_the_check():
+    from loaders.layouts import LAYOUTS_DIR, check_profile_file
+
+    for path in sorted(LAYOUTS_DIR.glob("*.toml")):
+        assert check_profile_file(path) == [], path.name
+
+
+def test_docs_key_tables_list_exactly_the_schema_keys():
+    import re
+
+    from loaders.layouts import SCHEMA
+
+    doc = (ROOT / "docs" / "layouts.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z_.]+)` \|", doc, re.MULTILINE))
+    keys = {key for level in SCHEMA.values() for key in level}
+    keys |= {f"header.{key}" for key in SCHEMA["sheets.header"]}
+    keys -= set(SCHEMA["sheets.header"])
+    assert documented == keys
+    assert "ignored today" not in doc
+
+
+def test_profiles_in_a_user_folder_are_added_and_win_over_a_shipped_one(tmp_path, monkeypatch):
+    folder = tmp_path / "mine"
+    _write(folder, "acme.toml", PROFILE)
+    _write(folder, "monthly.toml", PROFILE.replace('name = "acme"', 'name = "monthly_wide"'))
+    profiles = load_profiles(extra_dir=folder)
+    assert {"acme", "wpmi_template", "monthly_wide"} <= set(profiles)
+    assert profiles["monthly_wide"].path == folder / "monthly.toml"
+    assert (
+        profiles["monthly_wide"].overrides is not None
+        and profiles["monthly_wide"].overrides.name == "monthly_wide.toml"
+    )
+    assert profiles["wpmi_template"].overrides is None
+    # The setting (WPMI_LAYOUTS_DIR) does the same for every load_profiles() call.
+    monkeypatch.setenv("WPMI_LAYOUTS_DIR", str(folder))
+    assert "acme" in load_profiles()
+    monkeypatch.setenv("WPMI_LAYOUTS_DIR", str(tmp_path / "nowhere"))
+    from loaders.errors import LayoutProfileError
+
+    with pytest.raises(LayoutProfileError, match="WPMI_LAYOUTS_DIR"):
+        load_profiles()
+
+
+# --- column_map: source header -> wpmi field, overriding synonyms (the hook for --map) ----------------------------
+
+
+def _book(rows, name="Sheet1"):
+    from pathlib import Path
+
+    from loaders.readers import SheetData
+    from loaders.readers import Workbook as Book
+
+    return Book(path=Path("f.xlsx"), sha256="", sheets=[SheetData(name, rows)])
+
+
+CMS_ROWS = [
+    ["Ref", "PG", "Referred", "Started", "Job start", "Outcome"],
+    ["A1", "PG1", "02/01/2013", "08/01/2013", "01/02/2013", "01/05/2013"],
+]
+
+
+def test_column_map_assigns_a_header_to_a_field_overriding_synonyms():
+    from loaders.layouts import detect_layout
+
+    _, _, [plain] = detect_layout(_book(CMS_ROWS), load_profiles())
+    assert "attachment_date" not in plain.columns and "Outcome" in plain.unused_columns
+    layout, _, [mapped] = detect_layout(
+        _book(CMS_ROWS),
+        load_profiles(),
+        column_map={"started": "attachment_date", "Outcome": "job_outcome_date", "Job start": "exit_date"},
+    )
+    assert mapped.columns["attachment_date"] == "Started"
+    assert mapped.columns["job_outcome_date"] == "Outcome"
+    assert mapped.columns["exit_date"] == "Job start"  # the map wins over the synonym
+    assert "job_start_date" not in mapped.columns
+    assert mapped.raw["job_outcome_date"] == ["01/05/2013"]
+
+
+@pytest.mark.parametrize(
+    ("column_map", "expected"),
+    [
+        ({"Outcome": "job_outcom_date"}, ["job_outcom_date", "job_outcome_date"]),
+        ({"Outcme": "job_outcome_date"}, ["'Outcme'", "'Outcome'"]),
+    ],
+)
+def test_column_map_with_an_unknown_field_or_header_is_an_error_naming_the_nearest(column_map, expected):
+    from loaders.layouts import ColumnMapError, detect_layout
+
+    with pytest.raises(ColumnMapError) as raised:
+        detect_layout(_book(CMS_ROWS), load_profiles(), column_map=column_map)
+    for part in expected:
+        assert part in str(raised.value), str(raised.value)

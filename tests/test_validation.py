@@ -408,3 +408,45 @@ def test_an_ambiguous_number_rejects_the_file_naming_the_cell_and_the_fix(value,
     )
     assert row_text in problem.message
     assert "number_locale" in problem.message and "format the column as numbers" in problem.message
+
+
+EU_PROFILE = """
+name = "eu_monthly"
+description = "A monthly return exported with a decimal comma and month-first dates"
+number_locale = "de"
+date_order = "mdy"
+
+[[sheets]]
+target = "Monthly"
+header = { labels = ["Monat"] }
+
+[sheets.columns]
+month = ["Monat"]
+payment_group = ["Gruppe"]
+referrals = ["Zuweisungen"]
+attachments = ["Teilnahmen"]
+job_starts = ["Arbeitsaufnahmen"]
+job_outcomes = ["Ergebnisse"]
+"""
+
+
+def test_a_profile_declaring_a_decimal_comma_locale_reads_european_counts(tmp_path, engine):
+    from loaders.layouts import LAYOUTS_DIR, load_profiles
+    from loaders.pipeline import Ingestor
+
+    layouts = tmp_path / "layouts"
+    layouts.mkdir()
+    (layouts / "eu_monthly.toml").write_text(EU_PROFILE)
+    profiles = load_profiles(LAYOUTS_DIR, extra_dir=layouts)
+    path = tmp_path / "eu.csv"
+    path.write_text(
+        "Monat;Gruppe;Zuweisungen;Teilnahmen;Arbeitsaufnahmen;Ergebnisse\n"
+        "01/31/2013;PG1;1.204;1.000;12;3\n"
+        "02/28/2013;PG1;2.050;980;11;4\n"
+    )
+    options = IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03", layout="eu_monthly")
+    result = Ingestor(engine, profiles).ingest(path, options)
+    assert result.status == LOADED, result.errors
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT month, referrals, attachments FROM monthly_return ORDER BY month")).all()
+    assert [(str(m)[:7], r, a) for m, r, a in rows] == [("2013-01", 1204, 1000), ("2013-02", 2050, 980)]

@@ -163,6 +163,11 @@ def cmd_ingest(args) -> int:
         )
     if args.report:
         report_format(Path(args.report))
+    from loaders.layouts import load_profiles, user_layouts
+
+    layouts_dir = _layouts_folder(args.layouts)
+    if layouts_dir:
+        load_profiles(extra_dir=layouts_dir)  # a malformed profile stops the run before anything loads
     engine = make_engine(args.db)
     init_db(engine)
     options = IngestOptions(
@@ -199,7 +204,8 @@ def cmd_ingest(args) -> int:
             rows += sum(result.rows.values())
             progress.update(task, advance=1, rows=rows)
 
-        results = ingest_files(engine, [(path.name, path) for path in files], options, on_progress=show_progress)
+        with user_layouts(layouts_dir):  # the folder's profiles are added to the shipped ones for this run
+            results = ingest_files(engine, [(path.name, path) for path in files], options, on_progress=show_progress)
     if args.report:
         write_report(results, Path(args.report))
     print_summary(results, _stdout())
@@ -317,6 +323,126 @@ def cmd_members(args) -> int:
     return EXIT_OK
 
 
+def _layouts_folder(raw: str | None) -> Path | None:
+    """--layouts DIR, checked: a folder (a usage error before anything is read otherwise)."""
+    if not raw:
+        return None
+    folder = Path(raw)
+    if not folder.is_dir():
+        raise UsageError(f"--layouts {raw}: no such folder (it should hold your layout profiles, *.toml).")
+    return folder
+
+
+def _profile_matches(profile) -> str:
+    """One line of what a layout profile matches."""
+    if profile.template:
+        return "the wpmi standard template (its Instructions sheet's A1 marker)"
+    parts = []
+    for sp in profile.sheets:
+        how = "months across the columns" if sp.wide else f"header with {', '.join(sp.header_labels)}"
+        part = f"{sp.target} from sheets matching {sp.sheet!r}"
+        if sp.wide or sp.header_labels:
+            part += f" ({how})"
+        parts.append(part + ("" if sp.required else ", optional"))
+    return "; ".join(parts)
+
+
+def cmd_layouts(args) -> int:
+    """wpmi layouts list|check|explain: the layout profiles, checked and explained without loading anything."""
+    from loaders import layouts
+
+    out = _stdout()
+
+    def say(text: str = "") -> None:
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    if args.action != "list" and not args.target:
+        raise UsageError(f"wpmi layouts {args.action} needs a {'profile' if args.action == 'check' else 'file'}.")
+    folder = _layouts_folder(args.layouts)
+    with layouts.user_layouts(folder):
+        if args.action == "check":
+            return _layouts_check(args.target, layouts, say)
+        profiles = layouts.load_profiles()
+        if args.action == "list":
+            for name in sorted(profiles):
+                p = profiles[name]
+                where = "shipped" if p.path and p.path.parent == layouts.LAYOUTS_DIR else f"yours: {p.path}"
+                if p.overrides:
+                    where += f"; replaces the shipped {p.overrides.name}"
+                say(f"{name}  ({where})")
+                say(f"    matches: {_profile_matches(p)}")
+                if p.description:
+                    say(f"    {p.description}")
+            return EXIT_OK
+        return _layouts_explain(Path(args.target), profiles, layouts, say)
+
+
+def _layouts_check(target: str, layouts, say) -> int:
+    path = Path(target)
+    if not (path.suffix == ".toml" or path.exists()):
+        profiles = layouts.load_profiles()
+        if target not in profiles:
+            import difflib
+
+            close = [n for n in sorted(profiles) if target in n] or difflib.get_close_matches(
+                target, list(profiles), n=2
+            )
+            hint = f"; did you mean {' or '.join(close)}?" if close else f" (known: {', '.join(sorted(profiles))})"
+            raise UsageError(f"layouts check {target}: no such profile file or profile name{hint}")
+        path = profiles[target].path
+    if not path.is_file():
+        raise UsageError(f"layouts check {target}: no such file.")
+    problems = layouts.check_profile_file(path)
+    for problem in problems:
+        say(problem)
+    if problems:
+        say(f"{len(problems)} problem(s): see docs/layouts.md for every key.")
+        return EXIT_REJECTED
+    say(f"{path}: OK")
+    return EXIT_OK
+
+
+def _layouts_explain(path: Path, profiles, layouts, say) -> int:
+    from loaders.errors import NoMatchingLayout
+    from loaders.privacy import find_personal_values
+    from loaders.sandbox import read_untrusted
+
+    if not path.is_file():
+        raise UsageError(f"layouts explain {path}: no such file.")
+    book = read_untrusted(path)  # in the limited worker process, as ingest reads it
+    personal = find_personal_values(book)
+    if personal:  # nothing from the file is quoted: the same refusal as ingest's
+        for p in personal:
+            say(f"{p.where()}: {p.message}")
+        return EXIT_REJECTED
+    try:
+        name, profile, mapped = layouts.detect_layout(book, profiles)
+    except NoMatchingLayout as exc:
+        say(str(exc))
+        return EXIT_REJECTED
+    if profile is not None:
+        say(f"{book.name}: layout {name} ({profile.path})")
+        if profile.template:
+            say("  why: its Instructions sheet starts with the wpmi template marker")
+        else:
+            say(f"  why: it maps {len(mapped)} sheet(s) with data, the most of the profiles tried")
+    else:
+        say(f"{book.name}: layout auto (no profile fits; each sheet found by the data dictionary's names)")
+    for other in sorted(profiles):
+        if other == name:
+            continue
+        _score, reasons = layouts.profile_misses(book, profiles[other], limit=1)
+        say(f"  not {other}: {reasons[0] if reasons else 'fits, but maps fewer sheets'}")
+    for m in mapped:
+        say(f"sheet {m.sheet!r} -> {m.target} (header row {m.header_row}, {len(m.source_rows)} data rows)")
+        for field_name, header in m.columns.items():
+            say(f"  {header!r} -> {field_name}")
+        for header in m.unused_columns:
+            say(f"  {header!r} ignored")
+    say("Nothing was loaded. `wpmi ingest FILE --dry-run` validates every cell.")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wpmi", description="Ingest Work Programme partner MI and benchmark it.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each file as it lands")
@@ -332,6 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_db(sub.add_parser("ingest", help="validate and load MI files or folders"))
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--layout", help="layout profile name from data/layouts (default: detect)")
+    p.add_argument("--layouts", metavar="DIR", help="a folder of your own layout profiles (default: $WPMI_LAYOUTS_DIR)")
     p.add_argument("--partner", help="partner name, when the file does not say")
     p.add_argument("--prime", help="prime name, when the file does not say")
     p.add_argument("--cpa", type=int, choices=range(1, 19), metavar="N", help="CPA number 1-18")
@@ -391,6 +518,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prime", action="append", metavar="NAME", help="a prime the member works for (repeatable)")
     p.add_argument("--actor", help="who is changing the registry (recorded in the audit log; default: the OS user)")
     p.set_defaults(func=cmd_members)
+
+    p = sub.add_parser("layouts", help="list, check or explain the layout profiles (nothing is loaded)")
+    p.add_argument("action", choices=("list", "check", "explain"))
+    p.add_argument("target", nargs="?", metavar="PROFILE|FILE", help="check: a profile file or name; explain: a file")
+    p.add_argument("--layouts", metavar="DIR", help="a folder of your own profiles (default: $WPMI_LAYOUTS_DIR)")
+    p.set_defaults(func=cmd_layouts)
 
     p = sub.add_parser("template", help="write the standard MI template workbook")
     p.add_argument("out", metavar="OUT.xlsx")

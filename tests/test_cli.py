@@ -144,3 +144,102 @@ def test_ingest_imports_no_streamlit_or_altair(tmp_path, db_url, engine):
 def test_ingest_imports_no_scipy(tmp_path, db_url, engine):
     path = writers.write_standard(tmp_path / "a.xlsx", HEADER, participants(2))
     assert "scipy" not in imported_by("ingest", str(path), "--db", db_url, "-q")
+
+
+# --- wpmi layouts list | check | explain, and ingest --layouts DIR (issue 13 item 4) -------------------------------
+
+USER_PROFILE = """
+name = "acme_cms"
+description = "Acme CMS extract: Started and Outcome columns"
+
+[[sheets]]
+target = "Participants"
+sheet = "extract"
+
+[sheets.columns]
+participant_ref = ["Ref"]
+attachment_date = ["Started"]
+job_outcome_date = ["Outcome"]
+"""
+
+
+def _cms_workbook(path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Extract"
+    ws.append(["Ref", "PG", "Referred", "Started", "Outcome", "Office"])
+    ws.append(["A0001", "PG1", "02/01/2013", "08/01/2013", "01/05/2013", "Leeds"])
+    ws.append(["A0002", "PG2", "03/01/2013", "09/01/2013", None, "Leeds"])
+    wb.save(path)
+    return path
+
+
+def _user_layouts(tmp_path):
+    folder = tmp_path / "layouts"
+    folder.mkdir()
+    (folder / "acme_cms.toml").write_text(USER_PROFILE, encoding="utf-8")
+    (folder / "monthly_wide.toml").write_text(
+        USER_PROFILE.replace('"acme_cms"', '"monthly_wide"').replace('"extract"', '"summary"'), encoding="utf-8"
+    )
+    return folder
+
+
+def test_layouts_list_names_each_profile_where_it_came_from_and_what_it_matches(tmp_path, capsys):
+    folder = _user_layouts(tmp_path)
+    assert main(["layouts", "list", "--layouts", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "wpmi_template" in out and "shipped" in out
+    assert "acme_cms" in out and "acme_cms.toml" in out
+    assert re.search(r"monthly_wide.*replaces the shipped", out, re.DOTALL)
+    assert "Participants" in out
+
+
+def test_layouts_check_prints_ok_or_each_error_and_exits_1(tmp_path, capsys):
+    folder = _user_layouts(tmp_path)
+    assert main(["layouts", "check", str(folder / "acme_cms.toml")]) == 0
+    assert "OK" in capsys.readouterr().out
+    assert main(["layouts", "check", "caseload_title_block"]) == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(USER_PROFILE.replace("attachment_date", "attachmnt_date").replace("sheet =", "sheeet ="))
+    assert main(["layouts", "check", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "sheets[1].sheeet" in out and "'sheet'" in out
+    assert "sheets[1].columns.attachmnt_date" in out and "'attachment_date'" in out
+    assert main(["layouts", "check", "no_such_profile"]) == 2
+
+
+def test_layouts_explain_says_which_profile_matches_and_maps_each_column_without_loading(
+    tmp_path, capsys, db_url, engine
+):
+    from sqlalchemy import text
+
+    folder = _user_layouts(tmp_path)
+    path = _cms_workbook(tmp_path / "cms.xlsx")
+    assert main(["layouts", "explain", str(path), "--layouts", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "layout acme_cms" in out
+    assert re.search(r"'Started'\s+->\s+attachment_date", out)
+    assert re.search(r"'Outcome'\s+->\s+job_outcome_date", out)
+    assert re.search(r"'Office'.*ignored", out)
+    assert main(["layouts", "explain", str(path)]) == 0  # without the folder: synonyms alone
+    out = capsys.readouterr().out
+    assert "auto" in out and re.search(r"'Outcome'.*ignored", out)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM submission")).scalar() == 0
+
+
+def test_ingest_uses_profiles_from_layouts_dir(tmp_path, db_url, engine, capsys):
+    from sqlalchemy import text
+
+    folder = _user_layouts(tmp_path)
+    path = _cms_workbook(tmp_path / "cms.xlsx")
+    args = ["ingest", str(path), "--db", db_url, "-q", "--partner", HEADER["partner"], "--prime", HEADER["prime"]]
+    args += ["--cpa", str(HEADER["cpa"]), "--period", "2013-05", "--layouts", str(folder)]
+    assert main(args) == 0
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT layout FROM submission")).scalars().all() == ["acme_cms"]
+        assert (
+            conn.execute(text("SELECT COUNT(*) FROM v_participants WHERE job_outcome_date IS NOT NULL")).scalar() == 1
+        )

@@ -183,6 +183,7 @@ def cmd_ingest(args) -> int:
         actor=actor_of(args),
         replaces=args.replaces,
         require=tuple(args.require),
+        column_map=_column_map(args.map),
     )
     with Progress(
         TextColumn("{task.description}"),
@@ -249,6 +250,19 @@ def cmd_demo(args) -> int:
     )
     _stdout().print(summary)
     return EXIT_OK
+
+
+def _column_map(pairs: list[str] | None) -> dict[str, str]:
+    """--map "SOURCE=FIELD" (repeatable) as {source header: wpmi field}; a pair without '=' is a usage error."""
+    mapping = {}
+    for pair in pairs or ():
+        source, sep, target = pair.partition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise UsageError(
+                f'--map {pair!r}: write it as --map "SOURCE HEADER=wpmi_field", e.g. "Outcome=job_outcome_date".'
+            )
+        mapping[source.strip()] = target.strip()
+    return mapping
 
 
 def actor_of(args) -> str:
@@ -464,6 +478,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cpa", type=int, choices=range(1, 19), metavar="N", help="CPA number 1-18")
     p.add_argument("--period", help="reporting month YYYY-MM, when the file does not say")
     p.add_argument("--register-partner", action="store_true", help="register an unknown partner name")
+    p.add_argument(
+        "--map",
+        action="append",
+        metavar='"SOURCE=FIELD"',
+        help="map a source column header to a wpmi field for this run (repeatable), e.g. "
+        '"Outcome=job_outcome_date"; overrides the layout\'s own matching',
+    )
     p.add_argument(
         "--require",
         type=lambda text: [name.strip() for name in text.split(",") if name.strip()],

@@ -52,6 +52,7 @@ class IngestOptions:
     access: Access | None = None  # the signed-in viewer (Data page); None: the operator at the command line
     replaces: int | None = None  # the submission this file corrects, named by the sender (--replaces)
     require: tuple[str, ...] = ()  # optional fields that must have a column in this file (--require)
+    column_map: dict[str, str] = field(default_factory=dict)  # source header -> wpmi field, ad hoc (--map)
 
     @property
     def viewer(self) -> Access:
@@ -242,7 +243,7 @@ class Ingestor:
             # Stop before layout detection, whose messages quote header cells: a flagged value goes nowhere.
             result.problems.extend(personal)
             return
-        layout, profile, mapped = detect_layout(book, self.profiles, options.layout)
+        layout, profile, mapped = detect_layout(book, self.profiles, options.layout, column_map=options.column_map)
         result.layout = layout
         personal = find_personal_columns(book, mapped)
         if personal:

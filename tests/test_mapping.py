@@ -45,3 +45,24 @@ def test_a_column_of_text_is_not_suggested(engine, tmp_path):
     path = file_with(tmp_path, "Notes", ["called"] * 5)
     result = ingest_files(engine, [(path.name, path)], OPTIONS)[0]
     assert problems(result, "unmatched_column") == []
+
+
+def test_map_takes_an_unrecognised_column_and_its_counts_land(engine, tmp_path, db_url):
+    from sqlalchemy import text
+
+    from loaders.cli import main
+
+    outcomes = [START + timedelta(days=200 + i) for i in range(22)]
+    path = file_with(tmp_path, "Outcome", outcomes)
+    sender = ["--partner", PARTNER, "--prime", PRIME, "--cpa", str(CPA), "--period", "2013-12", "-q"]
+    assert main(["ingest", str(path), "--db", db_url, *sender, "--map", "Outcome=job_outcome_date"]) == 0
+    with engine.connect() as conn:
+        landed = conn.execute(text("SELECT COUNT(job_outcome_date) FROM participant")).scalar()
+    assert landed == 22
+
+
+def test_a_map_without_an_equals_sign_is_a_usage_error(tmp_path, db_url):
+    from loaders.cli import main
+
+    path = file_with(tmp_path, "Outcome", [START])
+    assert main(["ingest", str(path), "--db", db_url, "--map", "Outcome", "-q"]) == 2

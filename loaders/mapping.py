@@ -31,6 +31,7 @@ class ColumnMapping:
     """One source column of one sheet and what wpmi made of it."""
 
     sheet: str
+    target: str  # the wpmi sheet it was read as (Participants, Monthly, ...)
     source: str
     field: str | None  # None: ignored
     how: str  # "name", "synonym", "profile", "" when ignored
@@ -87,13 +88,11 @@ def column_mappings(book: Workbook, mapped: list[MappedSheet]) -> list[ColumnMap
         sources = _source_columns(book, m)
         for field_name, header in m.columns.items():
             values = m.raw.get(field_name) or sources.get(str(header).strip(), [])
-            out.append(
-                ColumnMapping(
-                    m.sheet, str(header), field_name, _how(by_name[field_name], str(header)), _samples(values)
-                )
-            )
+            how = _how(by_name[field_name], str(header))
+            out.append(ColumnMapping(m.sheet, m.target, str(header), field_name, how, _samples(values)))
         for header in m.unused_columns:
-            out.append(ColumnMapping(m.sheet, str(header), None, "", _samples(sources.get(str(header).strip(), []))))
+            samples = _samples(sources.get(str(header).strip(), []))
+            out.append(ColumnMapping(m.sheet, m.target, str(header), None, "", samples))
     return out
 
 
@@ -152,6 +151,19 @@ def _closest(header: str, candidates: list[F.Field]) -> str:
         ratio = max((difflib.SequenceMatcher(None, label, n).ratio() for n in names), default=0.0)
         scored.append((overlap, ratio, f.name))
     return max(scored)[2] if scored else candidates[0].name
+
+
+def open_fields(columns: list[ColumnMapping]) -> dict[str, list[str]]:
+    """Sheet -> the optional fields its mapped columns leave open: the choices for one of its ignored columns."""
+    taken: dict[str, set[str]] = {}
+    targets: dict[str, str] = {}
+    for c in columns:
+        targets[c.sheet] = c.target
+        taken.setdefault(c.sheet, set()).update([c.field] if c.field else [])
+    return {
+        sheet: [f.name for f in F.SHEETS_BY_NAME[target].fields if not f.required and f.name not in taken[sheet]]
+        for sheet, target in targets.items()
+    }
 
 
 def mapping_notes(book: Workbook, mapped: list[MappedSheet]) -> list[Problem]:

@@ -23,7 +23,7 @@ from dashboard.db import writing
 from loaders.cleaning import PaymentGroupCodes
 from loaders.errors import ERROR, NOTE, WARNING, WITHHELD, Problem, WpmiError
 from loaders.layouts import LayoutProfile, detect_layout, load_profiles
-from loaders.mapping import mapping_notes, suggestions
+from loaders.mapping import ColumnMapping, column_mappings, mapping_notes, suggestions
 from loaders.organisation import Registry, read_header_meta, register_partner, resolve_sender
 from loaders.privacy import find_personal_columns, find_personal_typed, find_personal_values
 from loaders.sandbox import read_untrusted
@@ -78,6 +78,7 @@ class IngestResult:
     period: date | None = None
     rows: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    columns: list[ColumnMapping] = field(default_factory=list)  # how each source column was mapped, or ignored
 
     @property
     def errors(self) -> list[Problem]:
@@ -249,6 +250,7 @@ class Ingestor:
         if personal:
             result.problems.extend(personal)
             return  # nothing else is looked at, so no personal value can reach a report or a row
+        result.columns = column_mappings(book, mapped)
         result.problems.extend(mapping_notes(book, mapped))  # how each column was mapped, before anything lands
         result.problems.extend(suggestions(book, mapped))
         result.problems.extend(not_reported(mapped, result.file, options.require))

@@ -12,6 +12,7 @@ import pandas as pd
 
 from loaders.errors import ERROR, WITHHELD, Problem
 from loaders.layouts import column_letter
+from loaders.mapping import ColumnMapping, open_fields
 from loaders.pipeline import IngestResult
 from loaders.sandbox import read_untrusted
 from loaders.template import write_template
@@ -51,6 +52,26 @@ def _rows_around(rows: list, row: int) -> pd.DataFrame:
     )
     frame.columns = [column_letter(i) for i in range(width)]
     return frame.astype(str).replace({"None": "", "nan": ""})
+
+
+__all__ = ["cell_previews", "mapping_frame", "open_fields", "template_bytes"]
+
+
+def mapping_frame(columns: list[ColumnMapping]) -> pd.DataFrame:
+    """How each source column was mapped, as the Data page's table shows it."""
+    return pd.DataFrame(
+        [
+            {
+                "sheet": c.sheet,
+                "read as": c.target,
+                "column in the file": c.source,
+                "wpmi field": c.field or "(not used)",
+                "matched by": c.how,
+                "sample values": ", ".join(c.samples),
+            }
+            for c in columns
+        ]
+    )
 
 
 def template_bytes() -> bytes:

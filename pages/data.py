@@ -41,58 +41,88 @@ with upload_tab:
             key="up_sector",
         )
     dry_run = st.toggle("Check only (do not load)", key="up_dry")
-    if files and st.button("Validate and load", type="primary", key="up_go"):
-        options = service.IngestOptions(
-            partner=partner or None,
-            prime=prime or None,
-            cpa=cpa,
-            period=period or None,
-            register_partner=register,
-            sector=sector,
-            dry_run=dry_run,
-            access=ui.access(),  # each upload is authorised for this viewer where it is written
-            replaces=int(replaces) if replaces else None,
-        )
-        progress = st.progress(0.0, text="Loading")
 
-        def show_progress(index, name, result):
-            if result is not None:
-                progress.progress((index + 1) / len(files), text=f"{ui.md_escape(name)}: {result.status}")
-
-        uploaded = [(f.name, f.getvalue()) for f in files]
-        results = service.ingest_files(ui.engine(), uploaded, options, on_progress=show_progress)
-        ui.clear_caches()
-        for (name, data), result in zip(uploaded, results):
-            ok = result.status != service.REJECTED
-            (st.success if ok else st.error)(
-                f"**{ui.md_escape(name)}**: {result.status}"
-                + (f" as submission {result.submission_id}" if result.submission_id else "")
-                + (
-                    f" · {ui.md_escape(result.partner)}, {ui.md_escape(result.contract_id)}, {result.period:%B %Y}"
-                    if result.period
-                    else ""
-                )
-                + f" · {sum(result.rows.values()):,} rows · {len(result.errors)} errors · "
-                f"{len(result.warnings)} warnings"
+    def ingest(batch: list[tuple[str, bytes]], column_maps: dict[str, dict[str, str]]) -> list:
+        """Each file through the ingest service, with its own column mapping (chosen below after a check)."""
+        progress, results = st.progress(0.0, text="Loading"), []
+        for index, (name, data) in enumerate(batch):
+            options = service.IngestOptions(
+                partner=partner or None,
+                prime=prime or None,
+                cpa=cpa,
+                period=period or None,
+                register_partner=register,
+                sector=sector,
+                dry_run=dry_run,
+                access=ui.access(),  # each upload is authorised for this viewer where it is written
+                replaces=int(replaces) if replaces else None,
+                column_map=column_maps.get(name, {}),
             )
-            summary = result.summary_by_type()
-            if summary:
-                st.dataframe([{"severity": s, "type": c, "count": n} for s, c, n in summary], hide_index=True)
-                st.dataframe(service.report_frame([result]), hide_index=True)
-                st.download_button(
-                    "Download this report (CSV)",
-                    service.report_bytes([result], "csv"),
-                    f"{name}.report.csv",
-                    "text/csv",
-                    on_click="ignore",
-                    key=f"rep_{name}",
-                )
-            for problem, preview in uploads.cell_previews(name, data, result):
-                st.caption(
-                    f"Sheet {ui.md_escape(repr(problem.sheet))}, row {problem.row}, column "
-                    f"{ui.md_escape(problem.column)}: {ui.md_escape(problem.message)}"
-                )
-                st.dataframe(preview)
+            results += service.ingest_files(ui.engine(), [(name, data)], options)
+            progress.progress((index + 1) / len(batch), text=f"{ui.md_escape(name)}: {results[-1].status}")
+        ui.clear_caches()
+        return results
+
+    if files and st.button("Validate and load", type="primary", key="up_go"):
+        batch = [(f.name, f.getvalue()) for f in files]
+        st.session_state["up_shown"] = (batch, ingest(batch, {}))
+    shown = st.session_state.get("up_shown") if files else None
+    if shown and [n for n, _ in shown[0]] != [f.name for f in files]:
+        shown = None  # the files have changed since they were checked
+    chosen: dict[str, dict[str, str]] = {}
+    for (name, data), result in zip(*shown) if shown else ():
+        ok = result.status != service.REJECTED
+        (st.success if ok else st.error)(
+            f"**{ui.md_escape(name)}**: {result.status}"
+            + (f" as submission {result.submission_id}" if result.submission_id else "")
+            + (
+                f" · {ui.md_escape(result.partner)}, {ui.md_escape(result.contract_id)}, {result.period:%B %Y}"
+                if result.period
+                else ""
+            )
+            + f" · {sum(result.rows.values()):,} rows · {len(result.errors)} errors · "
+            f"{len(result.warnings)} warnings"
+        )
+        summary = result.summary_by_type()
+        if summary:
+            st.dataframe([{"severity": s, "type": c, "count": n} for s, c, n in summary], hide_index=True)
+            st.dataframe(service.report_frame([result]), hide_index=True)
+            st.download_button(
+                "Download this report (CSV)",
+                service.report_bytes([result], "csv"),
+                f"{name}.report.csv",
+                "text/csv",
+                on_click="ignore",
+                key=f"rep_{name}",
+            )
+        if result.columns:
+            with st.expander(f"How the columns of {ui.md_escape(name)} were mapped"):
+                st.dataframe(uploads.mapping_frame(result.columns), hide_index=True)
+                choices = uploads.open_fields(result.columns)
+                for column in (c for c in result.columns if c.field is None and choices.get(c.sheet)):
+                    pick = st.selectbox(
+                        f"{ui.md_escape(column.sheet)}: {ui.md_escape(column.source)} (ignored) is",
+                        [None, *choices[column.sheet]],
+                        format_func=lambda f: "not used" if f is None else f,
+                        key=f"map|{name}|{column.sheet}|{column.source}",
+                    )
+                    if pick:
+                        chosen.setdefault(name, {})[column.source] = pick
+        for problem, preview in uploads.cell_previews(name, data, result):
+            st.caption(
+                f"Sheet {ui.md_escape(repr(problem.sheet))}, row {problem.row}, column "
+                f"{ui.md_escape(problem.column)}: {ui.md_escape(problem.message)}"
+            )
+            st.dataframe(preview)
+    if shown and chosen:
+        st.caption("Check the new mapping with 'Check only' on first: the same bytes already loaded are unchanged.")
+        if st.button("Check again with these columns mapped", key="up_remap"):
+            batch, results = shown
+            again = dict(
+                zip([n for n, _ in batch if n in chosen], ingest([b for b in batch if b[0] in chosen], chosen))
+            )
+            st.session_state["up_shown"] = (batch, [again.get(n, r) for (n, _), r in zip(batch, results)])
+            st.rerun()
 
 with history_tab:
     viewer = ui.access()

@@ -66,3 +66,31 @@ def test_a_map_without_an_equals_sign_is_a_usage_error(tmp_path, db_url):
 
     path = file_with(tmp_path, "Outcome", [START])
     assert main(["ingest", str(path), "--db", db_url, "--map", "Outcome", "-q"]) == 2
+
+
+def test_the_data_page_shows_the_mapping_and_checks_again_with_a_chosen_field(engine, db_url, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    outcomes = [START + timedelta(days=200 + i) for i in range(22)]
+    data = file_with(tmp_path, "Outcome", outcomes).read_bytes()
+    monkeypatch.setenv("WPMI_DB_URL", db_url)
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=120).run()
+    at.file_uploader(key="uploads").upload("cms.xlsx", data, "application/octet-stream").run()
+    at.text_input(key="up_partner").input(PARTNER)
+    at.text_input(key="up_prime").input(PRIME)
+    at.number_input(key="up_cpa").set_value(CPA)
+    at.text_input(key="up_period").input("2013-12")
+    at.toggle(key="up_dry").set_value(True)
+    at.button(key="up_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    mapping = next(df.value for df in at.dataframe if "column in the file" in df.value.columns)
+    assert dict(zip(mapping["column in the file"], mapping["wpmi field"]))["Outcome"] == "(not used)"
+    at.selectbox(key="map|cms.xlsx|Participants|Outcome").set_value("job_outcome_date").run()
+    at.button(key="up_remap").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    mapping = next(df.value for df in at.dataframe if "column in the file" in df.value.columns)
+    assert dict(zip(mapping["column in the file"], mapping["wpmi field"]))["Outcome"] == "job_outcome_date"
+    report = " ".join(df.value.to_csv() for df in at.dataframe)
+    assert "unmatched_column" not in report

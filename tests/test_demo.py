@@ -215,3 +215,14 @@ def test_demo_parameters_by_payment_group_cover_exactly_the_reference_codes():
 def test_journey_extract_names_read_back_as_their_codes():
     profile = next(s for s in load_profiles()[writers.JOURNEYS_LAYOUT].sheets if s.target == "Participants")
     assert {name: code for code, name in writers.journey_pg_names().items()} == profile.values["payment_group"]
+
+
+def test_a_cms_extract_in_a_layout_no_profile_covers_lands_through_map(demo):
+    engine, truths = demo
+    (name,) = truths["cms_extract"]
+    rows = query(engine, "SELECT status, rows_participants FROM submission WHERE file_name = :n", n=name)
+    assert rows and rows[0][0] == "current" and rows[0][1] > 0
+    # Its attachments and outcomes are counted (they would be 0 without the map): the totals test above checks
+    # every partner contract against the generator, this one included.
+    link = next(link for link in truths["links"] if name.startswith(link["contract_id"]))
+    assert link["attachments"] > 0

@@ -239,16 +239,17 @@ def write_programme(engine: Engine, out: Path, scale: str, seed: int, progress=N
             elif layout == "journeys":
                 files.append(DemoFile(writers.write_journeys(out / f"{stem}.xlsx", header, people, rng)))
             else:
-                encoding = "cp1252" if k % 2 else "utf-8-sig"
-                path = writers.write_csv(out / f"{stem}.csv", people, encoding)
-                files.append(
-                    DemoFile(
-                        path,
-                        IngestOptions(
-                            partner=p.name, prime=c["prime_name"], cpa=c["cpa_code"], period=PERIOD.strftime("%Y-%m")
-                        ),
-                    )
+                sender = IngestOptions(
+                    partner=p.name, prime=c["prime_name"], cpa=c["cpa_code"], period=PERIOD.strftime("%Y-%m")
                 )
+                if not truths.setdefault("cms_extract", []):  # one partner sends its CMS extract, mapped ad hoc
+                    path = writers.write_cms_extract(out / f"{stem}_cms.csv", people)
+                    sender.column_map = dict(writers.CMS_EXTRACT_MAP)
+                    truths["cms_extract"].append(path.name)
+                else:
+                    encoding = "cp1252" if k % 2 else "utf-8-sig"
+                    path = writers.write_csv(out / f"{stem}.csv", people, encoding)
+                files.append(DemoFile(path, sender))
             files.append(
                 DemoFile(
                     writers.write_standard(

@@ -263,3 +263,40 @@ def write_csv(path: Path, people: pd.DataFrame, encoding: str) -> Path:
             ref, pg, *dates, iws = row
             writer.writerow([ref, pg, *[d.strftime("%d/%m/%Y") if d else "" for d in dates], iws or ""])
     return path
+
+
+# A case-management-system extract in a layout no shipped profile covers: four of its headers ('Started',
+# 'Assessment', 'Outcome', 'Left') match no field, so the demo loads it with --map (CMS_EXTRACT_MAP), as a partner
+# would after reading the mapping wpmi reports. Dates are ISO 8601 date-times, as such systems export them.
+CMS_EXTRACT_MAP = {
+    "Started": "attachment_date",
+    "Assessment": "initial_assessment_date",
+    "Outcome": "job_outcome_date",
+    "Left": "exit_date",
+}
+
+
+def write_cms_extract(path: Path, people: pd.DataFrame) -> Path:
+    """A bare participant CSV from a case-management system (the sender is named with --partner/--prime/--cpa)."""
+    columns = [
+        "Ref",
+        "PG",
+        "Referred",
+        "First contact",
+        "Started",
+        "Assessment",
+        "Action plan",
+        "Job start",
+        "Outcome",
+        "Left",
+        "Exit report requested",
+        "Exit report sent",
+        "In-work support",
+    ]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        for row in _records(people, [f.name for f in PARTICIPANTS.fields]):
+            ref, pg, *dates, iws = row
+            writer.writerow([ref, pg, *[f"{d:%Y-%m-%d}T09:30:00" if d else "" for d in dates], iws or ""])
+    return path

@@ -163,11 +163,11 @@ def cmd_ingest(args) -> int:
         )
     if args.report:
         report_format(Path(args.report))
-    from loaders.layouts import load_profiles, user_layouts
+    from loaders.layouts import load_profiles
 
-    layouts_dir = _layouts_folder(args.layouts)
-    if layouts_dir:
-        load_profiles(extra_dir=layouts_dir)  # a malformed profile stops the run before anything loads
+    # The shipped profiles plus the user's folder (--layouts, else WPMI_LAYOUTS_DIR), each checked: a malformed
+    # profile stops the run before anything loads.
+    profiles = load_profiles(extra_dir=_layouts_folder(args.layouts))
     engine = make_engine(args.db)
     init_db(engine)
     options = IngestOptions(
@@ -205,8 +205,8 @@ def cmd_ingest(args) -> int:
             rows += sum(result.rows.values())
             progress.update(task, advance=1, rows=rows)
 
-        with user_layouts(layouts_dir):  # the folder's profiles are added to the shipped ones for this run
-            results = ingest_files(engine, [(path.name, path) for path in files], options, on_progress=show_progress)
+        batch = [(path.name, path) for path in files]
+        results = ingest_files(engine, batch, options, on_progress=show_progress, profiles=profiles)
     if args.report:
         write_report(results, Path(args.report))
     print_summary(results, _stdout())

@@ -66,9 +66,12 @@ def ingest_files(
     files: Iterable[tuple[str, Source]],
     options: IngestOptions | None = None,
     on_progress: OnProgress | None = None,
+    profiles: dict | None = None,
 ) -> list[IngestResult]:
-    """Ingest each (name, path or bytes) in order; a file that fails is a rejected result and the batch goes on."""
-    ingestor = Ingestor(engine)
+    """Ingest each (name, path or bytes) in order; a file that fails is a rejected result and the batch goes on.
+
+    `profiles` are the layout profiles to detect with (default: the shipped ones and the layouts_dir setting's)."""
+    ingestor = Ingestor(engine, profiles)
     results = []
     for index, (name, source) in enumerate(files):
         if on_progress:

@@ -163,7 +163,7 @@ def cmd_ingest(args) -> int:
         )
     if args.report:
         report_format(Path(args.report))
-    from loaders.layouts import load_profiles
+    from loaders.profiles import load_profiles
 
     # The shipped profiles plus the user's folder (--layouts, else WPMI_LAYOUTS_DIR), each checked: a malformed
     # profile stops the run before anything loads.
@@ -364,6 +364,7 @@ def _profile_matches(profile) -> str:
 def cmd_layouts(args) -> int:
     """wpmi layouts list|check|explain: the layout profiles, checked and explained without loading anything."""
     from loaders import layouts
+    from loaders import profiles as profile_language
 
     out = _stdout()
 
@@ -373,14 +374,14 @@ def cmd_layouts(args) -> int:
     if args.action != "list" and not args.target:
         raise UsageError(f"wpmi layouts {args.action} needs a {'profile' if args.action == 'check' else 'file'}.")
     folder = _layouts_folder(args.layouts)
-    with layouts.user_layouts(folder):
+    with profile_language.user_layouts(folder):
         if args.action == "check":
             return _layouts_check(args.target, layouts, say)
-        profiles = layouts.load_profiles()
+        profiles = profile_language.load_profiles()
         if args.action == "list":
             for name in sorted(profiles):
                 p = profiles[name]
-                where = "shipped" if p.path and p.path.parent == layouts.LAYOUTS_DIR else f"yours: {p.path}"
+                where = "shipped" if p.path and p.path.parent == profile_language.LAYOUTS_DIR else f"yours: {p.path}"
                 if p.overrides:
                     where += f"; replaces the shipped {p.overrides.name}"
                 say(f"{name}  ({where})")
@@ -392,9 +393,11 @@ def cmd_layouts(args) -> int:
 
 
 def _layouts_check(target: str, layouts, say) -> int:
+    from loaders import profiles as profile_language
+
     path = Path(target)
     if not (path.suffix == ".toml" or path.exists()):
-        profiles = layouts.load_profiles()
+        profiles = profile_language.load_profiles()
         if target not in profiles:
             import difflib
 
@@ -403,10 +406,10 @@ def _layouts_check(target: str, layouts, say) -> int:
             )
             hint = f"; did you mean {' or '.join(close)}?" if close else f" (known: {', '.join(sorted(profiles))})"
             raise UsageError(f"layouts check {target}: no such profile file or profile name{hint}")
-        path = profiles[target].path
+        path = profiles[target].path or path
     if not path.is_file():
         raise UsageError(f"layouts check {target}: no such file.")
-    problems = layouts.check_profile_file(path)
+    problems = profile_language.check_profile_file(path)
     for problem in problems:
         say(problem)
     if problems:

@@ -22,10 +22,11 @@ from dashboard.access import Access, Decision, may_register_partner, may_upload,
 from dashboard.db import writing
 from loaders.cleaning import PaymentGroupCodes
 from loaders.errors import ERROR, NOTE, WARNING, WITHHELD, Problem, WpmiError
-from loaders.layouts import LayoutProfile, detect_layout, load_profiles
+from loaders.layouts import detect_layout
 from loaders.mapping import ColumnMapping, column_mappings, mapping_notes, suggestions
 from loaders.organisation import Registry, read_header_meta, register_partner, resolve_sender
 from loaders.privacy import find_personal_columns, find_personal_typed, find_personal_values
+from loaders.profiles import LayoutProfile, load_profiles
 from loaders.sandbox import read_untrusted
 from loaders.store import audit, find_submission_by_hash, restore_submission, write_submission
 from loaders.validation import check_sheet, end_of_month, type_sheet

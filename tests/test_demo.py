@@ -9,7 +9,7 @@ from dashboard.db import make_engine
 from dashboard.reference import payment_group_codes
 from loaders.demo import journeys, writers
 from loaders.demo.build import demo_truths, is_synthetic
-from loaders.layouts import load_profiles
+from loaders.profiles import load_profiles
 from tests.oracles import MONTHLY_COLUMNS, MONTHLY_FLOWS_FROM_FACTS
 
 MEASURES = ("referrals", "attachments", "job_starts", "job_outcomes")

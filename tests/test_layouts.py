@@ -12,8 +12,8 @@ from openpyxl import Workbook
 from sqlalchemy import text
 
 from loaders.demo import writers
-from loaders.layouts import load_profiles
 from loaders.pipeline import LOADED, IngestOptions
+from loaders.profiles import load_profiles
 from tests.conftest import CPA, HEADER, PARTNER, PRIME, ROOT, participants
 
 
@@ -397,7 +397,7 @@ totals = ["Total"]
 
 
 def test_every_shipped_profile_passes_the_check():
-    from loaders.layouts import LAYOUTS_DIR, check_profile_file
+    from loaders.profiles import LAYOUTS_DIR, check_profile_file
 
     for path in sorted(LAYOUTS_DIR.glob("*.toml")):
         assert check_profile_file(path) == [], path.name
@@ -406,7 +406,7 @@ def test_every_shipped_profile_passes_the_check():
 def test_docs_key_tables_list_exactly_the_schema_keys():
     import re
 
-    from loaders.layouts import SCHEMA
+    from loaders.profiles import SCHEMA
 
     doc = (ROOT / "docs" / "layouts.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `([a-z_.]+)` \|", doc, re.MULTILINE))

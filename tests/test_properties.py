@@ -20,11 +20,12 @@ from loaders import cleaning, privacy
 from loaders.cleaning import PaymentGroupCodes
 from loaders.demo.writers import write_standard
 from loaders.errors import UnreadableFile, WpmiError
-from loaders.layouts import MappedSheet, column_letter, detect_layout, load_profiles
+from loaders.layouts import MappedSheet, column_letter, detect_layout
 from loaders.limits import Limits
 from loaders.package import ExactSheetScan, QuickScan
 from loaders.pipeline import LOADED, UNCHANGED
 from loaders.privacy import find_personal_values
+from loaders.profiles import load_profiles
 from loaders.readers import SheetData, Workbook, read_file
 from loaders.validation import check_sheet, type_sheet
 from tests.conftest import HEADER

@@ -12,7 +12,8 @@ from openpyxl import Workbook
 from dashboard.db import writing
 from loaders import store
 from loaders.errors import UnreadableFile
-from loaders.layouts import SheetProfile, map_wide_sheet
+from loaders.layouts import map_wide_sheet
+from loaders.profiles import SheetProfile
 from loaders.readers import SheetData, read_file
 
 SHEET = "xl/worksheets/sheet1.xml"

@@ -431,8 +431,8 @@ job_outcomes = ["Ergebnisse"]
 
 
 def test_a_profile_declaring_a_decimal_comma_locale_reads_european_counts(tmp_path, engine):
-    from loaders.layouts import LAYOUTS_DIR, load_profiles
     from loaders.pipeline import Ingestor
+    from loaders.profiles import LAYOUTS_DIR, load_profiles
 
     layouts = tmp_path / "layouts"
     layouts.mkdir()

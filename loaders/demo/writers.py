@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from dashboard.fields import CONTACTS, FEEDBACK, MONTHLY, PARTICIPANTS, PROJECTIONS
-from loaders.layouts import load_profiles
+from loaders.profiles import load_profiles
 from loaders.template import write_template
 
 SYNTHETIC = "SYNTHETIC DEMO DATA - not real Work Programme MI"

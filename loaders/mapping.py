@@ -14,6 +14,7 @@ Sample values are quoted only because the personal-data scan has run on every ce
 from __future__ import annotations
 
 import difflib
+import itertools
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -62,7 +63,7 @@ def _shown(value) -> str:
 
 
 def _samples(values: list) -> tuple[str, ...]:
-    return tuple(_shown(v) for v in values if v not in (None, ""))[:SAMPLES]
+    return tuple(_shown(v) for v in itertools.islice((v for v in values if v not in (None, "")), SAMPLES))
 
 
 def _source_columns(book: Workbook, m: MappedSheet) -> dict[str, list]:
@@ -166,12 +167,10 @@ def open_fields(columns: list[ColumnMapping]) -> dict[str, list[str]]:
     }
 
 
-def mapping_notes(book: Workbook, mapped: list[MappedSheet]) -> list[Problem]:
-    """One note per sheet: how each of its columns was mapped, for the report and the screen."""
+def mapping_notes(file: str, columns: list[ColumnMapping]) -> list[Problem]:
+    """One note per sheet: how each of its columns was mapped (from column_mappings), for the report and screen."""
     notes = []
-    for sheet in dict.fromkeys(m.sheet for m in mapped):
-        lines = [c.line() for c in column_mappings(book, [m for m in mapped if m.sheet == sheet])]
-        notes.append(
-            Problem("column_mapping", NOTE, f"{book.name}: sheet {sheet!r}: " + "; ".join(lines), book.name, sheet)
-        )
+    for sheet in dict.fromkeys(c.sheet for c in columns):
+        lines = [c.line() for c in columns if c.sheet == sheet]
+        notes.append(Problem("column_mapping", NOTE, f"{file}: sheet {sheet!r}: " + "; ".join(lines), file, sheet))
     return notes

@@ -252,7 +252,9 @@ class Ingestor:
             result.problems.extend(personal)
             return  # nothing else is looked at, so no personal value can reach a report or a row
         result.columns = column_mappings(book, mapped)
-        result.problems.extend(mapping_notes(book, mapped))  # how each column was mapped, before anything lands
+        result.problems.extend(
+            mapping_notes(book.name, result.columns)
+        )  # how each column was mapped, before anything lands
         result.problems.extend(suggestions(book, mapped))
         result.problems.extend(not_reported(mapped, result.file, options.require))
         if result.errors:

@@ -338,12 +338,13 @@ def _read_exactly(stream, size: int) -> bytes:
 
 
 def _shared(book: Workbook) -> Workbook:
-    """Equal text cells made one object, so the pickle sends each distinct text once (a return repeats its
-    payment groups, dates and codes down every row): measured on the largest demo file, the hand-over to the
-    parent fell from about 0.45 s to 0.2 s, and the parent holds each text once."""
-    seen: dict[str, str] = {}
+    """Equal cells made one object, so the pickle sends each distinct value once (a return repeats its dates,
+    payment groups and codes down every row; a date is costly to pickle). Keyed by type as well as value, so 1,
+    1.0 and True stay apart. Measured on a 17,755-row demo file (121,745 dates, 110,749 texts): the pickle went
+    from 2.1 MB and 0.20 s to 1.1 MB and 0.02 s, the parent's unpickling from 0.05 s to 0.01 s."""
+    seen: dict[tuple, object] = {}
     for sheet in book.sheets:
-        sheet.rows = [[seen.setdefault(v, v) if v.__class__ is str else v for v in row] for row in sheet.rows]
+        sheet.rows = [[v if v is None else seen.setdefault((v.__class__, v), v) for v in row] for row in sheet.rows]
     return book
 
 

@@ -113,33 +113,42 @@ def write_submission(
         actor=actor,
         detail=json.dumps({**counts, "warnings": report.get("warnings", 0)}),
     )
-    # A newer file supersedes an older one for the same partner, contract and period when it carries every
-    # kind of data the older did: a caseload file and a separate feedback return for one month both stand.
-    older = conn.execute(
-        select(sub.c.submission_id, sub.c.content).where(
-            sub.c.partner_id == partner_id,
-            sub.c.contract_id == contract_id,
-            sub.c.period == period,
-            sub.c.status == "current",
-            sub.c.submission_id != submission_id,
-        )
-    ).all()
-    for old_id, old_content in older:
-        if not set(old_content.split(",")) <= set(content):
-            continue
-        conn.execute(
-            sub.update().where(sub.c.submission_id == old_id).values(status="superseded", superseded_by=submission_id)
-        )
-        audit(conn, "superseded", submission_id=old_id, actor=actor, detail=f"by submission {submission_id}")
+    supersede_covered(conn, submission_id, partner_id, contract_id, period, set(content), actor=actor)
     if replaces is not None:
-        conn.execute(
-            sub.update()
-            .where(sub.c.submission_id == replaces, sub.c.status == "current")
-            .values(status="superseded", superseded_by=submission_id)
-        )
-        audit(conn, "superseded", submission_id=replaces, actor=actor, detail=f"by submission {submission_id} (named)")
+        _supersede(conn, replaces, submission_id, actor=actor, detail=f"by submission {submission_id} (named)")
     refresh_summaries(conn, partner_id, contract_id)
     return submission_id
+
+
+def supersede_covered(
+    conn: Connection, submission_id: int, partner_id: int, contract_id: str, period: date, content: set[str], *, actor
+) -> None:
+    """The supersession rule, in one place: a submission supersedes every other current one for the same partner,
+    contract and period whose kinds of data it covers (a caseload file and a separate feedback return for one
+    month both stand)."""
+    sub = schema.submission.c
+    others = conn.execute(
+        select(sub.submission_id, sub.content).where(
+            sub.partner_id == partner_id,
+            sub.contract_id == contract_id,
+            sub.period == period,
+            sub.status == "current",
+            sub.submission_id != submission_id,
+        )
+    ).all()
+    for old_id, old_content in others:
+        if set(old_content.split(",")) <= content:
+            _supersede(conn, old_id, submission_id, actor=actor, detail=f"by submission {submission_id}")
+
+
+def _supersede(conn: Connection, old_id: int, by: int, *, actor, detail: str) -> None:
+    sub = schema.submission
+    conn.execute(
+        sub.update()
+        .where(sub.c.submission_id == old_id, sub.c.status == "current")
+        .values(status="superseded", superseded_by=by)
+    )
+    audit(conn, "superseded", submission_id=old_id, actor=actor, detail=detail)
 
 
 class SubmissionNotFound(LookupError):
@@ -197,23 +206,7 @@ def restore_submission(conn: Connection, submission_id: int, *, actor: str | Non
         )
     conn.execute(sub.update().where(sub.c.submission_id == submission_id).values(status="current", superseded_by=None))
     content = set(row.content.split(","))
-    others = conn.execute(
-        select(sub.c.submission_id, sub.c.content).where(
-            sub.c.partner_id == row.partner_id,
-            sub.c.contract_id == row.contract_id,
-            sub.c.period == row.period,
-            sub.c.status == "current",
-            sub.c.submission_id != submission_id,
-        )
-    ).all()
-    for old_id, old_content in others:
-        if set(old_content.split(",")) <= content:
-            conn.execute(
-                sub.update()
-                .where(sub.c.submission_id == old_id)
-                .values(status="superseded", superseded_by=submission_id)
-            )
-            audit(conn, "superseded", submission_id=old_id, actor=actor, detail=f"by submission {submission_id}")
+    supersede_covered(conn, submission_id, row.partner_id, row.contract_id, row.period, content, actor=actor)
     audit(
         conn,
         "restored",

@@ -22,14 +22,13 @@ from dashboard import fields as F
 from dashboard import schema
 from loaders.cleaning import normalise_label, parse_month
 from loaders.errors import PersonalDataRefused, UnknownOrganisation
-from loaders.identifiers import kind_of, refuse_personal_typed
+from loaders.identifiers import kind_of
 from loaders.layouts import LayoutProfile, MappedSheet
 from loaders.readers import Workbook
 from loaders.template import is_header_help, read_header_block
 
 META_KEYS = ("partner", "prime", "cpa", "period")
 META_SCAN_ROWS = 12
-TYPED = "command line or Data page"  # where the options of resolve_sender were typed
 # Generic header-block patterns, tried after a profile's own.
 DEFAULT_META = (
     r"^(?:partner|provider|subcontractor|organisation|organization|delivery partner)\s*[:\-]\s*(?P<partner>.+)$",
@@ -155,11 +154,11 @@ def _parse_cpa(value) -> int:
 
 
 def resolve_sender(registry: Registry, meta: dict, options: dict, inferred_period: date | None, file: str) -> Sender:
-    """Combine the file's header (preferred) with CLI options, and resolve every name."""
+    """Combine the file's header (preferred) with CLI options, and resolve every name.
 
-    # Typed names are quoted in the messages below, and a partner's is stored: refuse personal data first. (What
-    # the file says was scanned with its cells.)
-    refuse_personal_typed({key: options.get(key) for key in ("partner", "prime", "period")}, TYPED)
+    Typed names are quoted in the messages below, and a partner's is stored: the pipeline has refused any that hold
+    personal data before the file was read (loaders/pipeline.py, find_personal_typed), and the file's own values
+    were scanned with its cells."""
 
     def pick(key):
         value = meta.get(key)

@@ -408,8 +408,8 @@ def test_a_typed_partner_prime_or_period_holding_personal_data_rejects_the_file_
     with caplog.at_level("DEBUG"):
         [result] = ingest_files(engine, [("returns.xlsx", table(tmp_path / "returns.xlsx", journeys()))], options)
     assert result.status == REJECTED
-    # Refused by resolve_sender (PersonalDataRefused), or by the pipeline's own check of typed options if it makes
-    # one first (personal_data): the same message either way.
+    # Refused by the pipeline's check of typed options before the file is read (personal_data); the message is the
+    # one refuse_personal_typed gives elsewhere (PersonalDataRefused).
     [problem] = result.errors
     assert problem.code in ("PersonalDataRefused", "personal_data")
     assert problem.message == (

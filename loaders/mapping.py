@@ -86,11 +86,10 @@ def column_mappings(book: Workbook, mapped: list[MappedSheet]) -> list[ColumnMap
     for m in mapped:
         spec = F.SHEETS_BY_NAME[m.target]
         by_name = {f.name: f for f in spec.fields}
-        sources = _source_columns(book, m)
-        for field_name, header in m.columns.items():
-            values = m.raw.get(field_name) or sources.get(str(header).strip(), [])
+        for field_name, header in m.columns.items():  # a mapped column's values are already in m.raw
             how = _how(by_name[field_name], str(header))
-            out.append(ColumnMapping(m.sheet, m.target, str(header), field_name, how, _samples(values)))
+            out.append(ColumnMapping(m.sheet, m.target, str(header), field_name, how, _samples(m.raw[field_name])))
+        sources = _source_columns(book, m) if m.unused_columns else {}  # only ignored columns need the sheet again
         for header in m.unused_columns:
             samples = _samples(sources.get(str(header).strip(), []))
             out.append(ColumnMapping(m.sheet, m.target, str(header), None, "", samples))

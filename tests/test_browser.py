@@ -7,6 +7,7 @@ README. Skips, saying why, only where Chromium or Playwright is not installed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -53,8 +54,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(demo_db):
+def require_browser() -> None:
+    """Skip (or, in CI, fail) saying why, where Chromium or Playwright is not installed."""
     # CI sets WPMI_REQUIRE_BROWSER=1: there a missing browser is a failure, not a skip.
     missing = None
     if not Path(CHROMIUM).exists():
@@ -68,8 +69,13 @@ def app_url(demo_db):
         if os.environ.get("WPMI_REQUIRE_BROWSER"):
             pytest.fail(missing)
         pytest.skip(missing)
+
+
+@contextlib.contextmanager
+def running_app(db_url: str, **environ: str):
+    """`streamlit run streamlit_app.py` on a free port against `db_url`, with extra environment; its URL."""
     port = free_port()
-    env = {**os.environ, "WPMI_DB_URL": demo_db}
+    env = {**os.environ, "WPMI_DB_URL": db_url, **environ}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -105,6 +111,13 @@ def app_url(demo_db):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_db):
+    require_browser()
+    with running_app(demo_db) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -31,4 +31,7 @@ if not may_manage_members(viewer):
 if not viewer.can_upload:
     PAGES.pop("Data")  # public mode, analysts: no uploads, no submission details
 
-st.navigation(PAGES).run()
+# One flat list: with sections, Streamlit 1.6x nests each section's <li> items in a <div> inside the navigation's
+# <ul>, which screen readers cannot announce as a list (WCAG 1.3.1; axe-core's "list" and "listitem" rules). The
+# section names stay in this file as the order of the pages.
+st.navigation([page for section in PAGES.values() for page in section]).run()

@@ -24,28 +24,41 @@ import pandas as pd
 from dashboard import compliance
 
 NO_DATA = "No data for this selection"
-COMPARISON_COLOURS = {"Better": "#1b7837", "Similar": "#f1c232", "Worse": "#b2182b", "Not compared": "#bdbdbd"}
+# Every colour that carries meaning (a verdict, a series, a status) is a mark someone has to tell from the white
+# background: each is at least 3:1 against white (WCAG 2.2 AA, 1.4.11 non-text contrast), and the figures drawn on
+# the heatmap's cells are white at 4.5:1 or more on each status colour (1.4.3). tests/test_charts.py computes both.
+# "Similar" is a dark amber, not yellow, and "Not compared" a mid grey, not a light one, for that reason.
+COMPARISON_COLOURS = {"Better": "#1b7837", "Similar": "#b35806", "Worse": "#b2182b", "Not compared": "#767676"}
 # metrics.compare_to_benchmark(polarity=None) makes no judgement, so neither do the colours.
-NEUTRAL_COMPARISON_COLOURS = {"Higher": "#2166ac", "Similar": "#f1c232", "Lower": "#762a83", "Not compared": "#bdbdbd"}
+NEUTRAL_COMPARISON_COLOURS = {"Higher": "#2166ac", "Similar": "#b35806", "Lower": "#762a83", "Not compared": "#767676"}
 # Diverging: funnel flags say higher or lower, not better or worse (the rate's polarity is not known here).
 FUNNEL_COLOURS = {
     "High (99.8%)": "#2166ac",
-    "High (95%)": "#67a9cf",
-    "Not significant": "#969696",
-    "Low (95%)": "#ef8a62",
+    "High (95%)": "#4393c3",
+    "Not significant": "#767676",
+    "Low (95%)": "#d6604d",
     "Low (99.8%)": "#b2182b",
 }
 STATUS_COLOURS = {
     compliance.MEETS: "#1b7837",
-    compliance.BELOW_NOT_SIGNIFICANT: "#f1c232",
+    compliance.BELOW_NOT_SIGNIFICANT: "#b35806",
     compliance.BELOW_SIGNIFICANT: "#b2182b",
-    compliance.NOT_ENOUGH: "#bdbdbd",
+    compliance.NOT_ENOUGH: "#767676",
 }
-SUBMISSION_COLOURS = {"Submitted": "#2171b5", "Missing": "#fcbba1"}
+# The share printed on each heatmap cell: white reads at 4.5:1 on every status colour above.
+STATUS_TEXT_COLOUR = "white"
+SUBMISSION_COLOURS = {"Submitted": "#2171b5", "Missing": "#d6604d"}
 REFERRAL_COLOURS = {"Actual": "#08306b", "Forecast": "#4292c6", "Projected": "#636363"}
 REFERRAL_DASHES = {"Actual": [1, 0], "Forecast": [6, 4], "Projected": [2, 2]}
+# Light shaded areas behind the lines and dots (not yet 3:1: docs/accessibility.md); their values are in tooltips.
 REFERRAL_BANDS = {"Tolerance band": "#d9d9d9", "Forecast interval": "#c6dbef"}
 SPREAD_COLOURS = {"Range (minimum to maximum)": "#e6e6e6", "Middle half (25th to 75th percentile)": "#a6a6a6"}
+# Single-colour marks: lines, rules, bars and text drawn in one fixed colour.
+LIMIT_LINE_COLOUR = "#737373"
+INTERVAL_COLOUR = "#404040"
+HISTOGRAM_COLOUR = "#4c78a8"
+LIMIT_RULE_COLOUR = "#d62728"
+MESSAGE_COLOUR = "#595959"
 LIMIT_DASHES = {"95% limits": [6, 4], "99.8% limits": [1, 0]}
 # The columns each builder reads (extra columns are ignored).
 FUNNEL_POINT_COLUMNS = ("unit", "n", "x", "rate", "lower", "upper", "flag")
@@ -88,7 +101,7 @@ class MissingColumns(ValueError):
 
 def empty_chart(message: str = NO_DATA, *, title: str = "") -> alt.Chart:
     """A chart holding only a text message, shown in place of a chart with nothing to draw."""
-    chart = alt.Chart(pd.DataFrame({"message": [message]})).mark_text(size=14, color="#595959")
+    chart = alt.Chart(pd.DataFrame({"message": [message]})).mark_text(size=14, color=MESSAGE_COLOUR)
     chart = chart.encode(text="message:N").properties(width="container", height=80)
     return chart.properties(title=title) if title else chart
 
@@ -213,7 +226,7 @@ def funnel_chart(
     )
     limit_layer = (
         alt.Chart(lines)
-        .mark_line(color="#737373", strokeWidth=1.2)
+        .mark_line(color=LIMIT_LINE_COLOUR, strokeWidth=1.2)
         .encode(
             x=x,
             y=alt.Y("value:Q", title=rate_label, axis=alt.Axis(format=AXIS_PCT)),
@@ -231,7 +244,7 @@ def funnel_chart(
     )
     dots = (
         alt.Chart(plotted)
-        .mark_circle(size=80, opacity=0.9, stroke="white", strokeWidth=0.5)
+        .mark_circle(size=80, opacity=1, stroke="white", strokeWidth=0.5)
         .encode(
             x=x,
             y=alt.Y("rate:Q", title=rate_label),
@@ -532,13 +545,11 @@ def compliance_heatmap(cells: pd.DataFrame) -> alt.HConcatChart | alt.Chart:
             tooltip=tooltips,
         )
         rect = base.mark_rect(stroke="white").encode(color=colour)
-        on_red = alt.datum.status == compliance.BELOW_SIGNIFICANT
-        text_colour = alt.when(on_red).then(alt.value("white")).otherwise(alt.value("black"))
         # No figure on cells without cases: their colour ("Not enough data") says it.
         text = (
             base.transform_filter("isValid(datum.share)")
             .mark_text(fontSize=11)
-            .encode(text=alt.Text("share:Q", format=AXIS_PCT), color=text_colour)
+            .encode(text=alt.Text("share:Q", format=AXIS_PCT), color=alt.value(STATUS_TEXT_COLOUR))
         )
         panels.append(
             alt.layer(rect, text).properties(
@@ -572,7 +583,7 @@ def distribution_chart(days, limit_days: float, *, label: str) -> alt.LayerChart
     subtitle = f"{over:,} of {total:,} ({over / total:.1%}) over the {limit_days:g}-day limit"
     bars = (
         alt.Chart(frame)
-        .mark_bar(color="#4c78a8")
+        .mark_bar(color=HISTOGRAM_COLOUR)
         .encode(
             x=alt.X("days:Q", bin=alt.Bin(maxbins=30), title="Days"),
             y=alt.Y("sum(participants):Q", title="Cases", axis=alt.Axis(tickMinStep=1, format="d")),
@@ -585,12 +596,12 @@ def distribution_chart(days, limit_days: float, *, label: str) -> alt.LayerChart
     marker = pd.DataFrame({"limit": [limit_days], "text": [f"limit: {limit_days:g} days"]})
     rule = (
         alt.Chart(marker)
-        .mark_rule(color="#d62728", strokeWidth=2)
+        .mark_rule(color=LIMIT_RULE_COLOUR, strokeWidth=2)
         .encode(x="limit:Q", tooltip=[alt.Tooltip("text:N", title="Limit")])
     )
     text = (
         alt.Chart(marker)
-        .mark_text(color="#d62728", align="left", dx=4, dy=-4, baseline="top")
+        .mark_text(color=LIMIT_RULE_COLOUR, align="left", dx=4, dy=-4, baseline="top")
         .encode(x="limit:Q", y=alt.value(4), text="text:N")
     )
     return alt.layer(bars, rule, text).properties(
@@ -650,7 +661,7 @@ def spine_chart(rows: pd.DataFrame) -> alt.LayerChart | alt.FacetChart | alt.Cha
     )
     base = alt.Chart(rows).encode(y=y, tooltip=tooltips)
     median = base.mark_tick(color="black", thickness=2, size=18).encode(x="median:Q")
-    interval = base.mark_rule(color="#404040", strokeWidth=1.5).encode(x="lower:Q", x2="upper:Q")
+    interval = base.mark_rule(color=INTERVAL_COLOUR, strokeWidth=1.5).encode(x="lower:Q", x2="upper:Q")
     dots = base.mark_circle(size=110, opacity=1, stroke="black", strokeWidth=0.6).encode(
         x="value:Q", color=_comparison(rows["comparison"])
     )

@@ -8,8 +8,12 @@ no Data page). Skips or fails on a missing browser exactly as tests/test_browser
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 
+from dashboard import charts
+from tests.conftest import ROOT
 from tests.test_browser import PAGE_TIMEOUT_MS, PAGES, app_url, browser, running_app, wait_until_rendered
 
 __all__ = ["app_url", "browser"]  # fixtures shared with the browser test, used here by name
@@ -19,6 +23,93 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 WIDTHS = {"desktop": 1440, "phone": 390}
 # Public mode has no Data page (no uploads, no submission details: streamlit_app.py).
 MODE_PAGES = {"member": list(PAGES), "public": [p for p in PAGES if p != "data"]}
+
+# WCAG 2.2 AA minimum contrast ratios: text (1.4.3) and graphical objects that carry meaning (1.4.11).
+TEXT, GRAPHICS = 4.5, 3.0
+WHITE = "#ffffff"
+# Streamlit 1.6x's light theme: the sidebar's background (secondaryBg), and the opacity of secondary text
+# (captions, widget help, the "as of" line: fadedText60 is the body text colour at 60% opacity).
+SIDEBAR_BACKGROUND = "#f8f8f7"
+CAPTION_OPACITY = 0.6
+THEME = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]
+
+
+# -- contrast arithmetic (WCAG 2.2's definitions), then the theme's and the charts' colours ------------------
+
+
+def rgb(colour: str) -> tuple[float, float, float]:
+    named = {"white": WHITE, "black": "#000000"}
+    hex_ = named.get(colour, colour).lstrip("#")
+    return tuple(int(hex_[i : i + 2], 16) / 255 for i in (0, 2, 4))  # type: ignore[return-value]
+
+
+def luminance(colour: str | tuple[float, float, float]) -> float:
+    """WCAG relative luminance of an sRGB colour."""
+    channels = rgb(colour) if isinstance(colour, str) else colour
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def over(colour: str, background: str, opacity: float) -> tuple[float, float, float]:
+    """A colour drawn at `opacity` over `background`, as the reader sees it."""
+    return tuple(opacity * f + (1 - opacity) * b for f, b in zip(rgb(colour), rgb(background)))  # type: ignore[return-value]
+
+
+def test_contrast_arithmetic_matches_wcag_reference_values():
+    assert contrast("#000000", WHITE) == pytest.approx(21.0)
+    assert contrast("#767676", WHITE) == pytest.approx(4.54, abs=0.01)  # the lightest grey passing 4.5:1 on white
+    assert contrast("#2f2d2b", WHITE) > contrast(over("#2f2d2b", WHITE, CAPTION_OPACITY), WHITE)
+
+
+@pytest.mark.parametrize("background", [WHITE, SIDEBAR_BACKGROUND])
+def test_theme_text_and_captions_meet_aa_on_the_page_and_in_the_sidebar(background):
+    assert contrast(THEME["textColor"], background) >= TEXT
+    # Streamlit's default body text (#2f2d2b) gave captions 3.9:1: axe-core's colour-contrast failures on every page.
+    assert contrast(over(THEME["textColor"], background, CAPTION_OPACITY), background) >= TEXT
+    assert contrast(THEME["primaryColor"], background) >= TEXT  # links, the selected tab, focus rings
+
+
+def chart_marks() -> dict[str, str]:
+    """Every colour a chart draws a meaningful mark in, by where it is used."""
+    palettes = {
+        "comparison": charts.COMPARISON_COLOURS,
+        "neutral comparison": charts.NEUTRAL_COMPARISON_COLOURS,
+        "funnel": charts.FUNNEL_COLOURS,
+        "status": charts.STATUS_COLOURS,
+        "submission": charts.SUBMISSION_COLOURS,
+        "referrals": charts.REFERRAL_COLOURS,
+    }
+    marks = {f"{name}: {key}": colour for name, palette in palettes.items() for key, colour in palette.items()}
+    marks |= {f"theme series {i}": colour for i, colour in enumerate(THEME["chartCategoricalColors"])}
+    marks |= {
+        "control limits": charts.LIMIT_LINE_COLOUR,
+        "interval": charts.INTERVAL_COLOUR,
+        "histogram": charts.HISTOGRAM_COLOUR,
+        "limit rule": charts.LIMIT_RULE_COLOUR,
+    }
+    return marks
+
+
+@pytest.mark.parametrize(("mark", "colour"), chart_marks().items())
+def test_every_meaningful_chart_mark_is_3_to_1_against_white(mark, colour):
+    assert contrast(colour, WHITE) >= GRAPHICS, f"{mark} {colour}: {contrast(colour, WHITE):.2f}:1"
+
+
+@pytest.mark.parametrize(
+    ("what", "colour"), [("limit label", charts.LIMIT_RULE_COLOUR), ("message", charts.MESSAGE_COLOUR)]
+)
+def test_chart_text_is_4_5_to_1_against_white(what, colour):
+    assert contrast(colour, WHITE) >= TEXT, f"{what} {colour}"
+
+
+@pytest.mark.parametrize(("status", "colour"), charts.STATUS_COLOURS.items())
+def test_heatmap_figures_read_at_4_5_to_1_on_every_status_colour(status, colour):
+    assert contrast(charts.STATUS_TEXT_COLOUR, colour) >= TEXT, f"{status} {colour}"
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +128,16 @@ def axe_violations(page) -> list[dict]:
 
 
 def describe(violations: list[dict], where: str) -> list[str]:
-    """One line per violated rule: where, rule, impact, how many elements, and the first few selectors."""
+    """One line per violated rule: where, rule, impact, how many elements, the first selectors and the first element."""
     lines = []
     for v in violations:
         targets = [" ".join(map(str, node["target"])) for node in v["nodes"]]
-        lines.append(f"{where}: {v['id']} ({v['impact']}) x{len(targets)}: {v['help']}; " + " | ".join(targets[:6]))
+        first = " ".join(v["nodes"][0]["html"].split())[:160] if v["nodes"] else ""
+        lines.append(
+            f"{where}: {v['id']} ({v['impact']}) x{len(targets)}: {v['help']}; "
+            + " | ".join(targets[:6])
+            + f"; {first}"
+        )
     return lines
 
 

@@ -42,7 +42,7 @@ MEASURES = {
         "attachment_rate",
         "Attachment rate",
         "attached",
-        "start_cohort",
+        "attach_cohort",
         "Share of a referral cohort attached to the programme; cohorts at least 12 months old.",
     ),
     "job_start_rate": Measure(
@@ -86,6 +86,25 @@ def rates(counts: pd.DataFrame, level: str, measure: Measure) -> pd.DataFrame:
     table["rate"] = table["x"] / table["n"]
     table["lower"], table["upper"] = metrics.wilson_intervals(table["x"], table["n"])
     return table.reset_index(drop=True)
+
+
+def not_reported_units(counts: pd.DataFrame, level: str, measure: Measure) -> list[str]:
+    """The units of `level` some of whose returns do not report `measure` (queries.COHORT_MEASURES flags them):
+    those referrals are out of the rate's numerator and denominator alike, and a unit with nothing else is not
+    in the table at all. One line each, to say why next to the table."""
+    flag = f"{measure.x}_not_reported"
+    if flag not in counts or not counts[flag].any():
+        return []
+    keys, label = LEVELS[level]
+    keys = [k for k in keys if k in counts]
+    units = counts.groupby(keys, as_index=False, dropna=False).agg(flag=(flag, "max"), n=(measure.n, "sum"))
+    noun = measure.label.split(" (")[0].lower()
+    return [
+        f"{label(u)}: "
+        + ("not compared, " if u.n == 0 else "part of its cohort left out, ")
+        + f"its returns do not report the {noun.removesuffix(' rate')}"
+        for u in units[units["flag"] > 0].itertuples()
+    ]
 
 
 def _pooled(counts: pd.DataFrame, measure: Measure) -> float:

@@ -320,6 +320,26 @@ TEMPLATE_MARKER = "wpmi standard MI template"  # the Instructions sheet's A1 sta
 
 JOURNEY_MILESTONES = tuple(f.name for f in PARTICIPANTS.fields if f.type == DATE)
 
+
+# --- what a submission does not report (submission.not_reported) ------------------------------------------
+# A file without a column for an optional field says nothing about it: unknown, never zero. The submission
+# records which fields, as "Sheet.field" names, so the summaries can keep its rows out of that measure.
+def not_reported_text(missing: dict[str, list[str]]) -> str | None:
+    """The stored form of `{sheet name: [field, ...]}`: "Participants.job_outcome_date,..." (None if empty)."""
+    names = sorted(f"{sheet}.{field}" for sheet, fields in missing.items() for field in fields)
+    return ",".join(names) or None
+
+
+def parse_not_reported(text: str | None) -> dict[str, set[str]]:
+    """`{sheet name: {field, ...}}` from the stored form (`not_reported_text`)."""
+    missing: dict[str, set[str]] = {}
+    for name in (text or "").split(","):
+        if name:
+            sheet, _, field = name.partition(".")
+            missing.setdefault(sheet, set()).add(field)
+    return missing
+
+
 # Cells that mean "suppressed by the sender" (a count between 1 and 4) or "nothing to report".
 # In count columns a suppressed cell is stored as unknown (NULL) and flagged; elsewhere it reads as empty.
 SUPPRESSION_MARKERS = frozenset({"*", "<5", "< 5", "-", "c", "[c]", "x", ".."})

@@ -23,9 +23,11 @@ from sqlalchemy import Connection, text
 from dashboard.db import read_frame
 from dashboard.fields import JOURNEY_MILESTONES, PARTICIPANTS, Sheet
 
-# What the summaries need of each participant, in this order.
-COLUMNS = ("participant_ref", "payment_group", *JOURNEY_MILESTONES, "in_work_support_offered")
-_KEPT = ("participant_ref", "period", "submission_id", "source_row", *COLUMNS[1:])
+# What the summaries need of each participant, in this order: its fields, then the submission its row came from
+# (whose not_reported fields are unknown for it, never zero).
+FIELDS = ("participant_ref", "payment_group", *JOURNEY_MILESTONES, "in_work_support_offered")
+COLUMNS = (*FIELDS, "submission_id")
+_KEPT = ("participant_ref", "period", "submission_id", "source_row", *FIELDS[1:])
 _PAIR = "partner_id = :partner AND contract_id = :contract"
 
 

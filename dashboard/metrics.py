@@ -59,6 +59,14 @@ class NotEnoughHistory(ValueError):
     """Too few periods of actuals to forecast from."""
 
 
+def known_totals(frame: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataFrame:
+    """`columns` summed per group of `by`, NaN where any row of the group has it unknown (NaN): a count a
+    return does not report is not zero, so neither is a total that includes it."""
+    sums = frame.groupby(by, dropna=False)[columns].sum(min_count=1)
+    unknown = frame[columns].isna().groupby([frame[b] for b in by], dropna=False).any()
+    return sums.where(~unknown).reset_index()
+
+
 def _fmt(value) -> str:
     value = float(value)
     return str(int(value)) if value.is_integer() else f"{value:g}"

@@ -6,7 +6,8 @@ from datetime import date
 
 import pandas as pd
 
-FLOW_MEASURES = ("referrals", "attachments", "job_starts", "job_outcomes")
+from dashboard.queries import FLOW_MEASURES
+
 # (what the row says, numerator, denominator): flow rates over the same months, not cohort rates.
 FLOW_RATES = (
     ("Attachment rate (attachments / referrals)", "attachments", "referrals"),
@@ -16,17 +17,29 @@ RATE_COUNTS = ["measure", "numerator", "denominator"]
 
 
 def flow_totals_of(flows: pd.DataFrame) -> pd.Series:
-    """Referrals, attachments, job starts and job outcomes summed over `queries.flow_totals` rows."""
-    return flows[list(FLOW_MEASURES)].sum()
+    """Referrals, attachments, job starts and job outcomes summed over the `queries.flow_totals` rows that report
+    them (NaN where none does): a row whose count is unknown is left out, never added as zero;
+    `not_reporting` says how many partner contracts that leaves out."""
+    return flows[list(FLOW_MEASURES)].sum(min_count=1)
 
 
-def flow_rate_counts(totals: pd.Series) -> pd.DataFrame:
-    """Numerator and denominator of each flow rate, unpublished: the page publishes them (dashboard/publication.py
+def not_reporting(flows: pd.DataFrame) -> pd.Series:
+    """Per flow measure, how many partner contracts have some of it unknown in the selection (a return without
+    the column, a count sent suppressed): the totals and rates leave their unknown rows out."""
+    unknown = flows[list(FLOW_MEASURES)].isna()
+    pairs = flows[["partner_id", "contract_id"]]
+    return pd.Series({m: len(pairs[unknown[m]].drop_duplicates()) for m in FLOW_MEASURES}, dtype=int)
+
+
+def flow_rate_counts(flows: pd.DataFrame) -> pd.DataFrame:
+    """Numerator and denominator of each flow rate, unpublished, over the `queries.flow_totals` rows that report
+    both counts (a row with either unknown is out of both). The page publishes them (dashboard/publication.py
     computes the rate and its Wilson interval from the published counts). A rate whose denominator is zero, or
     whose numerator exceeds it (flows of different months can), is left out rather than shown wrong."""
     rows = []
     for label, numerator, denominator in FLOW_RATES:
-        x, n = totals[numerator], totals[denominator]
+        known = flows[[numerator, denominator]].dropna()
+        x, n = known[numerator].sum(), known[denominator].sum()
         if n > 0 and x <= n:
             rows.append([label, int(x), int(n)])
     return pd.DataFrame(rows, columns=RATE_COUNTS)

@@ -28,7 +28,7 @@ from dashboard.publication import Publish, Published
 INDICATORS = ("attachment_rate", "job_start_rate", "job_outcome_rate")
 TREND_INDICATORS = ("job_start_rate", "job_outcome_rate")
 PEER_MEASURE = "job_outcome_rate"
-COUNTS = ("attached", "job_starts", "start_cohort", "job_outcomes", "outcome_cohort")
+COUNTS = ("attached", "attach_cohort", "job_starts", "start_cohort", "job_outcomes", "outcome_cohort")
 TREND_COUNTS = ("start_cohort", "job_starts", "outcome_cohort", "job_outcomes")
 SPREAD = ("minimum", "q25", "median", "q75", "maximum")
 SPINE_KEEP = ["indicator", "benchmark", "comparison", *SPREAD, "partners_compared"]

@@ -151,17 +151,33 @@ def filter_options(engine: Engine) -> dict[str, pd.DataFrame]:
         }
 
 
+def _known_sum(column: str) -> str:
+    """SQL: the sum of `column` over the group, or NULL when any of its rows does not report it (a measure a return
+    does not report, a count sent suppressed): unknown is not zero, and a total that quietly left some rows out
+    would read as complete."""
+    return f"CASE WHEN COUNT({column}) = COUNT(*) THEN SUM({column}) END"
+
+
+FLOW_MEASURES = ("referrals", "attachments", "job_starts", "job_outcomes")
+
+
 def flow_totals(engine: Engine, filters: Filters = Filters()) -> pd.DataFrame:
-    """Flow counts over the filtered months, per partner, contract and payment group."""
+    """Flow counts over the filtered months, per partner, contract and payment group; a count is NULL where any
+    month of it is unknown (`_known_sum`)."""
     where, params = filters.where("t.month")
-    sql = _grouped(
-        "monthly_summary",
-        """SUM(t.referrals) AS referrals, SUM(t.attachments) AS attachments,
-            SUM(t.job_starts) AS job_starts, SUM(t.job_outcomes) AS job_outcomes, MIN(t.basis) AS basis""",
-        ("payment_group",),
-        where,
-    )
+    sums = ", ".join(f"{_known_sum(f't.{m}')} AS {m}" for m in FLOW_MEASURES)
+    sql = _grouped("monthly_summary", f"{sums}, MIN(t.basis) AS basis", ("payment_group",), where)
     return _read(engine, sql, params)
+
+
+# Cohort measure (numerator, as returned) -> (cohort_summary column, the denominator it is a share of, the cut
+# that makes a cohort mature for it). A cell that does not report the measure (NULL) is left out of both its
+# numerator and its denominator, and `<numerator>_not_reported` says that some cell was.
+COHORT_MEASURES = {
+    "attached": ("attachments", "attach_cohort", ":start_cut"),
+    "job_starts": ("job_starts_{suffix}", "start_cohort", ":start_cut"),
+    "job_outcomes": ("job_outcomes_{suffix}", "outcome_cohort", "{outcome_cut}"),
+}
 
 
 def _mature_cohorts(
@@ -173,19 +189,16 @@ def _mature_cohorts(
     where, params = filters.where("t.referral_month")
     params.update(cut_params, start_cut=cut.job_starts)
     suffix = cohorts.window_suffix(months)
-    sql = _grouped(
-        "cohort_summary",
-        f"""
-            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.referrals ELSE 0 END) AS start_cohort,
-            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.job_starts_{suffix} ELSE 0 END) AS job_starts,
-            SUM(CASE WHEN t.referral_month <= :start_cut THEN t.attachments ELSE 0 END) AS attached,
-            SUM(CASE WHEN t.referral_month <= {outcome_cut} THEN t.referrals ELSE 0 END) AS outcome_cohort,
-            SUM(CASE WHEN t.referral_month <= {outcome_cut} THEN t.job_outcomes_{suffix} ELSE 0 END)
-                AS job_outcomes""",
-        (by,),
-        where,
-        names,
-    )
+    sums = []
+    for name, (column, denominator, mature) in COHORT_MEASURES.items():
+        column, mature = f"t.{column.format(suffix=suffix)}", mature.format(outcome_cut=outcome_cut)
+        known, unknown = f"t.referral_month <= {mature} AND {column} IS NOT NULL", f"{column} IS NULL"
+        sums += [
+            f"SUM(CASE WHEN {known} THEN t.referrals ELSE 0 END) AS {denominator}",
+            f"SUM(CASE WHEN {known} THEN {column} ELSE 0 END) AS {name}",
+            f"MAX(CASE WHEN t.referral_month <= {mature} AND {unknown} THEN 1 ELSE 0 END) AS {name}_not_reported",
+        ]
+    sql = _grouped("cohort_summary", ",\n            ".join(sums), (by,), where, names)
     return _read(engine, sql, params)
 
 
@@ -264,10 +277,11 @@ def feedback_totals(engine: Engine, filters: Filters = Filters()) -> pd.DataFram
     where, params = filters.where("t.month")
     where = where.replace("t.payment_group IN :payment_groups", "1 = 1")
     params.pop("payment_groups", None)
-    sql = f"""SELECT {ORG_SELECT}, SUM(t.complaints_received) AS complaints,
-            SUM(t.complaints_resolved_in_time) AS resolved_in_time,
-            SUM(t.satisfaction_responses) AS responses,
-            SUM(t.satisfaction_mean * t.satisfaction_responses) AS satisfaction_points
+    # A measure some month does not report is unknown for the period (_known_sum), never a partial total.
+    sql = f"""SELECT {ORG_SELECT}, {_known_sum("t.complaints_received")} AS complaints,
+            {_known_sum("t.complaints_resolved_in_time")} AS resolved_in_time,
+            {_known_sum("t.satisfaction_responses")} AS responses,
+            {_known_sum("t.satisfaction_mean * t.satisfaction_responses")} AS satisfaction_points
         FROM v_feedback t {ORG_JOIN} WHERE {where} GROUP BY {ORG_GROUP}"""
     return _read(engine, sql, params)
 

@@ -94,10 +94,11 @@ def init_db(engine: Engine, reference_dir: Path = REFERENCE_DIR) -> dict[str, in
         # Summaries from before they were keyed (no primary key, not stored in key order) are only derived
         # data: drop them so they are made again in the current layout, and refilled below.
         for table in SUMMARY_TABLES:
-            if table.name in existing and not inspector.get_pk_constraint(table.name)["constrained_columns"]:
+            if table.name in existing and _summary_layout_changed(inspector, table):
                 drop_views(conn)  # v_monthly reads monthly_summary; the views are made again below
                 table.drop(conn)
                 existing.discard(table.name)
+        _add_missing_columns(conn, inspector, existing)
         schema.metadata.create_all(conn)
         # A summary table added (or remade) by an upgrade starts empty: fill it from the facts already loaded.
         if any(t.name not in existing for t in SUMMARY_TABLES) and "submission" in existing:
@@ -109,6 +110,39 @@ def init_db(engine: Engine, reference_dir: Path = REFERENCE_DIR) -> dict[str, in
             counts[table_name] = len(rows)
         create_views(conn)
     return counts
+
+
+def _summary_layout_changed(inspector, table: Table) -> bool:
+    """Whether a stored summary differs from its declaration: no primary key (from before summaries were keyed),
+    or a column missing or differing in whether it may be NULL (counts became nullable when 'not reported'
+    came apart from zero). Summaries are derived data, so a changed one is dropped, made again and refilled."""
+    if not inspector.get_pk_constraint(table.name)["constrained_columns"]:
+        return True
+    stored = {c["name"]: bool(c["nullable"]) for c in inspector.get_columns(table.name)}
+    # A primary-key column reads as nullable on some backends; only the others are compared.
+    keyed = {c.name for c in table.primary_key.columns}
+    return any(c.name not in stored or (c.name not in keyed and stored[c.name] != c.nullable) for c in table.columns)
+
+
+def _add_missing_columns(conn, inspector, existing: set[str]) -> None:
+    """Add the nullable columns an upgrade declared to tables that already hold data (e.g. submission.not_reported):
+    create_all makes missing tables, never missing columns. Rows already there read NULL, as a file loaded before
+    the column existed says nothing about it."""
+    quote = conn.dialect.identifier_preparer.quote
+    for table in schema.metadata.sorted_tables:
+        if table.name not in existing or table in SUMMARY_TABLES:
+            continue
+        stored = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in stored:
+                continue
+            if not column.nullable:
+                raise ReferenceDataError(
+                    f"Table {table.name} lacks column {column.name}, which cannot be added to existing rows "
+                    "(it may not be NULL): rebuild this database (wpmi demo --replace, or load the files again)."
+                )
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}")
 
 
 def missing_schema(engine: Engine) -> list[str]:

@@ -161,6 +161,9 @@ submission = Table(
     Column("rows_feedback", Integer, nullable=False, default=0),
     Column("warnings", Integer, nullable=False, default=0),
     Column("report_json", Text),  # warnings and notes; never cell values flagged as personal data
+    # The optional fields this file has no column for, "Sheet.field" comma-separated (NULL: it reports them
+    # all): unknown, never zero, in every summary and rate (dashboard/summaries.py, dashboard/queries.py).
+    Column("not_reported", Text),
     Column("loaded_at", DateTime, nullable=False),
     Column("loaded_by", Text),
     Index("ix_submission_key", "partner_id", "contract_id", "period"),
@@ -283,10 +286,11 @@ cohort_summary = _summary(
     ("referral_month", "payment_group"),
     Column("referral_month", Date, nullable=False),
     Column("payment_group", String(8), nullable=False),
+    Column("referrals", Integer, nullable=False),
+    # NULL where a cell holds anyone whose return does not report the measure (submission.not_reported).
     *[
-        Column(name, Integer, nullable=False)
+        Column(name, Integer)
         for name in (
-            "referrals",
             "attachments",
             *(
                 f"{measure}_{cohorts.window_suffix(months)}"

@@ -12,7 +12,7 @@ participant-based summary is counted from that frame; the aggregate-return and p
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Integer, text
 
 from dashboard import cohorts, compliance, latest, schema
 from dashboard import fields as F
@@ -38,6 +38,33 @@ FLOWS = (
     ("job_start_date", "job_starts"),
     ("job_outcome_date", "job_outcomes"),
 )
+
+
+# The cohort_summary columns each participant field feeds: unknown (NULL) in a cell holding anyone whose latest
+# row comes from a return without that field's column.
+COHORT_MEASURES = {
+    "attachment_date": ("attachments",),
+    "job_start_date": (*(f"job_starts_{cohorts.window_suffix(m)}" for m in cohorts.WINDOW_DAYS), "job_starts"),
+    "job_outcome_date": (*(f"job_outcomes_{cohorts.window_suffix(m)}" for m in cohorts.WINDOW_DAYS), "job_outcomes"),
+}
+
+
+def unknown_fields(conn: Connection, people: pd.DataFrame, partner_id: int, contract_id: str) -> dict[str, pd.Series]:
+    """Per participant field some current return of the pair does not report (submission.not_reported): which of
+    `people` (the latest rows, with their submission_id) have it unknown. Fields every return reports are absent."""
+    rows = conn.execute(
+        text(
+            "SELECT submission_id, not_reported FROM submission WHERE status = 'current' AND partner_id = :partner "
+            "AND contract_id = :contract AND not_reported IS NOT NULL"
+        ),
+        {"partner": partner_id, "contract": contract_id},
+    ).all()
+    lacking: dict[str, list[int]] = {}
+    for submission_id, stored in rows:
+        for field in F.parse_not_reported(stored).get(F.PARTICIPANTS.name, ()):
+            lacking.setdefault(field, []).append(submission_id)
+    masks = {field: people["submission_id"].isin(ids) for field, ids in lacking.items()}
+    return {field: mask for field, mask in masks.items() if mask.any()}
 
 
 REFRESH_PROJECTIONS = f"""
@@ -92,9 +119,17 @@ def standards_frame(conn: Connection) -> pd.DataFrame:
 
 
 def _refresh_compliance(
-    conn: Connection, partner_id: int, contract_id: str, people: pd.DataFrame, contacts: pd.DataFrame
+    conn: Connection,
+    partner_id: int,
+    contract_id: str,
+    people: pd.DataFrame,
+    contacts: pd.DataFrame,
+    unknown: dict[str, pd.Series] | None = None,
 ) -> None:
-    """Outcome counts per measurable standard of the partner's prime and CPA, as at its latest return."""
+    """Outcome counts per measurable standard of the partner's prime and CPA, as at its latest return.
+
+    A participant whose return does not report a standard's start or end milestone (`unknown`) is left out of
+    that standard: not met, not missed, not counted."""
     context = evaluation_context(conn, partner_id, contract_id)
     if context is None or people.empty:
         return
@@ -102,6 +137,7 @@ def _refresh_compliance(
     outcomes = compliance.evaluate(
         people, rules, nation=context["nation"], as_of=context["as_of"], contacts=contacts if len(contacts) else None
     )
+    outcomes = _without_unknown(outcomes, rules, people, unknown or {})
     if outcomes.empty:
         return
     key = {"partner_id": partner_id, "contract_id": contract_id}
@@ -127,25 +163,51 @@ def _refresh_compliance(
     )
 
 
+def _without_unknown(
+    outcomes: pd.DataFrame, rules: pd.DataFrame, people: pd.DataFrame, unknown: dict[str, pd.Series]
+) -> pd.DataFrame:
+    """`outcomes` without the (standard, participant) pairs whose start or end milestone the participant's return
+    does not report: an unreported date must not read as a standard missed."""
+    if not unknown or outcomes.empty:
+        return outcomes
+    keep = pd.Series(True, index=outcomes.index)
+    for field, mask in unknown.items():
+        refs = set(people.loc[mask, "participant_ref"])
+        uses = rules.loc[(rules["from_milestone"] == field) | (rules["to_milestone"] == field), "standard_id"]
+        keep &= ~(outcomes["standard_id"].isin(set(uses)) & outcomes["participant_ref"].isin(refs))
+    return outcomes[keep]
+
+
 def _month_start(dates: pd.Series) -> pd.Series:
     return dates.dt.to_period("M").dt.to_timestamp()
+
+
+def _cells(values: pd.Series, kind) -> list:
+    """A column's values as the database takes them: dates as dates, and in an integer column a count that is
+    unknown (NaN: not reported) as NULL and the others as ints."""
+    if values.dtype.kind == "M":
+        return [v.date() for v in values]
+    if values.dtype.kind == "f" and isinstance(kind, Integer):
+        return [None if pd.isna(v) else int(v) for v in values]
+    return values.tolist()
 
 
 def _insert_frame(conn: Connection, table, frame: pd.DataFrame, **constant) -> None:
     """Insert a small frame (dates as Timestamps) plus constant columns through the bulk path."""
     if frame.empty:
         return
-    columns = {
-        c: [v.date() for v in frame[c]] if frame[c].dtype.kind == "M" else frame[c].tolist() for c in frame.columns
-    }
+    columns = {c: _cells(frame[c], table.c[c].type) for c in frame.columns}
     columns.update({name: [value] * len(frame) for name, value in constant.items()})
     bulk_insert(conn, table, columns)
 
 
-def monthly_flows_of(people: pd.DataFrame) -> pd.DataFrame:
+def monthly_flows_of(people: pd.DataFrame, unknown: dict[str, pd.Series] | None = None) -> pd.DataFrame:
     """Referrals, attachments, job starts and job outcomes per calendar month and payment group.
 
-    `people` is one row per participant (the latest row); this is what `v_monthly` shows for them.
+    `people` is one row per participant (the latest row); this is what `v_monthly` shows for them. `unknown`
+    (from `unknown_fields`) marks participants whose return does not report a milestone: such a milestone could
+    fall in any month from their referral on, so its count is unknown (NaN) in every month of their payment group
+    from the earliest such referral, never a count of the others passed off as the total.
     """
     parts = [
         pd.DataFrame(
@@ -160,19 +222,35 @@ def monthly_flows_of(people: pd.DataFrame) -> pd.DataFrame:
     long = pd.concat(parts, ignore_index=True)
     counts = long.groupby(["month", "payment_group", "measure"]).size().unstack("measure", fill_value=0)
     counts = counts.reindex(columns=[m for _, m in FLOWS], fill_value=0).astype(int)
+    for column, measure in FLOWS:
+        mask = (unknown or {}).get(column)
+        if mask is None or not mask.any():
+            continue
+        counts = counts.astype(float)
+        last = counts.index.get_level_values("month").max()
+        starts = _month_start(people.loc[mask, "referral_date"]).groupby(people.loc[mask, "payment_group"]).min()
+        for group, start in starts.items():
+            months = pd.date_range(start, max(start, last), freq="MS")
+            cells = pd.MultiIndex.from_product([months, [group]], names=counts.index.names)
+            counts = counts.reindex(counts.index.union(cells), fill_value=0.0)
+            counts.loc[cells, measure] = float("nan")
     return counts.reset_index().rename_axis(columns=None)
 
 
-def cohorts_of(people: pd.DataFrame) -> pd.DataFrame:
+def cohorts_of(people: pd.DataFrame, unknown: dict[str, pd.Series] | None = None) -> pd.DataFrame:
     """Per referral month and payment group: referrals, attachments, and job starts/outcomes within each of
-    cohorts.WINDOW_DAYS after referral and in all (from the days since referral, as `v_participants` stores them)."""
+    cohorts.WINDOW_DAYS after referral and in all (from the days since referral, as `v_participants` stores them).
+
+    A measure is unknown (NaN) in a cell holding anyone whose return does not report it (`unknown`, from
+    `unknown_fields`): the rates leave that cell out of the measure's numerator and denominator alike.
+    """
     referred = people[people["referral_date"].notna()]
     days_to_start = (referred["job_start_date"] - referred["referral_date"]).dt.days
     days_to_outcome = (referred["job_outcome_date"] - referred["referral_date"]).dt.days
+    keys = {"referral_month": _month_start(referred["referral_date"]), "payment_group": referred["payment_group"]}
     flags = pd.DataFrame(
         {
-            "referral_month": _month_start(referred["referral_date"]),
-            "payment_group": referred["payment_group"],
+            **keys,
             "referrals": 1,
             "attachments": referred["attachment_date"].notna(),
             **{
@@ -184,7 +262,15 @@ def cohorts_of(people: pd.DataFrame) -> pd.DataFrame:
             "job_outcomes": referred["job_outcome_date"].notna(),
         }
     )
-    return flags.groupby(["referral_month", "payment_group"]).sum().astype(int).reset_index()
+    counts = flags.groupby(["referral_month", "payment_group"]).sum().astype(int)
+    for field, columns in COHORT_MEASURES.items():
+        mask = (unknown or {}).get(field)
+        if mask is None or not mask.any():
+            continue
+        unknown_here = pd.DataFrame({**keys, "n": mask.loc[referred.index]}).groupby(list(keys))["n"].sum() > 0
+        counts = counts.astype(float)
+        counts.loc[unknown_here.reindex(counts.index, fill_value=False), list(columns)] = float("nan")
+    return counts.reset_index()
 
 
 def refresh_summaries(conn: Connection, partner_id: int, contract_id: str) -> None:
@@ -199,12 +285,13 @@ def refresh_summaries(conn: Connection, partner_id: int, contract_id: str) -> No
     returns = latest.sync(conn, partner_id, contract_id)
     people, contacts = journeys(conn, partner_id, contract_id, returns)
     key = {"partner_id": partner_id, "contract_id": contract_id}
+    unknown = unknown_fields(conn, people, partner_id, contract_id) if not people.empty else {}
     if not people.empty:
-        _insert_frame(conn, schema.monthly_summary, monthly_flows_of(people), basis="participants", **key)
-        _insert_frame(conn, schema.cohort_summary, cohorts_of(people), **key)
+        _insert_frame(conn, schema.monthly_summary, monthly_flows_of(people, unknown), basis="participants", **key)
+        _insert_frame(conn, schema.cohort_summary, cohorts_of(people, unknown), **key)
     conn.execute(text(REFRESH_MONTHLY_AGGREGATES), params)
     conn.execute(text(REFRESH_PROJECTIONS), params)
-    _refresh_compliance(conn, partner_id, contract_id, people, contacts)
+    _refresh_compliance(conn, partner_id, contract_id, people, contacts, unknown)
 
 
 SUMMARY_TABLES = (

@@ -221,7 +221,7 @@ def partner_summary(
     Outcomes of partners with a cohort below `min_n` (default: the min_denominator setting) are not compared.
     """
     org = ["partner_id", "partner", "sector", "tier", "contract_id", "prime", "prime_id", "cpa_code"]
-    volumes = flows.groupby(org, as_index=False)[["referrals", "attachments", "job_starts", "job_outcomes"]].sum()
+    volumes = metrics.known_totals(flows, org, ["referrals", "attachments", "job_starts", "job_outcomes"])
     contract_refs = volumes.groupby("contract_id")["referrals"].transform("sum")
     volumes["share_of_contract"] = volumes["referrals"] / contract_refs.where(contract_refs > 0)
     table = bm.benchmark_table(cohorts, "partner", "job_outcome_rate", "all", min_n=min_n) if len(cohorts) else None
@@ -322,7 +322,8 @@ def prime_mpl_position(flow_totals: pd.DataFrame, mpls: pd.DataFrame) -> pd.Data
     """
     latest = mpls.dropna(subset=["mpl"]).sort_values("contract_year").groupby("payment_group").tail(1)
     levels = dict(zip(latest["payment_group"], latest["mpl"]))
-    recent = flow_totals[flow_totals["payment_group"].isin(levels)]
+    # A group whose referrals or outcomes are unknown (not reported, suppressed) is out of the comparison.
+    recent = flow_totals[flow_totals["payment_group"].isin(levels)].dropna(subset=["referrals", "job_outcomes"])
     g = recent.groupby(["contract_id", "payment_group"], as_index=False)[["referrals", "job_outcomes"]].sum()
     g = g[g["referrals"] > 0]
     g["in_year_rate"] = g["job_outcomes"] / g["referrals"]

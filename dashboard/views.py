@@ -70,7 +70,7 @@ CREATE VIEW v_submissions AS
 SELECT s.submission_id, s.file_name, s.sha256, s.status, s.superseded_by, s.period, s.layout,
     k.cpa_code, cp.cpa_name, pr.prime_name AS prime, s.contract_id, pa.partner_name AS partner,
     pa.sector AS partner_sector, s.rows_participants, s.rows_contacts, s.rows_monthly, s.rows_projections,
-    s.rows_feedback, s.warnings, s.loaded_at, s.loaded_by
+    s.rows_feedback, s.warnings, s.not_reported, s.loaded_at, s.loaded_by
 FROM submission s
     JOIN contract k ON k.contract_id = s.contract_id
     JOIN cpa cp ON cp.cpa_code = k.cpa_code

@@ -353,6 +353,7 @@ class Ingestor:
                 report=report,
                 actor=options.identity,
                 replaces=replaced.submission_id if replaced is not None else None,
+                not_reported=unreported_fields(mapped),
             )
             result.problems.append(_superseded_note(conn, result.submission_id, result.file))
         result.status = LOADED
@@ -396,13 +397,23 @@ def _later_returns(conn, sender, file: str) -> list[Problem]:
     ]
 
 
+def unreported_fields(mapped) -> dict[str, list[str]]:
+    """Per target sheet (Participants, Monthly ...), the optional fields the file has no column for, in the
+    sheet's order: what it does not report, stored with the submission so that they stay unknown, never zero."""
+    missing: dict[str, list[str]] = {}
+    for m in mapped:
+        fields = [f.name for f in F.SHEETS_BY_NAME[m.target].fields if not f.required and f.name not in m.columns]
+        if fields:
+            missing.setdefault(m.target, []).extend(f for f in fields if f not in missing.get(m.target, []))
+    return missing
+
+
 def not_reported(mapped, file: str, require: tuple[str, ...] = ()) -> list[Problem]:
     """A warning per sheet naming each optional field (a milestone, a feedback measure) the file has no column for,
     or an error for those the sender required (--require): a missing column must never pass for 'none happened'."""
     problems = []
     for m in mapped:
-        sheet = F.SHEETS_BY_NAME[m.target]
-        missing = [f.name for f in sheet.fields if not f.required and f.name not in m.columns]
+        missing = unreported_fields([m]).get(m.target, [])
         required = [name for name in missing if name in require]
         if required:
             problems.append(
@@ -410,7 +421,8 @@ def not_reported(mapped, file: str, require: tuple[str, ...] = ()) -> list[Probl
                     "required_not_reported",
                     ERROR,
                     f"{file}: sheet {m.sheet!r} has no column for {', '.join(required)}, which --require asks for. "
-                    "Add the column, map it with a layout profile (docs/layouts.md), or drop it from --require.",
+                    "Add the column, map it with --map SOURCE=FIELD or a layout profile (docs/layouts.md), or "
+                    "drop it from --require.",
                     file,
                     m.sheet,
                 )
@@ -421,10 +433,10 @@ def not_reported(mapped, file: str, require: tuple[str, ...] = ()) -> list[Probl
                     "not_reported",
                     WARNING,
                     f"{file}: sheet {m.sheet!r} ({m.target}) has no column for {', '.join(missing)}: this file does "
-                    "not report them. wpmi stores them as blank, which its counts still treat as none (keeping "
-                    "'not reported' apart from zero is not built yet), so rates using them will be low for this "
-                    "return. If the file has such a column under another name, map it with a layout profile "
-                    "(docs/layouts.md); --require FIELD makes a missing column an error.",
+                    "not report them, so wpmi stores them as not reported (blank, never zero) and leaves this "
+                    "return out of the rates that need them. If the file has such a column under another name, "
+                    "map it with --map SOURCE=FIELD or a layout profile (docs/layouts.md); --require FIELD makes "
+                    "a missing column an error.",
                     file,
                     m.sheet,
                 )

@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import Connection, select
 
+from dashboard import fields as F
 from dashboard import schema
 from dashboard.audit import audit, now
 from dashboard.bulk import bulk_insert
@@ -75,9 +76,11 @@ def write_submission(
     report: dict,
     actor: str | None,
     replaces: int | None = None,
+    not_reported: dict[str, list[str]] | None = None,
 ) -> int:
     """Insert the submission and its facts, superseding any current one for the same key (and `replaces`, the
-    submission the sender named, whatever its period); returns its id."""
+    submission the sender named, whatever its period); returns its id. `not_reported` names, per sheet, the optional
+    fields the file has no column for (`pipeline.unreported_fields`)."""
     counts = {col: 0 for col in ROW_COUNT_COLUMNS.values()}
     for typed in sheets:
         counts[ROW_COUNT_COLUMNS[typed.target]] += len(typed)
@@ -95,6 +98,7 @@ def write_submission(
             status="current",
             warnings=report.get("warnings", 0),
             report_json=json.dumps(report, default=str),
+            not_reported=F.not_reported_text(not_reported or {}),
             loaded_at=now(),
             loaded_by=actor,
             **counts,

@@ -119,6 +119,15 @@ st.dataframe(
     },
 )
 st.caption(ui.SUPPRESSION_NOTE + f" Units with n < {ui.settings.get('min_denominator')} are 'Not compared'.")
+unreported = bm.not_reported_units(bm.units_in_view(counts, filters, prime_names), level, m)
+if unreported:
+    # Unknown is not zero: referrals whose returns lack the measure's column are out of its x and n alike.
+    st.caption(
+        "Not reported is not zero: "
+        + "; ".join(ui.md_escape(line) for line in unreported[:20])
+        + (f"; and {len(unreported) - 20} more" if len(unreported) > 20 else "")
+        + "."
+    )
 ui.downloads(league, f"benchmarks_{level}_{measure}", [m.help, ui.SUPPRESSION_NOTE])
 
 

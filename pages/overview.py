@@ -15,11 +15,29 @@ labels = {
     "job_starts": "Job starts",
     "job_outcomes": "Job outcomes",
 }
+unreported = overview.not_reporting(flows)
 for col, measure in zip(st.columns(len(overview.FLOW_MEASURES)), overview.FLOW_MEASURES):
-    col.metric(labels[measure], ui.published_count(totals[measure]))
+    left_out = int(unreported[measure])
+    col.metric(
+        labels[measure],
+        ui.published_count(totals[measure]) or ("not reported" if left_out else "0"),
+        help=f"Leaves out {left_out} partner contract(s) whose returns do not report it (unknown, not zero)."
+        if left_out
+        else None,
+    )
+if unreported.any():
+    st.caption(
+        "Not reported is not zero: "
+        + "; ".join(
+            f"{labels[m].lower()} leave out {n} partner contract(s) whose returns do not report them"
+            for m, n in unreported.items()
+            if n
+        )
+        + ". Their rows are out of these totals and out of both sides of the rates below."
+    )
 
 kpis = publication.publish_table(
-    overview.flow_rate_counts(totals),
+    overview.flow_rate_counts(flows),
     policy=ui.policy(),
     counts=["numerator", "denominator"],
     rates={"rate": ("numerator", "denominator")},

@@ -30,7 +30,9 @@ def counts(rows):
         "job_outcomes",
         "attached",
     ]
-    return pd.DataFrame(rows, columns=cols)
+    frame = pd.DataFrame(rows, columns=cols)
+    # Every cell here reports attachment, so its denominator is the start cohort (queries.COHORT_MEASURES).
+    return frame.assign(attach_cohort=frame["start_cohort"])
 
 
 ROWS = [

@@ -8,16 +8,44 @@ from dashboard import overview
 
 
 def test_flow_rate_counts_give_each_rates_numerator_and_denominator_unpublished():
-    totals = pd.Series({"referrals": 200, "attachments": 151, "job_starts": 40, "job_outcomes": 10})
-    rates = overview.flow_rate_counts(totals)
+    flows = pd.DataFrame({"referrals": [200], "attachments": [151], "job_starts": [40], "job_outcomes": [10]})
+    rates = overview.flow_rate_counts(flows)
     assert rates["measure"].tolist() == [label for label, _, _ in overview.FLOW_RATES]
     assert rates[["numerator", "denominator"]].values.tolist() == [[151, 200], [10, 40]]
 
 
 def test_a_rate_without_a_denominator_or_above_one_is_left_out_not_shown_wrong():
-    totals = pd.Series({"referrals": 0, "attachments": 0, "job_starts": 5, "job_outcomes": 9})
-    rates = overview.flow_rate_counts(totals)
+    flows = pd.DataFrame({"referrals": [0], "attachments": [0], "job_starts": [5], "job_outcomes": [9]})
+    rates = overview.flow_rate_counts(flows)
     assert rates.empty and list(rates.columns) == overview.RATE_COUNTS
+
+
+def _flows(rows):
+    columns = ["partner_id", "contract_id", "referrals", "attachments", "job_starts", "job_outcomes"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def test_an_unknown_count_is_left_out_of_totals_and_rates_never_added_as_zero():
+    # Partner 2's return has no job outcome column: its outcomes are unknown (NaN), not 0.
+    flows = _flows([[1, "c1", 100, 80, 20, 10], [2, "c1", 50, 40, 10, None]])
+    totals = overview.flow_totals_of(flows)
+    assert totals["job_outcomes"] == 10 and totals["referrals"] == 150
+    assert overview.not_reporting(flows).to_dict() == {
+        "referrals": 0,
+        "attachments": 0,
+        "job_starts": 0,
+        "job_outcomes": 1,
+    }
+    rates = overview.flow_rate_counts(flows).set_index("measure")
+    # Job outcomes per job start: partner 2's starts leave the denominator with its unknown outcomes.
+    assert rates.loc["Job outcomes per job start"].tolist() == [10, 20]
+    assert rates.loc["Attachment rate (attachments / referrals)"].tolist() == [120, 150]
+
+
+def test_a_measure_nobody_reports_has_no_total_rather_than_zero():
+    flows = _flows([[1, "c1", 100, 80, 20, None], [2, "c1", 50, 40, 10, None]])
+    assert pd.isna(overview.flow_totals_of(flows)["job_outcomes"])
+    assert "Job outcomes per job start" not in overview.flow_rate_counts(flows)["measure"].tolist()
 
 
 def test_coverage_by_cpa_marks_each_cpa_month_once():

@@ -23,7 +23,7 @@ COHORTS = counts(
         (4, "D", "CPA02-y", 2, "Two", "Y", "private", "specialist", "PG6", 60, 12, 60, 6, 58),
     ]
 )
-# Pooled per partner (attached, job_starts, start_cohort, job_outcomes, outcome_cohort):
+# Pooled per partner (attached, job_starts, start_cohort, job_outcomes, outcome_cohort; attach_cohort = start_cohort):
 # A 140, 60, 150, 35, 150; B 190, 40, 200, 10, 200; C 97, 44, 100, 21, 100; D 58, 12, 60, 6, 60.
 PUBLIC = Policy("public", rounding_base=5, suppress_max=4, rate_decimals=2)
 MEMBER_A = Policy("member", rounding_base=1, suppress_max=4, rate_decimals=3, partner_ids=frozenset({1}))
@@ -220,6 +220,6 @@ def test_peer_similarity_uses_the_published_mix():
 
 def test_partner_counts_pool_contracts_and_payment_groups():
     table = profile.partner_counts(COHORTS).set_index("partner_id")
-    assert table.loc[1, list(profile.COUNTS)].tolist() == [140, 60, 150, 35, 150]
+    assert table.loc[1, list(profile.COUNTS)].tolist() == [140, 150, 60, 150, 35, 150]
     assert (table.loc[3, "partner"], table.loc[3, "sector"]) == ("C", "vcs")
     assert pytest.approx(profile.publish_partners(COHORTS, publisher(PUBLIC)).frame.loc[0, "job_outcome_rate"]) == 0.23

@@ -384,6 +384,41 @@ SUPPRESSION_NOTE = (
 )
 
 
+def marks_legend(shown: Published, drawn: pd.DataFrame | None = None) -> str:
+    """What the marks and rounding in a published table mean, in words: "" when it shows neither.
+
+    A screen reader reads a `*` cell as "star" (st.dataframe draws its cells on a canvas, with no label per cell), so
+    every table that shows a mark says in words, directly below it, what the mark stands for, with this viewer's
+    thresholds. `drawn` is the frame as the page draws it (columns chosen or renamed), by default `shown.display()`.
+    """
+    drawn = shown.display() if drawn is None else drawn
+    cells = set(drawn.astype("string").stack().dropna())
+    policy = shown.policy
+    words = []
+    if PRIMARY in cells:
+        words.append(
+            f"`{PRIMARY}` = suppressed: fewer than {policy.suppress_max + 1} (a count from 1 to {policy.suppress_max}),"
+            " hidden with any rate built on it so no one can be identified"
+        )
+    if SECONDARY in cells:
+        words.append(f"`{SECONDARY}` = suppressed so that a `{PRIMARY}` cannot be worked out from a total")
+    if policy.rounding_base > 1 and not shown.status.columns.empty:
+        words.append(f"counts are rounded to the nearest {policy.rounding_base}")
+    if not words:
+        return ""
+    text = "; ".join(words)
+    return f"In this table: {text}."
+
+
+def table(shown: Published, drawn: pd.DataFrame | None = None, **dataframe_kwargs) -> None:
+    """A published table (or the page's arrangement of it, `drawn`) with what its marks mean in words below it."""
+    drawn = shown.display() if drawn is None else drawn
+    st.dataframe(drawn, **dataframe_kwargs)
+    legend = marks_legend(shown, drawn)
+    if legend:
+        st.caption(legend)
+
+
 def labels_only(frame: pd.DataFrame) -> Published:
     """A table of labels only (names, months, statuses: no counts about people), published as it is."""
     return publish_table(frame, policy=policy(), counts=[], keep=list(frame.columns))

@@ -44,7 +44,8 @@ st.markdown(
 
 st.subheader("All indicators against all partners")
 st.altair_chart(charts.spine_chart(profile.spine_rows(spine)), width="stretch")
-st.dataframe(
+ui.table(
+    spine,
     spine.display().rename(columns=profile.SPINE_NAMES),
     hide_index=True,
     column_order=profile.SPINE_ORDER,
@@ -63,7 +64,7 @@ st.caption(
     "Partners with the most similar payment-group mix (cosine similarity of cohort shares)"
     f"; {int((peers.frame['sector'] == info['sector']).sum())} of them are in the same sector."
 )
-st.dataframe(peers.display().rename(columns=profile.PEER_NAMES), hide_index=True)
+ui.table(peers, peers.display().rename(columns=profile.PEER_NAMES), hide_index=True)
 
 ui.how_calculated(f"""
 - **Spine chart**: for each indicator, the grey bar spans all partners with n >= {settings.get("min_denominator")}

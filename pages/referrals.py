@@ -44,7 +44,8 @@ shown = (
 )
 
 st.subheader("Variance: largest shortfall first")
-st.dataframe(
+ui.table(
+    published,
     shown[["unit", "actual", "projected", "variance", "variance_pct", "status", "months"]],
     hide_index=True,
     column_config={
@@ -56,7 +57,7 @@ st.dataframe(
 below = (table["status"] == metrics.BELOW_TOLERANCE).sum()
 st.caption(
     f"{below} of {len(table)} below the ±{tolerance:.0%} tolerance band over the months they reported, judged on "
-    "the figures as published. " + ui.SUPPRESSION_NOTE
+    "the figures as published."
 )
 ui.downloads(
     published,

@@ -66,7 +66,8 @@ st.caption(
 performers = supply_chain.publish_partner_table(
     protect, publish, counts=["outcomes_x", "outcomes_n"], extras=risk.performer_extras, labels=supply_chain.RISK_LABELS
 )
-st.dataframe(
+ui.table(
+    performers,
     performers.display()[risk.PERFORMER_COLUMNS].rename(
         columns={"outcome_rate_low": "lower", "outcome_rate_high": "upper", "ratio": "observed / expected"}
     ),

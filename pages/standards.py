@@ -50,7 +50,8 @@ with tab_matrix:
         st.altair_chart(charts.compliance_heatmap(shown), width="stretch")
         display = published.display().assign(status=shown["status"])
         columns = ["partner", "stage_label", "standard_id", "title", "met", "n", "share", "share_low", "share_high"]
-        st.dataframe(
+        ui.table(
+            published,
             display[[*columns, "target_share", "status", "pending"]].rename(
                 columns={"share_low": "lower", "share_high": "upper"}
             ),
@@ -59,7 +60,7 @@ with tab_matrix:
         )
         st.caption(
             "Share = participants meeting the standard / participants it could be judged on (met + missed);"
-            " pending = not yet due. Shares and intervals are computed from the counts as shown. " + ui.SUPPRESSION_NOTE
+            " pending = not yet due. Shares and intervals are computed from the counts as shown."
         )
         ui.downloads(published, f"standards_{prime}")
 
@@ -86,7 +87,7 @@ with tab_drill:
             f'**{ui.md_escape(rule["title"])}**: "{ui.md_escape(rule["quote"])}" ({ui.md_escape(rule["source"])})'
         )
         published_all, _ = standards.published_cells(cells, policy)
-        st.dataframe(standards.drill_counts(published_all, int(pick.partner_id), pick.contract_id, sid))
+        ui.table(published_all, standards.drill_counts(published_all, int(pick.partner_id), pick.contract_id, sid))
         measured = standards.published_days(ui.query("standard_days", None, **cell), int(pick.partner_id), policy).frame
         if rule["rule_kind"] in ("time_limit", "contact_frequency") and len(measured):
             limit = rule["limit_days"] if rule["rule_kind"] == "time_limit" else rule["frequency_days"]
@@ -111,7 +112,7 @@ with tab_prime:
     else:
         _, everyone_shown = standards.published_cells(everyone[everyone["n"] > 0], policy)
         roll = standards.published_roll_up(everyone_shown, policy)
-        st.dataframe(roll.display().rename(columns={"share": "share met (all participants)"}), hide_index=True)
+        ui.table(roll, roll.display().rename(columns={"share": "share met (all participants)"}), hide_index=True)
         st.caption(
             "Met and n add up the cells as published; a cell with a hidden count is counted under not_enough "
             "and not_published, and left out of met, n and the share."

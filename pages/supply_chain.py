@@ -60,10 +60,10 @@ columns = {
     "flags": "flags",
 }
 shown = table.display()
-st.dataframe(shown[[c for c in columns if c in shown]].rename(columns=columns), hide_index=True)
+ui.table(table, shown[[c for c in columns if c in shown]].rename(columns=columns), hide_index=True)
 st.caption(
     f"Benchmark: {supply_chain.percent_text(benchmark, table.policy) or 'not shown'}, the pooled rate of every "
-    f"partner in every CPA. {ui.SUPPRESSION_NOTE}"
+    "partner in every CPA."
 )
 ui.downloads(table, f"supply_chain_{contract_id}")
 

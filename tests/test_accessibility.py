@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 
+import pandas as pd
 import pytest
 
 from dashboard import charts
@@ -160,3 +161,76 @@ def test_page_has_no_wcag_22_aa_violations(mode, name, width, browser, request):
     finally:
         page.close()
     assert not problems, "\n".join(problems)
+
+
+# -- suppressed and rounded cells are explained in words beside every table that shows them --------------------
+
+
+def published(policy, counts: list[int]):
+    from dashboard.publication import publish_table
+
+    frame = pd.DataFrame({"unit": [f"P{i}" for i in range(len(counts))], "partner_id": range(1, len(counts) + 1)})
+    frame["x"] = counts
+    return publish_table(frame, policy=policy, counts=["x"], totals=("x",), owner="partner_id", keep=["unit"])
+
+
+def member_policy(suppress_max: int = 4):
+    from dashboard.publication import Policy
+
+    return Policy("member", rounding_base=1, suppress_max=suppress_max, rate_decimals=4)
+
+
+def test_a_table_with_suppressed_counts_says_what_each_mark_means_with_the_viewers_threshold():
+    from dashboard import ui
+
+    shown = published(member_policy(), [3, 40, 52, 61])  # 3 is hidden, and one more so it cannot be derived
+    assert set(shown.display()["x"]) >= {"*", "**"}
+    legend = ui.marks_legend(shown)
+    assert "`*` = suppressed: fewer than 5 (a count from 1 to 4)" in legend
+    assert "`**` = suppressed so that a `*` cannot be worked out from a total" in legend
+    assert "rounded" not in legend  # member mode: exact counts
+    wider = ui.marks_legend(published(member_policy(suppress_max=9), [7, 40, 52, 61]))
+    assert "fewer than 10 (a count from 1 to 9)" in wider
+
+
+def test_a_table_without_marks_has_no_legend_and_a_public_one_says_counts_are_rounded():
+    from dashboard import ui
+    from dashboard.publication import Policy
+
+    assert ui.marks_legend(published(member_policy(), [40, 52, 61])) == ""
+    public = Policy("public", rounding_base=5, suppress_max=4, rate_decimals=2)
+    assert ui.marks_legend(published(public, [40, 52, 61])) == "In this table: counts are rounded to the nearest 5."
+
+
+def elements_in_order(node):
+    """Every element of an AppTest tree, top to bottom as the page draws them."""
+    children = getattr(node, "children", None)
+    if children is None:
+        yield node
+        return
+    for key in sorted(children):
+        yield from elements_in_order(children[key])
+
+
+def test_every_table_showing_a_mark_on_a_page_has_the_legend_directly_below_it(demo_db, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    from streamlit.testing.v1.element_tree import Caption, Dataframe
+
+    # Public mode on the demo: the Standards matrix hides counts of 1-4 about partners (and more to protect them).
+    monkeypatch.setenv("WPMI_DB_URL", demo_db)
+    monkeypatch.setenv("WPMI_MODE", "public")
+    monkeypatch.setenv("WPMI_SUPPRESS_MAX", "6")  # the legend's threshold comes from the settings, not a constant
+    at = AppTest.from_file(str(ROOT / "pages" / "standards.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    elements = list(elements_in_order(at.main))
+    marked = [
+        i
+        for i, e in enumerate(elements)
+        if isinstance(e, Dataframe) and e.value.astype("string").isin(["*", "**"]).any().any()
+    ]
+    assert marked, "the demo's public Standards page shows no suppressed cell: the test checks nothing"
+    for i in marked:
+        below = elements[i + 1]
+        assert isinstance(below, Caption), f"table {i} has no caption directly below it"
+        assert "`*` = suppressed: fewer than 7 (a count from 1 to 6)" in below.value

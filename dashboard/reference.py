@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from sqlalchemy import Engine, Table, inspect, select
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from dashboard import schema
 from dashboard.db import writing
@@ -88,6 +89,7 @@ def init_db(engine: Engine, reference_dir: Path = REFERENCE_DIR) -> dict[str, in
     database) queue on the write lock instead of racing to create the same tables.
     """
     counts = {}
+    _drop_legacy_hash_uniqueness(engine)
     with writing(engine) as conn:
         inspector = inspect(conn)
         existing = set(inspector.get_table_names())
@@ -110,6 +112,60 @@ def init_db(engine: Engine, reference_dir: Path = REFERENCE_DIR) -> dict[str, in
             counts[table_name] = len(rows)
         create_views(conn)
     return counts
+
+
+def _drop_legacy_hash_uniqueness(engine: Engine) -> None:
+    """Databases from before readings were recorded allow each file's bytes once (UNIQUE sha256); now the same
+    bytes read another way are another load (UNIQUE sha256, reading). PostgreSQL drops the constraint; SQLite
+    cannot, so the table is rebuilt under the current declaration, its rows and ids kept (foreign keys off for
+    the rebuild, as SQLite's documented procedure says, and checked after)."""
+    if "submission" not in inspect(engine).get_table_names():
+        return
+    with writing(engine) as conn:
+        inspector = inspect(conn)
+        constraints = [
+            u["name"] for u in inspector.get_unique_constraints("submission") if u["column_names"] == ["sha256"]
+        ]
+        indexes = [
+            i["name"] for i in inspector.get_indexes("submission") if i["unique"] and i["column_names"] == ["sha256"]
+        ]
+        if not constraints and not indexes:
+            return
+        if conn.dialect.name != "sqlite":
+            for name in constraints:
+                conn.exec_driver_sql(f'ALTER TABLE submission DROP CONSTRAINT "{name}"')
+            for name in indexes:
+                conn.exec_driver_sql(f'DROP INDEX "{name}"')
+            return
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA foreign_keys=OFF")  # outside any transaction, or it is ignored
+        cur.execute("PRAGMA legacy_alter_table=ON")  # leave the fact tables' references naming 'submission'
+        cur.execute("BEGIN IMMEDIATE")
+        for name in VIEWS:
+            cur.execute(f"DROP VIEW IF EXISTS {name}")
+        old = [r[1] for r in cur.execute("PRAGMA table_info(submission)").fetchall()]
+        cur.execute("ALTER TABLE submission RENAME TO submission_legacy")
+        for index in schema.submission.indexes:
+            cur.execute(f"DROP INDEX IF EXISTS {index.name}")
+        cur.execute(str(CreateTable(schema.submission).compile(dialect=engine.dialect)))
+        for index in schema.submission.indexes:
+            cur.execute(str(CreateIndex(index).compile(dialect=engine.dialect)))
+        kept = ", ".join(c for c in old if c in schema.submission.c)
+        cur.execute(f"INSERT INTO submission ({kept}) SELECT {kept} FROM submission_legacy")
+        cur.execute("DROP TABLE submission_legacy")
+        broken = cur.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            cur.execute("ROLLBACK")
+            raise ReferenceDataError(
+                f"Rebuilding table submission would break {len(broken)} references; nothing changed."
+            )
+        cur.execute("COMMIT")
+    finally:
+        cur.execute("PRAGMA legacy_alter_table=OFF")
+        cur.execute("PRAGMA foreign_keys=ON")
+        raw.close()
 
 
 def _summary_layout_changed(inspector, table: Table) -> bool:

@@ -146,7 +146,9 @@ submission = Table(
     metadata,
     Column("submission_id", Integer, primary_key=True),
     Column("file_name", Text, nullable=False),
-    Column("sha256", String(64), nullable=False, unique=True),
+    Column("sha256", String(64), nullable=False),
+    # How the file was read (loaders.pipeline.reading_of): the same bytes read another way are another load.
+    Column("reading", String(64)),
     Column("partner_id", Integer, ForeignKey("partner.partner_id"), nullable=False),
     Column("contract_id", String(60), ForeignKey("contract.contract_id"), nullable=False),
     Column("period", Date, nullable=False),  # first day of the reporting month
@@ -167,6 +169,7 @@ submission = Table(
     Column("loaded_at", DateTime, nullable=False),
     Column("loaded_by", Text),
     Index("ix_submission_key", "partner_id", "contract_id", "period"),
+    UniqueConstraint("sha256", "reading", name="uq_submission_reading"),
 )
 
 # How each data-dictionary type is stored. The fact tables' columns below are generated from their template

@@ -7,9 +7,11 @@ been rolled back.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -207,8 +209,22 @@ class Ingestor:
         book = read_untrusted(path, data, name=result.file)  # in the limited worker process
         book.path = Path(result.file)
         result.sha256 = book.sha256
+        personal = find_personal_values(book)
+        if personal:
+            # Stop before layout detection, whose messages quote header cells: a flagged value goes nowhere.
+            result.problems.extend(personal)
+            return
+        layout, profile, mapped = detect_layout(book, self.profiles, options.layout, column_map=options.column_map)
+        result.layout = layout
+        personal = find_personal_columns(book, mapped)
+        if personal:
+            result.problems.extend(personal)
+            return  # nothing else is looked at, so no personal value can reach a report or a row
+        # The same bytes read the same way are the same load; read another way (another layout, a fixed profile,
+        # a --map) they are a new one, which supersedes the old reading like any correction.
+        reading = reading_of(layout, profile, options.column_map)
         with self.engine.connect() as conn:
-            existing = find_submission_by_hash(conn, book.sha256)
+            existing = find_submission_by_hash(conn, book.sha256, reading, None if options.column_map else layout)
         if existing is not None and existing.status in ("withdrawn", "superseded") and not options.dry_run:
             with self.engine.connect() as conn:
                 decision = may_upload(options.viewer, existing.partner_id, _prime_of(conn, existing.contract_id))
@@ -235,22 +251,12 @@ class Ingestor:
                 Problem(
                     "unchanged",
                     NOTE,
-                    f"Identical to submission {existing.submission_id} ({existing.file_name}); nothing to do.",
+                    f"Identical to submission {existing.submission_id} ({existing.file_name}), read the same "
+                    "way (same layout and mapping); nothing to do.",
                     result.file,
                 )
             )
             return
-        personal = find_personal_values(book)
-        if personal:
-            # Stop before layout detection, whose messages quote header cells: a flagged value goes nowhere.
-            result.problems.extend(personal)
-            return
-        layout, profile, mapped = detect_layout(book, self.profiles, options.layout, column_map=options.column_map)
-        result.layout = layout
-        personal = find_personal_columns(book, mapped)
-        if personal:
-            result.problems.extend(personal)
-            return  # nothing else is looked at, so no personal value can reach a report or a row
         result.columns = column_mappings(book, mapped)
         result.problems.extend(
             mapping_notes(book.name, result.columns)
@@ -345,6 +351,7 @@ class Ingestor:
                 conn,
                 file_name=result.file,
                 sha256=book.sha256,
+                reading=reading,
                 partner_id=partner_id,
                 contract_id=sender.contract_id,
                 period=sender.period,
@@ -395,6 +402,14 @@ def _later_returns(conn, sender, file: str) -> list[Problem]:
             file,
         )
     ]
+
+
+def reading_of(layout: str, profile: LayoutProfile | None, column_map: dict[str, str]) -> str:
+    """A fingerprint of how a file was read: the layout, every rule of its profile (columns, formats, locale)
+    and the ad hoc --map. The same bytes with another reading are a new load, not "unchanged"."""
+    rules = {k: v for k, v in asdict(profile).items() if k not in ("path", "overrides")} if profile else None
+    text = json.dumps({"layout": layout, "profile": rules, "map": sorted(column_map.items())}, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def unreported_fields(mapped) -> dict[str, list[str]]:

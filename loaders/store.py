@@ -1,8 +1,8 @@
 """Write one validated file as one submission, in one transaction.
 
-The same bytes twice is a no-op (matched by sha256). A newer file for the same partner, contract and period
-supersedes the older: the old one stays as history with status 'superseded', and the views read only
-current submissions. Any failure rolls the whole file back.
+The same bytes read the same way twice is a no-op (matched by sha256 and reading). A newer file for the same
+partner, contract and period supersedes the older: the old one stays as history with status 'superseded', and
+the views read only current submissions. Any failure rolls the whole file back.
 """
 
 from __future__ import annotations
@@ -30,8 +30,14 @@ ROW_COUNT_COLUMNS = {
 }
 
 
-def find_submission_by_hash(conn: Connection, sha256: str):
-    return conn.execute(select(schema.submission).where(schema.submission.c.sha256 == sha256)).first()
+def find_submission_by_hash(conn: Connection, sha256: str, reading: str, layout: str | None):
+    """The submission of these bytes read this way (`pipeline.reading_of`), if any. One loaded before readings
+    were recorded (reading NULL) counts as read this way if it was read with `layout` (the caller passes None
+    when this reading adds a --map, which no such load had)."""
+    sub = schema.submission.c
+    rows = conn.execute(select(schema.submission).where(sub.sha256 == sha256).order_by(sub.submission_id)).all()
+    same = [r for r in rows if r.reading == reading or (r.reading is None and r.layout == layout)]
+    return same[-1] if same else None
 
 
 def _months(days: list) -> list:
@@ -69,6 +75,7 @@ def write_submission(
     file_name: str,
     sha256: str,
     partner_id: int,
+    reading: str | None = None,
     contract_id: str,
     period: date,
     layout: str,
@@ -90,6 +97,7 @@ def write_submission(
         sub.insert().values(
             file_name=file_name,
             sha256=sha256,
+            reading=reading,
             partner_id=partner_id,
             contract_id=contract_id,
             period=period,

@@ -4,6 +4,7 @@ and the bytes of a superseded return make it current again."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -150,3 +151,68 @@ def test_the_cli_summary_prints_the_warnings_a_sender_must_see(tmp_path, db_url,
     out = " ".join(capsys.readouterr().out.split())
     assert "warning: short.xlsx: sheet 'Participants' (Participants) has no column for" in out
     assert "the reporting period is not stated" in out
+
+
+# --- the same bytes read another way are a new load ------------------------------------------------------------
+def _cms(tmp_path):
+    from datetime import timedelta
+
+    rows = [[f"P{i:04d}", "PG1", date(2013, 1, 2) + timedelta(days=i), date(2013, 9, 1)] for i in range(6)]
+    return table(tmp_path / "cms.xlsx", rows, ["Ref", "PG", "Referred", "Outcome"])
+
+
+def _outcomes(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT COALESCE(SUM(job_outcomes), -1) FROM v_monthly")).scalar()
+
+
+def test_the_same_bytes_with_another_mapping_are_a_new_load_that_supersedes_the_old_reading(engine, tmp_path):
+    path = _cms(tmp_path)
+    stated = IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-09")
+    first = ingest(engine, path, stated)
+    assert first.status == "loaded" and _outcomes(engine) == -1  # Outcome unmatched: not reported
+    remapped = replace(stated, column_map={"Outcome": "job_outcome_date"})
+    second = ingest(engine, path, remapped)
+    assert second.status == "loaded" and second.submission_id != first.submission_id
+    assert status_of(engine, first.submission_id) == "superseded" and _outcomes(engine) == 6
+    assert ingest(engine, path, remapped).status == "unchanged"  # read the same way again: nothing to do
+
+
+def test_a_withdrawn_file_sent_again_with_another_mapping_is_loaded_not_restored(engine, tmp_path):
+    from dashboard.access import operator
+    from loaders.service import withdraw
+
+    path = _cms(tmp_path)
+    stated = IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-09")
+    first = ingest(engine, path, stated)
+    withdraw(engine, first.submission_id, access=operator("analyst"), reason="wrong columns")
+    again = ingest(engine, path, replace(stated, column_map={"Outcome": "job_outcome_date"}))
+    assert again.status == "loaded" and status_of(engine, first.submission_id) == "withdrawn"
+    assert _outcomes(engine) == 6
+
+
+def test_a_database_that_allowed_each_file_once_is_rebuilt_to_allow_another_reading(tmp_path):
+    from dashboard.db import make_engine, writing
+    from dashboard.reference import init_db
+    from loaders.organisation import register_partner
+
+    url = f"sqlite:///{tmp_path / 'legacy.sqlite'}"
+    engine = make_engine(url)
+    init_db(engine)
+    with writing(engine) as conn:
+        register_partner(conn, PARTNER, "vcs", "end_to_end")
+    stated = IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-09")
+    first = ingest(engine, _cms(tmp_path), stated)
+    raw = engine.raw_connection()  # make it as a database from before readings: UNIQUE(sha256), no reading
+    cur = raw.cursor()
+    cur.execute("PRAGMA foreign_keys=OFF")
+    for (view,) in cur.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
+        cur.execute(f"DROP VIEW {view}")
+    cur.execute("UPDATE submission SET reading = NULL")
+    cur.execute("CREATE UNIQUE INDEX legacy_sha ON submission (sha256)")
+    cur.execute("PRAGMA foreign_keys=ON")
+    raw.close()
+    init_db(engine)
+    second = ingest(engine, _cms(tmp_path), replace(stated, column_map={"Outcome": "job_outcome_date"}))
+    assert second.status == "loaded" and status_of(engine, first.submission_id) == "superseded"
+    assert _outcomes(engine) == 6

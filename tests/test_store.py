@@ -70,7 +70,10 @@ def test_same_bytes_twice_is_a_no_op(tmp_path, engine, ingestor):
     second = ingestor.ingest(path)
     assert (first.status, second.status) == (LOADED, UNCHANGED)
     assert second.submission_id == first.submission_id
-    assert second.problems[0].message == f"Identical to submission {first.submission_id} (t.xlsx); nothing to do."
+    assert second.problems[0].message == (
+        f"Identical to submission {first.submission_id} (t.xlsx), read the same way (same layout and mapping); "
+        "nothing to do."
+    )
     assert snapshot(engine) == before
     assert before["participant"] and before["monthly_summary"]
 

@@ -321,6 +321,12 @@ TEMPLATE_MARKER = "wpmi standard MI template"  # the Instructions sheet's A1 sta
 JOURNEY_MILESTONES = tuple(f.name for f in PARTICIPANTS.fields if f.type == DATE)
 
 
+def optional_fields() -> list[str]:
+    """The fields a file may leave out (not reported, never zero), of every sheet: what --require and a layout
+    profile's `require` may name."""
+    return sorted({f.name for sheet in SHEETS for f in sheet.fields if not f.required})
+
+
 # --- what a submission does not report (submission.not_reported) ------------------------------------------
 # A file without a column for an optional field says nothing about it: unknown, never zero. The submission
 # records which fields, as "Sheet.field" names, so the summaries can keep its rows out of that measure.

@@ -262,7 +262,8 @@ class Ingestor:
             mapping_notes(book.name, result.columns)
         )  # how each column was mapped, before anything lands
         result.problems.extend(suggestions(book, mapped))
-        result.problems.extend(not_reported(mapped, result.file, options.require))
+        require = (*options.require, *(profile.require if profile else ()))  # the sender's and the layout's
+        result.problems.extend(not_reported(mapped, result.file, require))
         if result.errors:
             return
         codes = self._codes(profile)
@@ -435,9 +436,10 @@ def not_reported(mapped, file: str, require: tuple[str, ...] = ()) -> list[Probl
                 Problem(
                     "required_not_reported",
                     ERROR,
-                    f"{file}: sheet {m.sheet!r} has no column for {', '.join(required)}, which --require asks for. "
+                    f"{file}: sheet {m.sheet!r} has no column for {', '.join(required)}, which --require or the layout "
+                    "profile's require asks for. "
                     "Add the column, map it with --map SOURCE=FIELD or a layout profile (docs/layouts.md), or "
-                    "drop it from --require.",
+                    "drop it from what is required.",
                     file,
                     m.sheet,
                 )
@@ -461,7 +463,7 @@ def not_reported(mapped, file: str, require: tuple[str, ...] = ()) -> list[Probl
 
 def unknown_required(require: tuple[str, ...]) -> list[str]:
     """The names in --require that are not optional fields of any sheet (a misspelling must not pass silently)."""
-    optional = {f.name for sheet in F.SHEETS for f in sheet.fields if not f.required}
+    optional = F.optional_fields()
     return [name for name in require if name not in optional]
 
 

@@ -63,6 +63,7 @@ class LayoutProfile:
     sheets: list[SheetProfile]
     meta: list[str] = field(default_factory=list)  # regexes with named groups partner/prime/cpa/period
     template: bool = False  # the wpmi standard template (header block on the Instructions sheet)
+    require: tuple[str, ...] = ()  # optional fields a file in this layout must have a column for (as --require)
     path: Path | None = None
     overrides: Path | None = None  # a profile from the user's folder: the shipped file of the same name it replaces
 
@@ -95,6 +96,7 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {  # key -> (what its value is,
         "meta": (META, False),
         "number_locale": (FORMAT, False),
         "date_order": (FORMAT, False),
+        "require": (STRINGS, False),
         "sheets": (SHEETS_LIST, True),
     },
     "sheets": {
@@ -252,6 +254,10 @@ def check_profile(data: dict) -> list[str]:
     problem = cell_format_problem(good.get("number_locale"), good.get("date_order"))
     if problem:
         out.append(problem)
+    optional = F.optional_fields()
+    for name in good.get("require", []):
+        if name not in optional:
+            out.append(f"require: {name!r} is not a field a file may leave out{nearest_hint(name, optional, 'fields')}")
     for n, sheet in enumerate(good.get("sheets", []), 1):
         _check_sheet(sheet, f"sheets[{n}]", out)
     return out
@@ -315,6 +321,7 @@ def _profile_from_dict(data: dict, path: Path | None) -> LayoutProfile:
         sheets=sheets,
         meta=data.get("meta", []),
         template=data.get("template", False),
+        require=tuple(data.get("require", ())),
         path=path,
     )
 

@@ -94,3 +94,30 @@ def test_the_data_page_shows_the_mapping_and_checks_again_with_a_chosen_field(en
     assert dict(zip(mapping["column in the file"], mapping["wpmi field"]))["Outcome"] == "job_outcome_date"
     report = " ".join(df.value.to_csv() for df in at.dataframe)
     assert "unmatched_column" not in report
+
+
+def test_a_profile_can_require_a_measure_and_a_file_without_it_is_rejected(engine, tmp_path):
+    from loaders.profiles import user_layouts
+
+    folder = tmp_path / "layouts"
+    folder.mkdir()
+    (folder / "cms.toml").write_text(
+        'name = "cms"\nrequire = ["job_outcome_date"]\n\n[[sheets]]\ntarget = "Participants"\n'
+        'columns = { participant_ref = ["Ref"], payment_group = ["PG"], referral_date = ["Referred"] }\n'
+    )
+    path = file_with(tmp_path, "Notes", ["called"] * 3)
+    with user_layouts(folder):
+        result = ingest_files(engine, [(path.name, path)], OPTIONS)[0]
+    assert result.layout == "cms" and result.status == "rejected"
+    assert "has no column for job_outcome_date" in problems(result, "required_not_reported")[0]
+
+
+def test_a_misspelt_required_field_in_a_profile_is_an_error_naming_the_nearest():
+    from loaders.profiles import check_profile
+
+    problems_found = check_profile(
+        {"name": "x", "require": ["job_outcome_dat"], "sheets": [{"target": "Participants"}]}
+    )
+    (problem,) = problems_found
+    assert problem.startswith("require: 'job_outcome_dat' is not a field a file may leave out; did you mean ")
+    assert "'job_outcome_date'" in problem

@@ -128,7 +128,7 @@ def test_require_turns_a_missing_milestone_column_into_an_error(engine, tmp_path
     options = IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-03", require=("job_outcome_date",))
     result = ingest(engine, path, options)
     assert result.status == REJECTED
-    assert "has no column for job_outcome_date, which --require asks for" in codes(result)["required_not_reported"]
+    assert "has no column for job_outcome_date, which --require or the layout" in codes(result)["required_not_reported"]
 
 
 def test_require_with_a_misspelt_field_is_a_usage_error(tmp_path, db_url):

@@ -33,10 +33,21 @@ class Sheet:
     fields: tuple[Field, ...]
     optional: bool = True
     key: tuple[str, ...] = field(default=())
+    # An aggregate's counts are required columns of the sheet as the template lays it out, but a return in
+    # another layout (months across, a sheet per measure) may leave a measure out: not reported, never zero.
+    measures_may_be_missing: bool = False
 
     @property
     def required_fields(self) -> list[str]:
         return [f.name for f in self.fields if f.required]
+
+    @property
+    def reportable_fields(self) -> list[str]:
+        """The fields a file may leave out, each then stored as not reported: the optional ones, and an
+        aggregate's measures (every field outside its key)."""
+        return [
+            f.name for f in self.fields if not f.required or (self.measures_may_be_missing and f.name not in self.key)
+        ]
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -232,6 +243,7 @@ MONTHLY = Sheet(
     help="Aggregate counts for partners who cannot send participant rows. One row per month and payment group. "
     "Leave empty if you send the Participants sheet.",
     key=("month", "payment_group"),
+    measures_may_be_missing=True,
     fields=(
         Field(
             "month",
@@ -322,9 +334,9 @@ JOURNEY_MILESTONES = tuple(f.name for f in PARTICIPANTS.fields if f.type == DATE
 
 
 def optional_fields() -> list[str]:
-    """The fields a file may leave out (not reported, never zero), of every sheet: what --require and a layout
-    profile's `require` may name."""
-    return sorted({f.name for sheet in SHEETS for f in sheet.fields if not f.required})
+    """The fields a file may leave out (not reported, never zero; `Sheet.reportable_fields`), of every sheet: what
+    --require and a layout profile's `require` may name."""
+    return sorted({name for sheet in SHEETS for name in sheet.reportable_fields})
 
 
 # --- what a submission does not report (submission.not_reported) ------------------------------------------

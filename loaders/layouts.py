@@ -220,6 +220,8 @@ def map_sheet(
     """Map one sheet with one sheet profile (and a column map's field -> header); None if no header is found."""
     if profile.wide:
         return map_wide_sheet(book, sheet, profile)
+    if profile.groups_across:
+        return map_groups_across(sheet, profile)
     synonyms = _synonyms(profile.spec, profile.columns)
     found = find_header(sheet, profile.spec, synonyms, profile.header_rows, profile.header_labels, forced)
     if found is None:
@@ -339,6 +341,116 @@ def _melt(book, sheet, profile, header_index, m_col, g_col, months, total_col, t
         totals=stated_totals,
     )
     mapped.cells = {(idx, m): rec["_rows"][m] for idx, rec in enumerate(records.values()) for m in rec.get("_rows", {})}
+    return mapped
+
+
+def _across_headers(rows: list[list], index: int, header_rows: int) -> list[list[str]]:
+    """Per column, its normalised header parts from the top header row down; a label in an upper row carries on
+    to the right over blank cells (a merged "PG1" above "Referrals" and "Outcomes")."""
+    width = max(len(rows[i]) for i in range(index - header_rows + 1, index + 1))
+    out: list[list[str]] = [[] for _ in range(width)]
+    for i in range(index - header_rows + 1, index + 1):
+        carried = ""
+        for c in range(width):
+            value = _cell(rows[i], c)
+            text = normalise_label(value) if value not in (None, "") else ""
+            if i < index:  # an upper row: merged labels span blank cells
+                carried = text or carried
+                text = carried
+            if text:
+                out[c].append(text)
+    return out
+
+
+def _across_columns(parts: list[list[str]], across, month_col: int) -> tuple[dict[int, tuple[str, str]], list[int]]:
+    """Column -> (payment group as written, measure) for the data columns, and the total columns."""
+    totals = {normalise_label(x) for x in across.total_labels}
+    labels = {normalise_label(x): m for m, syns in across.measures.items() for x in [m, m.replace("_", " "), *syns]}
+    data, total_columns = {}, []
+    for c, column in enumerate(parts):
+        if c == month_col or not column:
+            continue
+        if any(p in totals for p in column):
+            total_columns.append(c)
+            continue
+        if across.measure:
+            data[c] = (" ".join(column), across.measure)
+            continue
+        measure = next((labels[p] for p in column if p in labels), None)
+        if measure is None:  # one header cell: "PG1 Referrals"
+            joined = " ".join(column)
+            hit = next((x for x in sorted(labels, key=len, reverse=True) if joined.endswith(" " + x)), None)
+            if hit:
+                data[c] = (joined.removesuffix(" " + hit), labels[hit])
+            continue
+        data[c] = (" ".join(p for p in column if labels.get(p) != measure), measure)
+    return data, total_columns
+
+
+def map_groups_across(sheet: SheetData, profile: SheetProfile) -> MappedSheet | None:
+    """Months down the rows, payment groups across the columns -> one record per month and payment group.
+
+    The header row is the first (of MAX_HEADER_SCAN) with a month column and at least one payment group column
+    with a measure; blank months are skipped silently, total or note rows (skip_rows) with a reason, and columns
+    of totals are reported as unused (the groups are loaded, not their sum)."""
+    across = profile.groups_across
+    if across is None:
+        raise ValueError(f"Sheet profile {profile.target!r} has no [groups_across] section: map it with map_sheet.")
+    month_labels = {normalise_label(x) for x in across.month_column}
+    for i in range(profile.header_rows - 1, min(len(sheet.rows), MAX_HEADER_SCAN)):
+        parts = _across_headers(sheet.rows, i, profile.header_rows)
+        month_col = next((c for c, column in enumerate(parts) if column and column[-1] in month_labels), None)
+        if month_col is None:
+            continue
+        data, total_columns = _across_columns(parts, across, month_col)
+        if data:
+            return _read_across(sheet, profile, i, month_col, data, total_columns)
+    return None
+
+
+def _read_across(sheet, profile: SheetProfile, header_index, month_col, data, total_columns) -> MappedSheet:
+    skip = re.compile(profile.skip_rows, re.IGNORECASE)
+    measures = list(dict.fromkeys(measure for _, measure in data.values()))
+    raw: dict[str, list] = {f: [] for f in ("month", "payment_group", *measures)}
+    source_rows: list[int] = []
+    cells: dict[tuple[int, str], tuple[int, str]] = {}
+    skipped = []
+    for r in range(header_index + 1, len(sheet.rows)):
+        row = sheet.rows[r]
+        month = _cell(row, month_col)
+        if month in (None, ""):
+            continue
+        if isinstance(month, str) and skip.match(month.strip().lower()):
+            skipped.append((r + 1, "total or note row"))
+            continue
+        records: dict[str, int] = {}  # payment group as written -> record index
+        for c, (group, measure) in data.items():
+            if group not in records:
+                records[group] = len(source_rows)
+                source_rows.append(r + 1)
+                raw["month"].append(month)
+                raw["payment_group"].append(group)
+                for m in measures:
+                    raw[m].append(None)
+            index = records[group]
+            raw[measure][index] = _cell(row, c)
+            cells[(index, measure)] = (r + 1, column_letter(c))
+        for index in records.values():
+            cells[(index, "month")] = (r + 1, column_letter(month_col))
+    header = sheet.rows[header_index]
+    mapped = MappedSheet(
+        target=profile.target,
+        sheet=sheet.name,
+        header_row=header_index + 1,
+        columns={"month": str(_cell(header, month_col)), "payment_group": "(across the columns)"}
+        | {m: m for m in measures},
+        column_letters={"month": column_letter(month_col)},
+        raw=raw,
+        source_rows=source_rows,
+        unused_columns=[str(_cell(header, c)) for c in total_columns if _cell(header, c) not in (None, "")],
+        skipped_rows=skipped,
+    )
+    mapped.cells = cells
     return mapped
 
 
@@ -591,6 +703,12 @@ def _sheet_fit(sheet: SheetData, sp: SheetProfile) -> tuple[int, str]:
     """How many of a sheet profile's columns one sheet has, and why the profile does not map it ("" if it does)."""
     if sp.wide:
         return _wide_fit(sheet, sp, sp.wide)
+    if sp.groups_across:
+        fits = map_groups_across(sheet, sp) is not None
+        return (3 if fits else 0), "" if fits else (
+            f"on sheet {sheet.name!r} no header row has a month column "
+            f"({', '.join(sp.groups_across.month_column)}) and payment groups across the columns"
+        )
     spec = sp.spec
     synonyms = _synonyms(spec, sp.columns)
     labels_needed = [normalise_label(x) for x in sp.header_labels]

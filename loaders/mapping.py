@@ -161,7 +161,7 @@ def open_fields(columns: list[ColumnMapping]) -> dict[str, list[str]]:
         targets[c.sheet] = c.target
         taken.setdefault(c.sheet, set()).update([c.field] if c.field else [])
     return {
-        sheet: [f.name for f in F.SHEETS_BY_NAME[target].fields if not f.required and f.name not in taken[sheet]]
+        sheet: [name for name in F.SHEETS_BY_NAME[target].reportable_fields if name not in taken[sheet]]
         for sheet, target in targets.items()
     }
 

@@ -26,6 +26,7 @@ from loaders.cleaning import PaymentGroupCodes
 from loaders.errors import ERROR, NOTE, WARNING, WITHHELD, Problem, WpmiError
 from loaders.layouts import detect_layout
 from loaders.mapping import ColumnMapping, column_mappings, mapping_notes, suggestions
+from loaders.merge import merge_sheets
 from loaders.organisation import Registry, read_header_meta, register_partner, resolve_sender
 from loaders.privacy import find_personal_columns, find_personal_typed, find_personal_values
 from loaders.profiles import LayoutProfile, load_profiles
@@ -332,6 +333,8 @@ class Ingestor:
         for m, t in zip(mapped, typed):
             check_sheet(m, t, result.file, codes, end_of_month(sender.period))
             result.problems.extend(t.problems)
+        typed, conflicts = merge_sheets(typed, result.file)  # an aggregate sent as one sheet per measure
+        result.problems.extend(conflicts)
         result.rows = {t.target: len(t) for t in typed}
         if result.errors:
             return
@@ -414,50 +417,50 @@ def reading_of(layout: str, profile: LayoutProfile | None, column_map: dict[str,
 
 
 def unreported_fields(mapped) -> dict[str, list[str]]:
-    """Per target sheet (Participants, Monthly ...), the optional fields the file has no column for, in the
-    sheet's order: what it does not report, stored with the submission so that they stay unknown, never zero."""
+    """Per target sheet (Participants, Monthly ...), the optional fields no sheet read for it has a column for,
+    in the sheet's order: what the file does not report, stored with the submission so that they stay unknown,
+    never zero. (An aggregate sent as one sheet per measure reports the measures of all its sheets.)"""
     missing: dict[str, list[str]] = {}
-    for m in mapped:
-        fields = [f.name for f in F.SHEETS_BY_NAME[m.target].fields if not f.required and f.name not in m.columns]
+    for target in dict.fromkeys(m.target for m in mapped):
+        present = {name for m in mapped if m.target == target for name in m.columns}
+        fields = [name for name in F.SHEETS_BY_NAME[target].reportable_fields if name not in present]
         if fields:
-            missing.setdefault(m.target, []).extend(f for f in fields if f not in missing.get(m.target, []))
+            missing[target] = fields
     return missing
 
 
 def not_reported(mapped, file: str, require: tuple[str, ...] = ()) -> list[Problem]:
-    """A warning per sheet naming each optional field (a milestone, a feedback measure) the file has no column for,
-    or an error for those the sender required (--require): a missing column must never pass for 'none happened'."""
+    """A warning per target naming each optional field (a milestone, a feedback measure) the file has no column
+    for, or an error for those the sender required (--require, a profile's require): a missing column must never
+    pass for 'none happened'."""
     problems = []
-    for m in mapped:
-        missing = unreported_fields([m]).get(m.target, [])
+    for target, missing in unreported_fields(mapped).items():
+        sheet = " + ".join(m.sheet for m in mapped if m.target == target)
         required = [name for name in missing if name in require]
         if required:
             problems.append(
                 Problem(
                     "required_not_reported",
                     ERROR,
-                    f"{file}: sheet {m.sheet!r} has no column for {', '.join(required)}, which --require or the layout "
-                    "profile's require asks for. "
-                    "Add the column, map it with --map SOURCE=FIELD or a layout profile (docs/layouts.md), or "
-                    "drop it from what is required.",
+                    f"{file}: sheet {sheet!r} has no column for {', '.join(required)}, which --require or the layout "
+                    "profile's require asks for. Add the column, map it with --map SOURCE=FIELD or a layout profile "
+                    "(docs/layouts.md), or drop it from what is required.",
                     file,
-                    m.sheet,
+                    sheet,
                 )
             )
-        if missing:
-            problems.append(
-                Problem(
-                    "not_reported",
-                    WARNING,
-                    f"{file}: sheet {m.sheet!r} ({m.target}) has no column for {', '.join(missing)}: this file does "
-                    "not report them, so wpmi stores them as not reported (blank, never zero) and leaves this "
-                    "return out of the rates that need them. If the file has such a column under another name, "
-                    "map it with --map SOURCE=FIELD or a layout profile (docs/layouts.md); --require FIELD makes "
-                    "a missing column an error.",
-                    file,
-                    m.sheet,
-                )
+        problems.append(
+            Problem(
+                "not_reported",
+                WARNING,
+                f"{file}: sheet {sheet!r} ({target}) has no column for {', '.join(missing)}: this file does not "
+                "report them, so wpmi stores them as not reported (blank, never zero) and leaves this return out "
+                "of the rates that need them. If the file has such a column under another name, map it with --map "
+                "SOURCE=FIELD or a layout profile (docs/layouts.md); --require FIELD makes a missing column an error.",
+                file,
+                sheet,
             )
+        )
     return problems
 
 

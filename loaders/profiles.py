@@ -38,6 +38,17 @@ class WideSpec:
 
 
 @dataclass
+class GroupsAcross:
+    """Months down the rows, payment groups across the columns: one sheet per measure (`measure`), or the measure
+    named in each column's header too (`measures`, e.g. a two-row header: payment group over measure)."""
+
+    month_column: list[str]
+    measure: str | None = None
+    measures: dict[str, list[str]] = field(default_factory=dict)
+    total_labels: list[str] = field(default_factory=lambda: ["total", "all", "all groups", "ytd", "year to date"])
+
+
+@dataclass
 class SheetProfile:
     target: str
     sheet: str = ".*"
@@ -48,6 +59,7 @@ class SheetProfile:
     skip_rows: str = DEFAULT_SKIP
     required: bool = True
     wide: WideSpec | None = None
+    groups_across: GroupsAcross | None = None
     number_locale: str | None = None  # cell formats (loaders/cleaning.py): the sheet's, else the profile's
     date_order: str | None = None
 
@@ -108,6 +120,7 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {  # key -> (what its value is,
         "skip_rows": (REGEX, False),
         "required": (BOOL, False),
         "wide": (TABLE, False),
+        "groups_across": (TABLE, False),
         "number_locale": (FORMAT, False),
         "date_order": (FORMAT, False),
     },
@@ -116,6 +129,12 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {  # key -> (what its value is,
         "measure_column": (STRINGS, True),
         "group_column": (STRINGS, True),
         "measures": (MEASURES, True),
+        "total_labels": (STRINGS, False),
+    },
+    "sheets.groups_across": {
+        "month_column": (STRINGS, True),
+        "measure": (STR, False),
+        "measures": (MEASURES, False),
         "total_labels": (STRINGS, False),
     },
 }
@@ -243,6 +262,31 @@ def _check_sheet(sheet: dict, where: str, out: list[str]) -> None:
         elif spec is not None and "measures" in wide:
             measures = [f for f in fields or () if f not in WIDE_FIELDS]
             _check_labels(wide["measures"], measures, f"{where}.wide.measures", f"a measure of {spec.name}", out)
+    if "groups_across" in good:
+        _check_groups_across(good, spec, f"{where}.groups_across", out)
+
+
+def _check_groups_across(sheet: dict, spec: F.Sheet | None, where: str, out: list[str]) -> None:
+    across = _check_table(sheet["groups_across"], "sheets.groups_across", where, out)
+    if "wide" in sheet:
+        out.append(f"{where}: a sheet has months across the columns (wide) or groups across them, not both")
+    if spec is None:
+        return
+    fields = [f.name for f in spec.fields]
+    if not set(WIDE_FIELDS) <= set(fields):
+        fit = [s.name for s in F.SHEETS if set(WIDE_FIELDS) <= {f.name for f in s.fields}]
+        out.append(f"{where}: payment groups across the columns is for {' or '.join(fit)}, not {spec.name}")
+        return
+    measures = [f for f in fields if f not in WIDE_FIELDS]
+    if ("measure" in across) == ("measures" in across):
+        out.append(f"{where}: give either measure (one sheet per measure) or measures (named in the headers)")
+    if "measure" in across and across["measure"] not in measures:
+        name = across["measure"]
+        out.append(
+            f"{where}.measure: {name!r} is not a measure of {spec.name}{nearest_hint(name, measures, 'measures')}"
+        )
+    if "measures" in across:
+        _check_labels(across["measures"], measures, f"{where}.measures", f"a measure of {spec.name}", out)
 
 
 def check_profile(data: dict) -> list[str]:
@@ -311,6 +355,7 @@ def _profile_from_dict(data: dict, path: Path | None) -> LayoutProfile:
                 skip_rows=s.get("skip_rows", DEFAULT_SKIP),
                 required=s.get("required", True),
                 wide=WideSpec(**s["wide"]) if "wide" in s else None,
+                groups_across=GroupsAcross(**s["groups_across"]) if "groups_across" in s else None,
                 number_locale=s.get("number_locale", data.get("number_locale")),
                 date_order=s.get("date_order", data.get("date_order")),
             )

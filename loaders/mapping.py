@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -173,3 +175,42 @@ def mapping_notes(file: str, columns: list[ColumnMapping]) -> list[Problem]:
         lines = [c.line() for c in columns if c.sheet == sheet]
         notes.append(Problem("column_mapping", NOTE, f"{file}: sheet {sheet!r}: " + "; ".join(lines), file, sheet))
     return notes
+
+
+def profile_name(sender: str, file: str) -> str:
+    """A profile name from the sender and the file: lower case letters, digits and underscores."""
+    stem = file.rsplit(".", 1)[0]
+    slug = re.sub(r"[^a-z0-9]+", "_", f"{sender}_{stem}".lower()).strip("_")
+    return slug[:60] or "my_layout"
+
+
+def _toml(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def profile_toml(name: str, description: str, columns: list[ColumnMapping], chosen: dict[str, str]) -> str:
+    """A layout profile (docs/layouts.md) that reads each sheet of `columns` the way it was mapped, with the
+    ignored columns `chosen` (source header -> field) mapped too: what the Data page offers to save for a sender.
+
+    Each sheet is matched by its exact name and each field by the header as written, so the profile fits this
+    sender's files and not, by a loose match, another layout. Only sheets read a column per field are written
+    (months or groups across the columns need a [sheets.wide] or [sheets.groups_across] written by hand)."""
+    lines = [f"name = {_toml(name)}", f"description = {_toml(description)}"]
+    for sheet in dict.fromkeys(c.sheet for c in columns):
+        mine = [c for c in columns if c.sheet == sheet]
+        fields: dict[str, list[str]] = {}
+        for c in mine:
+            field = c.field or chosen.get(c.source)
+            if field:
+                fields.setdefault(field, []).append(c.source)
+        if not fields or any(c.source.startswith("(") for c in mine):
+            continue
+        cells = ", ".join(f"{f} = [{', '.join(_toml(s) for s in sources)}]" for f, sources in fields.items())
+        lines += [
+            "",
+            "[[sheets]]",
+            f"target = {_toml(mine[0].target)}",
+            f"sheet = {_toml('^' + re.escape(sheet) + '$')}",
+            f"columns = {{ {cells} }}",
+        ]
+    return "\n".join(lines) + "\n"

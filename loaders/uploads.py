@@ -12,7 +12,7 @@ import pandas as pd
 
 from loaders.errors import ERROR, WITHHELD, Problem
 from loaders.layouts import column_letter
-from loaders.mapping import ColumnMapping, open_fields
+from loaders.mapping import ColumnMapping, open_fields, profile_name, profile_toml
 from loaders.pipeline import IngestResult
 from loaders.sandbox import read_untrusted
 from loaders.template import write_template
@@ -54,7 +54,7 @@ def _rows_around(rows: list, row: int) -> pd.DataFrame:
     return frame.astype(str).replace({"None": "", "nan": ""})
 
 
-__all__ = ["cell_previews", "mapping_frame", "open_fields", "template_bytes"]
+__all__ = ["cell_previews", "mapping_frame", "open_fields", "profile_name", "profile_toml", "template_bytes"]
 
 
 def mapping_frame(columns: list[ColumnMapping]) -> pd.DataFrame:

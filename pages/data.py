@@ -108,6 +108,26 @@ with upload_tab:
                     )
                     if pick:
                         chosen.setdefault(name, {})[column.source] = pick
+                sender = result.partner or partner or "sender"
+                slug = uploads.profile_name(sender, name)
+                st.download_button(
+                    "Save this mapping as a layout profile (.toml)",
+                    uploads.profile_toml(
+                        slug,
+                        f"Saved from the Data page for {sender}, from {name}",
+                        result.columns,
+                        chosen.get(name, {}),
+                    ),
+                    f"{slug}.toml",
+                    "application/toml",
+                    on_click="ignore",
+                    key=f"profile|{name}",
+                )
+                st.caption(
+                    "With the choices above. Keep it in your layouts folder (the WPMI_LAYOUTS_DIR setting, or "
+                    "`wpmi ingest --layouts DIR`) and check it with `wpmi layouts check`: this sender's files in this "
+                    "layout are then read this way without choosing again (docs/layouts.md)."
+                )
         for problem, preview in uploads.cell_previews(name, data, result):
             st.caption(
                 f"Sheet {ui.md_escape(repr(problem.sheet))}, row {problem.row}, column "
@@ -115,7 +135,10 @@ with upload_tab:
             )
             st.dataframe(preview)
     if shown and chosen:
-        st.caption("Check the new mapping with 'Check only' on first: the same bytes already loaded are unchanged.")
+        st.caption(
+            "Check the new mapping with 'Check only' on first. Loaded, the same file read with another mapping is a "
+            "new submission that supersedes the earlier reading."
+        )
         if st.button("Check again with these columns mapped", key="up_remap"):
             batch, results = shown
             again = dict(

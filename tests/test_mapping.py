@@ -88,6 +88,8 @@ def test_the_data_page_shows_the_mapping_and_checks_again_with_a_chosen_field(en
     mapping = next(df.value for df in at.dataframe if "column in the file" in df.value.columns)
     assert dict(zip(mapping["column in the file"], mapping["wpmi field"]))["Outcome"] == "(not used)"
     at.selectbox(key="map|cms.xlsx|Participants|Outcome").set_value("job_outcome_date").run()
+    saved = [d for d in at.get("download_button") if "layout profile" in d.proto.label]
+    assert len(saved) == 1 and "(.toml)" in saved[0].proto.label
     at.button(key="up_remap").click().run()
     assert not at.exception, [e.value for e in at.exception]
     mapping = next(df.value for df in at.dataframe if "column in the file" in df.value.columns)
@@ -121,3 +123,26 @@ def test_a_misspelt_required_field_in_a_profile_is_an_error_naming_the_nearest()
     (problem,) = problems_found
     assert problem.startswith("require: 'job_outcome_dat' is not a field a file may leave out; did you mean ")
     assert "'job_outcome_date'" in problem
+
+
+def test_the_mapping_saved_as_a_profile_reads_the_senders_next_file_without_choosing_again(engine, tmp_path):
+    from sqlalchemy import text
+
+    from loaders.mapping import profile_name, profile_toml
+    from loaders.profiles import check_profile_file, user_layouts
+
+    outcomes = [START + timedelta(days=200 + i) for i in range(22)]
+    path = file_with(tmp_path, "Outcome", outcomes)
+    checked = ingest_files(engine, [(path.name, path)], OPTIONS)[0]
+    name = profile_name(PARTNER, path.name)
+    folder = tmp_path / "layouts"
+    folder.mkdir()
+    saved = folder / f"{name}.toml"
+    saved.write_text(profile_toml(name, "from the Data page", checked.columns, {"Outcome": "job_outcome_date"}))
+    assert check_profile_file(saved) == []
+    loaded_options = IngestOptions(partner=PARTNER, prime=PRIME, cpa=CPA, period="2013-12")
+    with user_layouts(folder):
+        result = ingest_files(engine, [(path.name, path)], loaded_options)[0]
+    assert result.status == "loaded" and result.layout == name == "tyneside_pathways_trust_cms"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(job_outcome_date) FROM participant")).scalar() == 22

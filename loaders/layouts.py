@@ -344,25 +344,25 @@ def _melt(book, sheet, profile, header_index, m_col, g_col, months, total_col, t
     return mapped
 
 
-def _across_headers(rows: list[list], index: int, header_rows: int) -> list[list[str]]:
-    """Per column, its normalised header parts from the top header row down; a label in an upper row carries on
-    to the right over blank cells (a merged "PG1" above "Referrals" and "Outcomes")."""
+def _across_headers(rows: list[list], index: int, header_rows: int) -> list[list[tuple[str, str]]]:
+    """Per column, its header parts (normalised, as written) from the top header row down; a label in an upper
+    row carries on to the right over blank cells (a merged "PG1" above "Referrals" and "Outcomes")."""
     width = max(len(rows[i]) for i in range(index - header_rows + 1, index + 1))
-    out: list[list[str]] = [[] for _ in range(width)]
+    out: list[list[tuple[str, str]]] = [[] for _ in range(width)]
     for i in range(index - header_rows + 1, index + 1):
-        carried = ""
+        carried = ("", "")
         for c in range(width):
             value = _cell(rows[i], c)
-            text = normalise_label(value) if value not in (None, "") else ""
+            part = (normalise_label(value), str(value).strip()) if value not in (None, "") else ("", "")
             if i < index:  # an upper row: merged labels span blank cells
-                carried = text or carried
-                text = carried
-            if text:
-                out[c].append(text)
+                carried = part if part[0] else carried
+                part = carried
+            if part[0]:
+                out[c].append(part)
     return out
 
 
-def _across_columns(parts: list[list[str]], across, month_col: int) -> tuple[dict[int, tuple[str, str]], list[int]]:
+def _across_columns(parts: list[list[tuple[str, str]]], across, month_col: int) -> tuple[dict, list[int]]:
     """Column -> (payment group as written, measure) for the data columns, and the total columns."""
     totals = {normalise_label(x) for x in across.total_labels}
     labels = {normalise_label(x): m for m, syns in across.measures.items() for x in [m, m.replace("_", " "), *syns]}
@@ -370,20 +370,21 @@ def _across_columns(parts: list[list[str]], across, month_col: int) -> tuple[dic
     for c, column in enumerate(parts):
         if c == month_col or not column:
             continue
-        if any(p in totals for p in column):
+        if any(norm in totals for norm, _ in column):
             total_columns.append(c)
             continue
         if across.measure:
-            data[c] = (" ".join(column), across.measure)
+            data[c] = (" ".join(written for _, written in column), across.measure)
             continue
-        measure = next((labels[p] for p in column if p in labels), None)
-        if measure is None:  # one header cell: "PG1 Referrals"
-            joined = " ".join(column)
-            hit = next((x for x in sorted(labels, key=len, reverse=True) if joined.endswith(" " + x)), None)
-            if hit:
-                data[c] = (joined.removesuffix(" " + hit), labels[hit])
+        measure = next((labels[norm] for norm, _ in column if norm in labels), None)
+        if measure is not None:
+            data[c] = (" ".join(written for norm, written in column if labels.get(norm) != measure), measure)
             continue
-        data[c] = (" ".join(p for p in column if labels.get(p) != measure), measure)
+        joined = " ".join(written for _, written in column)  # one header cell: "PG1 Referrals"
+        words = normalise_label(joined)
+        hit = next((x for x in sorted(labels, key=len, reverse=True) if words.endswith(" " + x)), None)
+        if hit:
+            data[c] = (joined[: len(joined) - len(hit)].strip(), labels[hit])
     return data, total_columns
 
 
@@ -399,7 +400,7 @@ def map_groups_across(sheet: SheetData, profile: SheetProfile) -> MappedSheet | 
     month_labels = {normalise_label(x) for x in across.month_column}
     for i in range(profile.header_rows - 1, min(len(sheet.rows), MAX_HEADER_SCAN)):
         parts = _across_headers(sheet.rows, i, profile.header_rows)
-        month_col = next((c for c, column in enumerate(parts) if column and column[-1] in month_labels), None)
+        month_col = next((c for c, column in enumerate(parts) if column and column[-1][0] in month_labels), None)
         if month_col is None:
             continue
         data, total_columns = _across_columns(parts, across, month_col)

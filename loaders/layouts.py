@@ -443,8 +443,11 @@ def _read_across(sheet, profile: SheetProfile, header_index, month_col, data, to
         target=profile.target,
         sheet=sheet.name,
         header_row=header_index + 1,
-        columns={"month": str(_cell(header, month_col)), "payment_group": "(across the columns)"}
-        | {m: m for m in measures},
+        columns={
+            "month": str(_cell(header, month_col)),
+            "payment_group": "across: " + ", ".join(dict.fromkeys(group for group, _ in data.values())),
+        }
+        | {m: f"the group columns ({m})" for m in measures},
         column_letters={"month": column_letter(month_col)},
         raw=raw,
         source_rows=source_rows,

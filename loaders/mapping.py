@@ -203,7 +203,7 @@ def profile_toml(name: str, description: str, columns: list[ColumnMapping], chos
             field = c.field or chosen.get(c.source)
             if field:
                 fields.setdefault(field, []).append(c.source)
-        if not fields or any(c.source.startswith("(") for c in mine):
+        if not fields or any(c.source.startswith(("across: ", "the group columns")) for c in mine):
             continue
         cells = ", ".join(f"{f} = [{', '.join(_toml(s) for s in sources)}]" for f, sources in fields.items())
         lines += [

@@ -4,6 +4,7 @@ standard; mapping the column brings the true counts."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from sqlalchemy import text
@@ -161,3 +162,42 @@ def test_an_older_database_gains_the_column_and_nullable_summaries_on_init(tmp_p
         cohort = {r[1]: r[3] for r in conn.exec_driver_sql("PRAGMA table_info(cohort_summary)")}
     assert "not_reported" in columns
     assert cohort["job_outcomes"] == 0 and cohort["referrals"] == 1  # notnull flags: outcomes may now be NULL
+
+
+def two_row_caseload(path, n: int = 40):
+    """The issue's file: a notes sheet first, then a caseload sheet under a two-row merged header whose
+    `Started` and `Outcome` match no wpmi field."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "Read me"
+    wb.active.append(["Caseload report from the partner's system"])
+    ws = wb.create_sheet("Caseload")
+    ws.append(["Participant", None, "Milestones", None, None, None, None, None, None])
+    ws.merge_cells("A1:B1")
+    ws.merge_cells("C1:I1")
+    ws.append(
+        ["Ref", "PG", "Referred", "Started", "First contact", "Assessment", "Action plan", "Job start", "Outcome"]
+    )
+    for i in range(n):
+        referred = FIRST + timedelta(days=i)
+        attached = referred + timedelta(days=9) if i % 4 else None
+        outcome = referred + timedelta(days=300) if i % 8 == 1 else None
+        ws.append([f"C{i:04d}", "PG1", referred, attached, referred, attached, attached, None, outcome])
+    wb.save(path)
+    return path, sum(1 for i in range(n) if i % 4), sum(1 for i in range(n) if i % 8 == 1)
+
+
+def test_the_two_row_header_file_warns_and_stays_null_without_a_mapping_and_is_right_with_one(engine, tmp_path):
+    path, attached, outcomes = two_row_caseload(tmp_path / "caseload.xlsx")
+    result = ingest(engine, path)
+    assert result.status == "loaded"
+    codes = {p.code for p in result.warnings}
+    assert {"not_reported", "unmatched_column"} <= codes
+    assert (monthly(engine)["attachments"], monthly(engine)["job_outcomes"]) == (None, None)
+    mapped = ingest(
+        engine, path, replace(OPTIONS, column_map={"Started": "attachment_date", "Outcome": "job_outcome_date"})
+    )
+    assert mapped.status == "loaded"  # the same bytes read another way: a new load, not "unchanged"
+    flows = monthly(engine)
+    assert (flows["referrals"], flows["attachments"], flows["job_outcomes"]) == (40, attached, outcomes)

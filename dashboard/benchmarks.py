@@ -147,12 +147,15 @@ def benchmark_table(
     *,
     min_n: int | None = None,
     target: float | None = None,
+    adjust: bool = False,
 ) -> pd.DataFrame:
     """Rates per unit with benchmark, Better/Similar/Worse (95% and 99.8%) and the case-mix adjusted ratio.
 
     pool_x / pool_n are the comparator's pooled counts behind each unit's benchmark (NaN for a target), so the
     benchmark can be published from published counts (`publish_league`).
     Units with n below `min_n` (default: the min_denominator setting) are 'Not compared', raw and adjusted.
+    The verdicts are the funnel's (`verdicts`): with `adjust`, against the overdispersion-adjusted limits, tau2
+    estimated once per benchmark over the units compared and kept in column `tau2` for the funnel to draw.
     """
     measure = MEASURES[measure_key]
     min_n = settings.get("min_denominator") if min_n is None else min_n
@@ -174,13 +177,52 @@ def benchmark_table(
         table["benchmark"] = table[key].map(_pooled_by(counts, measure, key))
         pools = counts.groupby(key)[[measure.x, measure.n]].sum()
         table["pool_x"], table["pool_n"] = table[key].map(pools[measure.x]), table[key].map(pools[measure.n])
-    table["comparison"] = metrics.compare_to_benchmark(table["x"], table["n"], table["benchmark"], min_n=min_n)
-    table["comparison_998"] = metrics.compare_to_benchmark(
-        table["x"], table["n"], table["benchmark"], min_n=min_n, z=metrics.Z998
-    )
+    table["tau2"] = _tau2(table, min_n) if adjust else np.nan
+    table["comparison"], table["comparison_998"] = verdicts(table, min_n)
     adjusted = case_mix(counts, level, measure, comparator, min_n=min_n)
     table = table.merge(adjusted, on="unit", how="left")
     return table.sort_values("rate", ascending=False).reset_index(drop=True)
+
+
+def _compared(table: pd.DataFrame, min_n: int) -> pd.Series:
+    return (table["n"] >= max(min_n, 1)) & table["benchmark"].notna()
+
+
+def _tau2(table: pd.DataFrame, min_n: int, scale: str = "logit") -> pd.Series:
+    """The between-unit variance behind the adjusted limits, one per benchmark, over the units compared with it
+    (NaN where none is found or the benchmark has no logit)."""
+    tau2 = pd.Series(np.nan, index=table.index)
+    compared = table[_compared(table, min_n)]
+    for benchmark in compared["benchmark"].unique():
+        part = compared[compared["benchmark"] == benchmark]
+        if not 0 < benchmark < 1:
+            continue
+        found = metrics.overdispersion(part["x"], part["n"], benchmark, scale)
+        if found["adjusted"]:
+            tau2[table["benchmark"] == benchmark] = found["tau2"]
+    return tau2
+
+
+def verdicts(table: pd.DataFrame, min_n: int, scale: str = "logit") -> tuple[list[str], list[str]]:
+    """Better / Similar / Worse at 95% and at 99.8% for each unit: whether its rate is outside the funnel's limits
+    around its benchmark (the plain limits, or the adjusted ones where `tau2` is set), the one rule the league
+    table and the funnel share. A unit below `min_n`, or without a benchmark, is Not compared."""
+    x, n = table["x"].to_numpy(dtype=float), table["n"].to_numpy(dtype=float)
+    bench, tau2 = table["benchmark"].to_numpy(dtype=float), table["tau2"].to_numpy(dtype=float)
+    compared = _compared(table, min_n).to_numpy()
+    at_95, at_998 = [], []
+    for i in range(len(table)):
+        if not compared[i]:
+            at_95.append(metrics.NOT_COMPARED)
+            at_998.append(metrics.NOT_COMPARED)
+            continue
+        # A benchmark of 0% or 100% has no logit: the plain limits.
+        adjusted = None if np.isnan(tau2[i]) or not 0 < bench[i] < 1 else float(tau2[i])
+        flag = str(metrics.funnel_flag(np.array([x[i]]), np.array([n[i]]), float(bench[i]), adjusted, scale)[0])
+        word = "Better" if flag.startswith("High") else "Worse" if flag.startswith("Low") else "Similar"
+        at_95.append(word)
+        at_998.append(word if "99.8%" in flag else "Similar")
+    return at_95, at_998
 
 
 def units_in_view(table: pd.DataFrame, filters: Filters, prime_names: Mapping[str, str]) -> pd.DataFrame:
@@ -358,11 +400,7 @@ def _adjusted(raw: pd.DataFrame, frame: pd.DataFrame, owners, policy: Policy) ->
         if np.isnan(x[i]) or np.isnan(n[i]) or np.isnan(raw_expected[i]) or raw_n[i] <= 0:
             continue
         expected[i] = raw_expected[i] if own[i] else n[i] * policy.round_rate(raw_expected[i] / raw_n[i])
-    ok = ~np.isnan(expected) & (expected > 0)
-    ratio, low, high = (np.full(len(raw), np.nan) for _ in range(3))
-    if ok.any():
-        lo, hi = metrics.byar_intervals(x[ok])
-        ratio[ok], low[ok], high[ok] = x[ok] / expected[ok], lo / expected[ok], hi / expected[ok]
+    ratio, low, high = metrics.ratio_intervals(x, n, expected)
     if policy.public:  # a whole count, rounded like every other count in public mode
         shown_expected = [policy.round_count(round(e)) if not np.isnan(e) else np.nan for e in expected]
     else:
@@ -448,6 +486,7 @@ class Funnel:
     curves: pd.DataFrame  # limit curves around the published baseline on a round grid
     baseline: float  # the published comparator baseline (the league's benchmark)
     not_compared: int  # units the league marks Not compared, left out of the funnel
+    plain_edges: int = 0  # units at 0% or 100% judged against the plain limits (metrics.plain_limits_for)
 
 
 def funnel(
@@ -488,10 +527,11 @@ def funnel(
         return Funnel(points, curves, baseline, not_compared)
     x, n = raw.loc[compared, "x"].to_numpy(dtype=float), raw.loc[compared, "n"].to_numpy(dtype=float)
     tau2 = None
-    if adjust:
-        od = metrics.overdispersion(x, n, baseline_raw, scale)
-        tau2 = od["tau2"] if od["adjusted"] else None
+    if adjust:  # the league's own tau2 (benchmark_table(adjust=True)), so its verdicts and these flags agree
+        found = raw.loc[compared, "tau2"].dropna() if "tau2" in raw else pd.Series(dtype=float)
+        tau2 = float(found.iloc[0]) if len(found) else None
     points["flag"] = metrics.funnel_flag(x, n, baseline_raw, tau2, scale)
+    plain_edges = int(metrics.plain_limits_for(x, n, tau2, scale).sum())
     sizes = points["n"].dropna()
     sizes = sizes[sizes > 0]
     low, high = (_grid_end(sizes.min(), False), _grid_end(sizes.max(), True)) if len(sizes) else (10.0, 1000.0)
@@ -501,7 +541,7 @@ def funnel(
     else:
         curves = pd.DataFrame(columns=["n", "low95", "high95", "low998", "high998", "limits"])
         curves.attrs["limits"] = "plain"
-    return Funnel(points, curves, baseline, not_compared)
+    return Funnel(points, curves, baseline, not_compared, plain_edges)
 
 
 def funnel_caption(fun: Funnel, totals: Mapping[str, str], *, adjust: bool, min_n: int, policy: Policy) -> str:
@@ -513,6 +553,11 @@ def funnel_caption(fun: Funnel, totals: Mapping[str, str], *, adjust: bool, min_
     if not math.isnan(fun.baseline):
         text += f" Baseline {fun.baseline:.{max(policy.rate_decimals - 2, 0)}%}: the league table's benchmark."
     text += f" All units shown: x = {totals.get('x', '')}, n = {totals.get('n', '')}."
+    if fun.plain_edges:
+        text += (
+            f" {fun.plain_edges} unit(s) at 0% or 100% are judged against the plain limits: the adjusted limits, on "
+            "the logit scale, never reach 0% or 100%, so they would flag such a unit whatever its size."
+        )
     if fun.not_compared:
         text += f" {fun.not_compared} 'Not compared' (n < {min_n}) left out."
     return text

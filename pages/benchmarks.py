@@ -51,7 +51,7 @@ if comparator == "mpl":
         st.stop()
 try:
     table = bm.benchmark_table(
-        counts, level, measure, comparator, min_n=ui.settings.get("min_denominator"), target=target
+        counts, level, measure, comparator, min_n=ui.settings.get("min_denominator"), target=target, adjust=adjust_od
     )
 except bm.ComparatorUnavailable as exc:
     st.warning(str(exc))

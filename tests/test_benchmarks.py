@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -117,9 +118,10 @@ def test_demo_planted_partners_are_flagged_and_few_others_are(demo_db):
         ["partner", "planted", "adjusted_comparison", "ratio"]
     ]
     others = table[table["planted"].isna() & (table["adjusted_comparison"] != metrics.NOT_COMPARED)]
-    # "Similar" partners still differ a little by design (log-odds sd 0.08), so a handful may be flagged.
+    # "Similar" partners still differ a little by design (log-odds sd 0.08), so a handful may be flagged: with the
+    # binomial interval of observed / expected (not Poisson's, which was too wide to flag them) about one in seven.
     false_alarms = others["adjusted_comparison"].isin(["Better", "Worse"]).sum()
-    assert false_alarms <= 5, f"{false_alarms} of {len(others)} unplanted partners flagged"
+    assert false_alarms <= 0.15 * len(others), f"{false_alarms} of {len(others)} unplanted partners flagged"
 
 
 def test_prime_mpl_position_names_each_contracts_worst_group_against_the_latest_published_level():
@@ -372,3 +374,44 @@ def test_publish_quarters_rounds_and_protects_the_quarters_of_one_unit():
 def test_trends_without_the_measure_in_the_series_are_empty_not_an_error():
     assert not bm.has_series(SERIES, "attachment_rate")
     assert bm.trends(SERIES, "partner", "attachment_rate").empty
+
+
+def overdispersed_rows(units: int = 40, seed: int = 7):
+    """Partners whose true rates scatter well beyond chance (log-odds sd 0.5), sizes 40 to 400, and one at 0%."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for pid in range(1, units + 1):
+        n = int(rng.integers(40, 400))
+        p = 1 / (1 + np.exp(-(np.log(0.2 / 0.8) + rng.normal(0, 0.5))))
+        x = 0 if pid == 1 else int(rng.binomial(n, p))
+        rows.append((pid, f"P{pid:02d}", "CPA01-x", 1, "One", "X", "vcs", "end_to_end", "PG1", n, 0, n, x, 0))
+    return counts(rows)
+
+
+def test_the_league_table_and_the_funnel_give_one_verdict_with_widened_limits_too():
+    rows = overdispersed_rows()
+    table = bm.benchmark_table(rows, "partner", "job_outcome_rate", min_n=30, adjust=True)
+    league = bm.publish_league(table, None, publish=publisher(MEMBER_OF_1), policy=MEMBER_OF_1)
+    fun = bm.funnel(table, league.frame, adjust=True)
+    assert fun.curves.attrs["limits"].startswith("overdispersion-adjusted")
+    words = {"High": "Better", "Low": "Worse", "Not": "Similar"}
+    flags = fun.points.set_index("unit")["flag"].map(lambda f: words[f.split(" ")[0]])
+    verdict = table.set_index("unit")["comparison"]
+    assert (flags == verdict.loc[flags.index]).all()
+    # The widening matters here: the plain limits would call more units Better or Worse.
+    plain = bm.benchmark_table(rows, "partner", "job_outcome_rate", min_n=30)
+    assert (plain["comparison"] != "Similar").sum() > (table["comparison"] != "Similar").sum()
+
+
+def test_a_unit_at_0_percent_is_judged_by_its_size_under_widened_limits_and_the_caption_says_so():
+    rows = overdispersed_rows()
+    rows.loc[0, ["start_cohort", "outcome_cohort", "attach_cohort"]] = 35  # 0 of 35 against about 20%
+    table = bm.benchmark_table(rows, "partner", "job_outcome_rate", min_n=30, adjust=True).set_index("unit")
+    zero = table.loc["P01 (X, CPA 1)"]
+    assert (zero["x"], zero["n"]) == (0, 35)
+    # Plain limits at n = 35 and about 20%: 0/35 is below the 95% limit (0.067) but not the 99.8% one (0).
+    assert (zero["comparison"], zero["comparison_998"]) == ("Worse", "Similar")
+    league = bm.publish_league(table.reset_index(), None, publish=publisher(MEMBER_OF_1), policy=MEMBER_OF_1)
+    fun = bm.funnel(table.reset_index(), league.frame, adjust=True)
+    text = bm.funnel_caption(fun, league.totals_display(), adjust=True, min_n=30, policy=MEMBER_OF_1)
+    assert fun.plain_edges == 1 and "1 unit(s) at 0% or 100% are judged against the plain limits" in text

@@ -18,6 +18,7 @@ from dashboard.metrics import (
     NotEnoughHistory,
     adjusted_funnel_limits,
     byar_interval,
+    byar_intervals,
     compare_to_benchmark,
     forecast_run_rate,
     funnel_curves,
@@ -25,7 +26,9 @@ from dashboard.metrics import (
     funnel_limits,
     indirect_standardise,
     overdispersion,
+    plain_limits_for,
     projection_variance,
+    ratio_intervals,
     trend,
     wilson_interval,
     wilson_intervals,
@@ -315,19 +318,47 @@ def test_indirect_standardise_expects_each_group_at_its_reference_rate(case_mix)
     assert north["expected"] == pytest.approx(35.0)
     assert north["ratio"] == pytest.approx(1.2)
     assert north["rate"] == pytest.approx(0.28)
-    # O = 42 >= 10, Byar: 42*(1 - 1/378 - z/(3*sqrt(42)))^3 = 42*0.896545^3 = 30.266717
-    # and 43*(1 - 1/387 + z/(3*sqrt(43)))^3 = 43*1.097047^3 = 56.773239; both divided by 35
-    assert north["ratio_lower"] == pytest.approx(30.266717 / 35, abs=1e-6)
-    assert north["ratio_upper"] == pytest.approx(56.773239 / 35, abs=1e-6)
+    # O counts people out of n = 150, so the interval is binomial: Wilson(42, 150) = (0.214364, 0.356657), times
+    # n/E = 150/35 (by hand from the Wilson formula, z = 1.959964). Byar's Poisson limits gave (0.8648, 1.6221).
+    assert north["ratio_lower"] == pytest.approx(0.918559, abs=1e-6)
+    assert north["ratio_upper"] == pytest.approx(1.528528, abs=1e-6)
 
 
-def test_indirect_standardise_uses_exact_limits_for_small_observed_counts(case_mix):
+def test_indirect_standardise_interval_is_binomial_for_small_counts_too(case_mix):
     result = indirect_standardise(case_mix, "cpa", "group", "outcomes", "starts", {"A": 0.3, "B": 0.1})
     south = result.set_index("cpa").loc["south"]
-    # E = 10*0.3 + 20*0.1 = 5; O = 4 < 10: exact chi2.ppf(0.025, 8)/2 = 1.089865, chi2.ppf(0.975, 10)/2 = 10.241589
+    # E = 10*0.3 + 20*0.1 = 5; O = 4 of n = 30: Wilson(4, 30) times 30/5 (exact Poisson gave 0.2180 to 2.0483)
     assert south["expected"] == pytest.approx(5.0)
     assert south["ratio"] == pytest.approx(0.8)
-    assert (south["ratio_lower"], south["ratio_upper"]) == pytest.approx((1.089865 / 5, 10.241589 / 5), abs=1e-6)
+    assert (south["ratio_lower"], south["ratio_upper"]) == pytest.approx((0.318579, 1.780880), abs=1e-6)
+
+
+def test_the_ratio_interval_of_a_common_outcome_is_binomial_not_poisson():
+    # 90 of 100 attached where 85 were expected: Poisson limits of O (Byar) would span about 0.87 to 1.29 and never
+    # flag; the binomial interval is about four times narrower (sqrt(1 / (1 - 0.9)) = 3.2 at the Wilson scale).
+    ratio, low, high = ratio_intervals([90], [100], [85.0])
+    poisson_low, poisson_high = byar_intervals([90])
+    assert ratio[0] == pytest.approx(90 / 85)
+    assert (poisson_high[0] - poisson_low[0]) / 85 / (high[0] - low[0]) > 3
+    assert low[0] > 0.96 and high[0] < 1.12
+
+
+def test_x_equal_to_n_is_not_below_a_benchmark_of_one():
+    # Wilson's upper limit at x = n is exactly 1; rounding had made 1000/1000 'Worse' than 100%.
+    assert compare_to_benchmark(1000, 1000, 1.0, min_n=1) == "Similar"
+    assert compare_to_benchmark(0, 1000, 0.0, min_n=1) == "Similar"
+    lower, upper = wilson_intervals([0, 1000], [1000, 1000])
+    assert (lower[0], upper[1]) == (0.0, 1.0)
+
+
+def test_adjusted_logit_limits_judge_a_unit_at_0_or_100_percent_by_its_n():
+    # The logit of 0 is infinite: adjusted logit limits never reach 0, so 0/5 against 17% was 'Low (99.8%)'.
+    flags = funnel_flag([0, 5, 0], [5, 5, 2000], 0.17, tau2=0.05)
+    # 5/5 against 17% is extreme by its n too (0.17^5 = 0.00014), as the plain limits say.
+    assert list(flags) == ["Not significant", "High (99.8%)", "Low (99.8%)"]
+    assert list(flags) == list(funnel_flag([0, 5, 0], [5, 5, 2000], 0.17))
+    assert list(plain_limits_for([0, 3, 5], [5, 5, 5], 0.05)) == [True, False, True]
+    assert not plain_limits_for([0], [5], None).any()
 
 
 def test_indirect_standardise_defaults_to_the_pooled_rate_of_each_group(case_mix):

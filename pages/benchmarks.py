@@ -152,12 +152,17 @@ ui.how_calculated(f"""
 - **{m.label}**: {m.help}
 - **Interval**: 95% Wilson score interval on x / n. **Benchmark**: the pooled rate of the comparator
   (all partners in the chosen payment groups and years, or the same CPA / prime / sector), or a minimum
-  performance level. Better / Worse when the whole interval is above / below it; "99.8%" is stronger evidence.
+  performance level. Better / Worse when the rate is outside the funnel's limits around the benchmark (the
+  same rule as the funnel, so the table and the funnel never disagree; with plain limits this is exactly "the
+  whole Wilson interval is above / below it"); "99.8%" is stronger evidence.
 - **Case-mix adjusted**: expected outcomes = each payment group's cohort size x the comparator's rate in that
-  group; observed / expected with a Byar (exact Poisson below 10) interval. 1.0 = as expected.
+  group; observed / expected with a binomial interval (the Wilson interval of observed / n, times n / expected:
+  an outcome is a share of the cohort, not a rare count). 1.0 = as expected.
 - **Funnel plot**: the league table's units and benchmark: 95% and 99.8% control limits around the benchmark;
   optionally widened for genuine between-unit variation (Spiegelhalter's overdispersion, logit scale, 10%
-  winsorised). 'Not compared' units are left out, and units compared with different benchmarks get no funnel.
+  winsorised), and then the table's verdicts use the widened limits too. A unit at 0% or 100% has no logit, so
+  it is judged against the plain limits (the caption counts them). 'Not compared' units are left out, and
+  units compared with different benchmarks get no funnel.
 - **What is shown**: counts as published (`*` hides 1-4; public mode rounds to 5); rates, intervals,
   benchmarks and observed / expected are worked out from the published counts (public mode: whole
   percentages; expected rounded like a count). The verdicts and funnel flags are worked out from the exact

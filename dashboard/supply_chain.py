@@ -215,10 +215,14 @@ def partner_summary(
     feedback: pd.DataFrame,
     *,
     min_n: int | None = None,
+    everywhere: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Join the per-partner-contract pieces; every rate keeps its x and n.
 
     Outcomes of partners with a cohort below `min_n` (default: the min_denominator setting) are not compared.
+    `everywhere` is `queries.flow_totals` for every CPA, prime and sector (the same months): a partner's
+    contracts held and its share of referrals are the partner's whole business, not the part a filter shows
+    (a partner with two contracts must not look wholly dependent when one CPA is chosen).
     """
     org = ["partner_id", "partner", "sector", "tier", "contract_id", "prime", "prime_id", "cpa_code"]
     volumes = metrics.known_totals(flows, org, ["referrals", "attachments", "job_starts", "job_outcomes"])
@@ -249,8 +253,10 @@ def partner_summary(
         volumes["satisfaction_mean"] = volumes["satisfaction_points"] / volumes["responses"].where(
             volumes["responses"] > 0
         )
-    partner_total = volumes.groupby("partner_id")["referrals"].transform("sum")
-    volumes["contracts_held"] = volumes.groupby("partner_id")["contract_id"].transform("nunique")
+    whole = everywhere if everywhere is not None else flows
+    held = whole.groupby("partner_id")["contract_id"].nunique()
+    partner_total = volumes["partner_id"].map(whole.groupby("partner_id")["referrals"].sum(min_count=1))
+    volumes["contracts_held"] = volumes["partner_id"].map(held).fillna(1).astype(int)
     volumes["share_of_partner_referrals"] = volumes["referrals"] / partner_total.where(partner_total > 0)
     return volumes
 
@@ -282,6 +288,12 @@ def partner_contracts(
         query("compliance_by_partner", filters),
         query("feedback_totals", filters),
         min_n=min_n,
+        everywhere=query(
+            "flow_totals",
+            Filters(
+                period_from=filters.period_from, period_to=filters.period_to, payment_groups=filters.payment_groups
+            ),
+        ),
     )
 
 
@@ -373,7 +385,9 @@ def risk_components(
         )
         share = r.get("share_of_partner_referrals", np.nan)
         held = int(r.get("contracts_held", 1))
-        brings = dependence.iloc[i] if len(dependence) else np.nan
+        # The published share needs all of the partner's contracts in view; otherwise only how many it holds.
+        in_view = int((s["partner_id"] == r["partner_id"]).sum()) if "partner_id" in s else held
+        brings = dependence.iloc[i] if len(dependence) and in_view == held else np.nan
         rows.append(
             (
                 unit,

@@ -6,6 +6,7 @@ import functools
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from dashboard import queries, supply_chain
 from dashboard.db import make_engine
@@ -228,3 +229,24 @@ def test_risk_details_without_published_figures_name_none():
         out.set_index("component").loc["own_performance", "detail"].tolist()[0]
         == "Better than expected for its case mix"
     )
+
+
+def test_a_filter_to_one_cpa_does_not_change_a_partners_dependence_on_one_contract(demo_db):
+    query = engine_query(demo_db)
+    as_of = query("latest_month")
+    everyone = supply_chain.partner_contracts(query, Filters(), as_of=as_of)
+    several = everyone[(everyone["contracts_held"] > 1) & everyone["share_of_partner_referrals"].lt(1)]
+    row = several.sort_values("share_of_partner_referrals").iloc[0]
+    one_cpa = supply_chain.partner_contracts(query, Filters(cpa=int(row["cpa_code"])), as_of=as_of)
+    mine = one_cpa[(one_cpa["partner_id"] == row["partner_id"]) & (one_cpa["contract_id"] == row["contract_id"])]
+    assert (int(mine["contracts_held"].iloc[0]), mine["share_of_partner_referrals"].iloc[0]) == (
+        int(row["contracts_held"]),
+        pytest.approx(row["share_of_partner_referrals"]),
+    )
+    scores = supply_chain.risk_components(
+        one_cpa, pd.DataFrame(columns=["contract_id", "worst_group", "in_year_rate", "mpl", "ratio_to_mpl"])
+    )
+    unit = f"{row['partner']} ({row['prime']}, CPA {row['cpa_code']})"
+    dependence = scores[(scores["unit"] == unit) & (scores["component"] == "single_prime_dependence")]
+    assert dependence["score"].iloc[0] == pytest.approx(row["share_of_partner_referrals"], abs=0.05)  # a rating
+    assert dependence["score"].iloc[0] < 1

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="wpmi: Work Programme MI", page_icon=":material/monitoring:", layout="wide")
+APP_TITLE = "wpmi: Work Programme MI"
+st.set_page_config(page_title=APP_TITLE, page_icon=":material/monitoring:", layout="wide")
 
 PAGES = {
     "Programme": [
@@ -31,7 +32,17 @@ if not may_manage_members(viewer):
 if not viewer.can_upload:
     PAGES.pop("Data")  # public mode, analysts: no uploads, no submission details
 
+# Streamlit 1.6x draws no focus indicator on the page links or the main area (which Tab reaches, to scroll it), and
+# only a faint tint on the buttons over a table or chart (search, download, full screen): a keyboard user could not
+# see where they are (WCAG 2.4.7). An outline in the theme's primary colour (8:1 on white) on each: !important, as
+# Streamlit's own rules (outline: none) are added to the page after this one, with the same specificity.
+FOCUS_OUTLINE = f"outline: 3px solid {st.get_option('theme.primaryColor')} !important; outline-offset: -3px;"
+UNMARKED = ('[data-testid="stSidebarNavLink"]', '[data-testid="stMain"]', '[data-testid="stBaseButton-elementToolbar"]')
+st.html("<style>" + "".join(f"{selector}:focus-visible {{ {FOCUS_OUTLINE} }}" for selector in UNMARKED) + "</style>")
 # One flat list: with sections, Streamlit 1.6x nests each section's <li> items in a <div> inside the navigation's
 # <ul>, which screen readers cannot announce as a list (WCAG 1.3.1; axe-core's "list" and "listitem" rules). The
 # section names stay in this file as the order of the pages.
-st.navigation([page for section in PAGES.values() for page in section]).run()
+current = st.navigation([page for section in PAGES.values() for page in section])
+# Each page its own browser-tab title, the page's name first (WCAG 2.4.2): the one set above names only the app.
+st.set_page_config(page_title=f"{current.title} · {APP_TITLE}")
+current.run()

@@ -1,9 +1,15 @@
-"""Every page against WCAG 2.2 A and AA with axe-core, in a real headless Chromium, as an auditor would check it.
+"""WCAG 2.2 AA: every page checked with axe-core in a real headless Chromium, as an auditor would, and by keyboard.
 
-axe-core comes bundled in the `axe-playwright-python` package (nothing is downloaded) and is injected into each
-page once Streamlit has finished drawing it. Each page is checked at a desktop (1440 px) and a phone (390 px)
-width, in member mode (the local default) and in public mode (a second app with WPMI_MODE=public, where there is
-no Data page). Skips or fails on a missing browser exactly as tests/test_browser.py does.
+- axe-core comes bundled in the `axe-playwright-python` package (nothing is downloaded) and is injected into each
+  page once Streamlit has finished drawing it. Each page is checked at a desktop (1440 px) and a phone (390 px)
+  width, in member mode (the local default) and in public mode (a second app with WPMI_MODE=public, where there is
+  no Data page), with its own browser-tab title and one main heading.
+- The three user goals are walked with the keyboard alone (Tab, Shift+Tab, arrow keys, Enter), checking that every
+  element Tab reaches shows where focus is.
+- Without a browser: the contrast of the theme's and the charts' colours, computed; the words that explain
+  suppressed and rounded cells beside every table that shows them.
+
+Skips or fails on a missing browser exactly as tests/test_browser.py does.
 """
 
 from __future__ import annotations
@@ -22,6 +28,17 @@ __all__ = ["app_url", "browser"]  # fixtures shared with the browser test, used 
 # The WCAG 2.0, 2.1 and 2.2 level A and AA rules (axe-core has no separate wcag22a tag).
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 WIDTHS = {"desktop": 1440, "phone": 390}
+# Each page's name: its link, its browser-tab title (before the app's name) and its one main heading.
+TITLES = {
+    "overview": "Overview",
+    "benchmarks": "Benchmarks",
+    "referrals": "Referrals vs projections",
+    "standards": "Standards compliance",
+    "supply_chain": "Supply chain",
+    "partner": "Partner profile",
+    "risk": "Contract risk",
+    "data": "Data",
+}
 # Public mode has no Data page (no uploads, no submission details: streamlit_app.py).
 MODE_PAGES = {"member": list(PAGES), "public": [p for p in PAGES if p != "data"]}
 
@@ -120,6 +137,20 @@ def public_url(demo_db, app_url):
         yield url
 
 
+@pytest.fixture(scope="module")
+def apps(app_url, public_url, browser) -> dict[str, str]:
+    """Each mode's app, once its router has run: on a fresh server Streamlit 1.6x serves a deep link such as
+    /standards as a page of its own (the older multipage mode: no router, so no page list or tab title of ours)
+    until the entry script has run once, which a first visit to the root does."""
+    urls = {"member": app_url, "public": public_url}
+    for url in urls.values():
+        page = browser.new_page()
+        page.goto(url, timeout=PAGE_TIMEOUT_MS)
+        wait_until_rendered(page)
+        page.close()
+    return urls
+
+
 def axe_violations(page) -> list[dict]:
     """The WCAG A/AA violations axe-core finds on the page as it is now."""
     from axe_playwright_python.sync_playwright import Axe
@@ -146,6 +177,10 @@ def open_page(browser, base_url: str, name: str, width: int):
     page = browser.new_page(viewport={"width": width, "height": 900})
     page.goto(f"{base_url}/{PAGES[name]}", timeout=PAGE_TIMEOUT_MS)
     wait_until_rendered(page)
+    # That can return before the page's script has started (the page list is Markdown too): wait for the page's
+    # heading, then for the run to finish, so axe sees the page as a reader would.
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=PAGE_TIMEOUT_MS)
     return page
 
 
@@ -153,14 +188,16 @@ CASES = [(mode, name, w) for mode, names in MODE_PAGES.items() for name in names
 
 
 @pytest.mark.parametrize(("mode", "name", "width"), CASES)
-def test_page_has_no_wcag_22_aa_violations(mode, name, width, browser, request):
-    base_url = request.getfixturevalue("app_url" if mode == "member" else "public_url")
-    page = open_page(browser, base_url, name, WIDTHS[width])
+def test_page_meets_wcag_22_aa_with_its_own_title_and_one_main_heading(mode, name, width, browser, apps):
+    page = open_page(browser, apps[mode], name, WIDTHS[width])
     try:
         problems = describe(axe_violations(page), f"{name} at {WIDTHS[width]} px, {mode} mode")
+        title, headings = page.title(), page.locator("h1").all_inner_texts()
     finally:
         page.close()
     assert not problems, "\n".join(problems)
+    assert title.startswith(f"{TITLES[name]} · "), f"{name}: the browser tab says {title!r}"
+    assert [h.strip() for h in headings] == [TITLES[name]], f"{name}: main headings {headings}"
 
 
 # -- suppressed and rounded cells are explained in words beside every table that shows them --------------------
@@ -234,3 +271,164 @@ def test_every_table_showing_a_mark_on_a_page_has_the_legend_directly_below_it(d
         below = elements[i + 1]
         assert isinstance(below, Caption), f"table {i} has no caption directly below it"
         assert "`*` = suppressed: fewer than 7 (a count from 1 to 6)" in below.value
+
+
+# -- keyboard only: the three user goals, with visible focus on everything Tab reaches --------------------------
+
+# The focused element and its nearest ancestors (a select draws its focus ring on its container).
+FOCUS_CHAIN_JS = """() => { const chain = []; let e = document.activeElement;
+  for (let i = 0; i < 4 && e; i++) { chain.push(e); e = e.parentElement; } return chain; }"""
+# What shows focus, as drawn: an outline or a border only where it has a width (a border's colour follows the text
+# colour even where no border is drawn), or a ring drawn as a box shadow. A change of text colour or a faint tint of
+# the background (Streamlit's page links: 15% grey, about 1.1:1) is not a focus indicator anyone can rely on.
+FOCUS_STYLE_JS = """(chain) => chain.map(e => { const s = getComputedStyle(e);
+  const outline = s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0 ? s.outlineStyle + s.outlineColor : "";
+  const border = s.borderTopStyle !== "none" && parseFloat(s.borderTopWidth) > 0 ? s.borderTopColor : "";
+  return [outline, border, s.boxShadow].join(" | "); })"""
+# Streamlit animates some focus styles (a border colour, a background): read them once they have settled.
+FOCUS_SETTLE_MS = 150
+# A table's cells (its canvas, or the cell elements behind it for screen readers), not the buttons over the table.
+GRID_JS = """() => { const e = document.activeElement;
+  return e.tagName === "CANVAS" || e.id.startsWith("glide-cell") ? e.closest('[data-testid="stDataFrame"]') : null; }"""
+FOCUSED_JS = """() => { const e = document.activeElement;
+  return [e.tagName, e.getAttribute("data-testid") || "", e.getAttribute("aria-label") || "",
+          (e.innerText || "").trim().split("\\n").pop().slice(0, 60)]; }"""
+
+
+class KeyboardWalk:
+    """Moves through a page with the keyboard alone, checking that each element Tab reaches shows its focus.
+
+    An element's focus is visible when it looks different while it has focus from once focus has moved on: its
+    outline, box shadow or border, or those of its three nearest ancestors (a select draws its ring on its
+    container); inside a table, which Streamlit draws on a canvas with its focus ring, the table's pixels.
+    Focus moves with Tab (and Shift+Tab back), never the mouse.
+    """
+
+    def __init__(self, page, where: str):
+        self.page, self.where = page, where
+        self.invisible: list[str] = []
+        self.path: list[str] = []
+
+    def focused(self) -> list[str]:
+        return self.page.evaluate(FOCUSED_JS)
+
+    def _look(self, kind: str, handle):
+        return handle.screenshot() if kind == "pixels" else handle.evaluate(FOCUS_STYLE_JS)
+
+    def _snapshot(self, name: str) -> tuple:
+        grid = self.page.evaluate_handle(GRID_JS).as_element()
+        kind, handle = ("pixels", grid) if grid else ("styles", self.page.evaluate_handle(FOCUS_CHAIN_JS))
+        return name, kind, handle, self._look(kind, handle)
+
+    def _unchanged(self, snapshot: tuple) -> None:
+        name, kind, handle, focused_look = snapshot
+        if self._look(kind, handle) == focused_look:
+            self.invisible.append(f"{self.where}: no visible focus on {name}")
+
+    def _press(self, key: str) -> None:
+        self.page.keyboard.press(key)
+        self.page.wait_for_timeout(FOCUS_SETTLE_MS)
+
+    def tab_to(self, wanted, limit: int = 80) -> list[str]:
+        """Tab forward until `wanted(focused)` holds, checking focus on every element passed on the way."""
+        previous = None
+        for _ in range(limit):
+            self._press("Tab")
+            if previous:
+                self._unchanged(previous)
+            focused = self.focused()
+            name = " ".join(filter(None, focused))
+            self.path.append(name)
+            if wanted(focused):
+                # Tab away and Shift+Tab back: its look changed with focus, and focus comes back to it.
+                here = self._snapshot(name)
+                self._press("Tab")
+                self._unchanged(here)
+                self._press("Shift+Tab")
+                assert self.focused() == focused, f"{self.where}: Shift+Tab did not come back to {name}"
+                return focused
+            previous = self._snapshot(name)
+        raise AssertionError(f"{self.where}: Tab never reached the element; went through {self.path}")
+
+    def choose_next_option(self) -> None:
+        """In the focused select: open it, move one option down, choose it (arrow keys and Enter only)."""
+        self.page.keyboard.press("ArrowDown")
+        self.page.wait_for_selector('[role="listbox"]', timeout=PAGE_TIMEOUT_MS)
+        self.page.keyboard.press("ArrowDown")
+        self.page.keyboard.press("Enter")
+        self.page.wait_for_timeout(500)
+        wait_until_rendered(self.page)
+
+
+def page_link(title: str):
+    return lambda focused: focused[1] == "stSidebarNavLink" and focused[3] == title
+
+
+def labelled(label: str):
+    return lambda focused: focused[0] == "INPUT" and focused[2] == label
+
+
+def select_value(page, label: str) -> str:
+    """The option a select shows: its combobox input's value, as a screen reader announces it."""
+    return page.locator(f'input[aria-label="{label}"]').input_value()
+
+
+def walk_to_page(browser, base_url: str, title: str) -> tuple:
+    """From the Overview, the page link Tab reaches, then Enter: the page `title` with its own tab title and h1."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(base_url, timeout=PAGE_TIMEOUT_MS)
+    wait_until_rendered(page)
+    walk = KeyboardWalk(page, title)
+    walk.tab_to(page_link(title))
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => document.title.startsWith({title!r})", timeout=PAGE_TIMEOUT_MS)
+    wait_until_rendered(page)
+    assert page.locator("h1").inner_text().strip() == title
+    return page, walk
+
+
+def test_partner_goal_by_keyboard_alone_how_am_i_doing(app_url, browser):
+    page, walk = walk_to_page(browser, app_url, "Partner profile")
+    walk.tab_to(labelled("Partner"))
+    before = select_value(page, "Partner")
+    walk.choose_next_option()
+    chosen = select_value(page, "Partner")
+    assert chosen != before, "the arrow keys and Enter did not choose another partner"
+    main = page.locator('[data-testid="stMain"]')
+    assert chosen in main.locator('[data-testid="stMarkdownContainer"] strong').all_inner_texts()
+    assert main.get_by_role("heading", name="All indicators against all partners").is_visible()
+    assert main.locator('[data-testid="stVegaLiteChart"]').first.is_visible()
+    assert "partner=" in page.url  # the answer is a link that reproduces it
+    assert not walk.invisible, walk.invisible
+    page.close()
+
+
+def test_prime_goal_by_keyboard_alone_which_partners_need_attention(app_url, browser):
+    page, walk = walk_to_page(browser, app_url, "Supply chain")
+    walk.tab_to(labelled("Prime contract"))
+    before = select_value(page, "Prime contract")
+    walk.choose_next_option()
+    chosen = select_value(page, "Prime contract")
+    assert chosen != before, "the arrow keys and Enter did not choose another prime contract"
+    main = page.locator('[data-testid="stMain"]')
+    flagged = main.locator('[data-testid="stMetric"]:has-text("Partners flagged")')
+    assert flagged.is_visible() and flagged.locator('[data-testid="stMetricValue"]').inner_text().strip().isdigit()
+    assert main.locator('[data-testid="stDataFrame"]').first.is_visible()
+    assert "contract=" in page.url
+    assert not walk.invisible, walk.invisible
+    page.close()
+
+
+def test_voluntary_sector_goal_by_keyboard_alone_which_partners_are_at_risk(app_url, browser):
+    page, walk = walk_to_page(browser, app_url, "Contract risk")
+    main = page.locator('[data-testid="stMain"]')
+    assert main.get_by_role("heading", name="Components per partner contract").is_visible()
+    walk.tab_to(labelled("Explain one partner contract"))
+    before = select_value(page, "Explain one partner contract")
+    walk.choose_next_option()
+    chosen = select_value(page, "Explain one partner contract")
+    assert chosen != before, "the arrow keys and Enter did not choose another partner contract"
+    assert main.get_by_role("heading", name="High performers to protect").is_visible()
+    assert main.locator('[data-testid="stDataFrame"]').count() >= 3  # components, the one explained, performers
+    assert not walk.invisible, walk.invisible
+    page.close()

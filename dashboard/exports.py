@@ -27,7 +27,9 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
+
+from dashboard.publication import Published
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Full-width forms, which some spreadsheets (and IMEs) turn into the ASCII ones.
@@ -46,6 +48,8 @@ PLAIN_NUMBER = re.compile(r" *[-+]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?(?:[eE][-
 KEPT_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
 QUOTE = "'"
 NOTES_SHEET = "notes"
+ABOUT_SHEET = "about"
+COUNT_FORMAT = "#,##0"
 SHEET_NAME_FORBIDDEN = set("[]:*?/\\")
 MAX_SHEET_NAME = 31
 MAX_COLUMN_WIDTH = 60
@@ -213,6 +217,70 @@ def to_excel_bytes(df: pd.DataFrame, *, sheet_name: str = "data", notes: list[st
         for row_number, note in enumerate(notes, start=1):
             _write_row(notes_sheet, row_number, [note])
         notes_sheet.column_dimensions["A"].width = 100
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def rate_format(decimals: int) -> str:
+    """Excel's percentage format showing a rate at the policy's precision (3 decimals = one place: 0.0%)."""
+    places = max(decimals - 2, 0)
+    return "0%" if places == 0 else "0." + "0" * places + "%"
+
+
+def published_excel_bytes(
+    shown: Published, *, sheet_name: str = "data", about: list[tuple[str, str]] | None = None
+) -> bytes:
+    """An .xlsx workbook of a published table as numbers: counts as whole numbers, rates as percentages at the
+    policy's precision, dates as dates, and a hidden cell as its mark (text); then an "about" sheet recording
+    what a reader must know away from the dashboard (`about`: filters, scope, as-of date, mode, definitions).
+
+    Only a `Published` is taken: what the workbook holds has passed the publication boundary, and its values
+    are those `.display()` shows, unformatted.
+    """
+    _check_sheet_name(sheet_name, False)
+    if sheet_name.lower() == ABOUT_SHEET:
+        raise InvalidSheetName(f'Sheet name "{sheet_name}" clashes with the about sheet: pick another sheet_name')
+    frame, status = shown.frame, shown.status
+    counts, rates = set(shown.counts), set(shown.rates)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_name
+    columns = list(frame.columns)
+    _write_row(sheet, 1, [str(c) for c in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    values = safe_frame(frame)
+    for i in range(len(frame)):
+        row = []
+        for column in columns:
+            mark = status[column].iloc[i] if column in status else ""
+            value = values[column].iloc[i]
+            if mark:
+                row.append(mark)
+            elif column in counts and pd.notna(value):
+                row.append(int(value))
+            else:
+                row.append(value)
+        _write_row(sheet, i + 2, row)
+    share = rate_format(shown.policy.rate_decimals)
+    for position, column in enumerate(columns, start=1):
+        kind = COUNT_FORMAT if column in counts else share if column in rates else None
+        if kind is None:
+            continue
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
+            if isinstance(cell.value, (int, float)):
+                cell.number_format = kind
+            else:  # a mark: right-aligned like the numbers around it
+                cell.alignment = Alignment(horizontal="right")
+    sheet.freeze_panes = "A2"
+    _fit_columns(sheet)
+    info = workbook.create_sheet(ABOUT_SHEET)
+    for row_number, (key, text) in enumerate(about or [], start=1):
+        _write_row(info, row_number, [key, text])
+        info.cell(row=row_number, column=1).font = Font(bold=True)
+    info.column_dimensions["A"].width = 24
+    info.column_dimensions["B"].width = 110
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -162,6 +162,16 @@ class Published:
         return self._frame.copy()
 
     @property
+    def counts(self) -> tuple[str, ...]:
+        """The columns published as counts."""
+        return self._counts
+
+    @property
+    def rates(self) -> tuple[str, ...]:
+        """The columns published as rates (proportions, 0 to 1), their intervals included."""
+        return tuple(c for c in self._status.columns if c not in self._counts)
+
+    @property
     def status(self) -> pd.DataFrame:
         """Per count/rate cell: "" shown, PRIMARY or SECONDARY. A copy."""
         return self._status.copy()

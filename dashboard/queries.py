@@ -65,6 +65,25 @@ class Filters:
     period_from: date | None = None
     period_to: date | None = None
 
+    def described(self) -> str:
+        """The filters in words, for an export's about sheet: "CPA 5; sector vcs; 2013-01-01 to 2014-12-31"."""
+        parts = [
+            f"{label} {value}"
+            for label, value in (
+                ("CPA", self.cpa),
+                ("prime", self.prime),
+                ("sector", self.sector),
+                ("tier", self.tier),
+                ("partner id", self.partner_id),
+            )
+            if value is not None
+        ]
+        if self.payment_groups:
+            parts.append("payment groups " + ", ".join(self.payment_groups))
+        if self.period_from or self.period_to:
+            parts.append(f"months {self.period_from or 'the start'} to {self.period_to or 'the latest'}")
+        return "; ".join(parts) or "none: every CPA, prime, partner, payment group and month"
+
     def where(self, month_column: str) -> tuple[str, dict]:
         """SQL conditions (fixed fragments) and their bound values."""
         parts: list[str] = []

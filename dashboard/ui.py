@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import streamlit as st
 from dashboard import members, queries, settings
 from dashboard.access import OPERATOR, Access, auth_problems, decide
 from dashboard.db import get_engine, resolve_url
-from dashboard.exports import strip_format_characters, to_csv_bytes, to_excel_bytes
+from dashboard.exports import published_excel_bytes, strip_format_characters, to_csv_bytes
 from dashboard.publication import PRIMARY, SECONDARY, Policy, Publish, Published, publish_count, publish_table
 from dashboard.queries import Filters
 from dashboard.reference import missing_schema
@@ -345,7 +345,12 @@ def filter_sidebar(
             "Referral / activity years", years, value=(years[0], years[-1]), key="years", bind="query-params"
         )
         kwargs["period_from"], kwargs["period_to"] = date(start, 1, 1), date(end, 12, 31)
-    return Filters(**kwargs)
+    chosen_filters = Filters(**kwargs)
+    st.session_state[FILTERS_SHOWN] = chosen_filters.described()  # for the about sheet of this page's downloads
+    return chosen_filters
+
+
+FILTERS_SHOWN = "wpmi_filters_described"
 
 
 def downloads(shown: Published, name: str, notes: list[str] | None = None) -> None:
@@ -359,13 +364,28 @@ def downloads(shown: Published, name: str, notes: list[str] | None = None) -> No
     notes = list(notes or [])
     if query("synthetic_note"):
         notes.insert(0, "SYNTHETIC DEMO DATA - not real Work Programme MI")
+    latest = query("latest_month")
+    policy = shown.policy
+    about = [
+        ("Table", name),
+        ("Filters", st.session_state.get(FILTERS_SHOWN, "none: every CPA, prime, partner, payment group and month")),
+        ("Data as of", f"{latest:%B %Y}" if latest else "no data"),
+        (
+            "Mode",
+            f"public: counts rounded to {policy.rounding_base}, 1 to {policy.suppress_max} hidden"
+            if policy.public
+            else f"{policy.mode}: your organisation's figures exact, others' 1 to {policy.suppress_max} hidden",
+        ),
+        ("Exported", f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"),
+        *[("Note", note) for note in notes],
+    ]
     left, right = st.columns(2)
     left.download_button(
         "Download CSV", to_csv_bytes(frame), f"{name}.csv", "text/csv", on_click="ignore", key=f"csv_{name}"
     )
     right.download_button(
         "Download Excel",
-        to_excel_bytes(frame, sheet_name=name[:31], notes=notes),
+        published_excel_bytes(shown, sheet_name=name[:31], about=about),
         f"{name}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         on_click="ignore",

@@ -356,3 +356,36 @@ def test_excel_rejects_sheet_names_excel_would_refuse(name):
 def test_excel_sheet_name_cannot_clash_with_notes():
     with pytest.raises(InvalidSheetName, match="clashes with the notes sheet"):
         to_excel_bytes(pd.DataFrame({"a": [1]}), sheet_name="Notes", notes=["x"])
+
+
+def test_an_excel_download_holds_numbers_percentages_and_dates_with_marks_as_text_and_an_about_sheet():
+    from datetime import date
+
+    from dashboard.exports import published_excel_bytes
+    from dashboard.publication import Policy, publish_table
+
+    raw = pd.DataFrame(
+        {
+            "partner": ["A", "B", "=C"],
+            "month": pd.to_datetime(["2015-10-01", "2015-10-01", "2015-11-01"]),
+            "x": [30, 3, 40],
+            "n": [145, 150, 160],
+        }
+    )
+    policy = Policy("member", rounding_base=1, suppress_max=4, rate_decimals=4)
+    shown = publish_table(raw, policy=policy, counts=["x", "n"], rates={"rate": ("x", "n")}, keep=["partner", "month"])
+    about = [("Filters", "CPA 5"), ("Data as of", "March 2017")]
+    book = load_workbook(io.BytesIO(published_excel_bytes(shown, sheet_name="league", about=about)))
+    assert book.sheetnames == ["league", "about"]
+    sheet = book["league"]
+    header = [c.value for c in sheet[1]]
+    rows = {sheet.cell(row=r, column=1).value: [c for c in sheet[r]] for r in range(2, sheet.max_row + 1)}
+    a = dict(zip(header, rows["A"]))
+    assert a["x"].value == 30 and a["x"].number_format == "#,##0"  # a count is a number, not text
+    assert a["rate"].value == pytest.approx(30 / 145, abs=1e-4) and a["rate"].number_format == "0.00%"
+    assert a["month"].value.date() == date(2015, 10, 1) and a["month"].number_format == "yyyy-mm-dd"
+    b = dict(zip(header, rows["B"]))
+    assert (b["x"].value, b["rate"].value) == ("*", "*")  # hidden: its mark, as text
+    assert "'=C" in rows  # text is still defused
+    info = {r[0].value: r[1].value for r in book["about"].iter_rows()}
+    assert info == {"Filters": "CPA 5", "Data as of": "March 2017"}

@@ -255,6 +255,7 @@ def synthetic_banner() -> None:
 
 def page_header(title: str, question: str) -> date | None:
     """Title, the question the page answers, the synthetic banner and the 'as of' line; stops when empty."""
+    st.session_state.pop(FILTERS_SHOWN, None)  # another page's filters never describe this page's downloads
     st.title(title)
     st.caption(question)
     require_schema()

@@ -148,6 +148,7 @@ with upload_tab:
             st.rerun()
 
 with history_tab:
+    st.session_state.pop(ui.FILTERS_SHOWN, None)  # the history has no filters; another page's must not show
     viewer = ui.access()
     history = ui.query("submissions")
     mine = [viewer.may_see_submission_of(p, q) for p, q in zip(history["partner_id"], history["prime_id"])]

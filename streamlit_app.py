@@ -15,6 +15,7 @@ PAGES = {
     "Views by user": [
         st.Page("pages/supply_chain.py", title="Supply chain", icon=":material/account_tree:"),
         st.Page("pages/partner.py", title="Partner profile", icon=":material/badge:"),
+        st.Page("pages/scorecard.py", title="Partner scorecard", icon=":material/summarize:"),
         st.Page("pages/risk.py", title="Contract risk", icon=":material/warning:"),
     ],
     "Data": [

@@ -54,6 +54,8 @@ MEASURES = {
     ),
 }
 LEVELS = {
+    # A partner organisation over all its contracts (the partner scorecard).
+    "organisation": (["partner_id", "partner", "sector", "tier"], lambda r: r.partner),
     "cpa": (["cpa_code", "cpa_name"], lambda r: f"CPA {r.cpa_code}: {r.cpa_name}"),
     "contract": (["contract_id", "cpa_code", "prime"], lambda r: f"{r.prime}, CPA {r.cpa_code}"),
     "partner": (

@@ -296,11 +296,14 @@ def feedback_totals(engine: Engine, filters: Filters = Filters()) -> pd.DataFram
     where, params = filters.where("t.month")
     where = where.replace("t.payment_group IN :payment_groups", "1 = 1")
     params.pop("payment_groups", None)
-    # A measure some month does not report is unknown for the period (_known_sum), never a partial total.
+    # A measure some month does not report is unknown for the period (_known_sum), never a partial total; a month
+    # without responses has no mean to report, so it only counts against the points when it had responses.
     sql = f"""SELECT {ORG_SELECT}, {_known_sum("t.complaints_received")} AS complaints,
             {_known_sum("t.complaints_resolved_in_time")} AS resolved_in_time,
             {_known_sum("t.satisfaction_responses")} AS responses,
-            {_known_sum("t.satisfaction_mean * t.satisfaction_responses")} AS satisfaction_points
+            CASE WHEN COUNT(CASE WHEN t.satisfaction_responses > 0 AND t.satisfaction_mean IS NULL THEN 1 END) = 0
+                THEN SUM(CASE WHEN t.satisfaction_responses > 0 THEN t.satisfaction_mean * t.satisfaction_responses
+                    ELSE 0 END) END AS satisfaction_points
         FROM v_feedback t {ORG_JOIN} WHERE {where} GROUP BY {ORG_GROUP}"""
     return _read(engine, sql, params)
 

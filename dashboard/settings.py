@@ -58,6 +58,13 @@ SETTINGS: tuple[Setting, ...] = (
         positive=True,
     ),
     Setting("projection_tolerance", float, 0.10, "Referrals within this share of projection count as on profile."),
+    Setting(
+        "standards_near",
+        float,
+        0.05,
+        "A standard's share within this many points of its target (or below it without significant evidence) is "
+        "'near', not 'missed', on the partner scorecard.",
+    ),
     # --- the dashboard --------------------------------------------------------------------------------
     Setting(
         "cache_ttl_seconds",

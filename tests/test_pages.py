@@ -9,7 +9,18 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
-PAGES = ["overview", "benchmarks", "referrals", "standards", "supply_chain", "partner", "risk", "data", "members"]
+PAGES = [
+    "overview",
+    "benchmarks",
+    "referrals",
+    "standards",
+    "supply_chain",
+    "partner",
+    "scorecard",
+    "risk",
+    "data",
+    "members",
+]
 TIMEOUT = 120
 
 
@@ -139,6 +150,20 @@ def test_partner_profile_url_selects_the_partner(demo_db, monkeypatch):
     linked = run_page("partner", monkeypatch, demo_db, {"partner": chosen})
     assert linked.selectbox(key="partner").format_func(linked.selectbox(key="partner").value) == chosen
     assert chosen in shown_text(linked)
+
+
+def test_the_scorecard_url_names_the_partner_and_offers_its_pdf(demo_db, monkeypatch):
+    at = run_page("scorecard", monkeypatch, demo_db)
+    chosen = at.selectbox(key="partner").options[3]
+    linked = run_page("scorecard", monkeypatch, demo_db, {"partner": chosen})
+    assert linked.selectbox(key="partner").format_func(linked.selectbox(key="partner").value) == chosen
+    text = shown_text(linked)
+    assert chosen in text and "Job outcome rate (12 months)" in text and "met / near / missed" not in text
+    tables = [df.value for df in linked.dataframe]
+    assert any({"verdict", "target"} <= set(t.columns) for t in tables)  # standards with their verdicts
+    assert any("comparison_998" in t.columns for t in tables)  # outcomes at 95% and 99.8%
+    pdf = [d for d in linked.get("download_button") if "PDF" in d.proto.label]
+    assert len(pdf) == 1
 
 
 def test_partner_profile_names_each_indicators_trend_and_its_peers(demo_db, monkeypatch):

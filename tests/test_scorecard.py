@@ -54,6 +54,9 @@ def test_the_scorecard_gives_each_rate_with_n_its_comparator_and_verdicts_at_95_
     assert set(outcomes["comparison"]) <= verdicts and set(outcomes["comparison_998"]) <= verdicts
     assert set(outcomes["adjusted_comparison"]) <= verdicts and outcomes["ratio"].notna().any()
     assert card.contracts and card.as_of == query("latest_month")
+    # Satisfaction is shown where its responses are: months without responses have no mean and hide nothing.
+    assert card.satisfaction["satisfaction_mean"].between(1, 5).any()
+    assert set(card.satisfaction["against_minimum"]) <= {"meets", "below", ""}
 
 
 def test_standards_are_met_near_or_missed_with_a_stated_tolerance():

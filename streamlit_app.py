@@ -11,6 +11,7 @@ PAGES = {
         st.Page("pages/benchmarks.py", title="Benchmarks", icon=":material/leaderboard:"),
         st.Page("pages/referrals.py", title="Referrals vs projections", icon=":material/move_to_inbox:"),
         st.Page("pages/standards.py", title="Standards compliance", icon=":material/task_alt:"),
+        st.Page("pages/feedback.py", title="Feedback", icon=":material/reviews:"),
     ],
     "Views by user": [
         st.Page("pages/supply_chain.py", title="Supply chain", icon=":material/account_tree:"),

@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 
 from dashboard import benchmarks as bm
-from dashboard import compliance, profile, referrals, schema, settings, standards
+from dashboard import compliance, feedback, profile, referrals, schema, settings, standards
 from dashboard.publication import Policy, Publish, Published
 from dashboard.queries import Filters
-from dashboard.supply_chain import SATISFACTION_MINIMUM
 
 INDICATORS = ("job_outcome_rate", "job_start_rate", "attachment_rate")
 OUTCOME_COLUMNS = [
@@ -99,38 +98,6 @@ def standards_status(frame: pd.DataFrame, near: float) -> pd.Series:
     return pd.Series(out, index=frame.index)
 
 
-def _feedback(query: Callable[..., pd.DataFrame], scope: Filters, publish: Publish, owner: int):
-    raw = query("feedback_totals", scope)
-    if raw.empty:
-        return None, pd.DataFrame()
-    raw = raw.assign(unit=[f"{r.prime}, CPA {r.cpa_code}" for r in raw.itertuples()], partner_id=owner)
-    shown = publish(
-        raw[["unit", "partner_id", "complaints", "resolved_in_time", "responses"]],
-        counts=["complaints", "resolved_in_time", "responses"],
-        rates={"resolved_share": ("resolved_in_time", "complaints")},
-        owner=raw["partner_id"],
-        keep=["unit"],
-    )
-    frame = shown.frame
-    responses = frame["responses"].to_numpy(dtype=float)
-    points = raw["satisfaction_points"].to_numpy(dtype=float)
-    # The mean only where the responses behind it are shown; one decimal, as the 1-5 scale is reported.
-    mean = np.where(
-        ~np.isnan(responses) & (responses > 0), np.round(points / np.where(responses > 0, responses, 1), 1), np.nan
-    )
-    satisfaction = pd.DataFrame(
-        {
-            "unit": frame["unit"],
-            "responses": frame["responses"],
-            "satisfaction_mean": mean,
-            "against_minimum": [
-                "" if np.isnan(m) else ("meets" if m >= SATISFACTION_MINIMUM else "below") for m in mean
-            ],
-        }
-    )
-    return shown, satisfaction
-
-
 def build(
     query: Callable[..., pd.DataFrame],
     partner_id: int,
@@ -179,7 +146,12 @@ def build(
         )
         referral_status = referrals.variance_from_published(referral_table.frame, tolerance, policy.rate_decimals)
 
-    feedback, satisfaction = _feedback(query, mine, publish, partner_id)
+    returns = query("feedback_totals", mine)
+    feedback_table, satisfaction = None, pd.DataFrame()
+    if len(returns):
+        raw_feedback = feedback.feedback_by(flows, returns, "contract")
+        feedback_table = feedback.publish_feedback(raw_feedback, publish, "contract", owner=int(partner_id))
+        satisfaction = feedback.satisfaction(raw_feedback, feedback_table)
 
     series = query("cohort_series", mine, as_of=as_of)
     trend = profile.publish_trend(series, partner_id, publish) if len(series) else None
@@ -199,7 +171,7 @@ def build(
         standard_status=standard_status,
         referrals=referral_table,
         referral_status=referral_status,
-        feedback=feedback,
+        feedback=feedback_table,
         satisfaction=satisfaction,
         trend=trend,
         trend_quarters_shown=quarters,

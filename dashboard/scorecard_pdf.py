@@ -17,6 +17,7 @@ from fpdf.enums import XPos, YPos
 
 from dashboard import charts
 from dashboard.exports import strip_format_characters
+from dashboard.feedback import SATISFACTION_MINIMUM
 from dashboard.scorecard import OUTCOME_COLUMNS, Scorecard, trend_lines
 
 # A Unicode font where the system has one (names and places from files are not always Latin-1); else the PDF
@@ -143,16 +144,17 @@ def scorecard_pdf(card: Scorecard, *, synthetic: str | None, mode: str) -> bytes
         pdf.grid(rows, {}, [60, 22, 22, 22, 60])
     else:
         pdf.line_of_text("No projections have been loaded for this partner.")
-    pdf.heading(f"Complaints and satisfaction (minimum {3:.0f} out of 5)")
+    pdf.heading(f"Complaints and satisfaction (minimum {SATISFACTION_MINIMUM:.0f} out of 5)")
     if card.feedback is not None:
         shown = card.feedback.display()
-        rows = shown[["unit", "complaints", "resolved_in_time", "resolved_share", "responses"]].assign(
+        rows = shown[["unit", "participants", "complaints", "complaint_rate", "resolved_share", "responses"]].assign(
             satisfaction=[
                 "" if pd.isna(m) else f"{m:.1f} ({v})"
                 for m, v in zip(card.satisfaction["satisfaction_mean"], card.satisfaction["against_minimum"])
             ]
         )
-        pdf.grid(rows, {"resolved_in_time": "resolved in time", "resolved_share": "share"}, [56, 22, 26, 18, 22, 42])
+        headers = {"complaint_rate": "per participant", "resolved_share": "resolved in time"}
+        pdf.grid(rows, headers, [50, 22, 20, 24, 24, 20, 26])
     else:
         pdf.line_of_text("No feedback returns for this partner.")
     lines = trend_lines(card)

@@ -16,12 +16,12 @@ import pandas as pd
 
 from dashboard import benchmarks as bm
 from dashboard import metrics, referrals, settings
+from dashboard.feedback import SATISFACTION_MINIMUM
 from dashboard.publication import Policy, Publish, Published
 from dashboard.queries import Filters
 from dashboard.reference import mpl_payment_groups
 
 KEYS = ["partner_id", "contract_id"]
-SATISFACTION_MINIMUM = 3.0  # out of 5: the minimum the VCS sector and primes report against
 COMPONENTS = {
     "referral_shortfall": "Referrals below projection",
     "single_prime_dependence": "Dependence on one prime contract",

@@ -98,13 +98,15 @@ else:
     shown = card.feedback.display()
     ui.table(
         card.feedback,
-        shown[["unit", "complaints", "resolved_in_time", "resolved_share", "responses"]].assign(
-            satisfaction=card.satisfaction["satisfaction_mean"], minimum=card.satisfaction["against_minimum"]
-        ),
+        shown[
+            ["unit", "participants", "complaints", "complaint_rate", "resolved_in_time", "resolved_share", "responses"]
+        ].assign(satisfaction=card.satisfaction["satisfaction_mean"], minimum=card.satisfaction["against_minimum"]),
         hide_index=True,
         column_config={
             "unit": st.column_config.TextColumn("contract"),
-            "resolved_share": st.column_config.TextColumn("resolved in time"),
+            "complaint_rate": st.column_config.TextColumn("complaints per participant"),
+            "resolved_in_time": st.column_config.TextColumn("resolved in time"),
+            "resolved_share": st.column_config.TextColumn("share resolved in time"),
             "satisfaction": st.column_config.NumberColumn("satisfaction (1-5)", format="%.1f"),
             "minimum": st.column_config.TextColumn("against 3 of 5"),
         },

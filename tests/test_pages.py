@@ -14,6 +14,7 @@ PAGES = [
     "benchmarks",
     "referrals",
     "standards",
+    "feedback",
     "supply_chain",
     "partner",
     "scorecard",
@@ -164,6 +165,16 @@ def test_the_scorecard_url_names_the_partner_and_offers_its_pdf(demo_db, monkeyp
     assert any("comparison_998" in t.columns for t in tables)  # outcomes at 95% and 99.8%
     pdf = [d for d in linked.get("download_button") if "PDF" in d.proto.label]
     assert len(pdf) == 1
+
+
+def test_feedback_is_shown_by_cpa_prime_and_partner_with_the_minimum_and_the_url_keeps_the_level(demo_db, monkeypatch):
+    at = run_page("feedback", monkeypatch, demo_db)
+    table = at.dataframe[0].value
+    assert table["unit"].str.startswith("CPA ").all() and len(table) > 1
+    assert {"complaint_rate", "resolved_share", "satisfaction", "against_minimum"} <= set(table.columns)
+    assert set(table["against_minimum"]) <= {"meets", "below", ""} and table["satisfaction"].notna().any()
+    by_partner = run_page("feedback", monkeypatch, demo_db, {"fb_level": "Partner"})
+    assert len(by_partner.dataframe[0].value) > len(table)
 
 
 def test_partner_profile_names_each_indicators_trend_and_its_peers(demo_db, monkeypatch):

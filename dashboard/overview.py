@@ -13,6 +13,9 @@ FLOW_RATES = (
     ("Attachment rate (attachments / referrals)", "attachments", "referrals"),
     ("Job outcomes per job start", "job_outcomes", "job_starts"),
 )
+# Rows that are ratios of two flows, not a share of the same people (the outcomes in a month mostly follow starts
+# of earlier months): a proportion's interval would claim a precision the ratio does not have, so they get none.
+FLOW_RATIOS = ("Job outcomes per job start",)
 RATE_COUNTS = ["measure", "numerator", "denominator"]
 
 
@@ -57,3 +60,11 @@ def missing_returns(coverage: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """Partner contracts whose latest month with data is before `as_of`: possible missing returns, oldest first."""
     last = coverage.groupby(["partner", "prime", "cpa_code"], as_index=False)["month"].max()
     return last[last["month"] < pd.Timestamp(as_of)].sort_values("month").reset_index(drop=True)
+
+
+def without_ratio_intervals(shown: pd.DataFrame) -> pd.DataFrame:
+    """The published flow-rate table (`.display()`) with no interval on the rows that are ratios (FLOW_RATIOS)."""
+    out = shown.copy()
+    ratios = out["measure"].isin(FLOW_RATIOS)
+    out.loc[ratios, ["rate_low", "rate_high"]] = "no interval: a ratio of flows, not a share"
+    return out

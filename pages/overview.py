@@ -45,7 +45,13 @@ kpis = publication.publish_table(
     keep=["measure"],
 )
 st.subheader("Flow rates in the selected period")
-st.dataframe(kpis.display().rename(columns={"rate_low": "lower 95%", "rate_high": "upper 95%"}), hide_index=True)
+ui.table(
+    kpis,
+    overview.without_ratio_intervals(kpis.display()).rename(
+        columns={"rate_low": "lower 95%", "rate_high": "upper 95%"}
+    ),
+    hide_index=True,
+)
 st.caption(
     "Flow measures: events in the period over events in the period. Cohort rates, which follow each "
     "referral month's participants, are on the Benchmarks page."

@@ -78,3 +78,17 @@ def test_missing_returns_lists_partner_contracts_whose_latest_month_is_before_as
         ["B", pd.Timestamp("2012-11-01")],
         ["C", pd.Timestamp("2013-02-01")],
     ]
+
+
+def test_a_ratio_of_flows_gets_no_proportion_interval():
+    shown = pd.DataFrame(
+        {
+            "measure": [label for label, _, _ in overview.FLOW_RATES],
+            "rate": ["75%", "25%"],
+            "rate_low": ["74%", "20%"],
+            "rate_high": ["76%", "30%"],
+        }
+    )
+    out = overview.without_ratio_intervals(shown).set_index("measure")
+    assert out.loc["Attachment rate (attachments / referrals)", "rate_low"] == "74%"
+    assert out.loc["Job outcomes per job start", "rate_low"].startswith("no interval")

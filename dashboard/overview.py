@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import pandas as pd
@@ -56,10 +57,19 @@ def coverage_by_cpa(coverage: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def missing_returns(coverage: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """Partner contracts whose latest month with data is before `as_of`: possible missing returns, oldest first."""
-    last = coverage.groupby(["partner", "prime", "cpa_code"], as_index=False)["month"].max()
-    return last[last["month"] < pd.Timestamp(as_of)].sort_values("month").reset_index(drop=True)
+def missing_returns(
+    coverage: pd.DataFrame, as_of: date, contract_ends: Mapping[str, object] | None = None
+) -> pd.DataFrame:
+    """Partner contracts whose latest month with data is before the month a return is due for: `as_of`, or the
+    prime contract's end when it ended earlier (`contract_ends`: contract id -> end date; NCG's CPA 18 contract
+    ended in March 2015, so its partners owe nothing after it). Possible missing returns, oldest first."""
+    last = coverage.groupby(["contract_id", "partner", "prime", "cpa_code"], as_index=False)["month"].max()
+    due = pd.Series(pd.Timestamp(as_of), index=last.index)
+    if contract_ends:
+        ends = pd.to_datetime(last["contract_id"].map(contract_ends)).dt.to_period("M").dt.to_timestamp()
+        due = due.where(ends.isna() | (ends > due), ends)
+    missing = last[last["month"] < due]
+    return missing.drop(columns="contract_id").sort_values("month").reset_index(drop=True)
 
 
 def without_ratio_intervals(shown: pd.DataFrame) -> pd.DataFrame:

@@ -61,7 +61,8 @@ with st.container():
     st.subheader("Data coverage: who sent which months")
     coverage = ui.query("coverage", filters)
     st.altair_chart(charts.coverage_chart(overview.coverage_by_cpa(coverage)), width="stretch")
-    missing = overview.missing_returns(coverage, as_of)
+    contracts = ui.query("filter_options")["contracts"]
+    missing = overview.missing_returns(coverage, as_of, dict(zip(contracts["contract_id"], contracts["end_date"])))
     st.markdown(
         f"**{len(missing)} partner contracts** have no data for {as_of:%B %Y} (their latest month is "
         "earlier): possible missing returns."

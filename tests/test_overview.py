@@ -67,6 +67,7 @@ def test_coverage_by_cpa_marks_each_cpa_month_once():
 def test_missing_returns_lists_partner_contracts_whose_latest_month_is_before_as_of_oldest_first():
     coverage = pd.DataFrame(
         {
+            "contract_id": ["k1"] * 4,
             "partner": ["A", "A", "B", "C"],
             "prime": ["P"] * 4,
             "cpa_code": [1] * 4,
@@ -77,6 +78,25 @@ def test_missing_returns_lists_partner_contracts_whose_latest_month_is_before_as
     assert missing[["partner", "month"]].values.tolist() == [
         ["B", pd.Timestamp("2012-11-01")],
         ["C", pd.Timestamp("2013-02-01")],
+    ]
+
+
+def test_partners_of_a_contract_that_ended_owe_no_return_after_its_end():
+    coverage = pd.DataFrame(
+        {
+            "contract_id": ["CPA18-ncg", "CPA18-ncg", "CPA05-x"],
+            "partner": ["N1", "N2", "X1"],
+            "prime": ["NCG", "NCG", "X"],
+            "cpa_code": [18, 18, 5],
+            "month": pd.to_datetime(["2015-03-01", "2014-12-01", "2015-03-01"]),
+        }
+    )
+    ends = {"CPA18-ncg": date(2015, 3, 31), "CPA05-x": date(2017, 3, 31)}
+    missing = overview.missing_returns(coverage, date(2017, 3, 1), ends)
+    # N1 sent up to the contract's end: nothing missing. N2 stopped three months before it; X1's contract runs on.
+    assert missing[["partner", "month"]].values.tolist() == [
+        ["N2", pd.Timestamp("2014-12-01")],
+        ["X1", pd.Timestamp("2015-03-01")],
     ]
 
 

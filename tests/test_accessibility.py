@@ -38,9 +38,12 @@ TITLES = {
     "partner": "Partner profile",
     "risk": "Contract risk",
     "data": "Data",
+    "scorecard": "Partner scorecard",
 }
+# Every page of the router: the browser test's, and the partner scorecard (its own test checks the PDF).
+ROUTES = {**PAGES, "scorecard": "scorecard"}
 # Public mode has no Data page (no uploads, no submission details: streamlit_app.py).
-MODE_PAGES = {"member": list(PAGES), "public": [p for p in PAGES if p != "data"]}
+MODE_PAGES = {"member": list(ROUTES), "public": [p for p in ROUTES if p != "data"]}
 
 # WCAG 2.2 AA minimum contrast ratios: text (1.4.3) and graphical objects that carry meaning (1.4.11).
 TEXT, GRAPHICS = 4.5, 3.0
@@ -173,14 +176,23 @@ def describe(violations: list[dict], where: str) -> list[str]:
     return lines
 
 
+# Every chart on view has been drawn (Vega draws after the script has finished).
+CHARTS_DRAWN_JS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+  .filter(chart => chart.offsetParent !== null).every(chart => chart.querySelector("canvas, svg"))"""
+
+
 def open_page(browser, base_url: str, name: str, width: int):
+    """The page as a reader sees it: its heading drawn, the script run finished, every chart on view drawn."""
     page = browser.new_page(viewport={"width": width, "height": 900})
-    page.goto(f"{base_url}/{PAGES[name]}", timeout=PAGE_TIMEOUT_MS)
-    wait_until_rendered(page)
-    # That can return before the page's script has started (the page list is Markdown too): wait for the page's
-    # heading, then for the run to finish, so axe sees the page as a reader would.
+    page.goto(f"{base_url}/{ROUTES[name]}", timeout=PAGE_TIMEOUT_MS)
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=PAGE_TIMEOUT_MS)
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=PAGE_TIMEOUT_MS)
+    # Streamlit shows its running indicator a moment after a run starts: settled means still idle a second later.
+    for _ in range(10):
+        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_function(CHARTS_DRAWN_JS, timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_timeout(1000)
+        if not page.locator('[data-testid="stStatusWidget"], [data-stale="true"]').count():
+            break
     return page
 
 

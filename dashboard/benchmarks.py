@@ -473,6 +473,31 @@ def chart_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return league_view(frame).assign(observed=lambda d: d["x"])
 
 
+CHART_UNITS = 40  # units a league or ratio chart draws at once, each with its label
+CHART_ENDS = ("highest", "lowest", "all")
+
+
+def chart_slice(rows: pd.DataFrame, *, adjusted: bool, end: str = "highest", size: int = CHART_UNITS):
+    """The units a chart draws and a caption saying which: the `size` highest or lowest by the value the chart
+    plots (observed / expected when `adjusted`, else the rate), or all; units whose value is hidden or missing
+    are left out and counted. `rows` is `chart_rows(...)`."""
+    value = "ratio" if adjusted else "rate"
+    what = "observed / expected" if adjusted else "rate"
+    plotted = rows.dropna(subset=[value]).sort_values([value, "unit"], ascending=[False, True])
+    unplotted = len(rows) - len(plotted)
+    if end == "all" or len(plotted) <= size:
+        chosen, said = plotted, f"Chart shows all {len(plotted)} units with a {what}"
+    else:
+        chosen = plotted.head(size) if end == "highest" else plotted.tail(size)
+        said = (
+            f"Chart shows the {size} {end} by {what} of {len(plotted)}; choose "
+            f"{' or '.join(repr(e) for e in CHART_ENDS if e != end)} to see the others"
+        )
+    if unplotted:
+        said += f"; {unplotted} with no {what} shown (small numbers or not compared) are not drawn"
+    return chosen.reset_index(drop=True), said + ". The table has them all."
+
+
 def _grid_end(value: float, up: bool) -> float:
     """A round end for the limit curves' n grid (1, 2 or 5 x 10^k), never an exact unit size."""
     if not value > 0:

@@ -91,17 +91,22 @@ with left:
             )
         )
 with right:
-    top = bm.chart_rows(rows).head(60)
-    if view == "adjusted":
-        adjusted = top.dropna(subset=["ratio"]).assign(comparison=lambda d: d["adjusted_comparison"])
+    end = (
+        st.segmented_control("Chart shows", bm.CHART_ENDS, default="highest", key="chart_end", bind="query-params")
+        or "highest"
+    )
+    top, said = bm.chart_slice(bm.chart_rows(rows), adjusted=view == "adjusted", end=end)
+    if top.empty:
+        st.info("No unit in this selection has a published value to chart.")
+    elif view == "adjusted":
+        adjusted = top.assign(comparison=lambda d: d["adjusted_comparison"])
         st.altair_chart(charts.ratio_chart(adjusted, unit_label=unit_label), width="stretch")
     else:
         st.altair_chart(
             charts.league_chart(top, float(top["benchmark"].iloc[0]), rate_label=m.label, unit_label=unit_label),
             width="stretch",
         )
-    if len(rows) > 60:
-        st.caption(f"Chart shows the 60 highest of {len(rows)}; the table has them all.")
+    st.caption(said)
 
 st.subheader("League table")
 st.dataframe(

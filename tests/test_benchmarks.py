@@ -415,3 +415,22 @@ def test_a_unit_at_0_percent_is_judged_by_its_size_under_widened_limits_and_the_
     fun = bm.funnel(table.reset_index(), league.frame, adjust=True)
     text = bm.funnel_caption(fun, league.totals_display(), adjust=True, min_n=30, policy=MEMBER_OF_1)
     assert fun.plain_edges == 1 and "1 unit(s) at 0% or 100% are judged against the plain limits" in text
+
+
+def test_a_chart_of_many_units_can_show_the_lowest_and_says_how_many_it_leaves_out():
+    rows = pd.DataFrame(
+        {
+            "unit": [f"U{i:03d}" for i in range(100)],
+            "rate": [i / 100 for i in range(98)] + [np.nan, np.nan],
+            "ratio": [1 + (i - 50) / 100 for i in range(100)],
+        }
+    )
+    highest, said = bm.chart_slice(rows, adjusted=False, end="highest", size=40)
+    assert highest["rate"].min() == 0.58 and len(highest) == 40
+    assert "the 40 highest by rate of 98" in said and "2 with no rate shown" in said
+    lowest, said = bm.chart_slice(rows, adjusted=False, end="lowest", size=40)
+    assert lowest["rate"].max() == 0.39 and "'highest' or 'all'" in said
+    worst, _ = bm.chart_slice(rows, adjusted=True, end="lowest", size=10)
+    assert set(worst["unit"]) == {f"U{i:03d}" for i in range(10)}  # ordered by observed / expected, not the rate
+    everything, said = bm.chart_slice(rows, adjusted=False, end="all")
+    assert len(everything) == 98 and said.startswith("Chart shows all 98 units")

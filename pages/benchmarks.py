@@ -143,7 +143,7 @@ def trend_card(series, units, level, m, owners):
         if not bm.has_series(series, m.key):
             st.info(f"No quarterly series is kept for the {m.label.lower()}.")
             return
-        unit = st.selectbox("Unit", units, key="trend_unit")
+        unit = st.selectbox("Unit", units, key="trend_unit", bind="query-params")
         quarters = bm.publish_quarters(
             bm.unit_quarterly_rates(series, level, m.key, unit), publish=publish, owner=owners.get(unit)
         )

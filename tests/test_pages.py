@@ -268,3 +268,10 @@ def test_standards_roll_up_per_prime_counts_every_measured_cell_by_status(demo_d
     assert roll["cells"].sum() == len(measured)
     assert roll["meets"].sum() == (measured["status"] == compliance.MEETS).sum()
     assert roll["below"].sum() == (measured["status"] == compliance.BELOW_SIGNIFICANT).sum()
+
+
+def test_the_benchmarks_trend_unit_is_in_the_url(demo_db, monkeypatch):
+    at = run_page("benchmarks", monkeypatch, demo_db)
+    chosen = at.selectbox(key="trend_unit").options[2]
+    linked = run_page("benchmarks", monkeypatch, demo_db, {"trend_unit": chosen})
+    assert linked.selectbox(key="trend_unit").value == chosen

@@ -81,7 +81,10 @@ class Filters:
         if self.payment_groups:
             parts.append("payment groups " + ", ".join(self.payment_groups))
         if self.period_from or self.period_to:
-            parts.append(f"months {self.period_from or 'the start'} to {self.period_to or 'the latest'}")
+            # Years, as the year slider chose them (a date past a public cut-off would read as data from it).
+            start = self.period_from.year if self.period_from else "the start"
+            end = self.period_to.year if self.period_to else "the latest"
+            parts.append(f"years {start} to {end}")
         return "; ".join(parts) or "none: every CPA, prime, partner, payment group and month"
 
     def where(self, month_column: str) -> tuple[str, dict]:

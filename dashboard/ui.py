@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -377,7 +377,6 @@ def downloads(shown: Published, name: str, notes: list[str] | None = None) -> No
             if policy.public
             else f"{policy.mode}: your organisation's figures exact, others' 1 to {policy.suppress_max} hidden",
         ),
-        ("Exported", f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"),
         *[("Note", note) for note in notes],
     ]
     left, right = st.columns(2)

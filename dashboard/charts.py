@@ -744,3 +744,82 @@ def bar_chart(frame: pd.DataFrame, x: str, y: str, *, color: str | None = None, 
     if color:
         encoding["color"] = alt.Color(color)
     return alt.Chart(frame).mark_bar().encode(**encoding).properties(title=title, width="container")
+
+
+# -- text alternatives: one sentence saying what a chart shows, for readers who cannot see it -----------------
+# ui.chart prints the sentence under the chart; its figures are in a table on the page or beside it.
+
+
+def _listed(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _tally(values: pd.Series, order: Iterable[str]) -> list[tuple[str, int]]:
+    counts = values.astype(str).value_counts()
+    return [(label, int(counts[label])) for label in order if counts.get(label, 0)]
+
+
+def comparison_summary(values: pd.Series, *, plural: str, against: str = "the benchmark") -> str:
+    """'Of 9 indicators compared with the benchmark: 3 better, 4 similar, 1 worse and 1 not compared.'"""
+    if _is_empty(values):
+        return f"No {plural} to show."
+    counts = [f"{n} {label.lower()}" for label, n in _tally(values, _comparison_colours(values))]
+    return f"Of {len(values)} {plural} compared with {against}: {_listed(counts)}."
+
+
+def status_summary(statuses: pd.Series, *, plural: str) -> str:
+    """'Of 40 partner and standard pairs: meets target 25, below target (not significant) 8, ...'"""
+    if _is_empty(statuses):
+        return f"No {plural} to show."
+    counts = [f"{label[0].lower()}{label[1:]} {n}" for label, n in _tally(statuses, STATUS_COLOURS)]
+    return f"Of {len(statuses)} {plural}: {', '.join(counts)}."
+
+
+def referrals_summary(frame: pd.DataFrame, *, cumulative: bool = False) -> str:
+    """Where actual referrals fell against the projection's tolerance band, month by month (or to date)."""
+    if _is_empty(frame):
+        return NO_DATA + "."
+    lines, _ = _referral_layers(frame, cumulative)
+    actual = lines[lines["series"] == "Actual"].dropna(subset=["value"])
+    projected = lines[lines["series"] == "Projected"].dropna(subset=["value"])
+    months = frame[(frame["kind"] == "actual")].dropna(subset=["actual", "band_low", "band_high"])
+    ahead = (frame["kind"] == "forecast").sum()
+    forecast = f"; a forecast runs {ahead} months ahead" if ahead else ""
+    if cumulative:
+        if actual.empty or projected.empty:
+            return f"Cumulative referrals: no months with both actual and projected referrals{forecast}."
+        last = actual.iloc[-1]
+        due = projected[projected["month"] == last["month"]]["value"]
+        against = f" against {due.iloc[0]:,.0f} projected" if len(due) else ""
+        return f"Cumulative referrals to {pd.Timestamp(last['month']):%B %Y}: {last['value']:,.0f}{against}{forecast}."
+    below = int((months["actual"] < months["band_low"]).sum())
+    above = int((months["actual"] > months["band_high"]).sum())
+    within = len(months) - below - above
+    return (
+        f"In {len(months)} months with a projection, actual referrals were below the tolerance band in {below}, "
+        f"within it in {within} and above it in {above}{forecast}."
+    )
+
+
+def risk_summary(rows: pd.DataFrame) -> str:
+    """How many units score the highest risk on some component, and on which component most often."""
+    if _is_empty(rows):
+        return NO_DATA + "."
+    units = rows["unit"].nunique()
+    top = rows[rows["score"] >= 1]
+    if top.empty:
+        return f"Of {units} partner contracts shown, none scores the highest risk (1) on any component."
+    component, count = top["component"].value_counts().index[0], int(top["component"].value_counts().iloc[0])
+    return (
+        f"Of {units} partner contracts shown, {top['unit'].nunique()} score the highest risk (1) on at least one "
+        f"component, most often {component} ({count})."
+    )
+
+
+def distribution_summary(days: pd.DataFrame, limit_days: float, *, label: str) -> str:
+    """How many cases took longer than the limit (days, participants: one row per number of days)."""
+    if _is_empty(days):
+        return NO_DATA + "."
+    weights = days["participants"] if "participants" in days else pd.Series(1, index=days.index)
+    total, over = weights.sum(), weights[days["days"] > limit_days].sum()
+    return f"{label}: {over:,.0f} of {total:,.0f} cases took longer than the limit of {limit_days:,.0f} days."

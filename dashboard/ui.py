@@ -439,6 +439,21 @@ def table(shown: Published, drawn: pd.DataFrame | None = None, **dataframe_kwarg
         st.caption(legend)
 
 
+def chart(figure, summary: str, data: Published | None = None, *, where: Any = st, **table_kwargs) -> None:
+    """A chart with its text alternative: the chart, one sentence saying what it shows, and its figures as a table.
+
+    A screen reader gets nothing from the drawing (Vega draws on a canvas), so the sentence (the charts module's
+    `*_summary` functions) is printed under it, and `data`, the published figures it draws, in a table in an
+    expander (with the legend of its marks). Pass no `data` only where a table on the page already holds the same
+    figures, and say so in the sentence. `where` is a column or container (default: the page).
+    """
+    where.altair_chart(figure, width="stretch")
+    where.caption(summary)
+    if data is not None:
+        with where.expander("The chart's figures as a table"):
+            table(data, hide_index=True, **table_kwargs)
+
+
 def labels_only(frame: pd.DataFrame) -> Published:
     """A table of labels only (names, months, statuses: no counts about people), published as it is."""
     return publish_table(frame, policy=policy(), counts=[], keep=list(frame.columns))

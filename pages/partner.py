@@ -43,7 +43,12 @@ st.markdown(
 )
 
 st.subheader("All indicators against all partners")
-st.altair_chart(charts.spine_chart(profile.spine_rows(spine)), width="stretch")
+rows = profile.spine_rows(spine)
+ui.chart(
+    charts.spine_chart(rows),
+    charts.comparison_summary(rows["comparison"], plural="indicators")
+    + " The table below gives each indicator's value, interval and the spread of all partners.",
+)
 ui.table(
     spine,
     spine.display().rename(columns=profile.SPINE_NAMES),
@@ -56,7 +61,11 @@ ui.downloads(spine, f"partner_{partner_id}_profile", [ui.SUPPRESSION_NOTE])
 st.subheader("Trend")
 for label, verdict in profile.trend_labels(trend).items():
     st.caption(f"{label}: {verdict} over the last five quarters.")
-st.altair_chart(charts.trend_chart(profile.trend_lines(trend), rate_label="Rate"), width="stretch")
+ui.chart(
+    charts.trend_chart(profile.trend_lines(trend), rate_label="Rate"),
+    "The partner's rates quarter by quarter, each with its 95% interval; each rate's trend is stated above.",
+    trend,
+)
 
 st.subheader("Peers")
 peers = profile.publish_peers(cohorts, partner_id, publish)

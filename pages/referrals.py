@@ -78,8 +78,12 @@ series = publication.publish_table(
 )
 chart_data = referrals.chart_frame(series.frame, tolerance, policy=policy)
 left, right = st.columns(2)
-left.altair_chart(charts.referrals_chart(chart_data), width="stretch")
-right.altair_chart(charts.referrals_chart(chart_data, cumulative=True), width="stretch")
+ui.chart(charts.referrals_chart(chart_data), charts.referrals_summary(chart_data), series, where=left)
+ui.chart(
+    charts.referrals_chart(chart_data, cumulative=True),
+    charts.referrals_summary(chart_data, cumulative=True),
+    where=right,
+)
 st.caption(
     "The dashed line is a **forecast**, a projection of the next 6 months at the run rate of the last 6 "
     "published months, with a 95% interval for the underlying monthly rate. It is not a commitment from anyone."

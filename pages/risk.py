@@ -45,13 +45,12 @@ st.dataframe(
     },
 )
 top = order[:15]
-st.altair_chart(
-    charts.risk_components_chart(
-        components.loc[components["unit"].isin(top), ["unit", "component_label", "score", "detail"]].rename(
-            columns={"component_label": "component"}
-        )
-    ),
-    width="stretch",
+shown_top = components.loc[components["unit"].isin(top), ["unit", "component_label", "score", "detail"]].rename(
+    columns={"component_label": "component"}
+)
+ui.chart(
+    charts.risk_components_chart(shown_top),
+    charts.risk_summary(shown_top) + " The table above gives every component's score for every partner contract.",
 )
 unit = st.selectbox("Explain one partner contract", order, key="risk_unit")
 # A dataframe, not st.table: st.table renders its cells as Markdown, and these name partners and primes.

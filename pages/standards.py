@@ -47,7 +47,11 @@ with tab_matrix:
     else:
         cells = cells.assign(partner=cells["partner"] + " (CPA " + cells["cpa_code"].astype(str) + ")")
         published, shown = standards.published_cells(cells, policy)
-        st.altair_chart(charts.compliance_heatmap(shown), width="stretch")
+        ui.chart(
+            charts.compliance_heatmap(shown),
+            charts.status_summary(shown["status"], plural="partner and standard pairs")
+            + " The table below gives each pair's share, interval, target and status.",
+        )
         display = published.display().assign(status=shown["status"])
         columns = ["partner", "stage_label", "standard_id", "title", "met", "n", "share", "share_low", "share_high"]
         ui.table(
@@ -88,7 +92,8 @@ with tab_drill:
         )
         published_all, _ = standards.published_cells(cells, policy)
         ui.table(published_all, standards.drill_counts(published_all, int(pick.partner_id), pick.contract_id, sid))
-        measured = standards.published_days(ui.query("standard_days", None, **cell), int(pick.partner_id), policy).frame
+        days = standards.published_days(ui.query("standard_days", None, **cell), int(pick.partner_id), policy)
+        measured = days.frame
         if rule["rule_kind"] in ("time_limit", "contact_frequency") and len(measured):
             limit = rule["limit_days"] if rule["rule_kind"] == "time_limit" else rule["frequency_days"]
             label = (
@@ -96,7 +101,11 @@ with tab_drill:
                 if rule["rule_kind"] == "time_limit"
                 else "longest gap between contacts (days)"
             )
-            st.altair_chart(charts.distribution_chart(measured, float(limit), label=label), width="stretch")
+            ui.chart(
+                charts.distribution_chart(measured, float(limit), label=label),
+                charts.distribution_summary(measured, float(limit), label=label),
+                days,
+            )
         else:
             st.caption("A conversion standard: the share converted is in the table above.")
         if viewer.may_see_participants_of(int(pick.partner_id)):

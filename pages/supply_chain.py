@@ -84,9 +84,10 @@ rated = (
     .dropna(subset=["rate"])
 )
 if len(rated) and pd.notna(benchmark):
-    st.altair_chart(
+    ui.chart(
         charts.league_chart(rated, benchmark, rate_label="Job outcome rate (12 months)", unit_label="Partner"),
-        width="stretch",
+        charts.comparison_summary(rated["comparison"], plural="partners with an outcome rate")
+        + " The table above gives each partner's rate, interval and comparison.",
     )
 
 ui.how_calculated("""

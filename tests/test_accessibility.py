@@ -444,3 +444,75 @@ def test_voluntary_sector_goal_by_keyboard_alone_which_partners_are_at_risk(app_
     assert main.locator('[data-testid="stDataFrame"]').count() >= 3  # components, the one explained, performers
     assert not walk.invisible, walk.invisible
     page.close()
+
+
+# -- every chart has a text alternative: a sentence under it, and its figures in a table ------------------------
+
+
+def test_chart_summaries_count_the_verdicts_the_chart_colours():
+    values = pd.Series(["Better", "Similar", "Similar", "Worse", "Not compared"])
+    assert (
+        charts.comparison_summary(values, plural="indicators")
+        == "Of 5 indicators compared with the benchmark: 1 better, 2 similar, 1 worse and 1 not compared."
+    )
+    statuses = pd.Series(["Meets target", "Meets target", "Below target (significant)"])
+    assert charts.status_summary(statuses, plural="pairs") == (
+        "Of 3 pairs: meets target 2, below target (significant) 1."
+    )
+    risk_rows = pd.DataFrame({"unit": ["a", "a", "b", "c"], "component": ["x", "y", "x", "y"], "score": [1, 0.2, 1, 0]})
+    assert charts.risk_summary(risk_rows) == (
+        "Of 3 partner contracts shown, 2 score the highest risk (1) on at least one component, most often x (2)."
+    )
+    days = pd.DataFrame({"days": [3, 10, 20], "participants": [5, 2, 3]})
+    assert charts.distribution_summary(days, 10, label="Days to first contact") == (
+        "Days to first contact: 3 of 10 cases took longer than the limit of 10 days."
+    )
+
+
+def test_referrals_summary_says_in_how_many_months_actuals_fell_below_within_or_above_the_band():
+    months = pd.to_datetime(["2014-01-01", "2014-02-01", "2014-03-01", "2014-04-01"])
+    frame = pd.DataFrame(
+        {
+            "month": months,
+            "actual": [80, 100, 130, float("nan")],
+            "projected": [100, 100, 100, float("nan")],
+            "kind": ["actual", "actual", "actual", "forecast"],
+            "forecast": [float("nan")] * 3 + [105],
+            "forecast_low": [float("nan")] * 3 + [90],
+            "forecast_high": [float("nan")] * 3 + [120],
+        }
+    )
+    frame["band_low"], frame["band_high"] = frame["projected"] * 0.9, frame["projected"] * 1.1
+    assert charts.referrals_summary(frame) == (
+        "In 3 months with a projection, actual referrals were below the tolerance band in 1, within it in 1 and "
+        "above it in 1; a forecast runs 1 months ahead."
+    )
+    assert charts.referrals_summary(frame, cumulative=True).startswith(
+        "Cumulative referrals to March 2014: 310 against 300 projected"
+    )
+
+
+@pytest.mark.parametrize(
+    ("page", "query"),
+    [("partner", {}), ("referrals", {}), ("standards", {}), ("supply_chain", {}), ("risk", {})],
+)
+def test_every_chart_on_a_page_is_followed_by_a_sentence_saying_what_it_shows(page, query, demo_db, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    from streamlit.testing.v1.element_tree import Caption
+
+    monkeypatch.setenv("WPMI_DB_URL", demo_db)
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    elements = list(elements_in_order(at.main))
+    drawn = [i for i, e in enumerate(elements) if getattr(e, "type", "") == "vega_lite_chart"]
+    assert drawn, f"{page}: no chart drawn on the demo: the test checks nothing"
+    for i in drawn:
+        below = elements[i + 1]
+        assert isinstance(below, Caption) and below.value.endswith("."), f"{page}: chart {i} has no summary below it"
+        assert any(ch.isdigit() for ch in below.value) or "quarter" in below.value, below.value
+    if page in ("partner", "referrals"):  # charts whose figures are in no other table on the page
+        tables = [e for e in at.expander if e.label == "The chart's figures as a table"]
+        assert tables and all(len(e.dataframe) == 1 and len(e.dataframe[0].value) for e in tables)

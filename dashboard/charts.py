@@ -296,7 +296,10 @@ def _interval_chart(
             ],
         )
     )
-    return alt.layer(bars, dots, rule).properties(
+    # The verdict in words right of each interval, so it is not told by colour alone (WCAG 1.4.1): every comparison
+    # colour is 4.5:1 or more on white, so the word can be drawn in it.
+    verdicts = base.mark_text(align="left", dx=8, fontSize=11).encode(x=alt.X(f"{upper}:Q"), text="comparison:N")
+    return alt.layer(bars, dots, rule, verdicts).properties(
         title=alt.Title(title, subtitle=f"Dashed line: {reference_label}; bars: 95% interval"),
         width="container",
         height=_height(len(table)),

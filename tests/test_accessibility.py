@@ -516,3 +516,21 @@ def test_every_chart_on_a_page_is_followed_by_a_sentence_saying_what_it_shows(pa
     if page in ("partner", "referrals"):  # charts whose figures are in no other table on the page
         tables = [e for e in at.expander if e.label == "The chart's figures as a table"]
         assert tables and all(len(e.dataframe) == 1 and len(e.dataframe[0].value) for e in tables)
+
+
+def test_league_and_ratio_charts_write_each_verdict_beside_its_interval_not_colour_alone():
+    table = pd.DataFrame(
+        {
+            "unit": ["A", "B"],
+            "x": [30, 5],
+            "n": [100, 100],
+            "rate": [0.3, 0.05],
+            "lower": [0.22, 0.02],
+            "upper": [0.4, 0.11],
+            "comparison": ["Better", "Worse"],
+        }
+    )
+    spec = charts.league_chart(table, 0.15).to_dict()
+    words = [layer for layer in spec["layer"] if layer["mark"].get("type") == "text"]
+    assert [w["encoding"]["text"]["field"] for w in words] == ["comparison"]
+    assert words[0]["encoding"]["x"]["field"] == "upper"  # just right of the interval

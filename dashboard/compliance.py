@@ -58,12 +58,16 @@ STAGE_LABELS = dict(STAGES)
 
 MET, MISSED, PENDING, NOT_APPLICABLE = "met", "missed", "pending", "not_applicable"
 OUTCOMES = (MET, MISSED, PENDING, NOT_APPLICABLE)
-# A standard's status: the one spelling of each, used by the summaries, the pages and the charts.
+# A standard's status: the one spelling of each, used by the summaries, the pages, the scorecard and the charts.
+# Met, near (within the standards_near setting of the target, or below it without significant evidence) or missed
+# (significantly below, by the Wilson interval, and further off than that): 97% of a 100% target is near, not red.
 MEETS = "Meets target"
-BELOW_NOT_SIGNIFICANT = "Below target (not significant)"
-BELOW_SIGNIFICANT = "Below target (significant)"
+NEAR_TARGET = "Near target"
+MISSED_TARGET = "Missed target (significant)"
 NOT_ENOUGH = "Not enough data"
-STATUSES = (MEETS, BELOW_NOT_SIGNIFICANT, BELOW_SIGNIFICANT, NOT_ENOUGH)  # display order: legends, roll-ups
+STATUSES = (MEETS, NEAR_TARGET, MISSED_TARGET, NOT_ENOUGH)  # display order: legends, roll-ups
+# The names these statuses had before "near" (dashboard/charts.py still uses them).
+BELOW_NOT_SIGNIFICANT, BELOW_SIGNIFICANT = NEAR_TARGET, MISSED_TARGET
 
 # A conversion counts a participant only once their start milestone is this old: four weeks is long
 # enough for an attachment or an in-work offer to follow, short enough to keep recent cohorts in view.
@@ -421,18 +425,19 @@ def evaluate(
 # -------------------------------------------------------------------------------------------- summary
 
 
-def status_of(n: np.ndarray, share: np.ndarray, upper: np.ndarray, target: np.ndarray, min_n: int) -> np.ndarray:
-    """Not enough data (n < min_n), Meets target (share >= target), else Below target, significant when the
-    Wilson upper bound is below the target."""
+def status_of(
+    n: np.ndarray, share: np.ndarray, upper: np.ndarray, target: np.ndarray, min_n: int, near: float | None = None
+) -> np.ndarray:
+    """Not enough data (n < min_n); Meets target (share >= target); Missed target when the Wilson upper bound is
+    below the target (significant) and the share is more than `near` (default: the standards_near setting) below
+    it; else Near target."""
+    near = settings.get("standards_near") if near is None else near
     with np.errstate(invalid="ignore"):
+        missed = (upper < target - _SLACK) & (share < target - near - _SLACK)
         return np.where(
             n < min_n,
             NOT_ENOUGH,
-            np.where(
-                share >= target - _SLACK,
-                MEETS,
-                np.where(upper < target - _SLACK, BELOW_SIGNIFICANT, BELOW_NOT_SIGNIFICANT),
-            ),
+            np.where(share >= target - _SLACK, MEETS, np.where(missed, MISSED_TARGET, NEAR_TARGET)),
         )
 
 

@@ -15,11 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
 from dashboard import benchmarks as bm
-from dashboard import compliance, feedback, profile, referrals, schema, settings, standards
+from dashboard import feedback, profile, referrals, schema, settings, standards
 from dashboard.publication import Policy, Publish, Published
 from dashboard.queries import Filters
 
@@ -40,9 +39,6 @@ OUTCOME_COLUMNS = [
     "ratio_upper",
     "adjusted_comparison",
 ]
-NEAR = "Near target"
-MET = "Meets target"
-MISSED = "Missed (significant)"
 
 
 @dataclass(frozen=True)
@@ -80,24 +76,6 @@ def outcome_rows(cohorts: pd.DataFrame, partner_id: int, min_n: int) -> pd.DataF
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
 
-def standards_status(frame: pd.DataFrame, near: float) -> pd.Series:
-    """Met / near / missed per published cell: met when the share reaches the target; near when within `near`
-    of it, or below it without significant evidence; missed only when significantly below (the Wilson upper limit
-    under the target, as the Standards page judges it) and further than `near`; else not enough data."""
-    share, target = frame["share"].astype(float), pd.to_numeric(frame["target_share"], errors="coerce")
-    status = frame["status"]
-    out = np.where(
-        status == compliance.NOT_ENOUGH,
-        compliance.NOT_ENOUGH,
-        np.where(
-            share >= target,
-            MET,
-            np.where((status == compliance.BELOW_SIGNIFICANT) & (share < target - near), MISSED, NEAR),
-        ),
-    )
-    return pd.Series(out, index=frame.index)
-
-
 def build(
     query: Callable[..., pd.DataFrame],
     partner_id: int,
@@ -109,7 +87,6 @@ def build(
 ) -> Scorecard | None:
     """The scorecard of one partner organisation (None if it has sent no MI)."""
     min_n = settings.get("min_denominator") if min_n is None else min_n
-    near = settings.get("standards_near")
     tolerance = settings.get("projection_tolerance")
     options = query("filter_options")
     partners = options["partners"]
@@ -132,8 +109,7 @@ def build(
     cells = query("compliance_cells", mine)
     standard_table, standard_status = None, pd.DataFrame()
     if len(cells):
-        standard_table, judged = standards.published_cells(cells, policy)
-        standard_status = judged.assign(verdict=standards_status(judged, near))
+        standard_table, standard_status = standards.published_cells(cells, policy)
 
     projections = query("projections_vs_actuals", mine)
     referral_table, referral_status = None, pd.DataFrame()
@@ -176,7 +152,7 @@ def build(
         trend=trend,
         trend_quarters_shown=quarters,
         min_n=min_n,
-        tolerance=near,
+        tolerance=settings.get("standards_near"),
     )
 
 

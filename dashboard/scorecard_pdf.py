@@ -128,7 +128,7 @@ def scorecard_pdf(card: Scorecard, *, synthetic: str | None, mode: str) -> bytes
                 "n": shown["n"],
                 "share": shown["share"],
                 "target": [f"{t:.0%}" if pd.notna(t) else "" for t in card.standard_status["target_share"]],
-                "verdict": card.standard_status["verdict"],
+                "verdict": card.standard_status["status"],
             }
         )
         pdf.grid(rows, {}, [30, 66, 12, 12, 14, 14, 38])

@@ -62,7 +62,7 @@ else:
     ui.table(
         card.standards,
         shown[["prime", "cpa_code", "stage_label", "title", "met", "n", "share"]].assign(
-            target=card.standard_status["target_share"], verdict=card.standard_status["verdict"]
+            target=card.standard_status["target_share"], verdict=card.standard_status["status"]
         ),
         hide_index=True,
         column_config={

@@ -583,8 +583,8 @@ def test_summarise_counts_shares_intervals_and_each_status():
     assert summary["lower"].tolist() == lower.tolist() and summary["upper"].tolist() == upper.tolist()
     assert summary["status"].tolist() == [
         "Meets target",
-        "Below target (not significant)",
-        "Below target (significant)",
+        "Near target",
+        "Missed target (significant)",
         "Not enough data",
         "Meets target",
     ]
@@ -643,13 +643,8 @@ def test_summarise_the_output_of_evaluate():
 
 
 def test_statuses_are_spelt_once_in_display_order_and_are_what_summarise_gives():
-    assert c.STATUSES == (
-        "Meets target",
-        "Below target (not significant)",
-        "Below target (significant)",
-        "Not enough data",
-    )
-    assert (c.MEETS, c.BELOW_NOT_SIGNIFICANT, c.BELOW_SIGNIFICANT, c.NOT_ENOUGH) == c.STATUSES
+    assert c.STATUSES == ("Meets target", "Near target", "Missed target (significant)", "Not enough data")
+    assert (c.MEETS, c.NEAR_TARGET, c.MISSED_TARGET, c.NOT_ENOUGH) == c.STATUSES
     outcomes = pd.concat(
         [
             outcome_rows("b-ninety", met=27, missed=3),
@@ -660,6 +655,19 @@ def test_statuses_are_spelt_once_in_display_order_and_are_what_summarise_gives()
         ignore_index=True,
     )
     assert c.summarise(outcomes, SUMMARY_STANDARDS)["status"].tolist() == list(c.STATUSES)
+
+
+def test_a_share_just_under_its_target_is_near_and_only_a_significant_clear_miss_is_missed():
+    # 97% of a 100% target on 2,000 participants is significantly below it, but within 5 points: near, not missed
+    # (it was red for nearly every partner). 80% is missed; 25 of 30 against 90% is 7 points short but its Wilson
+    # interval (0.66 to 0.93) reaches the target: no evidence of a miss, so near.
+    n = np.array([2000.0, 2000.0, 30.0, 30.0])
+    share = np.array([0.97, 0.80, 25 / 30, 1.0])
+    upper = np.array([0.976, 0.817, 0.927, 1.0])
+    target = np.array([1.0, 1.0, 0.9, 1.0])
+    status = c.status_of(n, share, upper, target, 30, near=0.05)
+    assert list(status) == [c.NEAR_TARGET, c.MISSED_TARGET, c.NEAR_TARGET, c.MEETS]
+    assert c.status_of(n[:1], share[:1], upper[:1], np.ones(1), 30, near=0.0)[0] == c.MISSED_TARGET
 
 
 def test_prime_roll_up_counts_each_status_of_the_measured_cells_per_prime_and_stage():

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import io
 
-import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from dashboard import compliance, queries, scorecard
+from dashboard import queries, scorecard
 from dashboard.access import Access
 from dashboard.db import make_engine
 from dashboard.publication import Policy, publish_table
@@ -57,29 +56,6 @@ def test_the_scorecard_gives_each_rate_with_n_its_comparator_and_verdicts_at_95_
     # Satisfaction is shown where its responses are: months without responses have no mean and hide nothing.
     assert card.satisfaction["satisfaction_mean"].between(1, 5).any()
     assert set(card.satisfaction["against_minimum"]) <= {"meets", "below", ""}
-
-
-def test_standards_are_met_near_or_missed_with_a_stated_tolerance():
-    frame = pd.DataFrame(
-        {
-            "share": [1.0, 0.97, 0.80, 0.93, 0.5],
-            "target_share": [1.0, 1.0, 1.0, 1.0, 0.9],
-            "status": [
-                compliance.MEETS,
-                compliance.BELOW_SIGNIFICANT,  # 97% of 100%: significant on a big n, but within 5 points: near
-                compliance.BELOW_SIGNIFICANT,
-                compliance.BELOW_NOT_SIGNIFICANT,  # 7 points short on a small n: not evidence of a miss
-                compliance.NOT_ENOUGH,
-            ],
-        }
-    )
-    assert list(scorecard.standards_status(frame, 0.05)) == [
-        scorecard.MET,
-        scorecard.NEAR,
-        scorecard.MISSED,
-        scorecard.NEAR,
-        compliance.NOT_ENOUGH,
-    ]
 
 
 def test_the_pdf_is_one_or_two_a4_pages_with_every_section_and_the_synthetic_label(query):

@@ -63,7 +63,7 @@ SETTINGS: tuple[Setting, ...] = (
         float,
         0.05,
         "A standard's share within this many points of its target (or below it without significant evidence) is "
-        "'near', not 'missed', on the partner scorecard.",
+        "'Near target'; 'Missed' needs both a significant shortfall and more than this.",
     ),
     # --- the dashboard --------------------------------------------------------------------------------
     Setting(

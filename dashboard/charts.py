@@ -85,6 +85,7 @@ SPINE_COLUMNS = (
 COVERAGE_COLUMNS = ("unit", "month", "submitted")
 RISK_COLUMNS = ("unit", "component", "score", "detail")
 ROW_HEIGHT = 22
+SPINE_LABEL_EDGE = 0.8  # a spine row reaching past this share of the axis has its verdict written on its left
 MIN_HEIGHT = 200
 PCT = ".1%"
 AXIS_PCT = ".0%"
@@ -668,7 +669,22 @@ def spine_chart(rows: pd.DataFrame) -> alt.LayerChart | alt.FacetChart | alt.Cha
     dots = base.mark_circle(size=110, opacity=1, stroke="black", strokeWidth=0.6).encode(
         x="value:Q", color=_comparison(rows["comparison"])
     )
-    return alt.layer(bars, median, interval, dots).properties(
+    # The verdict in words beside everything drawn on the row, so it is not told by colour alone (WCAG 1.4.1):
+    # right of it, or left of it where the row reaches the right edge (the legend is there).
+    placed = base.transform_filter("isValid(datum.value)").transform_calculate(
+        right="max(isValid(datum.maximum) ? datum.maximum : 0, isValid(datum.upper) ? datum.upper : datum.value)",
+        left="min(isValid(datum.minimum) ? datum.minimum : 1, isValid(datum.lower) ? datum.lower : datum.value)",
+    )
+    colour = _comparison(rows["comparison"])
+    verdicts = alt.layer(
+        placed.transform_filter(f"datum.right <= {SPINE_LABEL_EDGE}")
+        .mark_text(align="left", dx=10, fontSize=11)
+        .encode(x="right:Q", text="comparison:N", color=colour),
+        placed.transform_filter(f"datum.right > {SPINE_LABEL_EDGE}")
+        .mark_text(align="right", dx=-10, fontSize=11)
+        .encode(x="left:Q", text="comparison:N", color=colour),
+    )
+    return alt.layer(bars, median, interval, dots, verdicts).properties(
         title=alt.Title(title, subtitle="Black tick: comparators' median; line through the dot: 95% interval"),
         width="container",
         # Streamlit fits the whole chart (title and axes included) into this height, so leave room per row.

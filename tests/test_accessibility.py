@@ -22,6 +22,7 @@ import pytest
 from dashboard import charts
 from tests.conftest import ROOT
 from tests.test_browser import PAGE_TIMEOUT_MS, PAGES, app_url, browser, running_app, wait_until_rendered
+from tests.test_charts import _views as all_views
 
 __all__ = ["app_url", "browser"]  # fixtures shared with the browser test, used here by name
 
@@ -455,9 +456,11 @@ def test_chart_summaries_count_the_verdicts_the_chart_colours():
         charts.comparison_summary(values, plural="indicators")
         == "Of 5 indicators compared with the benchmark: 1 better, 2 similar, 1 worse and 1 not compared."
     )
-    statuses = pd.Series(["Meets target", "Meets target", "Below target (significant)"])
+    from dashboard.compliance import BELOW_SIGNIFICANT, MEETS
+
+    statuses = pd.Series([BELOW_SIGNIFICANT, MEETS, MEETS])  # said in the legend's order, whatever the rows'
     assert charts.status_summary(statuses, plural="pairs") == (
-        "Of 3 pairs: meets target 2, below target (significant) 1."
+        f"Of 3 pairs: {MEETS[0].lower()}{MEETS[1:]} 2, {BELOW_SIGNIFICANT[0].lower()}{BELOW_SIGNIFICANT[1:]} 1."
     )
     risk_rows = pd.DataFrame({"unit": ["a", "a", "b", "c"], "component": ["x", "y", "x", "y"], "score": [1, 0.2, 1, 0]})
     assert charts.risk_summary(risk_rows) == (
@@ -534,3 +537,26 @@ def test_league_and_ratio_charts_write_each_verdict_beside_its_interval_not_colo
     words = [layer for layer in spec["layer"] if layer["mark"].get("type") == "text"]
     assert [w["encoding"]["text"]["field"] for w in words] == ["comparison"]
     assert words[0]["encoding"]["x"]["field"] == "upper"  # just right of the interval
+
+
+def test_spine_chart_writes_each_indicators_verdict_on_whichever_side_leaves_room():
+    rows = pd.DataFrame(
+        {
+            "indicator": ["Low rate", "High rate"],
+            "value": [0.2, 0.9],
+            "lower": [0.15, 0.85],
+            "upper": [0.25, 0.95],
+            "minimum": [0.05, 0.7],
+            "q25": [0.1, 0.8],
+            "median": [0.15, 0.85],
+            "q75": [0.2, 0.9],
+            "maximum": [0.3, 0.97],
+            "comparison": ["Better", "Worse"],
+            "x": [20, 90],
+            "n": [100, 100],
+        }
+    )
+    spec = charts.spine_chart(rows).to_dict()
+    words = [view for view in all_views(spec) if view["mark"].get("type") == "text"]
+    assert {w["encoding"]["text"]["field"] for w in words} == {"comparison"}
+    assert sorted(w["mark"]["align"] for w in words) == ["left", "right"]

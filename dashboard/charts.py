@@ -705,21 +705,35 @@ def coverage_chart(grid: pd.DataFrame) -> alt.Chart:
         month=pd.to_datetime(grid["month"]),
         status=grid["submitted"].map(lambda s: "Submitted" if s is True or (pd.notna(s) and bool(s)) else "Missing"),
     )
-    units = sorted(frame["unit"].astype(str).unique())
+    units = list(dict.fromkeys(frame["unit"].astype(str)))  # the order given (CPA 1, 2 ... 18), not text order
+    extra = [alt.Tooltip(c + ":Q", title=c.replace("_", " ")) for c in ("missing", "due") if c in frame]
     return (
         alt.Chart(frame)
         .mark_rect(stroke="white")
         .encode(
             x=alt.X("yearmonth(month):O", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-40)),
-            y=alt.Y("unit:N", title=None, sort=units),
+            y=alt.Y("unit:N", title=None, sort=units, axis=alt.Axis(labelOverlap=False)),  # every unit named
             color=alt.Color("status:N", title="Submission", scale=_scale(SUBMISSION_COLOURS), legend=_legend()),
             tooltip=[
                 alt.Tooltip("unit:N", title="Unit"),
                 alt.Tooltip("month:T", title="Month", format="%b %Y"),
                 alt.Tooltip("status:N", title="Submission"),
+                *extra,
             ],
         )
         .properties(title=title, width="container", height=_height(len(units)))
+    )
+
+
+def coverage_summary(grid: pd.DataFrame) -> str:
+    """'Of 18 CPAs over 70 months, 1,190 CPA-months had every return due and 70 had at least one missing.'"""
+    if _is_empty(grid):
+        return NO_DATA + "."
+    units, months = grid["unit"].nunique(), pd.to_datetime(grid["month"]).nunique()
+    complete = int(grid["submitted"].astype(bool).sum())
+    return (
+        f"Of {units} CPAs over {months} months, {complete:,} CPA-months had every return due and "
+        f"{len(grid) - complete:,} had at least one missing."
     )
 
 
@@ -784,6 +798,19 @@ def comparison_summary(values: pd.Series, *, plural: str, against: str = "the be
         return f"No {plural} to show."
     counts = [f"{n} {label.lower()}" for label, n in _tally(values, _comparison_colours(values))]
     return f"Of {len(values)} {plural} compared with {against}: {_listed(counts)}."
+
+
+def funnel_summary(points: pd.DataFrame, *, plural: str) -> str:
+    """'Of 350 partners in the funnel: 12 above the 99.8% limit and 9 below it; 30 more outside the 95% limits.'"""
+    if _is_empty(points):
+        return f"No {plural} in the funnel."
+    flags = points["flag"].astype(str)
+    high998, low998 = int((flags == "High (99.8%)").sum()), int((flags == "Low (99.8%)").sum())
+    high95, low95 = int((flags == "High (95%)").sum()), int((flags == "Low (95%)").sum())
+    return (
+        f"Of {len(points)} {plural} in the funnel: {high998} above the 99.8% limit and {low998} below it; "
+        f"{high95} more above the 95% limit and {low95} more below it; the rest within the limits."
+    )
 
 
 def status_summary(statuses: pd.Series, *, plural: str) -> str:

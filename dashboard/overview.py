@@ -49,12 +49,43 @@ def flow_rate_counts(flows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=RATE_COUNTS)
 
 
-def coverage_by_cpa(coverage: pd.DataFrame) -> pd.DataFrame:
-    """Which CPAs have data for which months (`queries.coverage` rows): unit, month, submitted."""
-    months = coverage[["cpa_code", "month"]].drop_duplicates().sort_values(["cpa_code", "month"])
+def coverage_by_cpa(
+    coverage: pd.DataFrame, as_of: date | None = None, contract_ends: Mapping[str, object] | None = None
+) -> pd.DataFrame:
+    """Per CPA and month, whether every partner contract due a return sent one: unit ("CPA n", in CPA order),
+    month, submitted (all sent), missing (how many did not), due.
+
+    A partner contract's MI covers each month from its first to its latest with data (returns are cumulative
+    caseloads, and a quiet month has no flows), and is due to `as_of`, or to its prime contract's end when that
+    came first (`contract_ends`). The months after its latest and up to that are missing: exactly the partner
+    contracts `missing_returns` lists, so the grid and the list below it tell one story.
+    """
+    sent = coverage[["cpa_code", "partner_id", "contract_id", "month"]].drop_duplicates()
+    if sent.empty:
+        return pd.DataFrame(columns=["unit", "month", "submitted", "missing", "due"])
+    last_month = pd.Timestamp(as_of).to_period("M") if as_of else sent["month"].max().to_period("M")
+    ends = dict(contract_ends or {})
+    due_rows = []
+    for (cpa, partner, contract), months in sent.groupby(["cpa_code", "partner_id", "contract_id"])["month"]:
+        end = last_month
+        ended = ends.get(str(contract))
+        if isinstance(ended, (date, pd.Timestamp, str)):  # a missing end arrives as None or NaN
+            end = min(end, pd.Timestamp(ended).to_period("M"))
+        start, latest = months.min().to_period("M"), months.max().to_period("M")
+        for month in pd.period_range(start, max(latest, end), freq="M"):
+            due_rows.append((cpa, partner, contract, month.to_timestamp(), month <= latest))
+    due = pd.DataFrame(due_rows, columns=["cpa_code", "partner_id", "contract_id", "month", "sent"])
+    grid = due.groupby(["cpa_code", "month"], as_index=False).agg(due=("sent", "size"), sent=("sent", "sum"))
+    grid = grid.sort_values(["cpa_code", "month"], ignore_index=True)
     return pd.DataFrame(
-        {"unit": "CPA " + months["cpa_code"].astype(str), "month": months["month"], "submitted": True}
-    ).reset_index(drop=True)
+        {
+            "unit": "CPA " + grid["cpa_code"].astype(str),
+            "month": grid["month"],
+            "submitted": grid["sent"] == grid["due"],
+            "missing": (grid["due"] - grid["sent"]).astype(int),
+            "due": grid["due"].astype(int),
+        }
+    )
 
 
 def missing_returns(

@@ -81,9 +81,11 @@ with left:
     except bm.FunnelUnavailable as exc:
         st.info(str(exc))
     else:
-        st.altair_chart(
+        # The league table below holds the same units and figures: the chart's table is that one.
+        ui.chart(
             charts.funnel_chart(fun.points, fun.curves, fun.baseline, rate_label=m.label, unit_label=unit_label),
-            width="stretch",
+            charts.funnel_summary(fun.points, plural=f"{unit_label.lower()}s")
+            + " Each unit's figures are in the league table below.",
         )
         st.caption(
             bm.funnel_caption(
@@ -100,16 +102,20 @@ with right:
         st.info("No unit in this selection has a published value to chart.")
     elif view == "adjusted":
         adjusted = top.assign(comparison=lambda d: d["adjusted_comparison"])
-        st.altair_chart(charts.ratio_chart(adjusted, unit_label=unit_label), width="stretch")
-    else:
-        st.altair_chart(
-            charts.league_chart(top, float(top["benchmark"].iloc[0]), rate_label=m.label, unit_label=unit_label),
-            width="stretch",
+        ui.chart(
+            charts.ratio_chart(adjusted, unit_label=unit_label),
+            charts.comparison_summary(adjusted["comparison"], plural=f"{unit_label.lower()}s drawn", against="1.0")
+            + f" {said}",
         )
-    st.caption(said)
+    else:
+        ui.chart(
+            charts.league_chart(top, float(top["benchmark"].iloc[0]), rate_label=m.label, unit_label=unit_label),
+            charts.comparison_summary(top["comparison"], plural=f"{unit_label.lower()}s drawn") + f" {said}",
+        )
 
 st.subheader("League table")
-st.dataframe(
+ui.table(
+    league,
     bm.league_view(league.display()),
     hide_index=True,
     column_config={
@@ -147,7 +153,11 @@ def trend_card(series, units, level, m, owners):
         quarters = bm.publish_quarters(
             bm.unit_quarterly_rates(series, level, m.key, unit), publish=publish, owner=owners.get(unit)
         )
-        st.altair_chart(charts.trend_chart(bm.trend_rows(quarters.frame, unit), rate_label=m.label), width="stretch")
+        ui.chart(
+            charts.trend_chart(bm.trend_rows(quarters.frame, unit), rate_label=m.label),
+            f"{m.label} of {unit}, quarter by quarter, each with its 95% interval.",
+            quarters,
+        )
 
 
 owners = dict(zip(shown["unit"], shown["partner_id"])) if owner else {}

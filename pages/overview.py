@@ -60,9 +60,15 @@ st.caption(
 with st.container():
     st.subheader("Data coverage: who sent which months")
     coverage = ui.query("coverage", filters)
-    st.altair_chart(charts.coverage_chart(overview.coverage_by_cpa(coverage)), width="stretch")
     contracts = ui.query("filter_options")["contracts"]
-    missing = overview.missing_returns(coverage, as_of, dict(zip(contracts["contract_id"], contracts["end_date"])))
+    ends = dict(zip(contracts["contract_id"], contracts["end_date"]))
+    grid = overview.coverage_by_cpa(coverage, as_of, ends)
+    # The list below names every partner contract with a missing return: the grid's figures in words.
+    ui.chart(
+        charts.coverage_chart(grid),
+        charts.coverage_summary(grid) + " The partner contracts behind the missing months are listed below.",
+    )
+    missing = overview.missing_returns(coverage, as_of, ends)
     st.markdown(
         f"**{len(missing)} partner contracts** have no data for {as_of:%B %Y} (their latest month is "
         "earlier): possible missing returns."

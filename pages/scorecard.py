@@ -117,8 +117,12 @@ lines = scorecard.trend_lines(card)
 if lines.empty:
     st.info(f"No quarter's cohort reaches n = {card.min_n}, so no trend is drawn.")
 else:
-    st.altair_chart(charts.trend_chart(lines, rate_label="Rate"), width="stretch")
-    st.caption(f"{card.trend_quarters_shown} quarter(s) with a cohort of at least {card.min_n}.")
+    ui.chart(
+        charts.trend_chart(lines, rate_label="Rate"),
+        f"The partner's job start and job outcome rates for the {card.trend_quarters_shown} quarter(s) with a cohort "
+        f"of at least {card.min_n}, each with its 95% interval.",
+        card.trend,
+    )
 
 ui.how_calculated(f"""
 - **Outcomes**: mature referral cohorts pooled over all the partner's contracts, against every partner in every

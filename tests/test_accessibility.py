@@ -40,9 +40,10 @@ TITLES = {
     "risk": "Contract risk",
     "data": "Data",
     "scorecard": "Partner scorecard",
+    "feedback": "Feedback",
 }
-# Every page of the router: the browser test's, and the partner scorecard (its own test checks the PDF).
-ROUTES = {**PAGES, "scorecard": "scorecard"}
+# Every page of the router (the browser test's list).
+ROUTES = PAGES
 # Public mode has no Data page (no uploads, no submission details: streamlit_app.py).
 MODE_PAGES = {"member": list(ROUTES), "public": [p for p in ROUTES if p != "data"]}
 

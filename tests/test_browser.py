@@ -27,8 +27,10 @@ PAGES = {
     "benchmarks": "benchmarks",
     "referrals": "referrals",
     "standards": "standards",
+    "feedback": "feedback",
     "supply_chain": "supply_chain",
     "partner": "partner",
+    "scorecard": "scorecard",
     "risk": "risk",
     "data": "data",
 }

@@ -48,20 +48,29 @@ def test_a_measure_nobody_reports_has_no_total_rather_than_zero():
     assert "Job outcomes per job start" not in overview.flow_rate_counts(flows)["measure"].tolist()
 
 
-def test_coverage_by_cpa_marks_each_cpa_month_once():
+def test_the_coverage_grid_marks_a_cpa_month_missing_when_any_partner_contract_due_sent_nothing():
     coverage = pd.DataFrame(
         {
-            "cpa_code": [2, 2, 2, 10],
-            "partner_id": [1, 2, 1, 3],
-            "month": pd.to_datetime(["2013-01-01", "2013-01-01", "2013-02-01", "2013-01-01"]),
+            "cpa_code": [2, 2, 2, 10, 10],
+            "partner_id": [1, 2, 1, 3, 3],
+            "contract_id": ["CPA02-a", "CPA02-a", "CPA02-a", "CPA10-b", "CPA10-b"],
+            "month": pd.to_datetime(["2013-01-01", "2013-01-01", "2013-02-01", "2013-01-01", "2013-03-01"]),
         }
     )
-    grid = overview.coverage_by_cpa(coverage)
+    grid = overview.coverage_by_cpa(coverage, date(2013, 3, 1))
+    # Partner 2's MI stops in January and partner 1's in February, both due to March: CPA 2 misses one of two in
+    # February and both in March. Partner 3 had a quiet February between January and March: covered. CPAs in
+    # number order, not text order.
     assert grid.values.tolist() == [
-        ["CPA 2", pd.Timestamp("2013-01-01"), True],
-        ["CPA 2", pd.Timestamp("2013-02-01"), True],
-        ["CPA 10", pd.Timestamp("2013-01-01"), True],
+        ["CPA 2", pd.Timestamp("2013-01-01"), True, 0, 2],
+        ["CPA 2", pd.Timestamp("2013-02-01"), False, 1, 2],
+        ["CPA 2", pd.Timestamp("2013-03-01"), False, 2, 2],
+        ["CPA 10", pd.Timestamp("2013-01-01"), True, 0, 1],
+        ["CPA 10", pd.Timestamp("2013-02-01"), True, 0, 1],
+        ["CPA 10", pd.Timestamp("2013-03-01"), True, 0, 1],
     ]
+    ended = overview.coverage_by_cpa(coverage, date(2013, 2, 1), {"CPA02-a": date(2013, 1, 31)})
+    assert ended[ended["unit"] == "CPA 2"]["submitted"].all()  # its contract ended in January: nothing due after
 
 
 def test_missing_returns_lists_partner_contracts_whose_latest_month_is_before_as_of_oldest_first():

@@ -41,8 +41,8 @@ FUNNEL_COLOURS = {
 }
 STATUS_COLOURS = {
     compliance.MEETS: "#1b7837",
-    compliance.BELOW_NOT_SIGNIFICANT: "#b35806",
-    compliance.BELOW_SIGNIFICANT: "#b2182b",
+    compliance.NEAR_TARGET: "#b35806",
+    compliance.MISSED_TARGET: "#b2182b",
     compliance.NOT_ENOUGH: "#767676",
 }
 # The share printed on each heatmap cell: white reads at 4.5:1 on every status colour above.
@@ -765,6 +765,42 @@ def risk_components_chart(rows: pd.DataFrame) -> alt.Chart:
         )
         .properties(title=title, width="container", height=max(MIN_HEIGHT, 14 * len(units) * len(components)))
     )
+
+
+SATISFACTION_COLOURS = {"meets": COMPARISON_COLOURS["Better"], "below": COMPARISON_COLOURS["Worse"]}
+
+
+def satisfaction_chart(frame: pd.DataFrame, minimum: float, *, unit_label: str = "Unit") -> alt.Chart:
+    """Mean satisfaction (1-5) per unit against the minimum, each point labelled "meets" or "below" in words.
+
+    frame: unit, satisfaction (NaN where not shown: left out), against_minimum ("meets" / "below")."""
+    title = "Mean satisfaction against the minimum"
+    shown = frame.dropna(subset=["satisfaction"]) if not _is_empty(frame) else frame
+    if _is_empty(shown):
+        return empty_chart(title=title)
+    _check(shown, ["unit", "satisfaction", "against_minimum"], "satisfaction_chart")
+    units = list(shown.sort_values("satisfaction")["unit"].astype(str))
+    y = alt.Y("unit:N", title=unit_label, sort=units, axis=alt.Axis(labelOverlap=False, labelLimit=260))
+    x = alt.X("satisfaction:Q", title="Mean satisfaction (1 to 5)", scale=alt.Scale(domain=[1, 5]))
+    colour = alt.Color("against_minimum:N", title="Against the minimum", scale=_scale(SATISFACTION_COLOURS))
+    base = alt.Chart(shown).encode(y=y)
+    points = base.mark_point(filled=True, size=70).encode(
+        x=x,
+        color=colour.legend(_legend()),
+        shape=alt.Shape("against_minimum:N", legend=None),  # told by shape and word too, not colour alone
+        tooltip=[
+            alt.Tooltip("unit:N", title=unit_label),
+            alt.Tooltip("satisfaction:Q", title="Mean satisfaction", format=".1f"),
+            alt.Tooltip("against_minimum:N", title="Against the minimum"),
+        ],
+    )
+    words = base.mark_text(align="left", dx=8, fontSize=11).encode(x=x, text="against_minimum:N", color=colour)
+    rule = (
+        alt.Chart(pd.DataFrame({"minimum": [minimum]}))
+        .mark_rule(color="#3b3b3b", strokeDash=[4, 3])
+        .encode(x="minimum:Q")
+    )
+    return (rule + points + words).properties(title=title, width="container", height=_height(len(units)))
 
 
 def bar_chart(frame: pd.DataFrame, x: str, y: str, *, color: str | None = None, title: str = "") -> alt.Chart:

@@ -155,7 +155,7 @@ def trend_card(series, units, level, m, owners):
         )
         ui.chart(
             charts.trend_chart(bm.trend_rows(quarters.frame, unit), rate_label=m.label),
-            f"{m.label} of {unit}, quarter by quarter, each with its 95% interval.",
+            f"{m.label} of {ui.md_escape(unit)}, quarter by quarter, each with its 95% interval.",
             quarters,
         )
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import feedback, ui
+from dashboard import charts, feedback, ui
 
 as_of = ui.page_header(
     "Feedback",
@@ -58,9 +58,16 @@ ui.table(
     },
 )
 below = int((judged["against_minimum"] == "below").sum())
-st.caption(
-    f"{below} of {len(judged)} with a satisfaction mean shown are below the minimum of "
-    f"{feedback.SATISFACTION_MINIMUM:.0f} out of 5."
+shown_means = int(judged["satisfaction_mean"].notna().sum())
+# The table above holds every figure the chart draws.
+ui.chart(
+    charts.satisfaction_chart(
+        table[["unit", "satisfaction", "against_minimum"]],
+        feedback.SATISFACTION_MINIMUM,
+        unit_label={"cpa": "CPA"}.get(level, level.capitalize()),
+    ),
+    f"{below} of {shown_means} with a satisfaction mean shown are below the minimum of "
+    f"{feedback.SATISFACTION_MINIMUM:.0f} out of 5; each one's figures are in the table above.",
 )
 ui.downloads(shown, f"feedback_{level}", [ui.SUPPRESSION_NOTE])
 

@@ -540,3 +540,19 @@ def test_suppressed_counts_show_as_text_in_tooltips(league_table):
     tooltip = {t["field"]: t for t in dots["encoding"]["tooltip"]}
     assert tooltip["x"] == {"field": "x", "title": "Numerator (x)", "type": "nominal"}
     assert tooltip["rate"]["format"] == ".1%"
+
+
+def test_satisfaction_chart_draws_each_shown_mean_against_the_minimum_in_words_and_shape():
+    frame = pd.DataFrame(
+        {
+            "unit": ["CPA 1", "CPA 2", "CPA 3"],
+            "satisfaction": [3.6, 2.8, np.nan],
+            "against_minimum": ["meets", "below", ""],
+        }
+    )
+    spec = charts.satisfaction_chart(frame, 3.0, unit_label="CPA").to_dict()
+    assert {"point", "text", "rule"} <= _marks(spec)
+    rows = [r for rows in spec["datasets"].values() for r in rows if "unit" in r]
+    assert {r["unit"] for r in rows} == {"CPA 1", "CPA 2"}  # a mean not shown is not drawn
+    [text, *_] = _views_with(spec, "text")
+    assert text["encoding"]["text"]["field"] == "against_minimum"

@@ -50,6 +50,7 @@ class Scorecard:
     contracts: list[str]
     as_of: date
     outcomes: Published | None  # one row per indicator, the organisation against all partners
+    spine: Published | None  # the same indicators against the spread of all partners (profile.publish_spine)
     standards: Published | None  # one row per standard and contract
     standard_status: pd.DataFrame  # the same rows' met / near / missed, judged on the published figures
     referrals: Published | None  # one row per contract: actual and projected referrals
@@ -131,6 +132,7 @@ def build(
 
     series = query("cohort_series", mine, as_of=as_of)
     trend = profile.publish_trend(series, partner_id, publish) if len(series) else None
+    spine = profile.publish_spine(cohorts, partner_id, publish, trend=trend, min_n=min_n) if outcomes else None
     quarters = 0
     if trend is not None:
         quarters = int((trend.frame[["start_cohort", "outcome_cohort"]].fillna(0).max(axis=1) >= min_n).sum())
@@ -143,6 +145,7 @@ def build(
         contracts=contracts,
         as_of=as_of,
         outcomes=outcomes,
+        spine=spine if spine is not None and len(spine.frame) else None,
         standards=standard_table,
         standard_status=standard_status,
         referrals=referral_table,

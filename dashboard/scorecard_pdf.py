@@ -15,7 +15,7 @@ import vl_convert
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from dashboard import charts
+from dashboard import charts, profile
 from dashboard.exports import strip_format_characters
 from dashboard.feedback import SATISFACTION_MINIMUM
 from dashboard.scorecard import OUTCOME_COLUMNS, Scorecard, trend_lines
@@ -117,6 +117,9 @@ def scorecard_pdf(card: Scorecard, *, synthetic: str | None, mode: str) -> bytes
         pdf.grid(shown[columns], OUTCOME_HEADERS, [36, 11, 12, 12, 12, 12, 15, 14, 14, 25, 22])
     else:
         pdf.line_of_text("No mature participant-level cohorts (aggregate returns have flow measures only).")
+    if card.spine is not None:
+        spine = charts.spine_chart(profile.spine_rows(card.spine)).properties(width=520)
+        pdf.image(io.BytesIO(_chart_png(spine)), w=175)
     pdf.heading("Standards: each prime's minimum service levels")
     if card.standards is not None and len(card.standard_status):
         shown = card.standards.display()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, scorecard, settings, ui
+from dashboard import charts, profile, scorecard, settings, ui
 from dashboard.scorecard_pdf import scorecard_pdf
 
 as_of = ui.page_header(
@@ -52,6 +52,14 @@ else:
             "ratio_upper": st.column_config.NumberColumn("to", format="%.2f"),
             "adjusted_comparison": st.column_config.TextColumn("case-mix adjusted"),
         },
+    )
+
+if card.spine is not None:
+    rows = profile.spine_rows(card.spine)
+    ui.chart(
+        charts.spine_chart(rows),
+        charts.comparison_summary(rows["comparison"], plural="indicators", against="all partners")
+        + " The table above gives each indicator's figures.",
     )
 
 st.subheader("Standards: each prime's minimum service levels")

@@ -39,6 +39,14 @@ FUNNEL_COLOURS = {
     "Low (95%)": "#d6604d",
     "Low (99.8%)": "#b2182b",
 }
+# The same flags by shape (above the limits point up, below point down), so they are not told by colour alone.
+FUNNEL_SHAPES = {
+    "High (99.8%)": "triangle-up",
+    "High (95%)": "triangle-up",
+    "Not significant": "circle",
+    "Low (95%)": "triangle-down",
+    "Low (99.8%)": "triangle-down",
+}
 STATUS_COLOURS = {
     compliance.MEETS: "#1b7837",
     compliance.NEAR_TARGET: "#b35806",
@@ -245,11 +253,13 @@ def funnel_chart(
     )
     dots = (
         alt.Chart(plotted)
-        .mark_circle(size=80, opacity=1, stroke="white", strokeWidth=0.5)
+        .mark_point(size=80, filled=True, opacity=1, stroke="white", strokeWidth=0.5)
         .encode(
             x=x,
             y=alt.Y("rate:Q", title=rate_label),
             color=alt.Color("flag:N", title="Against the limits", scale=_scale(FUNNEL_COLOURS), legend=_legend()),
+            # The flag by shape too (up above the limits, down below), not by colour alone; one merged legend.
+            shape=alt.Shape("flag:N", title="Against the limits", scale=_scale(FUNNEL_SHAPES), legend=_legend()),
             tooltip=[
                 alt.Tooltip("unit:N", title=unit_label),
                 *_rate_tooltips(rate_label, plotted),

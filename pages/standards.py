@@ -146,7 +146,8 @@ ui.how_calculated(f"""
   {compliance.CONVERSION_GRACE_DAYS} days old. **Contact frequency** is the longest gap between recorded contacts
   (Contacts sheet) within the window, judged only on the span the contacts cover.
 - **Status**: n < {settings.get("min_denominator")} is "{compliance.NOT_ENOUGH}"; at or above the target share
-  "{compliance.MEETS}"; the whole 95% Wilson interval below it "{compliance.BELOW_SIGNIFICANT}"; otherwise
-  "{compliance.BELOW_NOT_SIGNIFICANT}".
+  "{compliance.MEETS}"; "{compliance.MISSED_TARGET}" when the whole 95% Wilson interval is below the target and
+  the share is more than {settings.get("standards_near"):.0%} short of it; otherwise "{compliance.NEAR_TARGET}"
+  (close to the target, or short of it without significant evidence).
 - Compliance is measured as at each partner's latest return; filters on years do not apply here.
 """)

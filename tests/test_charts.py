@@ -229,22 +229,27 @@ def test_missing_column_names_the_chart_and_the_column(league_table):
 
 def test_funnel_chart_layers_limits_baseline_rule_and_points(funnel_points, funnel_curves):
     spec = charts.funnel_chart(funnel_points, funnel_curves, 0.3).to_dict()
-    assert {"line", "rule", "circle"} <= _marks(spec)
+    assert {"line", "rule", "point"} <= _marks(spec)
     assert spec["width"] == "container"
     [rule] = _views_with(spec, "rule")
     assert _dataset(spec, rule) == [{"baseline": 0.3}]
-    [dots] = _views_with(spec, "circle")
+    [dots] = _views_with(spec, "point")
     assert {"x", "n", "rate", "lower", "upper", "unit", "flag"} <= _tooltip_fields(dots)
     assert dots["encoding"]["x"]["scale"]["type"] == "log"
 
 
 def test_funnel_chart_colours_flags_with_fixed_diverging_scale(funnel_points, funnel_curves):
     spec = charts.funnel_chart(funnel_points, funnel_curves, 0.3).to_dict()
-    [dots] = _views_with(spec, "circle")
+    [dots] = _views_with(spec, "point")
     scale = dots["encoding"]["color"]["scale"]
     assert scale["domain"] == ["High (99.8%)", "High (95%)", "Not significant", "Low (95%)", "Low (99.8%)"]
     assert scale["range"] == list(FUNNEL_COLOURS.values())
     assert dots["encoding"]["color"]["title"]  # the legend is labelled
+    # The flag by shape as well as colour (up above the limits, down below), in one legend with the colours.
+    shapes = dots["encoding"]["shape"]["scale"]
+    assert shapes["domain"] == scale["domain"]
+    assert shapes["range"] == ["triangle-up", "triangle-up", "circle", "triangle-down", "triangle-down"]
+    assert dots["encoding"]["shape"]["title"] == dots["encoding"]["color"]["title"]
 
 
 def test_funnel_chart_dashes_95_and_solid_998_limits(funnel_points, funnel_curves):
@@ -258,7 +263,7 @@ def test_funnel_chart_dashes_95_and_solid_998_limits(funnel_points, funnel_curve
 
 def test_funnel_chart_leaves_off_units_without_a_rate_and_says_so(funnel_points, funnel_curves):
     spec = charts.funnel_chart(funnel_points, funnel_curves, 0.3, unit_label="Partner").to_dict()
-    [dots] = _views_with(spec, "circle")
+    [dots] = _views_with(spec, "point")
     assert [row["unit"] for row in _dataset(spec, dots)] == ["North", "South", "East"]
     assert "1 partner(s) without a rate not shown" in spec["title"]["subtitle"]
     assert "limits: plain" in spec["title"]["subtitle"][0]
@@ -266,7 +271,7 @@ def test_funnel_chart_leaves_off_units_without_a_rate_and_says_so(funnel_points,
 
 def test_funnel_chart_linear_x_when_asked(funnel_points, funnel_curves):
     spec = charts.funnel_chart(funnel_points, funnel_curves, 0.3, log_x=False).to_dict()
-    [dots] = _views_with(spec, "circle")
+    [dots] = _views_with(spec, "point")
     assert "type" not in dots["encoding"]["x"]["scale"]
 
 

@@ -39,7 +39,8 @@ def feedback_by(flows: pd.DataFrame, feedback: pd.DataFrame, level: str) -> pd.D
     # A unit's total is unknown when any of its partner contracts' is (one rule: metrics.known_totals).
     out = known_totals(joined, keys, [*COUNTS, "satisfaction_points"])
     out.insert(0, "unit", [label(r) for r in out[keys].itertuples()])
-    return out.sort_values("unit", ignore_index=True)
+    order = {"contract": ["prime", "cpa_code"], "cpa": ["cpa_code"], "prime": ["prime"], "partner": ["partner"]}[level]
+    return out.sort_values(order, ignore_index=True)  # CPA 2 before CPA 10: by the code, not the label's text
 
 
 def publish_feedback(raw: pd.DataFrame, publish: Publish, level: str, owner: int | None = None) -> Published:

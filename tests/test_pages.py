@@ -171,6 +171,8 @@ def test_feedback_is_shown_by_cpa_prime_and_partner_with_the_minimum_and_the_url
     at = run_page("feedback", monkeypatch, demo_db)
     table = at.dataframe[0].value
     assert table["unit"].str.startswith("CPA ").all() and len(table) > 1
+    codes = table["unit"].str.removeprefix("CPA ").astype(int).tolist()
+    assert codes == sorted(codes)  # CPA 2 before CPA 10
     assert {"complaint_rate", "resolved_share", "satisfaction", "against_minimum"} <= set(table.columns)
     assert set(table["against_minimum"]) <= {"meets", "below", ""} and table["satisfaction"].notna().any()
     by_partner = run_page("feedback", monkeypatch, demo_db, {"fb_level": "Partner"})

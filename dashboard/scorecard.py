@@ -23,22 +23,8 @@ from dashboard.publication import Policy, Publish, Published
 from dashboard.queries import Filters
 
 INDICATORS = ("job_outcome_rate", "job_start_rate", "attachment_rate")
-OUTCOME_COLUMNS = [
-    "unit",
-    "x",
-    "n",
-    "rate",
-    "lower",
-    "upper",
-    "benchmark",
-    "comparison",
-    "comparison_998",
-    "expected",
-    "ratio",
-    "ratio_lower",
-    "ratio_upper",
-    "adjusted_comparison",
-]
+# The league table's columns (one home: benchmarks.LEAGUE_SHOWN), without the trend label it has no use for here.
+OUTCOME_COLUMNS = [c for c in bm.LEAGUE_SHOWN if c != "trend"]
 
 
 @dataclass(frozen=True)

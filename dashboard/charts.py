@@ -16,6 +16,7 @@ Conventions the pages rely on:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 import altair as alt
@@ -55,6 +56,19 @@ STATUS_COLOURS = {
 }
 # The share printed on each heatmap cell: white reads at 4.5:1 on every status colour above.
 STATUS_TEXT_COLOUR = "white"
+# Each standard status as a symbol too, so the heatmap does not tell it by colour alone (its legend explains them).
+STATUS_SYMBOLS = {
+    compliance.MEETS: "\u2713",  # check mark
+    compliance.NEAR_TARGET: "~",
+    compliance.MISSED_TARGET: "\u2717",  # ballot x
+    compliance.NOT_ENOUGH: "?",
+}
+STATUS_SYMBOL_EXPR = (
+    "".join(
+        f"datum.status === {json.dumps(status)} ? {json.dumps(symbol)} : " for status, symbol in STATUS_SYMBOLS.items()
+    )
+    + "''"
+)
 SUBMISSION_COLOURS = {"Submitted": "#2171b5", "Missing": "#d6604d"}
 REFERRAL_COLOURS = {"Actual": "#08306b", "Forecast": "#4292c6", "Projected": "#636363"}
 REFERRAL_DASHES = {"Actual": [1, 0], "Forecast": [6, 4], "Projected": [2, 2]}
@@ -538,7 +552,15 @@ def compliance_heatmap(cells: pd.DataFrame) -> alt.HConcatChart | alt.Chart:
         return empty_chart(title=title)
     _check(cells, COMPLIANCE_COLUMNS, "compliance_heatmap")
     partners = sorted(cells["partner"].astype(str).unique())
-    colour = alt.Color("status:N", title="Status", scale=_scale(STATUS_COLOURS), legend=_legend())
+    legend_symbols = " : ".join(
+        f"datum.label === {json.dumps(k)} ? {json.dumps(v + ' ' + k)}" for k, v in STATUS_SYMBOLS.items()
+    )
+    colour = alt.Color(
+        "status:N",
+        title="Status",
+        scale=_scale(STATUS_COLOURS),
+        legend=_legend(labelExpr=legend_symbols + " : datum.label"),
+    )
     tooltips = [
         alt.Tooltip("partner:N", title="Partner"),
         alt.Tooltip("stage_label:N", title="Stage"),
@@ -560,10 +582,12 @@ def compliance_heatmap(cells: pd.DataFrame) -> alt.HConcatChart | alt.Chart:
         )
         rect = base.mark_rect(stroke="white").encode(color=colour)
         # No figure on cells without cases: their colour ("Not enough data") says it.
+        # Each cell's status as a symbol before its share (explained in the legend), not by colour alone.
         text = (
             base.transform_filter("isValid(datum.share)")
+            .transform_calculate(cell_text=STATUS_SYMBOL_EXPR + " + ' ' + format(datum.share, '.0%')")
             .mark_text(fontSize=11)
-            .encode(text=alt.Text("share:Q", format=AXIS_PCT), color=alt.value(STATUS_TEXT_COLOUR))
+            .encode(text=alt.Text("cell_text:N"), color=alt.value(STATUS_TEXT_COLOUR))
         )
         panels.append(
             alt.layer(rect, text).properties(
@@ -702,7 +726,7 @@ def spine_chart(rows: pd.DataFrame) -> alt.LayerChart | alt.FacetChart | alt.Cha
     )
 
 
-def coverage_chart(grid: pd.DataFrame) -> alt.Chart:
+def coverage_chart(grid: pd.DataFrame) -> alt.LayerChart | alt.FacetChart | alt.Chart:
     """Which unit submitted MI for which month.
 
     grid: unit, month (date), submitted (bool).
@@ -717,22 +741,31 @@ def coverage_chart(grid: pd.DataFrame) -> alt.Chart:
     )
     units = list(dict.fromkeys(frame["unit"].astype(str)))  # the order given (CPA 1, 2 ... 18), not text order
     extra = [alt.Tooltip(c + ":Q", title=c.replace("_", " ")) for c in ("missing", "due") if c in frame]
-    return (
-        alt.Chart(frame)
-        .mark_rect(stroke="white")
-        .encode(
-            x=alt.X("yearmonth(month):O", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-40)),
-            y=alt.Y("unit:N", title=None, sort=units, axis=alt.Axis(labelOverlap=False)),  # every unit named
-            color=alt.Color("status:N", title="Submission", scale=_scale(SUBMISSION_COLOURS), legend=_legend()),
-            tooltip=[
-                alt.Tooltip("unit:N", title="Unit"),
-                alt.Tooltip("month:T", title="Month", format="%b %Y"),
-                alt.Tooltip("status:N", title="Submission"),
-                *extra,
-            ],
-        )
-        .properties(title=title, width="container", height=_height(len(units)))
+    base = alt.Chart(frame).encode(
+        x=alt.X("yearmonth(month):O", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-40)),
+        y=alt.Y("unit:N", title=None, sort=units, axis=alt.Axis(labelOverlap=False)),  # every unit named
+        tooltip=[
+            alt.Tooltip("unit:N", title="Unit"),
+            alt.Tooltip("month:T", title="Month", format="%b %Y"),
+            alt.Tooltip("status:N", title="Submission"),
+            *extra,
+        ],
     )
+    cells = base.mark_rect(stroke="white").encode(
+        color=alt.Color(
+            "status:N",
+            title="Submission",
+            scale=_scale(SUBMISSION_COLOURS),
+            legend=_legend(labelExpr="datum.label === 'Missing' ? '\u2717 Missing' : datum.label"),
+        )
+    )
+    # A missing month is marked with a cross too, not told by colour alone (dark on the red: 5:1 and more).
+    crosses = (
+        base.transform_filter("datum.status === 'Missing'")
+        .mark_text(fontSize=9, color="#111111")
+        .encode(text=alt.value("\u2717"))
+    )
+    return alt.layer(cells, crosses).properties(title=title, width="container", height=_height(len(units)))
 
 
 def coverage_summary(grid: pd.DataFrame) -> str:

@@ -21,19 +21,17 @@ for col, measure in zip(st.columns(len(overview.FLOW_MEASURES)), overview.FLOW_M
     col.metric(
         labels[measure],
         ui.published_count(totals[measure]) or ("not reported" if left_out else "0"),
-        help=f"Leaves out {left_out} partner contract(s) whose returns do not report it (unknown, not zero)."
+        help=f"Leaves out {left_out} partner contract(s) whose returns do not report it or sent it suppressed "
+        "(unknown, not zero)."
         if left_out
         else None,
     )
 if unreported.any():
     st.caption(
         "Not reported is not zero: "
-        + "; ".join(
-            f"{labels[m].lower()} leave out {n} partner contract(s) whose returns do not report them"
-            for m, n in unreported.items()
-            if n
-        )
-        + ". Their rows are out of these totals and out of both sides of the rates below."
+        + "; ".join(f"{labels[m].lower()} leave out {n} partner contract(s)" for m, n in unreported.items() if n)
+        + ", whose returns do not report them or sent some of them suppressed. Their rows are out of these totals "
+        "and out of both sides of the rates below."
     )
 
 kpis = publication.publish_table(

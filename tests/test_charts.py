@@ -385,8 +385,13 @@ def test_compliance_heatmap_has_a_panel_per_stage_with_status_colours(compliance
     assert rect["encoding"]["color"]["scale"]["range"] == list(STATUS_COLOURS.values())
     assert {"met", "n", "share", "target_share", "status"} <= _tooltip_fields(rect)
     [text, *_] = _views_with(spec, "text")
-    assert text["encoding"]["text"] == {"field": "share", "format": ".0%", "type": "quantitative"}
-    assert text["transform"] == [{"filter": "isValid(datum.share)"}]  # no "null" on cells without cases
+    assert text["encoding"]["text"] == {"field": "cell_text", "type": "nominal"}
+    filtered, calculated = text["transform"]
+    assert filtered == {"filter": "isValid(datum.share)"}  # no "null" on cells without cases
+    # The status as a symbol before the share (not by colour alone), each symbol named in the legend.
+    assert calculated["as"] == "cell_text" and "format(datum.share, '.0%')" in calculated["calculate"]
+    assert all(json.dumps(symbol) in calculated["calculate"] for symbol in charts.STATUS_SYMBOLS.values())
+    assert "labelExpr" in rect["encoding"]["color"]["legend"]
 
 
 def test_distribution_chart_marks_the_limit_in_red_with_a_label():
@@ -437,10 +442,14 @@ def test_coverage_chart_shows_submitted_and_missing_months():
         }
     )
     spec = charts.coverage_chart(grid).to_dict()
-    assert spec["mark"]["type"] == "rect"
-    assert spec["encoding"]["color"]["scale"]["domain"] == ["Submitted", "Missing"]
+    [cells] = _views_with(spec, "rect")
+    assert cells["encoding"]["color"]["scale"]["domain"] == ["Submitted", "Missing"]
     statuses = [row["status"] for row in list(spec["datasets"].values())[0]]
     assert statuses == ["Submitted", "Missing", "Submitted", "Submitted"]
+    # A missing month carries a cross too (not colour alone), and the legend names it.
+    [crosses] = _views_with(spec, "text")
+    assert crosses["transform"] == [{"filter": "datum.status === 'Missing'"}]
+    assert "Missing" in cells["encoding"]["color"]["legend"]["labelExpr"]
 
 
 def test_risk_components_chart_shows_each_component_not_one_score():

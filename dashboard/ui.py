@@ -430,9 +430,44 @@ def marks_legend(shown: Published, drawn: pd.DataFrame | None = None) -> str:
     return f"In this table: {text}."
 
 
+# Headers a reader sees for the data's own column names, wherever a published table shows them (a page's own
+# column_config wins): one home, so "stage_label" or "share_of_contract" never reaches the screen.
+COLUMN_LABELS = {
+    "unit": "unit",
+    "cpa_code": "CPA",
+    "cpa_name": "CPA name",
+    "contract_id": "contract",
+    "partner_id": "partner id",
+    "stage_label": "stage",
+    "standard_id": "standard id",
+    "title": "standard",
+    "target_share": "target",
+    "not_applicable": "not applicable",
+    "share_low": "lower 95%",
+    "share_high": "upper 95%",
+    "rate_low": "lower 95%",
+    "rate_high": "upper 95%",
+    "outcome_rate": "outcome rate",
+    "share_of_contract": "share of contract",
+    "variance_pct": "variance %",
+    "not_enough": "not enough data",
+    "not_published": "not published",
+    "measurable_note": "why not measurable",
+    "cpa_scope": "CPAs",
+}
+
+
+def column_labels(columns, given: dict | None = None) -> dict:
+    """A column_config naming each column in COLUMN_LABELS in words, with the page's own `given` config on top."""
+    labels: dict[str, Any] = {c: st.column_config.Column(COLUMN_LABELS[c]) for c in columns if c in COLUMN_LABELS}
+    return {**labels, **(given or {})}
+
+
 def table(shown: Published, drawn: pd.DataFrame | None = None, **dataframe_kwargs) -> None:
-    """A published table (or the page's arrangement of it, `drawn`) with what its marks mean in words below it."""
+    """A published table (or the page's arrangement of it, `drawn`) with what its marks mean in words below it,
+    its columns named in words (`column_labels`)."""
     drawn = shown.display() if drawn is None else drawn
+    dataframe_kwargs["column_config"] = column_labels(drawn.columns, dataframe_kwargs.get("column_config"))
     st.dataframe(drawn, **dataframe_kwargs)
     legend = marks_legend(shown, drawn)
     if legend:

@@ -277,3 +277,21 @@ def test_the_benchmarks_trend_unit_is_in_the_url(demo_db, monkeypatch):
     chosen = at.selectbox(key="trend_unit").options[2]
     linked = run_page("benchmarks", monkeypatch, demo_db, {"trend_unit": chosen})
     assert linked.selectbox(key="trend_unit").value == chosen
+
+
+def test_published_tables_name_their_columns_in_words_and_a_pages_own_label_wins():
+    from dashboard import ui
+
+    config = ui.column_labels(["partner", "stage_label", "target_share"], {"target_share": "target share of cases"})
+    assert config["stage_label"]["label"] == "stage"
+    assert config["target_share"] == "target share of cases"  # the page's own config is kept
+    assert "partner" not in config
+
+
+def test_the_standards_matrix_shows_no_raw_column_name(demo_db, monkeypatch):
+    at = run_page("standards", monkeypatch, demo_db)
+    import json
+
+    [matrix, *_] = [df for df in at.dataframe if "stage_label" in df.value.columns]
+    config = json.loads(matrix.proto.columns)  # the column_config Streamlit sends to the browser
+    assert config["stage_label"]["label"] == "stage" and config["standard_id"]["label"] == "standard id"

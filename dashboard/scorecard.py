@@ -145,6 +145,13 @@ def build(
     )
 
 
+def outcome_view(outcomes: Published) -> pd.DataFrame:
+    """The published outcome rows as the page and the PDF show them: the league table's view
+    (`benchmarks.league_view`), without the trend column."""
+    view = bm.league_view(outcomes.display())
+    return view[[c for c in OUTCOME_COLUMNS if c in view]]
+
+
 def trend_lines(card: Scorecard) -> pd.DataFrame:
     """The trend chart's rows, only quarters whose cohort for that measure reaches the minimum n."""
     if card.trend is None:

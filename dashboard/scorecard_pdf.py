@@ -18,7 +18,7 @@ from fpdf.enums import XPos, YPos
 from dashboard import charts, profile
 from dashboard.exports import strip_format_characters
 from dashboard.feedback import SATISFACTION_MINIMUM
-from dashboard.scorecard import OUTCOME_COLUMNS, Scorecard, trend_lines
+from dashboard.scorecard import OUTCOME_COLUMNS, Scorecard, outcome_view, trend_lines
 
 # A Unicode font where the system has one (names and places from files are not always Latin-1); else the PDF
 # core font, with any character it cannot draw replaced by "?".
@@ -106,7 +106,7 @@ def scorecard_pdf(card: Scorecard, *, synthetic: str | None, mode: str) -> bytes
     pdf.ln(1)
     pdf.heading("Outcomes: raw and case-mix adjusted, against all partners")
     if card.outcomes is not None:
-        shown = card.outcomes.display().rename(columns={"rate_low": "lower", "rate_high": "upper"})
+        shown = outcome_view(card.outcomes)
         decimals = max(card.outcomes.policy.rate_decimals - 2, 0)
         shown["benchmark"] = [f"{b:.{decimals}%}" if pd.notna(b) else "" for b in shown["benchmark"]]
         shown["ratio"] = [

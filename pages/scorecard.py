@@ -34,10 +34,9 @@ st.subheader("Outcomes: raw and case-mix adjusted, against every partner in ever
 if card.outcomes is None:
     st.info("No mature participant-level cohorts: partners sending aggregate returns have flow measures only.")
 else:
-    shown = card.outcomes.display().rename(columns={"rate_low": "lower", "rate_high": "upper"})
     ui.table(
         card.outcomes,
-        shown[[c for c in scorecard.OUTCOME_COLUMNS if c in shown]],
+        scorecard.outcome_view(card.outcomes),
         hide_index=True,
         column_config={
             "unit": st.column_config.TextColumn("indicator"),

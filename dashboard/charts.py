@@ -63,11 +63,13 @@ STATUS_SYMBOLS = {
     compliance.MISSED_TARGET: "\u2717",  # ballot x
     compliance.NOT_ENOUGH: "?",
 }
+# In parentheses: the chain of `? :` would otherwise swallow anything appended to it.
 STATUS_SYMBOL_EXPR = (
-    "".join(
+    "("
+    + "".join(
         f"datum.status === {json.dumps(status)} ? {json.dumps(symbol)} : " for status, symbol in STATUS_SYMBOLS.items()
     )
-    + "''"
+    + "'')"
 )
 SUBMISSION_COLOURS = {"Submitted": "#2171b5", "Missing": "#d6604d"}
 REFERRAL_COLOURS = {"Actual": "#08306b", "Forecast": "#4292c6", "Projected": "#636363"}
@@ -542,16 +544,81 @@ def referrals_chart(frame: pd.DataFrame, *, cumulative: bool = False) -> alt.Lay
 # -- process standards and data quality -----------------------------------------------------------
 
 
-def compliance_heatmap(cells: pd.DataFrame) -> alt.HConcatChart | alt.Chart:
-    """Share of each partner's cases meeting each standard, one panel per stage, coloured by status.
+def standard_columns(cells: pd.DataFrame) -> pd.DataFrame:
+    """The heatmap's columns: each standard once, in stage then id order, with a short label "stage.k" (the
+    stage's number in the five-stage framework, then the standard's place in it) that fits a phone's width.
+
+    Returns standard_id, column, stage_label, title; the key under the chart and the x axis both read it.
+    """
+    framework = {label: i + 1 for i, (_, label) in enumerate(compliance.STAGES)}
+    standards = cells[["standard_id", "stage_label", "title"]].drop_duplicates("standard_id")
+    stages = list(dict.fromkeys(standards["stage_label"].astype(str)))  # in the order the rows give them
+    numbers = {stage: framework.get(stage, len(framework) + i + 1) for i, stage in enumerate(stages)}
+    standards = standards.assign(stage_no=standards["stage_label"].astype(str).map(numbers))
+    standards = standards.sort_values(["stage_no", "standard_id"], kind="stable")
+    place = standards.groupby("stage_no").cumcount() + 1
+    column = standards["stage_no"].astype(str) + "." + place.astype(str)
+    return standards.assign(column=column)[["standard_id", "column", "stage_label", "title"]].reset_index(drop=True)
+
+
+def standards_key(cells: pd.DataFrame) -> list[str]:
+    """The heatmap's column labels in words, one line per stage: "2 Programme engagement: 2.1 Regular contact; ..."."""
+    columns = standard_columns(cells)
+    return [
+        f"{group['column'].iloc[0].split('.')[0]} {stage}: "
+        + "; ".join(f"{c} {t}" for c, t in zip(group["column"], group["title"].astype(str), strict=True))
+        for stage, group in columns.groupby("stage_label", sort=False)
+    ]
+
+
+def distinct_short_labels(labels: Iterable[str], limit: int = 34) -> dict[str, str]:
+    """Each label cut to at most `limit` characters, keeping a closing "(...)" (a CPA) whole and cutting the name
+    before it ("Black Country Borough C\u2026 (CPA 9)"), so that no two different labels end up alike: a label
+    whose cut would match another's is cut less, down to not at all."""
+    full = list(dict.fromkeys(str(label) for label in labels))
+
+    def cut(label: str, keep: int) -> str:
+        name, bracket, suffix = label.rpartition(" (")
+        tail = f" ({suffix}" if bracket and suffix.endswith(")") else ""
+        head = name if tail else label
+        room = max(keep - len(tail) - 1, 1)
+        return label if len(label) <= keep else head[:room].rstrip() + "\u2026" + tail
+
+    keep = dict.fromkeys(full, limit)
+    while True:
+        short = {label: cut(label, keep[label]) for label in full}
+        counts = pd.Series(list(short.values()), dtype=object).value_counts()
+        alike = [label for label in full if counts[short[label]] > 1 and short[label] != label]
+        if not alike:
+            return short
+        for label in alike:
+            keep[label] += 1
+
+
+HEATMAP_LABEL_CHARACTERS = 28  # a partner's name is cut to this on the heatmap (whole in its tooltip and table)
+HEATMAP_FRAME_HEIGHT = 200  # px of title, top axis and a legend of four lines around the rows
+HEATMAP_CELL_TEXT_WIDTH = 46  # px a cell needs for "✓ 97%"; narrower cells (a phone) show the symbol alone
+
+
+def compliance_heatmap(cells: pd.DataFrame) -> alt.LayerChart | alt.Chart:
+    """Share of each partner's cases meeting each standard, coloured by status, one chart the width of the page.
+
+    Columns are the standards in stage order, labelled "stage.k" (`standard_columns`; the page prints the key,
+    `standards_key`), so every column is labelled at any width; rows are partners, their names cut in the middle
+    so that two partners never look alike. Each cell carries its status symbol, and its share where it fits.
 
     cells: partner, standard_id, title, stage_label, share, met, n, target_share, status.
     """
-    title = "Process standards: share of cases meeting each standard"
+    title = "Share of cases meeting each standard"
     if _is_empty(cells):
         return empty_chart(title=title)
     _check(cells, COMPLIANCE_COLUMNS, "compliance_heatmap")
-    partners = sorted(cells["partner"].astype(str).unique())
+    columns = standard_columns(cells)
+    short = distinct_short_labels(cells["partner"].astype(str), limit=HEATMAP_LABEL_CHARACTERS)
+    data = cells.merge(columns[["standard_id", "column"]], on="standard_id", how="left").assign(
+        partner_label=lambda f: f["partner"].astype(str).map(short)
+    )
+    partners = sorted(data["partner_label"].unique())
     legend_symbols = " : ".join(
         f"datum.label === {json.dumps(k)} ? {json.dumps(v + ' ' + k)}" for k, v in STATUS_SYMBOLS.items()
     )
@@ -559,42 +626,47 @@ def compliance_heatmap(cells: pd.DataFrame) -> alt.HConcatChart | alt.Chart:
         "status:N",
         title="Status",
         scale=_scale(STATUS_COLOURS),
-        legend=_legend(labelExpr=legend_symbols + " : datum.label"),
+        legend=_legend(labelExpr=legend_symbols + " : datum.label", orient="bottom", direction="vertical"),
     )
     tooltips = [
         alt.Tooltip("partner:N", title="Partner"),
         alt.Tooltip("stage_label:N", title="Stage"),
+        alt.Tooltip("column:N", title="Column"),
         alt.Tooltip("standard_id:N", title="Standard"),
-        alt.Tooltip("title:N", title="Title"),
+        alt.Tooltip("title:N", title="Standard's title"),
         _pct("share", "Share meeting"),
         _count("met", "Met (x)", cells),
         _count("n", "Cases (n)", cells),
         alt.Tooltip("target_share:Q", title="Target", format=AXIS_PCT),
         alt.Tooltip("status:N", title="Status"),
     ]
-    panels = []
-    for position, (stage, group) in enumerate(cells.groupby("stage_label", sort=False)):
-        standards = group.sort_values("standard_id")["title"].drop_duplicates().astype(str).tolist()
-        base = alt.Chart(group).encode(
-            x=alt.X("title:N", title=None, sort=standards, axis=alt.Axis(labelAngle=-40, labelLimit=220)),
-            y=alt.Y("partner:N", title="Partner" if position == 0 else None, sort=partners),
-            tooltip=tooltips,
+    base = alt.Chart(data).encode(
+        x=alt.X(
+            "column:N",
+            title="Standard (stage.number, key below)",
+            sort=list(columns["column"]),
+            axis=alt.Axis(labelAngle=0, orient="top", labelOverlap=False),
+        ),
+        y=alt.Y("partner_label:N", title=None, sort=partners, axis=alt.Axis(labelLimit=0, labelOverlap=False)),
+        tooltip=tooltips,
+    )
+    rect = base.mark_rect(stroke="white").encode(color=colour)
+    # The symbol always (status not by colour alone, each named in the legend); the share too where the cell is
+    # wide enough to hold it (`width` is the plot's width in pixels as drawn, so a phone gets the symbol alone).
+    wide_enough = f"width / {len(columns)} >= {HEATMAP_CELL_TEXT_WIDTH}"
+    text = (
+        base.transform_calculate(
+            symbol=STATUS_SYMBOL_EXPR,
+            cell_text=STATUS_SYMBOL_EXPR + " + (isValid(datum.share) ? ' ' + format(datum.share, '.0%') : '')",
         )
-        rect = base.mark_rect(stroke="white").encode(color=colour)
-        # No figure on cells without cases: their colour ("Not enough data") says it.
-        # Each cell's status as a symbol before its share (explained in the legend), not by colour alone.
-        text = (
-            base.transform_filter("isValid(datum.share)")
-            .transform_calculate(cell_text=STATUS_SYMBOL_EXPR + " + ' ' + format(datum.share, '.0%')")
-            .mark_text(fontSize=11)
-            .encode(text=alt.Text("cell_text:N"), color=alt.value(STATUS_TEXT_COLOUR))
+        .mark_text(fontSize=11)
+        .encode(
+            text=alt.value({"expr": f"{wide_enough} ? datum.cell_text : datum.symbol"}),
+            color=alt.value(STATUS_TEXT_COLOUR),
         )
-        panels.append(
-            alt.layer(rect, text).properties(
-                title=str(stage), width=max(60, 48 * len(standards)), height=_height(len(partners))
-            )
-        )
-    return alt.hconcat(*panels).resolve_scale(color="shared").properties(title=title)
+    )
+    # Streamlit fits the whole drawing (title, axes, legend) into `height`: the rows get ROW_HEIGHT each on top.
+    return alt.layer(rect, text).properties(title=title, height=ROW_HEIGHT * len(partners) + HEATMAP_FRAME_HEIGHT)
 
 
 def distribution_chart(days, limit_days: float, *, label: str) -> alt.LayerChart | alt.FacetChart | alt.Chart:

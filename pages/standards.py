@@ -52,6 +52,7 @@ with tab_matrix:
             charts.status_summary(shown["status"], plural="partner and standard pairs")
             + " The table below gives each pair's share, interval, target and status.",
         )
+        st.caption("Columns: " + "  \n".join(ui.md_escape(line) for line in charts.standards_key(shown)))
         display = published.display().assign(status=shown["status"])
         columns = ["partner", "stage_label", "standard_id", "title", "met", "n", "share", "share_low", "share_high"]
         ui.table(

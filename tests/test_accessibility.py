@@ -198,18 +198,47 @@ def open_page(browser, base_url: str, name: str, width: int):
     return page
 
 
+# What sticks out past the right edge of the main column (WCAG 1.4.10, Reflow): the page itself scrolling
+# sideways, or any drawn chart, image, heading or text wider than the column. A data grid scrolls inside its own
+# frame (a table may, under 1.4.10), so only the frame is measured, not the cells behind it; so does Streamlit's
+# row of tabs, which has arrow buttons.
+OVERFLOW_JS = """() => {
+  const column = document.querySelector('[data-testid="stMainBlockContainer"]');
+  const edge = column.getBoundingClientRect().right - parseFloat(getComputedStyle(column).paddingRight) + 2;
+  const out = [];
+  if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+    out.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} px wide in ${window.innerWidth}`);
+  }
+  const parts = column.querySelectorAll(
+    '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg.marks, [data-testid="stDataFrame"],'
+    + ' [data-testid="stImage"] img, [data-testid="stMarkdownContainer"], [data-testid="stMetric"], h1, h2, h3');
+  for (const el of parts) {
+    const r = el.getBoundingClientRect();
+    if (el.closest('[role="tablist"]')) continue;  // a row of tabs scrolls in its own frame, with arrow buttons
+    if (r.width > 0 && r.right > edge) {
+      const chart = el.closest('[data-testid="stVegaLiteChart"]');
+      const what = chart ? 'chart ' + (chart.getAttribute('aria-label') || '').slice(0, 60) : el.tagName + ' '
+        + (el.getAttribute('data-testid') || '') + ' ' + (el.innerText || '').slice(0, 40);
+      out.push(`${what.trim()}: ${Math.round(r.right - edge)} px past the column`);
+    }
+  }
+  return out;
+}"""
+
 CASES = [(mode, name, w) for mode, names in MODE_PAGES.items() for name in names for w in WIDTHS]
 
 
 @pytest.mark.parametrize(("mode", "name", "width"), CASES)
-def test_page_meets_wcag_22_aa_with_its_own_title_and_one_main_heading(mode, name, width, browser, apps):
+def test_page_meets_wcag_22_aa_and_reflows_with_its_own_title_and_one_main_heading(mode, name, width, browser, apps):
     page = open_page(browser, apps[mode], name, WIDTHS[width])
     try:
         problems = describe(axe_violations(page), f"{name} at {WIDTHS[width]} px, {mode} mode")
+        overflow = page.evaluate(OVERFLOW_JS)
         title, headings = page.title(), page.locator("h1").all_inner_texts()
     finally:
         page.close()
     assert not problems, "\n".join(problems)
+    assert not overflow, f"{name} at {WIDTHS[width]} px, {mode} mode: " + "; ".join(overflow)
     assert title.startswith(f"{TITLES[name]} · "), f"{name}: the browser tab says {title!r}"
     assert [h.strip() for h in headings] == [TITLES[name]], f"{name}: main headings {headings}"
 

@@ -376,22 +376,78 @@ def test_status_colours_cover_the_compliance_statuses_in_their_display_order():
     assert tuple(STATUS_COLOURS) == STATUSES
 
 
-def test_compliance_heatmap_has_a_panel_per_stage_with_status_colours(compliance_cells):
+def test_compliance_heatmap_is_one_chart_the_page_width_with_every_column_labelled(compliance_cells):
     spec = charts.compliance_heatmap(compliance_cells).to_dict()
-    assert [panel["title"] for panel in spec["hconcat"]] == ["Referral", "Assessment"]
+    # One view (not a panel per stage side by side), so Streamlit can draw it the width of the column.
+    assert "hconcat" not in spec and "width" not in spec
     assert {"rect", "text"} <= _marks(spec)
     [rect, *_] = _views_with(spec, "rect")
     assert rect["encoding"]["color"]["scale"]["domain"] == list(STATUS_COLOURS)
     assert rect["encoding"]["color"]["scale"]["range"] == list(STATUS_COLOURS.values())
     assert {"met", "n", "share", "target_share", "status"} <= _tooltip_fields(rect)
+    # Every column labelled by a short stage.number ("1.1", "2.1": stages in the rows' order when not the framework's).
+    x = rect["encoding"]["x"]
+    assert x["field"] == "column" and x["sort"] == ["6.1", "7.1"] and x["axis"]["labelAngle"] == 0
     [text, *_] = _views_with(spec, "text")
-    assert text["encoding"]["text"] == {"field": "cell_text", "type": "nominal"}
-    filtered, calculated = text["transform"]
-    assert filtered == {"filter": "isValid(datum.share)"}  # no "null" on cells without cases
-    # The status as a symbol before the share (not by colour alone), each symbol named in the legend.
-    assert calculated["as"] == "cell_text" and "format(datum.share, '.0%')" in calculated["calculate"]
+    [calculated] = [t for t in text["transform"] if t.get("as") == "cell_text"]
+    # The status as a symbol before the share (not by colour alone), each symbol named in the legend; no "null"
+    # on a cell without cases; the share only where the drawn cell is wide enough.
+    assert "isValid(datum.share)" in calculated["calculate"] and "format(datum.share, '.0%')" in calculated["calculate"]
     assert all(json.dumps(symbol) in calculated["calculate"] for symbol in charts.STATUS_SYMBOLS.values())
+    assert "width /" in text["encoding"]["text"]["value"]["expr"]
     assert "labelExpr" in rect["encoding"]["color"]["legend"]
+
+
+def drawn_texts(chart, width: int) -> list[str]:
+    """Every text Vega draws for `chart` at a plot `width` (rendered to SVG by vl-convert, as the PDF is)."""
+    import re
+
+    import vl_convert
+
+    return re.findall(r"<text[^>]*>([^<]*)</text>", vl_convert.vegalite_to_svg(chart.properties(width=width).to_json()))
+
+
+def test_heatmap_cells_show_status_and_share_where_they_fit_and_the_symbol_alone_where_not(compliance_cells):
+    # The symbol expression once swallowed the share appended to it: cells drew "✓" alone at any width.
+    wide = drawn_texts(charts.compliance_heatmap(compliance_cells), width=400)
+    assert "\u2713 95%" in wide and "? 50%" in wide and "?" in wide  # no share on a cell without cases
+    narrow = drawn_texts(charts.compliance_heatmap(compliance_cells), width=60)
+    assert "\u2713" in narrow and not any("%" in text for text in narrow[:4])
+
+
+def test_standard_columns_number_standards_by_the_framework_stage_and_the_key_names_them():
+    cells = pd.DataFrame(
+        {
+            "standard_id": ["b-2", "a-9", "b-1"],
+            "stage_label": ["Pre-work support", "Programme engagement", "Pre-work support"],
+            "title": ["Action plan", "First contact", "Assessment"],
+        }
+    )
+    columns = charts.standard_columns(cells)
+    assert list(columns["column"]) == ["2.1", "3.1", "3.2"]
+    assert list(columns["standard_id"]) == ["a-9", "b-1", "b-2"]
+    assert charts.standards_key(cells) == [
+        "2 Programme engagement: 2.1 First contact",
+        "3 Pre-work support: 3.1 Assessment; 3.2 Action plan",
+    ]
+
+
+def test_partner_labels_are_cut_before_their_cpa_and_never_made_alike():
+    names = [
+        "Black Country Council Employment Service (CPA 3)",
+        "Black Country Council Employment Service (CPA 12)",
+        "Black Country Borough Council Work Team (CPA 3)",
+        "Short name (CPA 1)",
+    ]
+    short = charts.distinct_short_labels(names, limit=30)
+    assert short["Short name (CPA 1)"] == "Short name (CPA 1)"
+    assert short[names[0]] == "Black Country Council\u2026 (CPA 3)"
+    assert short[names[1]].endswith("\u2026 (CPA 12)") and len(short[names[1]]) <= 30
+    assert len(set(short.values())) == len(names)
+    # Two labels that would cut alike are cut less, until they differ.
+    twins = ["Alpha Beta Gamma One Delta (CPA 1)", "Alpha Beta Gamma Two Delta (CPA 1)"]
+    cut = charts.distinct_short_labels(twins, limit=20)
+    assert cut[twins[0]] != cut[twins[1]] and all(c.endswith(" (CPA 1)") for c in cut.values())
 
 
 def test_distribution_chart_marks_the_limit_in_red_with_a_label():

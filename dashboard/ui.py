@@ -253,8 +253,25 @@ def synthetic_banner() -> None:
         )
 
 
+def through_router() -> None:
+    """Every page runs under streamlit_app.py's router: a page Streamlit started by itself is handed over to it.
+
+    Streamlit 1.6x decides once per server process whether the app is an old-style multipage app, by whether a
+    `pages/` folder sits beside the entry script; until the entry script has called `st.navigation`, a deep link
+    such as /standards runs pages/standards.py alone, with a menu of raw file names (and "data") and no page
+    title. So the first visit after a restart straight to a page would look broken and drop its URL's settings.
+    Here the page says the router is in charge and reruns: the rerun runs streamlit_app.py, which opens the page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False  # what st.navigation itself sets once the router has run
+        st.rerun()
+
+
 def page_header(title: str, question: str) -> date | None:
     """Title, the question the page answers, the synthetic banner and the 'as of' line; stops when empty."""
+    through_router()
     st.session_state.pop(FILTERS_SHOWN, None)  # another page's filters never describe this page's downloads
     st.title(title)
     st.caption(question)

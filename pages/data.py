@@ -6,6 +6,7 @@ from dashboard import schema, ui
 from loaders import service, uploads
 from loaders.template import data_dictionary_markdown
 
+ui.through_router()  # a deep link after a restart: the router opens this page
 st.title("Data")
 ui.sign_in_controls()  # the mode, and for a non-member whom to ask, before anything is refused
 st.caption("Upload partner MI, check it, and see what has been loaded.")

@@ -7,6 +7,7 @@ from dashboard.access import may_manage_members
 from loaders import service
 from loaders.errors import WpmiError
 
+ui.through_router()  # a deep link after a restart: the router opens this page
 st.title("Members")
 ui.sign_in_controls()  # the mode, and for a non-member whom to ask, before anything is refused
 st.caption("Who may sign in as a member of wpmi, with which role, for which organisations.")

@@ -180,3 +180,19 @@ def test_page_renders_in_chromium_without_errors_or_empty_charts(name, app_url, 
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
     page.close()
+
+
+def test_a_deep_link_is_the_first_visit_after_a_restart_and_opens_under_the_router(demo_db, browser):
+    # Streamlit 1.6x runs pages/x.py by itself, with a menu of raw file names, until the entry script has run once
+    # in that server process; ui.through_router hands such a run over to the router (streamlit_app.py).
+    with running_app(demo_db) as fresh:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(f"{fresh}/standards?std_cpa=CPA+9", timeout=PAGE_TIMEOUT_MS)
+        wait_until_rendered(page)
+        title = page.title()
+        links = [" ".join(t.split()[1:]) for t in page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()]
+        cpa = page.locator('input[aria-label="CPA"]').input_value()
+        page.close()
+    assert title == "Standards compliance · wpmi: Work Programme MI"
+    assert links[:2] == ["Overview", "Benchmarks"] and "data" not in links and "streamlit app" not in links
+    assert cpa == "CPA 9"  # the link's own setting, not the page's default

@@ -62,7 +62,6 @@ PERFORMER_COLUMNS = [
     "outcome_rate_high",
     "ratio",
 ]
-EXPORT_COLUMNS = ["unit", "component_label", "score", "detail"]
 
 
 def performer_extras(published: Published, raw: pd.DataFrame) -> pd.DataFrame:
@@ -73,7 +72,22 @@ def performer_extras(published: Published, raw: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"ratio": ratio.round(rating_decimals(published.policy)).reset_index(drop=True).where(shown)})
 
 
-def published_components(components: pd.DataFrame, publish: Publish) -> Any:
-    """The components table as downloaded: unit, component, score (a rating) and the detail behind it, which
+def sector_shown(sidebar_sector: str | None, vcs_only: bool) -> str | None:
+    """Whose contracts the page lists: the sector chosen in the sidebar when there is one (it wins over the page's
+    "VCS partners only", which the page then shows as off and says why), else VCS partners when that is on."""
+    if sidebar_sector is not None:
+        return sidebar_sector
+    return "vcs" if vcs_only else None
+
+
+def published_component_table(components: pd.DataFrame, publish: Publish) -> Any:
+    """The components table as downloaded: the table on screen (a row per partner contract, riskiest first, a
+    column per component's score, a rating) with, after each score, what it is built from, which
     `supply_chain.risk_components` wrote from published figures only. It holds no counts."""
-    return publish(components[EXPORT_COLUMNS].reset_index(drop=True), counts=[], keep=EXPORT_COLUMNS)
+    scores, details = component_table(components, "score"), component_table(components, "detail")
+    columns: dict[str, pd.Series] = {"partner contract": pd.Series(scores.index, index=scores.index)}
+    for label in scores.columns:
+        columns[str(label)] = scores[label]
+        columns[f"{label}: built from"] = details[label]
+    wide = pd.DataFrame(columns).reset_index(drop=True)
+    return publish(wide, counts=[], keep=list(wide.columns))

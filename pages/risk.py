@@ -1,19 +1,24 @@
 """Contract risk: which partners (VCS especially) carry contract risk, component by component, never one score."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 from dashboard import benchmarks as bm
 from dashboard import charts, risk, supply_chain, ui
-from dashboard.queries import Filters
+from dashboard.schema import SECTOR_LABELS
 
 as_of = ui.page_header(
     "Contract risk",
     "Which partners carry contract risk, and which high performers should be protected if a prime fails?",
 )
 filters = ui.filter_sidebar(payment_groups=False, period=False, as_of=as_of)
-vcs_only = st.toggle("VCS partners only", value=True, key="vcs", bind="query-params")
-if vcs_only:
-    filters = Filters(**{**filters.__dict__, "sector": "vcs"})
+if filters.sector is None:
+    vcs_only = st.toggle("VCS partners only", value=True, key="vcs", bind="query-params")
+else:  # the sidebar's sector wins: say so, rather than override it
+    vcs_only = st.toggle("VCS partners only", value=False, disabled=True, key="vcs_off")
+    st.caption(f"Listing {SECTOR_LABELS[filters.sector]} partners, as chosen under Partner sector in the sidebar.")
+filters = replace(filters, sector=risk.sector_shown(filters.sector, vcs_only))
 
 summary = supply_chain.partner_contracts(ui.query, filters, as_of=as_of)
 if summary.empty:
@@ -52,7 +57,7 @@ ui.chart(
     charts.risk_components_chart(shown_top),
     charts.risk_summary(shown_top) + " The table above gives every component's score for every partner contract.",
 )
-unit = st.selectbox("Explain one partner contract", order, key="risk_unit")
+unit = st.selectbox("Explain one partner contract", order, key="risk_unit", bind="query-params")
 # A dataframe, not st.table: st.table renders its cells as Markdown, and these name partners and primes.
 st.dataframe(details.loc[[unit]].T.rename(columns={unit: "what the score is built from"}))
 
@@ -72,7 +77,7 @@ ui.table(
     ),
     hide_index=True,
 )
-ui.downloads(risk.published_components(components, publish), "contract_risk")
+ui.downloads(risk.published_component_table(components, publish), "contract_risk")
 
 ui.how_calculated(f"""
 Each component is shown separately, with the figures behind it; they are never added into one score.

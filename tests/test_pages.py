@@ -195,6 +195,15 @@ def test_contract_risk_vcs_toggle_changes_the_partners_listed(demo_db, monkeypat
     assert len(everyone) > len(vcs) > 0
 
 
+def test_contract_risk_lists_the_sector_chosen_in_the_sidebar_not_vcs_whatever_the_toggle(demo_db, monkeypatch):
+    # Before, "VCS partners only" (on by default) silently replaced a sidebar choice of Private with VCS.
+    at = run_page("risk", monkeypatch, demo_db, {"sector": "Private"})
+    assert at.toggle(key="vcs_off").disabled and not at.toggle(key="vcs_off").value
+    assert any("Listing Private partners" in c.value for c in at.caption)
+    performers = at.dataframe[-1].value
+    assert len(performers) and set(performers["sector"]) == {"private"}
+
+
 def test_contract_risk_lists_the_worst_single_component_first(demo_db, monkeypatch):
     at = run_page("risk", monkeypatch, demo_db, {"vcs": "false"})
     scores = at.dataframe[0].value.set_index("unit").fillna(0)

@@ -105,10 +105,23 @@ def test_high_performers_ratio_is_a_coarse_rating_hidden_with_its_job_outcomes()
     assert shown.frame["outcome_rate"].tolist()[0] == round(45 / 165, 2)
 
 
-def test_published_components_hold_the_unit_component_score_and_detail_only():
-    frame = components({"Acute (P, CPA 1)": [0.9, 0.0, 0.0, 0.0, 0.0, 0.0]})
+def test_the_download_is_the_table_shown_with_what_each_score_is_built_from():
+    frame = components({"Acute (P, CPA 1)": [0.9, 0.0, 0.0, 0.0, 0.0, 0.0], "Calm (P, CPA 2)": [0.1] * 6})
     publish = functools.partial(
         publish_table, policy=Policy("public", rounding_base=5, suppress_max=4, rate_decimals=2)
     )
-    export = risk.published_components(frame, publish).display()
-    assert list(export.columns) == ["unit", "component_label", "score", "detail"] and len(export) == 6
+    export = risk.published_component_table(frame, publish).display()
+    shown = risk.component_table(frame, "score")
+    # Before, the download was a long table (unit, component, score, detail): not the table on the page.
+    assert list(export["partner contract"]) == list(shown.index) == ["Acute (P, CPA 1)", "Calm (P, CPA 2)"]
+    assert [c for c in export.columns if not c.endswith(": built from") and c != "partner contract"] == list(
+        shown.columns
+    )
+    assert all(f"{label}: built from" in export.columns for label in shown.columns)
+    assert len(export) == 2
+
+
+def test_the_sidebar_sector_wins_over_vcs_only_and_vcs_only_applies_without_one():
+    assert risk.sector_shown("private", vcs_only=True) == "private"
+    assert risk.sector_shown(None, vcs_only=True) == "vcs"
+    assert risk.sector_shown(None, vcs_only=False) is None

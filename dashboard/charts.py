@@ -111,6 +111,9 @@ RISK_COLUMNS = ("unit", "component", "score", "detail")
 ROW_HEIGHT = 22
 SPINE_LABEL_EDGE = 0.8  # a spine row reaching past this share of the axis has its verdict written on its left
 MIN_HEIGHT = 200
+AXES_FRAME_HEIGHT = 80  # px of a title and an x axis around a chart's rows
+INTERVAL_FRAME_HEIGHT = 240  # px of title, subtitle, x axis and a two-row legend around an interval chart's rows
+UNIT_LABEL_LIMIT = 200  # px of a unit's name on an interval chart (whole in its tooltip and the table)
 PCT = ".1%"
 AXIS_PCT = ".0%"
 
@@ -157,9 +160,9 @@ def _comparison_colours(values: pd.Series) -> dict:
     return NEUTRAL_COMPARISON_COLOURS if values.isin(["Higher", "Lower"]).any() else COMPARISON_COLOURS
 
 
-def _comparison(values: pd.Series) -> alt.Color:
+def _comparison(values: pd.Series, **legend) -> alt.Color:
     scale = _scale(_comparison_colours(values))
-    return alt.Color("comparison:N", title="Compared with benchmark", scale=scale, legend=_legend())
+    return alt.Color("comparison:N", title="Compared with benchmark", scale=scale, legend=_legend(**legend))
 
 
 # Tooltip keys vega-tooltip does not show as a row of text: "image" becomes an <img src>, "title" a heading.
@@ -193,8 +196,11 @@ def _rate_tooltips(rate_label: str, frame: pd.DataFrame) -> list[alt.Tooltip]:
     ]
 
 
-def _height(rows: int) -> int:
-    return max(MIN_HEIGHT, ROW_HEIGHT * rows)
+def _height(rows: int, frame: int = 0) -> int:
+    """A chart's height for `rows` bands: Streamlit fits the whole drawing (titles, axes, a legend below) into the
+    height given, so `frame` is what those take, on top of ROW_HEIGHT per row (else the rows are squeezed and Vega
+    drops every other label)."""
+    return max(MIN_HEIGHT, ROW_HEIGHT * rows + frame)
 
 
 def _month_axis(months: pd.Series) -> alt.Axis:
@@ -305,8 +311,9 @@ def _interval_chart(
 ) -> alt.LayerChart | alt.FacetChart:
     """A dot and interval per unit, sorted by value, coloured by comparison, with a reference rule."""
     order = _order(table, value, "unit")
-    y = alt.Y("unit:N", title=unit_label, sort=order)
-    colour = _comparison(table["comparison"])
+    # Every unit named (no label dropped for overlap); the legend below the plot, so a phone keeps its width.
+    y = alt.Y("unit:N", title=unit_label, sort=order, axis=alt.Axis(labelOverlap=False, labelLimit=UNIT_LABEL_LIMIT))
+    colour = _comparison(table["comparison"], orient="bottom", columns=2)
     base = alt.Chart(table).encode(y=y, color=colour, tooltip=tooltips)
     bars = base.mark_rule(strokeWidth=2).encode(x=alt.X(f"{lower}:Q"), x2=f"{upper}:Q")
     dots = base.mark_circle(size=90, opacity=1).encode(
@@ -329,7 +336,7 @@ def _interval_chart(
     return alt.layer(bars, dots, rule, verdicts).properties(
         title=alt.Title(title, subtitle=f"Dashed line: {reference_label}; bars: 95% interval"),
         width="container",
-        height=_height(len(table)),
+        height=_height(len(table), frame=INTERVAL_FRAME_HEIGHT),
     )
 
 
@@ -665,8 +672,7 @@ def compliance_heatmap(cells: pd.DataFrame) -> alt.LayerChart | alt.Chart:
             color=alt.value(STATUS_TEXT_COLOUR),
         )
     )
-    # Streamlit fits the whole drawing (title, axes, legend) into `height`: the rows get ROW_HEIGHT each on top.
-    return alt.layer(rect, text).properties(title=title, height=ROW_HEIGHT * len(partners) + HEATMAP_FRAME_HEIGHT)
+    return alt.layer(rect, text).properties(title=title, height=_height(len(partners), frame=HEATMAP_FRAME_HEIGHT))
 
 
 def distribution_chart(days, limit_days: float, *, label: str) -> alt.LayerChart | alt.FacetChart | alt.Chart:
@@ -837,7 +843,9 @@ def coverage_chart(grid: pd.DataFrame) -> alt.LayerChart | alt.FacetChart | alt.
         .mark_text(fontSize=9, color="#111111")
         .encode(text=alt.value("\u2717"))
     )
-    return alt.layer(cells, crosses).properties(title=title, width="container", height=_height(len(units)))
+    return alt.layer(cells, crosses).properties(
+        title=title, width="container", height=_height(len(units), frame=AXES_FRAME_HEIGHT)
+    )
 
 
 def coverage_summary(grid: pd.DataFrame) -> str:
@@ -915,7 +923,9 @@ def satisfaction_chart(frame: pd.DataFrame, minimum: float, *, unit_label: str =
         .mark_rule(color="#3b3b3b", strokeDash=[4, 3])
         .encode(x="minimum:Q")
     )
-    return (rule + points + words).properties(title=title, width="container", height=_height(len(units)))
+    return (rule + points + words).properties(
+        title=title, width="container", height=_height(len(units), frame=AXES_FRAME_HEIGHT)
+    )
 
 
 def bar_chart(frame: pd.DataFrame, x: str, y: str, *, color: str | None = None, title: str = "") -> alt.Chart:

@@ -290,6 +290,18 @@ def test_league_chart_sorts_by_rate_and_draws_interval_point_and_benchmark(leagu
     assert {"x", "n"} <= _tooltip_fields(interval)
 
 
+@pytest.mark.parametrize("units", [4, 10, 60])
+def test_interval_charts_keep_a_full_row_for_every_unit_and_never_drop_a_label(league_table, units):
+    # Streamlit fits the whole drawing into the height given: with no room for title, axes and legend the rows were
+    # squeezed below a label's height and Vega dropped every other name (3 of 10 partners named on Supply chain).
+    table = pd.concat([league_table] * (units // 4 + 1), ignore_index=True).head(units)
+    table = table.assign(unit=[f"Partner {i}" for i in range(units)])
+    spec = charts.league_chart(table, 0.2).to_dict()
+    assert spec["height"] >= charts.ROW_HEIGHT * units + charts.INTERVAL_FRAME_HEIGHT
+    y = next(v["encoding"]["y"] for v in spec["layer"] if "y" in v.get("encoding", {}))
+    assert y["axis"]["labelOverlap"] is False
+
+
 def test_league_chart_uses_the_fixed_comparison_colours_in_order(league_table):
     spec = charts.league_chart(league_table.iloc[:2], 0.2).to_dict()  # only two categories present
     for scale in _colour_scales(spec):

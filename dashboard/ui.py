@@ -471,21 +471,76 @@ COLUMN_LABELS = {
     "not_published": "not published",
     "measurable_note": "why not measurable",
     "cpa_scope": "CPAs",
+    "outcomes_x": "job outcomes (x)",
+    "outcomes_n": "mature cohort (n)",
+    "participant_ref": "participant reference",
+    "rows_monthly": "monthly rows",
+    "rows_participants": "participant rows",
+    "rows_projections": "projection rows",
+    "rows_feedback": "feedback rows",
+    "submission_id": "submission",
 }
 
 
+# An interval's bounds, by the suffix of the rate's column: "job_start_rate_low" is "job start rate: lower 95%".
+_BOUND_SUFFIXES = (("_low", "lower 95%"), ("_lower", "lower 95%"), ("_high", "upper 95%"), ("_upper", "upper 95%"))
+
+
+def column_label(name: str) -> str:
+    """A column's heading in words: COLUMN_LABELS, an interval bound named after its rate, else the words of the
+    code name ("file_name" is "file name"). Every table heading comes from here."""
+    if name in COLUMN_LABELS:
+        return COLUMN_LABELS[name]
+    for suffix, words in _BOUND_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return f"{column_label(name[: -len(suffix)])}: {words}"
+    return name.replace("_", " ")
+
+
 def column_labels(columns, given: dict | None = None) -> dict:
-    """A column_config naming each column in COLUMN_LABELS in words, with the page's own `given` config on top."""
-    labels: dict[str, Any] = {c: st.column_config.Column(COLUMN_LABELS[c]) for c in columns if c in COLUMN_LABELS}
-    return {**labels, **(given or {})}
+    """A column_config naming each column in words (`column_label`); the page's own `given` config on top, its
+    heading filled in where it gave none or only the code name."""
+    config: dict[str, Any] = {}
+    for column in map(str, columns):
+        mine = (given or {}).get(column)
+        if mine is None:
+            if column_label(column) != column:
+                config[column] = st.column_config.Column(column_label(column))
+        elif isinstance(mine, dict) and mine.get("label") in (None, column):
+            config[column] = {**mine, "label": column_label(column)}
+        else:
+            config[column] = mine
+    return {**(given or {}), **config}
+
+
+def date_format(values: pd.Series) -> str:
+    """How a column of datetimes reads: months ("MMM YYYY") when every value is a month's first day, days when
+    every value is a midnight, else day and time (Streamlit's DatetimeColumn formats, moment.js style)."""
+    known = values.dropna()
+    if (known == known.dt.normalize()).all():
+        return "MMM YYYY" if (known.dt.day == 1).all() else "D MMM YYYY"
+    return "D MMM YYYY, HH:mm"
+
+
+def dataframe(frame: pd.DataFrame, **dataframe_kwargs) -> None:
+    """A table of labels and published figures drawn as it is (no marks to explain), its columns named in words.
+    Every page table goes through here or `table`: st.dataframe directly would head its columns in code names."""
+    given = dict(dataframe_kwargs.get("column_config") or {})
+    for column in frame.columns:
+        if column not in given and pd.api.types.is_datetime64_any_dtype(frame[column]):
+            # A month of MI is "Oct 2015" and a day "3 Oct 2015", not "2015-10-01 00:00:00"; a moment keeps its time.
+            given[column] = st.column_config.DatetimeColumn(
+                column_label(str(column)), format=date_format(frame[column])
+            )
+    dataframe_kwargs["column_config"] = column_labels(frame.columns, given)
+    st.dataframe(frame, **dataframe_kwargs)
 
 
 def table(shown: Published, drawn: pd.DataFrame | None = None, **dataframe_kwargs) -> None:
     """A published table (or the page's arrangement of it, `drawn`) with what its marks mean in words below it,
     its columns named in words (`column_labels`)."""
     drawn = shown.display() if drawn is None else drawn
-    dataframe_kwargs["column_config"] = column_labels(drawn.columns, dataframe_kwargs.get("column_config"))
-    st.dataframe(drawn, **dataframe_kwargs)
+    dataframe(drawn, **dataframe_kwargs)
     legend = marks_legend(shown, drawn)
     if legend:
         st.caption(legend)

@@ -1,5 +1,6 @@
 """Data: upload MI files through the same ingest service as the CLI, see what was wrong and where, and the history."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import schema, ui
@@ -86,8 +87,8 @@ with upload_tab:
         )
         summary = result.summary_by_type()
         if summary:
-            st.dataframe([{"severity": s, "type": c, "count": n} for s, c, n in summary], hide_index=True)
-            st.dataframe(service.report_frame([result]), hide_index=True)
+            ui.dataframe(pd.DataFrame(summary, columns=["severity", "type", "count"]), hide_index=True)
+            ui.dataframe(service.report_frame([result]), hide_index=True)
             st.download_button(
                 "Download this report (CSV)",
                 service.report_bytes([result], "csv"),
@@ -98,7 +99,7 @@ with upload_tab:
             )
         if result.columns:
             with st.expander(f"How the columns of {ui.md_escape(name)} were mapped"):
-                st.dataframe(uploads.mapping_frame(result.columns), hide_index=True)
+                ui.dataframe(uploads.mapping_frame(result.columns), hide_index=True)
                 choices = uploads.open_fields(result.columns)
                 for column in (c for c in result.columns if c.field is None and choices.get(c.sheet)):
                     pick = st.selectbox(
@@ -134,7 +135,7 @@ with upload_tab:
                 f"Sheet {ui.md_escape(repr(problem.sheet))}, row {problem.row}, column "
                 f"{ui.md_escape(problem.column)}: {ui.md_escape(problem.message)}"
             )
-            st.dataframe(preview)
+            st.dataframe(preview)  # the file's own headers, as written: not renamed
     if shown and chosen:
         st.caption(
             "Check the new mapping with 'Check only' on first. Loaded, the same file read with another mapping is a "
@@ -154,7 +155,7 @@ with history_tab:
     history = ui.query("submissions")
     mine = [viewer.may_see_submission_of(p, q) for p, q in zip(history["partner_id"], history["prime_id"])]
     history = history.loc[mine].drop(columns=["partner_id", "prime_id"])  # other organisations' returns are theirs
-    st.dataframe(history, hide_index=True)
+    ui.dataframe(history, hide_index=True)
     ui.downloads(ui.labels_only(history), "submissions")  # members only: files and their row counts
     with st.form("withdraw"):
         st.markdown("**Withdraw a submission** (it stays as history; ingesting the same file again restores it)")

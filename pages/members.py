@@ -1,5 +1,6 @@
 """Members: who may sign in as a member, with which role, for which organisations (administrators only)."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import members, schema, ui
@@ -21,7 +22,7 @@ ui.synthetic_banner()  # partner names in the registry are the demo's when the d
 with ui.engine().connect() as conn:
     registry = members.list_members(conn)
     options = ui.query("filter_options")
-st.dataframe(registry, hide_index=True)
+ui.dataframe(pd.DataFrame(registry), hide_index=True)
 
 with st.form("add_member"):
     st.markdown("**Add a member** (the e-mail they sign in with; their identity provider must verify it)")

@@ -71,7 +71,7 @@ with st.container():
         f"**{len(missing)} partner contracts** have no data for {as_of:%B %Y} (their latest month is "
         "earlier): possible missing returns."
     )
-    st.dataframe(missing.rename(columns={"month": "latest month"}), hide_index=True)
+    ui.dataframe(missing.rename(columns={"month": "latest month"}), hide_index=True)
     ui.downloads(ui.labels_only(missing), "missing_returns")
 
 ui.how_calculated("""

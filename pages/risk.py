@@ -42,7 +42,7 @@ st.caption(
     "Listed by each partner contract's highest component, then its next highest, and so on: "
     "components are compared, never added."
 )
-st.dataframe(
+ui.dataframe(
     wide.reset_index(),
     hide_index=True,
     column_config={
@@ -59,7 +59,7 @@ ui.chart(
 )
 unit = st.selectbox("Explain one partner contract", order, key="risk_unit", bind="query-params")
 # A dataframe, not st.table: st.table renders its cells as Markdown, and these name partners and primes.
-st.dataframe(details.loc[[unit]].T.rename(columns={unit: "what the score is built from"}))
+ui.dataframe(details.loc[[unit]].T.rename(columns={unit: "what the score is built from"}))
 
 protect = risk.high_performers(summary)
 st.subheader("High performers to protect")

@@ -112,7 +112,7 @@ with tab_drill:
         if viewer.may_see_participants_of(int(pick.partner_id)):
             missed = ui.query("standard_missed", None, **cell)
             st.caption(f"{len(missed)} participants missed it (your pseudonymous references), to follow up:")
-            st.dataframe(missed, hide_index=True)
+            ui.dataframe(missed, hide_index=True)
         else:
             st.caption("Participant-level detail is shown only to the partner's own users.")
 
@@ -135,7 +135,7 @@ with tab_qual:
         f"{len(qualitative)} of {ui.md_escape(primes[prime])}'s {len(mine)} published standards cannot be measured "
         "from MI; they are kept here so nothing promised is forgotten."
     )
-    st.dataframe(qualitative, hide_index=True)
+    ui.dataframe(qualitative, hide_index=True)
 
 ui.how_calculated(f"""
 - The **standards** are each prime's published Minimum Service Levels (DWP, seed 004), each placed in one of the

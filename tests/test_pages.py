@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -304,3 +306,36 @@ def test_the_standards_matrix_shows_no_raw_column_name(demo_db, monkeypatch):
     [matrix, *_] = [df for df in at.dataframe if "stage_label" in df.value.columns]
     config = json.loads(matrix.proto.columns)  # the column_config Streamlit sends to the browser
     assert config["stage_label"]["label"] == "stage" and config["standard_id"]["label"] == "standard id"
+
+
+SNAKE_CASE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_table_names_its_columns_in_words_not_code_names(page, demo_db, monkeypatch):
+    # Tables drawn with plain st.dataframe showed 'cpa_code', 'file_name', 'measurable_note' as their headings.
+    at = run_page(page, monkeypatch, demo_db)
+    raw = []
+    for frame in at.dataframe:
+        config = json.loads(frame.proto.columns or "{}")
+        for column in frame.value.columns:
+            label = (config.get(str(column)) or {}).get("label") or str(column)
+            if SNAKE_CASE.match(label):
+                raw.append(label)
+    assert not raw, f"{page}: headed in code names: {sorted(set(raw))}"
+
+
+def test_dates_in_tables_read_as_months_or_days_not_timestamps():
+    from dashboard import ui
+
+    months = pd.Series(pd.to_datetime(["2015-10-01", "2015-11-01", None]))
+    assert ui.date_format(months) == "MMM YYYY"
+    assert ui.date_format(pd.Series(pd.to_datetime(["2015-10-03", "2015-11-01"]))) == "D MMM YYYY"
+    assert ui.date_format(pd.Series(pd.to_datetime(["2015-10-03 14:05"]))) == "D MMM YYYY, HH:mm"
+
+
+def test_the_missing_returns_list_shows_its_latest_month_as_a_month(demo_db, monkeypatch):
+    at = run_page("overview", monkeypatch, demo_db)
+    [listing] = [f for f in at.dataframe if "latest month" in f.value.columns]
+    config = json.loads(listing.proto.columns)
+    assert config["latest month"]["type_config"]["format"] == "MMM YYYY"

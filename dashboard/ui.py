@@ -303,6 +303,75 @@ def how_calculated(markdown: str) -> None:
         st.markdown(markdown)
 
 
+def _in_url(value: Any) -> str:
+    """A choice as its URL code: an id, a CPA number, a code; None (the "all" choice) never reaches the URL."""
+    return str(value)
+
+
+def url_choice(
+    label: str,
+    options,
+    *,
+    key: str,
+    format_func=str,
+    code=_in_url,
+    widget: str = "selectbox",
+    where: Any = st,
+    **kwargs,
+):
+    """A selectbox (or segmented_control, radio) whose choice the page's URL holds as a short code, not its label.
+
+    `bind="query-params"` would write the displayed label ("?contract=NCG%2C+CPA+18+%28terminated%29"); here the
+    URL holds `code(choice)` ("?contract=ncg-18"), and the default choice is left out. A link naming a choice by its
+    label (as links did before) opens the same view; a link naming no option says so and opens the default.
+    """
+    options = list(options)
+    codes = [code(o) for o in options]
+    labels = [format_func(o) for o in options]
+    default = kwargs.get("default") if widget == "segmented_control" else options[kwargs.get("index", 0) or 0]
+    asked = st.query_params.get(key)
+    if key not in st.session_state and asked is not None:
+        if asked in codes:
+            st.session_state[key] = options[codes.index(asked)]
+        elif asked in labels:
+            st.session_state[key] = options[labels.index(asked)]
+        else:
+            shown = md_escape(format_func(default)) if default in options else "none"
+            # The URL is anyone's text: escaped, as every user-supplied string on a page is.
+            where.caption(
+                f"The link asked for {label} '{md_escape(asked)}', not one of the choices here: showing {shown}."
+            )
+    if key in st.session_state:
+        kwargs.pop("default", None)  # the URL's choice (or the user's) is the widget's value
+        kwargs.pop("index", None)
+    value = getattr(where, widget)(label, options, format_func=format_func, key=key, **kwargs)
+    if value is None or value == default:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = code(value)
+    return value
+
+
+def url_choices(label: str, options, *, key: str, format_func=str, where: Any = st, **kwargs) -> list:
+    """A multiselect whose choices the URL holds as their codes, comma-separated ("?pg=PG1,PG6"); none chosen, none
+    in the URL. A link listing choices by label (one parameter each, as before) opens the same view."""
+    options = list(options)
+    by_text = {**{format_func(o): o for o in options}, **{str(o): o for o in options}}
+    asked = [part for value in st.query_params.get_all(key) for part in value.split(",") if part]
+    if key not in st.session_state and asked:
+        st.session_state[key] = [by_text[a] for a in asked if a in by_text]
+        unknown = [a for a in asked if a not in by_text]
+        if unknown:
+            listed = ", ".join(f"'{md_escape(u)}'" for u in unknown)
+            where.caption(f"The link asked for {label} {listed}, not among the choices here.")
+    value = where.multiselect(label, options, format_func=format_func, key=key, **kwargs)
+    if value:
+        st.query_params[key] = ",".join(map(str, value))
+    else:
+        st.query_params.pop(key, None)
+    return value
+
+
 def filter_sidebar(
     *, cpa=True, prime=True, sector=True, tier=True, payment_groups=True, period=True, as_of: date | None = None
 ) -> Filters:
@@ -314,46 +383,46 @@ def filter_sidebar(
     if cpa:
         cpas = options["cpas"]
         labels = {int(r.cpa_code): f"{r.cpa_code}: {r.cpa_name}" for r in cpas.itertuples()}
-        kwargs["cpa"] = side.selectbox(
+        kwargs["cpa"] = url_choice(
             "CPA",
             [None, *labels],
             format_func=lambda c: "All CPAs" if c is None else labels[c],
             key="cpa",
-            bind="query-params",
+            where=side,
         )
     if prime:
         primes = dict(zip(options["primes"]["prime_id"], options["primes"]["prime_name"]))
-        kwargs["prime"] = side.selectbox(
+        kwargs["prime"] = url_choice(
             "Prime",
             [None, *primes],
             format_func=lambda p: "All primes" if p is None else primes[p],
             key="prime",
-            bind="query-params",
+            where=side,
         )
     if sector:
-        kwargs["sector"] = side.selectbox(
+        kwargs["sector"] = url_choice(
             "Partner sector",
             [None, *(s for s in SECTORS if s != UNKNOWN)],
             format_func=lambda s: "All sectors" if s is None else SECTOR_LABELS[s],
             key="sector",
-            bind="query-params",
+            where=side,
         )
     if tier:
-        kwargs["tier"] = side.selectbox(
+        kwargs["tier"] = url_choice(
             "Partner tier",
             [None, *(t for t in TIERS if t != UNKNOWN)],
             format_func=lambda t: "All tiers" if t is None else TIER_LABELS[t],
             key="tier",
-            bind="query-params",
+            where=side,
         )
     if payment_groups:
         groups = dict(zip(options["payment_groups"]["code"], options["payment_groups"]["short_name"]))
-        chosen = side.multiselect(
+        chosen = url_choices(
             "Payment groups",
             list(groups),
             format_func=lambda g: f"{g} {groups[g]}",
             key="pg",
-            bind="query-params",
+            where=side,
             placeholder="All payment groups",
         )
         kwargs["payment_groups"] = tuple(chosen)

@@ -11,26 +11,25 @@ as_of = ui.page_header(
 )
 filters = ui.filter_sidebar(as_of=as_of)
 c1, c2, c3, c4 = st.columns(4)
-measure = c1.selectbox(
-    "Measure", list(bm.MEASURES), format_func=lambda m: bm.MEASURES[m].label, key="measure", bind="query-params"
+measure = ui.url_choice(
+    "Measure", list(bm.MEASURES), format_func=lambda m: bm.MEASURES[m].label, key="measure", where=c1
 )
-level = c2.selectbox(
+level = ui.url_choice(
     "Compare",
     ["partner", "contract", "cpa"],
     format_func=lambda lv: {"partner": "Partners", "contract": "Prime contracts", "cpa": "CPAs"}[lv],
     key="level",
-    bind="query-params",
+    where=c2,
 )
-comparator = c3.selectbox(
-    "Against", list(bm.COMPARATORS), format_func=bm.COMPARATORS.get, key="against", bind="query-params"
-)
+comparator = ui.url_choice("Against", list(bm.COMPARATORS), format_func=bm.COMPARATORS.get, key="against", where=c3)
 view = (
-    c4.segmented_control(
+    ui.url_choice(
         "Rates",
         ["adjusted", "raw"],
         default="adjusted",
         key="view",
-        bind="query-params",
+        widget="segmented_control",
+        where=c4,
         format_func=lambda v: {"adjusted": "Case-mix adjusted", "raw": "Raw"}[v],
     )
     or "adjusted"

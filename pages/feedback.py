@@ -10,12 +10,12 @@ as_of = ui.page_header(
 )
 filters = ui.filter_sidebar(payment_groups=False, as_of=as_of)
 level = (
-    st.segmented_control(
+    ui.url_choice(
         "Per",
         list(feedback.LEVELS),
         default="cpa",
         key="fb_level",
-        bind="query-params",
+        widget="segmented_control",
         format_func={"contract": "Prime contract", "cpa": "CPA", "prime": "Prime", "partner": "Partner"}.get,
     )
     or "cpa"

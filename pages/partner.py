@@ -11,7 +11,7 @@ as_of = ui.page_header(
 )
 partners = ui.query("filter_options")["partners"]
 names = dict(zip(partners["partner_id"], partners["partner_name"]))
-partner_id = st.selectbox("Partner", list(names), format_func=names.get, key="partner", bind="query-params")
+partner_id = ui.url_choice("Partner", list(names), format_func=names.get, key="partner")
 groups = st.multiselect(
     "Payment groups",
     list(reference.payment_group_codes()),

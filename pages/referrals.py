@@ -10,12 +10,12 @@ as_of = ui.page_header(
 )
 filters = ui.filter_sidebar(as_of=as_of)
 level = (
-    st.segmented_control(
+    ui.url_choice(
         "Per",
         ["partner", "contract"],
         default="partner",
         key="per",
-        bind="query-params",
+        widget="segmented_control",
         format_func=lambda v: {"partner": "Partner", "contract": "Prime contract"}[v],
     )
     or "partner"

@@ -16,14 +16,10 @@ everyone = ui.query("compliance_cells", Filters())
 measured = everyone[everyone["n"] > 0]["prime_id"].value_counts() if len(everyone) else None
 order = sorted(primes, key=lambda p: -(measured.get(p, 0) if measured is not None else 0))
 c1, c2 = st.columns(2)
-prime = c1.selectbox("Prime", order, format_func=primes.get, key="std_prime", bind="query-params")
+prime = ui.url_choice("Prime", order, format_func=primes.get, key="std_prime", where=c1)
 cpas = sorted(options["contracts"].loc[options["contracts"]["prime_id"] == prime, "cpa_code"])
-cpa = c2.selectbox(
-    "CPA",
-    [None, *cpas],
-    format_func=lambda c: "All its CPAs" if c is None else f"CPA {c}",
-    key="std_cpa",
-    bind="query-params",
+cpa = ui.url_choice(
+    "CPA", [None, *cpas], format_func=lambda c: "All its CPAs" if c is None else f"CPA {c}", key="std_cpa", where=c2
 )
 cells = ui.query("compliance_cells", Filters(prime=prime, cpa=cpa))
 catalogue = ui.query("standards")
@@ -76,11 +72,15 @@ with tab_drill:
         st.info("Nothing to drill into for this selection.")
     else:
         pairs = cells[["partner_id", "contract_id", "partner"]].drop_duplicates()
-        pick = st.selectbox(
-            "Partner", list(pairs.itertuples(index=False)), format_func=lambda r: r.partner, key="std_partner"
+        pick = ui.url_choice(
+            "Partner",
+            list(pairs.itertuples(index=False)),
+            format_func=lambda r: r.partner,
+            code=lambda r: f"{r.partner_id}-{r.contract_id}",
+            key="std_partner",
         )
         available = cells[(cells["partner_id"] == pick.partner_id) & (cells["contract_id"] == pick.contract_id)]
-        sid = st.selectbox(
+        sid = ui.url_choice(
             "Standard",
             list(available["standard_id"]),
             format_func=lambda s: f"{s}: {available.set_index('standard_id').loc[s, 'title']}",

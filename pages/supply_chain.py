@@ -12,7 +12,7 @@ as_of = ui.page_header(
 options = ui.query("filter_options")
 contracts = options["contracts"]
 labels = {r.contract_id: supply_chain.contract_label(r) for r in contracts.itertuples()}
-contract_id = st.selectbox("Prime contract", list(labels), format_func=labels.get, key="contract", bind="query-params")
+contract_id = ui.url_choice("Prime contract", list(labels), format_func=labels.get, key="contract")
 contract = contracts.set_index("contract_id").loc[contract_id]
 filters = Filters(prime=contract["prime_id"], cpa=int(contract["cpa_code"]))
 if supply_chain.ended_early(contract):

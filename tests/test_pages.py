@@ -339,3 +339,28 @@ def test_the_missing_returns_list_shows_its_latest_month_as_a_month(demo_db, mon
     [listing] = [f for f in at.dataframe if "latest month" in f.value.columns]
     config = json.loads(listing.proto.columns)
     assert config["latest month"]["type_config"]["format"] == "MMM YYYY"
+
+
+def test_links_hold_short_codes_not_labels_and_old_label_links_open_the_same_view(demo_db, monkeypatch):
+    at = run_page("benchmarks", monkeypatch, demo_db)
+    at.selectbox(key="level").set_value("contract").run()
+    at.selectbox(key="cpa").set_value(8).run()
+    at.multiselect(key="pg").set_value(["PG1", "PG6"]).run()
+    # Before, the URL held the labels: level=Prime+contracts, cpa=8%3A+Scotland, pg=PG1+JSA+18-24&pg=...
+    assert {k: at.query_params[k] for k in ("level", "cpa", "pg")} == {"level": "contract", "cpa": "8", "pg": "PG1,PG6"}
+    assert "against" not in at.query_params  # the default choice is left out of the link
+    by_code = run_page("benchmarks", monkeypatch, demo_db, dict(level="contract", cpa="8", pg="PG1,PG6"))
+    by_label = run_page("benchmarks", monkeypatch, demo_db, {"level": "Prime contracts", "cpa": "8: Scotland"})
+    for linked in (by_code, by_label):
+        assert (linked.selectbox(key="level").value, linked.selectbox(key="cpa").value) == ("contract", 8)
+    assert by_code.multiselect(key="pg").value == ["PG1", "PG6"]
+    ended = run_page("supply_chain", monkeypatch, demo_db, {"contract": "CPA18-ncg"})
+    assert ended.selectbox(key="contract").value == "CPA18-ncg" and any("ended early" in i.value for i in ended.info)
+
+
+def test_a_link_naming_no_choice_says_so_and_opens_the_default(demo_db, monkeypatch):
+    at = run_page("benchmarks", monkeypatch, demo_db, {"cpa": "99", "pg": "**PG9**"})
+    assert at.selectbox(key="cpa").value is None and at.multiselect(key="pg").value == []
+    said = [c.value for c in at.sidebar.caption]
+    assert any("CPA '99', not one of the choices here: showing All CPAs" in c for c in said)
+    assert any(r"'\*\*PG9\*\*'" in c for c in said)  # the link's text shown literally, never as Markdown

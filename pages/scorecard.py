@@ -21,9 +21,11 @@ st.markdown(
     f"**{ui.md_escape(card.name)}** · {ui.md_escape(card.sector)} · {ui.md_escape(card.tier)} · contracts: "
     + ", ".join(ui.md_escape(c) for c in card.contracts)
 )
+synthetic = ui.query("synthetic_note")
 st.download_button(
     "Download this scorecard (PDF)",
-    scorecard_pdf(card, synthetic=ui.query("synthetic_note"), mode=policy.mode),
+    # Built when asked for, not on every rerun: drawing the charts and the PDF is half the page's time.
+    lambda: scorecard_pdf(card, synthetic=synthetic, mode=policy.mode),
     f"scorecard_{card.partner_id}.pdf",
     "application/pdf",
     on_click="ignore",

@@ -196,3 +196,21 @@ def test_a_deep_link_is_the_first_visit_after_a_restart_and_opens_under_the_rout
     assert title == "Standards compliance · wpmi: Work Programme MI"
     assert links[:2] == ["Overview", "Benchmarks"] and "data" not in links and "streamlit app" not in links
     assert cpa == "CPA 9" and address.endswith("/standards?std_cpa=9")  # the link's own setting, kept as a code
+
+
+def test_the_scorecard_pdf_is_built_when_clicked_and_names_the_partner(app_url, browser, tmp_path):
+    # The PDF is made only when asked for (a deferred download), not on every rerun of the page.
+    from pypdf import PdfReader
+
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(f"{app_url}/scorecard", timeout=PAGE_TIMEOUT_MS)
+    wait_until_rendered(page)
+    partner = page.locator('input[aria-label="Partner"]').input_value()
+    with page.expect_download(timeout=PAGE_TIMEOUT_MS) as download:
+        page.get_by_role("button", name="Download this scorecard (PDF)").click()
+    saved = tmp_path / "scorecard.pdf"
+    download.value.save_as(saved)
+    page.close()
+    reader = PdfReader(saved)
+    assert 1 <= len(reader.pages) <= 2
+    assert partner in " ".join(p.extract_text() for p in reader.pages).replace("\n", " ")

@@ -205,6 +205,18 @@ def _tau2(table: pd.DataFrame, min_n: int, scale: str = "logit") -> pd.Series:
     return tau2
 
 
+# The funnel's flags (metrics.funnel_flag: above or below the limits) in the league table's words. Every measure
+# benchmarked here is better higher, so the funnel, the league table and the ratio chart share one colour meaning.
+FLAG_VERDICTS = {
+    "High (99.8%)": "Better (99.8%)",
+    "High (95%)": "Better (95%)",
+    "Not significant": "Similar",
+    "Low (95%)": "Worse (95%)",
+    "Low (99.8%)": "Worse (99.8%)",
+    metrics.NOT_COMPARED: metrics.NOT_COMPARED,
+}
+
+
 def verdicts(table: pd.DataFrame, min_n: int, scale: str = "logit") -> tuple[list[str], list[str]]:
     """Better / Similar / Worse at 95% and at 99.8% for each unit: whether its rate is outside the funnel's limits
     around its benchmark (the plain limits, or the adjusted ones where `tau2` is set), the one rule the league
@@ -221,9 +233,10 @@ def verdicts(table: pd.DataFrame, min_n: int, scale: str = "logit") -> tuple[lis
         # A benchmark of 0% or 100% has no logit: the plain limits.
         adjusted = None if np.isnan(tau2[i]) or not 0 < bench[i] < 1 else float(tau2[i])
         flag = str(metrics.funnel_flag(np.array([x[i]]), np.array([n[i]]), float(bench[i]), adjusted, scale)[0])
-        word = "Better" if flag.startswith("High") else "Worse" if flag.startswith("Low") else "Similar"
+        verdict = FLAG_VERDICTS[flag]
+        word = verdict.split(" (")[0]
         at_95.append(word)
-        at_998.append(word if "99.8%" in flag else "Similar")
+        at_998.append(word if "99.8%" in verdict else "Similar")
     return at_95, at_998
 
 
@@ -557,7 +570,7 @@ def funnel(
     if adjust:  # the league's own tau2 (benchmark_table(adjust=True)), so its verdicts and these flags agree
         found = raw.loc[compared, "tau2"].dropna() if "tau2" in raw else pd.Series(dtype=float)
         tau2 = float(found.iloc[0]) if len(found) else None
-    points["flag"] = metrics.funnel_flag(x, n, baseline_raw, tau2, scale)
+    points["flag"] = [FLAG_VERDICTS[str(flag)] for flag in metrics.funnel_flag(x, n, baseline_raw, tau2, scale)]
     plain_edges = int(metrics.plain_limits_for(x, n, tau2, scale).sum())
     sizes = points["n"].dropna()
     sizes = sizes[sizes > 0]

@@ -32,21 +32,24 @@ NO_DATA = "No data for this selection"
 COMPARISON_COLOURS = {"Better": "#1b7837", "Similar": "#b35806", "Worse": "#b2182b", "Not compared": "#767676"}
 # metrics.compare_to_benchmark(polarity=None) makes no judgement, so neither do the colours.
 NEUTRAL_COMPARISON_COLOURS = {"Higher": "#2166ac", "Similar": "#b35806", "Lower": "#762a83", "Not compared": "#767676"}
-# Diverging: funnel flags say higher or lower, not better or worse (the rate's polarity is not known here).
+# The funnel speaks the league table's words (benchmarks.FLAG_VERDICTS) in the same colours: Better is the green of
+# COMPARISON_COLOURS, Similar its amber, Worse its red; outside the 95% limits only, a lighter shade of each.
 FUNNEL_COLOURS = {
-    "High (99.8%)": "#2166ac",
-    "High (95%)": "#4393c3",
-    "Not significant": "#767676",
-    "Low (95%)": "#d6604d",
-    "Low (99.8%)": "#b2182b",
+    "Better (99.8%)": COMPARISON_COLOURS["Better"],
+    "Better (95%)": "#4a9a3f",
+    "Similar": COMPARISON_COLOURS["Similar"],
+    "Worse (95%)": "#d6604d",
+    "Worse (99.8%)": COMPARISON_COLOURS["Worse"],
+    "Not compared": COMPARISON_COLOURS["Not compared"],
 }
-# The same flags by shape (above the limits point up, below point down), so they are not told by colour alone.
+# The same verdicts by shape (better points up, worse down), so they are not told by colour alone.
 FUNNEL_SHAPES = {
-    "High (99.8%)": "triangle-up",
-    "High (95%)": "triangle-up",
-    "Not significant": "circle",
-    "Low (95%)": "triangle-down",
-    "Low (99.8%)": "triangle-down",
+    "Better (99.8%)": "triangle-up",
+    "Better (95%)": "triangle-up",
+    "Similar": "circle",
+    "Worse (95%)": "triangle-down",
+    "Worse (99.8%)": "triangle-down",
+    "Not compared": "square",
 }
 STATUS_COLOURS = {
     compliance.MEETS: "#1b7837",
@@ -962,15 +965,15 @@ def comparison_summary(values: pd.Series, *, plural: str, against: str = "the be
 
 
 def funnel_summary(points: pd.DataFrame, *, plural: str) -> str:
-    """'Of 350 partners in the funnel: 12 above the 99.8% limit and 9 below it; 30 more outside the 95% limits.'"""
+    """'Of 350 partners in the funnel: 12 better beyond the 99.8% limit and 9 worse; 30 more beyond the 95% limits.'"""
     if _is_empty(points):
         return f"No {plural} in the funnel."
     flags = points["flag"].astype(str)
-    high998, low998 = int((flags == "High (99.8%)").sum()), int((flags == "Low (99.8%)").sum())
-    high95, low95 = int((flags == "High (95%)").sum()), int((flags == "Low (95%)").sum())
+    better998, worse998 = int((flags == "Better (99.8%)").sum()), int((flags == "Worse (99.8%)").sum())
+    better95, worse95 = int((flags == "Better (95%)").sum()), int((flags == "Worse (95%)").sum())
     return (
-        f"Of {len(points)} {plural} in the funnel: {high998} above the 99.8% limit and {low998} below it; "
-        f"{high95} more above the 95% limit and {low95} more below it; the rest within the limits."
+        f"Of {len(points)} {plural} in the funnel: {better998} better (above the 99.8% limit) and {worse998} worse "
+        f"(below it); {better95} more better and {worse95} more worse at the 95% limits; the rest similar."
     )
 
 

@@ -337,7 +337,7 @@ def test_funnel_shows_the_leagues_units_at_their_published_values_around_the_lea
     # Limits on a round grid, never starting at a unit's exact size.
     assert (fun.curves["n"].iloc[0], fun.curves["n"].iloc[-1]) == (pytest.approx(50), pytest.approx(500))
     flags = fun.points.set_index("unit")["flag"]
-    assert flags["D (X, CPA 1)"] == "Not significant"
+    assert flags["D (X, CPA 1)"] == "Similar"
 
 
 def test_funnel_refuses_units_compared_with_different_benchmarks():
@@ -394,8 +394,8 @@ def test_the_league_table_and_the_funnel_give_one_verdict_with_widened_limits_to
     league = bm.publish_league(table, None, publish=publisher(MEMBER_OF_1), policy=MEMBER_OF_1)
     fun = bm.funnel(table, league.frame, adjust=True)
     assert fun.curves.attrs["limits"].startswith("overdispersion-adjusted")
-    words = {"High": "Better", "Low": "Worse", "Not": "Similar"}
-    flags = fun.points.set_index("unit")["flag"].map(lambda f: words[f.split(" ")[0]])
+    # The funnel says it in the table's own words (before: High / Low / Not significant, in other colours).
+    flags = fun.points.set_index("unit")["flag"].map(lambda f: f.split(" (")[0])
     verdict = table.set_index("unit")["comparison"]
     assert (flags == verdict.loc[flags.index]).all()
     # The widening matters here: the plain limits would call more units Better or Worse.

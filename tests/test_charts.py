@@ -62,7 +62,7 @@ def funnel_points() -> pd.DataFrame:
             "rate": [0.10, 0.25, 0.40, np.nan],
             "lower": [0.04, 0.18, 0.35, np.nan],
             "upper": [0.23, 0.33, 0.46, np.nan],
-            "flag": ["Low (95%)", "Not significant", "High (99.8%)", "Not compared"],
+            "flag": ["Worse (95%)", "Similar", "Better (99.8%)", "Not compared"],
         }
     )
 
@@ -242,13 +242,25 @@ def test_funnel_chart_colours_flags_with_fixed_diverging_scale(funnel_points, fu
     spec = charts.funnel_chart(funnel_points, funnel_curves, 0.3).to_dict()
     [dots] = _views_with(spec, "point")
     scale = dots["encoding"]["color"]["scale"]
-    assert scale["domain"] == ["High (99.8%)", "High (95%)", "Not significant", "Low (95%)", "Low (99.8%)"]
+    assert scale["domain"] == [
+        "Better (99.8%)",
+        "Better (95%)",
+        "Similar",
+        "Worse (95%)",
+        "Worse (99.8%)",
+        "Not compared",
+    ]
     assert scale["range"] == list(FUNNEL_COLOURS.values())
     assert dots["encoding"]["color"]["title"]  # the legend is labelled
     # The flag by shape as well as colour (up above the limits, down below), in one legend with the colours.
     shapes = dots["encoding"]["shape"]["scale"]
     assert shapes["domain"] == scale["domain"]
-    assert shapes["range"] == ["triangle-up", "triangle-up", "circle", "triangle-down", "triangle-down"]
+    assert shapes["range"] == ["triangle-up", "triangle-up", "circle", "triangle-down", "triangle-down", "square"]
+    # One colour meaning: the funnel's Better / Similar / Worse are the league table's colours.
+    for word in ("Similar", "Not compared"):
+        assert FUNNEL_COLOURS[word] == charts.COMPARISON_COLOURS[word]
+    assert FUNNEL_COLOURS["Better (99.8%)"] == charts.COMPARISON_COLOURS["Better"]
+    assert FUNNEL_COLOURS["Worse (99.8%)"] == charts.COMPARISON_COLOURS["Worse"]
     assert dots["encoding"]["shape"]["title"] == dots["encoding"]["color"]["title"]
 
 

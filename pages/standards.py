@@ -28,7 +28,9 @@ mine = catalogue[catalogue["prime_id"] == prime]
 viewer = ui.access()
 policy = ui.policy()
 tab_matrix, tab_drill, tab_prime, tab_qual = st.tabs(
-    ["Partners x standards", "Drill down", "Roll-up per prime", "Not measurable from MI"]
+    ["Partners x standards", "Drill down", "Roll-up per prime", "Not measurable from MI"],
+    key="std_tab",
+    bind="query-params",  # a link opens the tab it was shared from
 )
 with tab_matrix:
     unmeasured = cells[cells["n"] == 0] if len(cells) else cells

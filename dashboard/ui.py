@@ -551,6 +551,8 @@ COLUMN_LABELS = {
 }
 
 
+# Columns holding codes, shown by their labels (the codes stay in downloads and the URL).
+VALUE_LABELS = {"sector": SECTOR_LABELS, "tier": TIER_LABELS}
 # An interval's bounds, by the suffix of the rate's column: "job_start_rate_low" is "job start rate: lower 95%".
 _BOUND_SUFFIXES = (("_low", "lower 95%"), ("_lower", "lower 95%"), ("_high", "upper 95%"), ("_upper", "upper 95%"))
 
@@ -595,6 +597,9 @@ def dataframe(frame: pd.DataFrame, **dataframe_kwargs) -> None:
     """A table of labels and published figures drawn as it is (no marks to explain), its columns named in words.
     Every page table goes through here or `table`: st.dataframe directly would head its columns in code names."""
     given = dict(dataframe_kwargs.get("column_config") or {})
+    coded = [c for c in VALUE_LABELS if c in frame.columns and not pd.api.types.is_numeric_dtype(frame[c])]
+    if coded:  # "vcs" and "specialist" are codes: the table says "Voluntary and community (VCS)", "Specialist (tier 2)"
+        frame = frame.assign(**{c: frame[c].map(lambda v, c=c: VALUE_LABELS[c].get(v, v)) for c in coded})
     for column in frame.columns:
         if column not in given and pd.api.types.is_datetime64_any_dtype(frame[column]):
             # A month of MI is "Oct 2015" and a day "3 Oct 2015", not "2015-10-01 00:00:00"; a moment keeps its time.

@@ -66,7 +66,7 @@ ui.downloads(
 )
 
 st.subheader("Monthly and cumulative")
-unit = st.selectbox("Show", ["Whole selection", *table["unit"]], key="ref_unit")
+unit = st.selectbox("Show", ["Whole selection", *table["unit"]], key="ref_unit", bind="query-params")
 chosen = None if unit == "Whole selection" else unit
 series = publication.publish_table(
     referrals.monthly_series(frame, level, chosen),

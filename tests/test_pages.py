@@ -203,7 +203,7 @@ def test_contract_risk_lists_the_sector_chosen_in_the_sidebar_not_vcs_whatever_t
     assert at.toggle(key="vcs_off").disabled and not at.toggle(key="vcs_off").value
     assert any("Listing Private partners" in c.value for c in at.caption)
     performers = at.dataframe[-1].value
-    assert len(performers) and set(performers["sector"]) == {"private"}
+    assert len(performers) and set(performers["sector"]) == {"Private"}
 
 
 def test_contract_risk_lists_the_worst_single_component_first(demo_db, monkeypatch):

@@ -874,23 +874,41 @@ def risk_components_chart(rows: pd.DataFrame) -> alt.Chart:
     _check(rows, RISK_COLUMNS, "risk_components_chart")
     units = rows["unit"].astype(str).drop_duplicates().tolist()
     components = rows["component"].astype(str).drop_duplicates().tolist()
-    return (
-        alt.Chart(rows)
-        .mark_bar()
-        .encode(
-            y=alt.Y("unit:N", title=None, sort=units),
-            yOffset=alt.YOffset("component:N", sort=components),
-            x=alt.X("score:Q", title="Risk score (0 = lowest, 1 = highest)", scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("component:N", title="Component", sort=components, legend=_legend()),
-            tooltip=[
-                alt.Tooltip("unit:N", title="Unit"),
-                alt.Tooltip("component:N", title="Component"),
-                alt.Tooltip("score:Q", title="Score", format=".2f"),
-                alt.Tooltip("detail:N", title="Detail"),
-            ],
-        )
-        .properties(title=title, width="container", height=max(MIN_HEIGHT, 14 * len(units) * len(components)))
+    # Each component numbered, in the legend and at the end of its bar, so the bars are not told by colour alone.
+    numbers = {component: str(i + 1) for i, component in enumerate(components)}
+    numbered = rows.assign(number=rows["component"].astype(str).map(numbers))
+    legend_numbers = " : ".join(
+        f"datum.label === {json.dumps(c)} ? {json.dumps(n + ' ' + c)}" for c, n in numbers.items()
     )
+    base = alt.Chart(numbered).encode(
+        y=alt.Y("unit:N", title=None, sort=units, axis=alt.Axis(labelOverlap=False, labelLimit=UNIT_LABEL_LIMIT)),
+        yOffset=alt.YOffset("component:N", sort=components),
+        x=alt.X(
+            "score:Q",
+            title="Risk score (0 = lowest, 1 = highest)",
+            scale=alt.Scale(domain=[0, 1.06], nice=False),
+            axis=alt.Axis(values=[0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+        ),
+        tooltip=[
+            alt.Tooltip("unit:N", title="Unit"),
+            alt.Tooltip("component:N", title="Component"),
+            alt.Tooltip("score:Q", title="Score", format=".2f"),
+            alt.Tooltip("detail:N", title="Detail"),
+        ],
+    )
+    bars = base.mark_bar().encode(
+        color=alt.Color(
+            "component:N",
+            title="Component",
+            sort=components,
+            legend=_legend(labelExpr=legend_numbers + " : datum.label", orient="bottom", direction="vertical"),
+        )
+    )
+    # Just after its bar, dark on white (4.5:1 and more); the x axis runs a little past 1 to hold it.
+    marks = base.mark_text(align="left", dx=3, fontSize=9, color=MESSAGE_COLOUR).encode(text="number:N")
+    # 14 px per bar, with the title, the axis and a legend line per component around them (Streamlit fits it all).
+    height = 14 * len(units) * len(components) + AXES_FRAME_HEIGHT + 24 * len(components)
+    return alt.layer(bars, marks).properties(title=title, width="container", height=max(MIN_HEIGHT, height))
 
 
 SATISFACTION_COLOURS = {"meets": COMPARISON_COLOURS["Better"], "below": COMPARISON_COLOURS["Worse"]}

@@ -542,11 +542,14 @@ def test_risk_components_chart_shows_each_component_not_one_score():
         }
     )
     spec = charts.risk_components_chart(rows).to_dict()
-    encoding = spec["encoding"]
-    assert spec["mark"]["type"] == "bar"
+    [bars] = _views_with(spec, "bar")
+    encoding = {**spec.get("encoding", {}), **bars["encoding"]}
     assert encoding["yOffset"]["field"] == "component" and encoding["color"]["field"] == "component"
-    assert encoding["x"]["scale"]["domain"] == [0, 1]
+    assert encoding["x"]["scale"]["domain"][0] == 0 and encoding["x"]["axis"]["values"][-1] == 1.0
     assert {"unit", "component", "score", "detail"} <= {t["field"] for t in encoding["tooltip"]}
+    # Not by colour alone: each bar ends in its component's number, and the legend numbers the components.
+    assert "1 Late submissions" in drawn_texts(charts.risk_components_chart(rows), width=300)
+    assert {"1", "2"} <= set(drawn_texts(charts.risk_components_chart(rows), width=300))
 
 
 def test_bar_chart_infers_types_and_adds_colour_legend():

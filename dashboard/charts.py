@@ -115,8 +115,8 @@ ROW_HEIGHT = 22
 SPINE_LABEL_EDGE = 0.8  # a spine row reaching past this share of the axis has its verdict written on its left
 MIN_HEIGHT = 200
 AXES_FRAME_HEIGHT = 80  # px of a title and an x axis around a chart's rows
-INTERVAL_FRAME_HEIGHT = 240  # px of title, subtitle, x axis and a two-row legend around an interval chart's rows
-UNIT_LABEL_LIMIT = 200  # px of a unit's name on an interval chart (whole in its tooltip and the table)
+INTERVAL_FRAME_HEIGHT = 290  # px of title, subtitle, x axis and a four-line legend around an interval chart's rows
+UNIT_LABEL_LIMIT = 160  # px of a unit's name on an interval chart (whole in its tooltip and the table)
 PCT = ".1%"
 AXIS_PCT = ".0%"
 
@@ -165,7 +165,8 @@ def _comparison_colours(values: pd.Series) -> dict:
 
 def _comparison(values: pd.Series, **legend) -> alt.Color:
     scale = _scale(_comparison_colours(values))
-    return alt.Color("comparison:N", title="Compared with benchmark", scale=scale, legend=_legend(**legend))
+    # On two lines: a legend below a phone's narrow plot starts at the plot's left edge, and one line would run off it.
+    return alt.Color("comparison:N", title=["Compared with", "benchmark"], scale=scale, legend=_legend(**legend))
 
 
 # Tooltip keys vega-tooltip does not show as a row of text: "image" becomes an <img src>, "title" a heading.
@@ -316,7 +317,7 @@ def _interval_chart(
     order = _order(table, value, "unit")
     # Every unit named (no label dropped for overlap); the legend below the plot, so a phone keeps its width.
     y = alt.Y("unit:N", title=unit_label, sort=order, axis=alt.Axis(labelOverlap=False, labelLimit=UNIT_LABEL_LIMIT))
-    colour = _comparison(table["comparison"], orient="bottom", columns=2)
+    colour = _comparison(table["comparison"], orient="bottom", direction="vertical")
     base = alt.Chart(table).encode(y=y, color=colour, tooltip=tooltips)
     bars = base.mark_rule(strokeWidth=2).encode(x=alt.X(f"{lower}:Q"), x2=f"{upper}:Q")
     dots = base.mark_circle(size=90, opacity=1).encode(
@@ -605,7 +606,7 @@ def distinct_short_labels(labels: Iterable[str], limit: int = 34) -> dict[str, s
             keep[label] += 1
 
 
-HEATMAP_LABEL_CHARACTERS = 28  # a partner's name is cut to this on the heatmap (whole in its tooltip and table)
+HEATMAP_LABEL_CHARACTERS = 24  # a partner's name is cut to this on the heatmap (whole in its tooltip and table)
 HEATMAP_FRAME_HEIGHT = 200  # px of title, top axis and a legend of four lines around the rows
 HEATMAP_CELL_TEXT_WIDTH = 46  # px a cell needs for "✓ 97%"; narrower cells (a phone) show the symbol alone
 

@@ -144,9 +144,8 @@ def public_url(demo_db, app_url):
 
 @pytest.fixture(scope="module")
 def apps(app_url, public_url, browser) -> dict[str, str]:
-    """Each mode's app, once its router has run: on a fresh server Streamlit 1.6x serves a deep link such as
-    /standards as a page of its own (the older multipage mode: no router, so no page list or tab title of ours)
-    until the entry script has run once, which a first visit to the root does."""
+    """Each mode's app, visited once at its root first, so every page below opens with the caches warm (a deep link
+    as the first visit works too: tests/test_browser.py checks it)."""
     urls = {"member": app_url, "public": public_url}
     for url in urls.values():
         page = browser.new_page()

@@ -116,7 +116,7 @@ SPINE_LABEL_EDGE = 0.8  # a spine row reaching past this share of the axis has i
 MIN_HEIGHT = 200
 AXES_FRAME_HEIGHT = 80  # px of a title and an x axis around a chart's rows
 INTERVAL_FRAME_HEIGHT = 290  # px of title, subtitle, x axis and a four-line legend around an interval chart's rows
-UNIT_LABEL_LIMIT = 160  # px of a unit's name on an interval chart (whole in its tooltip and the table)
+UNIT_LABEL_CHARACTERS = 30  # a unit's name on an interval or risk chart is cut to this, its "(prime, CPA n)" kept
 PCT = ".1%"
 AXIS_PCT = ".0%"
 
@@ -314,9 +314,12 @@ def _interval_chart(
     title: str,
 ) -> alt.LayerChart | alt.FacetChart:
     """A dot and interval per unit, sorted by value, coloured by comparison, with a reference rule."""
-    order = _order(table, value, "unit")
-    # Every unit named (no label dropped for overlap); the legend below the plot, so a phone keeps its width.
-    y = alt.Y("unit:N", title=unit_label, sort=order, axis=alt.Axis(labelOverlap=False, labelLimit=UNIT_LABEL_LIMIT))
+    # Every unit named (no label dropped for overlap), cut before its "(prime, CPA n)" so two never look alike (the
+    # whole name is in the tooltip); the legend below the plot, so a phone keeps its width.
+    short = distinct_short_labels(table["unit"].astype(str), limit=UNIT_LABEL_CHARACTERS)
+    table = table.assign(unit_label=table["unit"].astype(str).map(short))
+    order = [short[u] for u in _order(table, value, "unit")]
+    y = alt.Y("unit_label:N", title=unit_label, sort=order, axis=alt.Axis(labelOverlap=False, labelLimit=0))
     colour = _comparison(table["comparison"], orient="bottom", direction="vertical")
     base = alt.Chart(table).encode(y=y, color=colour, tooltip=tooltips)
     bars = base.mark_rule(strokeWidth=2).encode(x=alt.X(f"{lower}:Q"), x2=f"{upper}:Q")
@@ -873,7 +876,9 @@ def risk_components_chart(rows: pd.DataFrame) -> alt.Chart:
     if _is_empty(rows):
         return empty_chart(title=title)
     _check(rows, RISK_COLUMNS, "risk_components_chart")
-    units = rows["unit"].astype(str).drop_duplicates().tolist()
+    short = distinct_short_labels(rows["unit"].astype(str), limit=UNIT_LABEL_CHARACTERS)
+    rows = rows.assign(unit_label=rows["unit"].astype(str).map(short))
+    units = rows["unit_label"].drop_duplicates().tolist()
     components = rows["component"].astype(str).drop_duplicates().tolist()
     # Each component numbered, in the legend and at the end of its bar, so the bars are not told by colour alone.
     numbers = {component: str(i + 1) for i, component in enumerate(components)}
@@ -882,7 +887,7 @@ def risk_components_chart(rows: pd.DataFrame) -> alt.Chart:
         f"datum.label === {json.dumps(c)} ? {json.dumps(n + ' ' + c)}" for c, n in numbers.items()
     )
     base = alt.Chart(numbered).encode(
-        y=alt.Y("unit:N", title=None, sort=units, axis=alt.Axis(labelOverlap=False, labelLimit=UNIT_LABEL_LIMIT)),
+        y=alt.Y("unit_label:N", title=None, sort=units, axis=alt.Axis(labelOverlap=False, labelLimit=0)),
         yOffset=alt.YOffset("component:N", sort=components),
         x=alt.X(
             "score:Q",

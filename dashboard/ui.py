@@ -322,7 +322,7 @@ def url_choice(
     """A selectbox (or segmented_control, radio) whose choice the page's URL holds as a short code, not its label.
 
     `bind="query-params"` would write the displayed label ("?contract=NCG%2C+CPA+18+%28terminated%29"); here the
-    URL holds `code(choice)` ("?contract=ncg-18"), and the default choice is left out. A link naming a choice by its
+    URL holds `code(choice)` ("?contract=CPA18-ncg"), and the default choice is left out. A link naming a choice by its
     label (as links did before) opens the same view; a link naming no option says so and opens the default.
     """
     options = list(options)

@@ -43,7 +43,7 @@ st.caption(
     "components are compared, never added."
 )
 ui.dataframe(
-    wide.reset_index(),
+    wide.rename_axis("partner contract").reset_index(),
     hide_index=True,
     column_config={
         c: st.column_config.ProgressColumn(c, min_value=0.0, max_value=1.0, format="%.2f") for c in wide.columns

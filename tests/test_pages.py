@@ -208,7 +208,7 @@ def test_contract_risk_lists_the_sector_chosen_in_the_sidebar_not_vcs_whatever_t
 
 def test_contract_risk_lists_the_worst_single_component_first(demo_db, monkeypatch):
     at = run_page("risk", monkeypatch, demo_db, {"vcs": "false"})
-    scores = at.dataframe[0].value.set_index("unit").fillna(0)
+    scores = at.dataframe[0].value.set_index("partner contract").fillna(0)
     worst = scores.max(axis=1)
     assert list(worst) == sorted(worst, reverse=True)  # by the highest component, not by a sum
 

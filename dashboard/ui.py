@@ -593,10 +593,23 @@ def date_format(values: pd.Series) -> str:
     return "D MMM YYYY, HH:mm"
 
 
+def _percent_points(frame: pd.DataFrame, config: dict) -> tuple[pd.DataFrame, dict]:
+    """Proportions a page marked `percent(...)` shown at the published rates' precision ("94.2%" beside "96.2%"),
+    not Streamlit's two-decimal "percent" ("94.20%"): the values become percentage points with a printf format."""
+    decimals = max(policy().rate_decimals - 2, 0)
+    for column, entry in config.items():
+        typed = entry.get("type_config") if isinstance(entry, dict) else None
+        if column in frame.columns and typed and typed.get("format") == "percent":
+            frame = frame.assign(**{column: pd.to_numeric(frame[column], errors="coerce") * 100})
+            config = {**config, column: {**entry, "type_config": {**typed, "format": f"%.{decimals}f%%"}}}
+    return frame, config
+
+
 def dataframe(frame: pd.DataFrame, **dataframe_kwargs) -> None:
     """A table of labels and published figures drawn as it is (no marks to explain), its columns named in words.
     Every page table goes through here or `table`: st.dataframe directly would head its columns in code names."""
     given = dict(dataframe_kwargs.get("column_config") or {})
+    frame, given = _percent_points(frame, given)
     coded = [c for c in VALUE_LABELS if c in frame.columns and not pd.api.types.is_numeric_dtype(frame[c])]
     if coded:  # "vcs" and "specialist" are codes: the table says "Voluntary and community (VCS)", "Specialist (tier 2)"
         frame = frame.assign(**{c: frame[c].map(lambda v, c=c: VALUE_LABELS[c].get(v, v)) for c in coded})

@@ -364,3 +364,13 @@ def test_a_link_naming_no_choice_says_so_and_opens_the_default(demo_db, monkeypa
     said = [c.value for c in at.sidebar.caption]
     assert any("CPA '99', not one of the choices here: showing All CPAs" in c for c in said)
     assert any(r"'\*\*PG9\*\*'" in c for c in said)  # the link's text shown literally, never as Markdown
+
+
+def test_a_proportion_column_reads_at_the_published_rates_precision_not_two_decimals(demo_db, monkeypatch):
+    # Before: the benchmark read "94.20%" (Streamlit's "percent") beside a published "96.2%".
+    at = run_page("partner", monkeypatch, demo_db)
+    [spine] = [f for f in at.dataframe if "benchmark" in f.value.columns]
+    config = json.loads(spine.proto.columns)
+    assert config["benchmark"]["type_config"]["format"] == "%.1f%%"
+    assert spine.value["benchmark"].between(0, 100).all() and spine.value["benchmark"].max() > 1
+    assert spine.value["value"].str.fullmatch(r"\d+\.\d%").all()  # the published rate beside it: one decimal too

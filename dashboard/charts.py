@@ -614,7 +614,7 @@ HEATMAP_FRAME_HEIGHT = 200  # px of title, top axis and a legend of four lines a
 HEATMAP_CELL_TEXT_WIDTH = 46  # px a cell needs for "✓ 97%"; narrower cells (a phone) show the symbol alone
 
 
-def compliance_heatmap(cells: pd.DataFrame) -> alt.LayerChart | alt.Chart:
+def compliance_heatmap(cells: pd.DataFrame) -> alt.LayerChart | alt.FacetChart | alt.Chart:
     """Share of each partner's cases meeting each standard, coloured by status, one chart the width of the page.
 
     Columns are the standards in stage order, labelled "stage.k" (`standard_columns`; the page prints the key,
@@ -867,7 +867,7 @@ def coverage_summary(grid: pd.DataFrame) -> str:
     )
 
 
-def risk_components_chart(rows: pd.DataFrame) -> alt.Chart:
+def risk_components_chart(rows: pd.DataFrame) -> alt.LayerChart | alt.FacetChart | alt.Chart:
     """Each unit's risk components side by side (1 = highest risk), never folded into one score.
 
     rows: unit, component, score (0-1), detail (plain words behind the score).

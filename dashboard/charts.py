@@ -114,8 +114,9 @@ RISK_COLUMNS = ("unit", "component", "score", "detail")
 ROW_HEIGHT = 22
 SPINE_LABEL_EDGE = 0.8  # a spine row reaching past this share of the axis has its verdict written on its left
 MIN_HEIGHT = 200
-AXES_FRAME_HEIGHT = 80  # px of a title and an x axis around a chart's rows
-INTERVAL_FRAME_HEIGHT = 290  # px of title, subtitle, x axis and a four-line legend around an interval chart's rows
+# A chart with a row per unit fits the page's width only: left to fit both ways, Streamlit squeezes title, axes and
+# legend into the height given, the rows shrink below a label's height and Vega drops every other name.
+FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
 UNIT_LABEL_CHARACTERS = 30  # a unit's name on an interval or risk chart is cut to this, its "(prime, CPA n)" kept
 PCT = ".1%"
 AXIS_PCT = ".0%"
@@ -200,11 +201,9 @@ def _rate_tooltips(rate_label: str, frame: pd.DataFrame) -> list[alt.Tooltip]:
     ]
 
 
-def _height(rows: int, frame: int = 0) -> int:
-    """A chart's height for `rows` bands: Streamlit fits the whole drawing (titles, axes, a legend below) into the
-    height given, so `frame` is what those take, on top of ROW_HEIGHT per row (else the rows are squeezed and Vega
-    drops every other label)."""
-    return max(MIN_HEIGHT, ROW_HEIGHT * rows + frame)
+def _height(rows: int) -> int:
+    """The plot's height for `rows` bands, ROW_HEIGHT each (with FIT_WIDTH, titles, axes and legends come on top)."""
+    return max(MIN_HEIGHT, ROW_HEIGHT * rows)
 
 
 def _month_axis(months: pd.Series) -> alt.Axis:
@@ -343,7 +342,8 @@ def _interval_chart(
     return alt.layer(bars, dots, rule, verdicts).properties(
         title=alt.Title(title, subtitle=f"Dashed line: {reference_label}; bars: 95% interval"),
         width="container",
-        height=_height(len(table), frame=INTERVAL_FRAME_HEIGHT),
+        height=_height(len(table)),
+        autosize=FIT_WIDTH,
     )
 
 
@@ -610,7 +610,6 @@ def distinct_short_labels(labels: Iterable[str], limit: int = 34) -> dict[str, s
 
 
 HEATMAP_LABEL_CHARACTERS = 24  # a partner's name is cut to this on the heatmap (whole in its tooltip and table)
-HEATMAP_FRAME_HEIGHT = 200  # px of title, top axis and a legend of four lines around the rows
 HEATMAP_CELL_TEXT_WIDTH = 46  # px a cell needs for "✓ 97%"; narrower cells (a phone) show the symbol alone
 
 
@@ -679,7 +678,7 @@ def compliance_heatmap(cells: pd.DataFrame) -> alt.LayerChart | alt.FacetChart |
             color=alt.value(STATUS_TEXT_COLOUR),
         )
     )
-    return alt.layer(rect, text).properties(title=title, height=_height(len(partners), frame=HEATMAP_FRAME_HEIGHT))
+    return alt.layer(rect, text).properties(title=title, height=_height(len(partners)), autosize=FIT_WIDTH)
 
 
 def distribution_chart(days, limit_days: float, *, label: str) -> alt.LayerChart | alt.FacetChart | alt.Chart:
@@ -851,7 +850,7 @@ def coverage_chart(grid: pd.DataFrame) -> alt.LayerChart | alt.FacetChart | alt.
         .encode(text=alt.value("\u2717"))
     )
     return alt.layer(cells, crosses).properties(
-        title=title, width="container", height=_height(len(units), frame=AXES_FRAME_HEIGHT)
+        title=title, width="container", height=_height(len(units)), autosize=FIT_WIDTH
     )
 
 
@@ -912,9 +911,8 @@ def risk_components_chart(rows: pd.DataFrame) -> alt.LayerChart | alt.FacetChart
     )
     # Just after its bar, dark on white (4.5:1 and more); the x axis runs a little past 1 to hold it.
     marks = base.mark_text(align="left", dx=3, fontSize=9, color=MESSAGE_COLOUR).encode(text="number:N")
-    # 14 px per bar, with the title, the axis and a legend line per component around them (Streamlit fits it all).
-    height = 14 * len(units) * len(components) + AXES_FRAME_HEIGHT + 24 * len(components)
-    return alt.layer(bars, marks).properties(title=title, width="container", height=max(MIN_HEIGHT, height))
+    height = max(MIN_HEIGHT, 14 * len(units) * len(components))  # 14 px per bar
+    return alt.layer(bars, marks).properties(title=title, width="container", height=height, autosize=FIT_WIDTH)
 
 
 SATISFACTION_COLOURS = {"meets": COMPARISON_COLOURS["Better"], "below": COMPARISON_COLOURS["Worse"]}
@@ -951,7 +949,7 @@ def satisfaction_chart(frame: pd.DataFrame, minimum: float, *, unit_label: str =
         .encode(x="minimum:Q")
     )
     return (rule + points + words).properties(
-        title=title, width="container", height=_height(len(units), frame=AXES_FRAME_HEIGHT)
+        title=title, width="container", height=_height(len(units)), autosize=FIT_WIDTH
     )
 
 

@@ -304,12 +304,13 @@ def test_league_chart_sorts_by_rate_and_draws_interval_point_and_benchmark(leagu
 
 @pytest.mark.parametrize("units", [4, 10, 60])
 def test_interval_charts_keep_a_full_row_for_every_unit_and_never_drop_a_label(league_table, units):
-    # Streamlit fits the whole drawing into the height given: with no room for title, axes and legend the rows were
-    # squeezed below a label's height and Vega dropped every other name (3 of 10 partners named on Supply chain).
+    # Left to fit both ways, Streamlit squeezed title, axes and legend into the height given: the rows shrank below
+    # a label's height and Vega dropped every other name (3 of 10 partners named on Supply chain).
     table = pd.concat([league_table] * (units // 4 + 1), ignore_index=True).head(units)
     table = table.assign(unit=[f"Partner {i}" for i in range(units)])
     spec = charts.league_chart(table, 0.2).to_dict()
-    assert spec["height"] >= charts.ROW_HEIGHT * units + charts.INTERVAL_FRAME_HEIGHT
+    # The plot keeps ROW_HEIGHT per unit: the chart fits the page's width only, titles and legend come on top.
+    assert spec["height"] >= charts.ROW_HEIGHT * units and spec["autosize"]["type"] == "fit-x"
     y = next(v["encoding"]["y"] for v in spec["layer"] if "y" in v.get("encoding", {}))
     assert y["axis"]["labelOverlap"] is False
 
@@ -402,8 +403,9 @@ def test_status_colours_cover_the_compliance_statuses_in_their_display_order():
 
 def test_compliance_heatmap_is_one_chart_the_page_width_with_every_column_labelled(compliance_cells):
     spec = charts.compliance_heatmap(compliance_cells).to_dict()
-    # One view (not a panel per stage side by side), so Streamlit can draw it the width of the column.
-    assert "hconcat" not in spec and "width" not in spec
+    # One view (not a panel per stage side by side), so Streamlit can draw it the width of the column, and only
+    # fitted to the width, so the rows keep their height whatever the title and legend take.
+    assert "hconcat" not in spec and "width" not in spec and spec["autosize"]["type"] == "fit-x"
     assert {"rect", "text"} <= _marks(spec)
     [rect, *_] = _views_with(spec, "rect")
     assert rect["encoding"]["color"]["scale"]["domain"] == list(STATUS_COLOURS)

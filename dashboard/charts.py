@@ -562,7 +562,7 @@ def standard_columns(cells: pd.DataFrame) -> pd.DataFrame:
     """The heatmap's columns: each standard once, in stage then id order, with a short label "stage.k" (the
     stage's number in the five-stage framework, then the standard's place in it) that fits a phone's width.
 
-    Returns standard_id, column, stage_label, title; the key under the chart and the x axis both read it.
+    Returns standard_id, column, stage_no, stage_label, title; the key under the chart and the x axis both read it.
     """
     framework = {label: i + 1 for i, (_, label) in enumerate(compliance.STAGES)}
     standards = cells[["standard_id", "stage_label", "title"]].drop_duplicates("standard_id")
@@ -572,14 +572,15 @@ def standard_columns(cells: pd.DataFrame) -> pd.DataFrame:
     standards = standards.sort_values(["stage_no", "standard_id"], kind="stable")
     place = standards.groupby("stage_no").cumcount() + 1
     column = standards["stage_no"].astype(str) + "." + place.astype(str)
-    return standards.assign(column=column)[["standard_id", "column", "stage_label", "title"]].reset_index(drop=True)
+    chosen = ["standard_id", "column", "stage_no", "stage_label", "title"]
+    return standards.assign(column=column)[chosen].reset_index(drop=True)
 
 
 def standards_key(cells: pd.DataFrame) -> list[str]:
     """The heatmap's column labels in words, one line per stage: "2 Programme engagement: 2.1 Regular contact; ..."."""
     columns = standard_columns(cells)
     return [
-        f"{group['column'].iloc[0].split('.')[0]} {stage}: "
+        f"{group['stage_no'].iloc[0]} {stage}: "
         + "; ".join(f"{c} {t}" for c, t in zip(group["column"], group["title"].astype(str), strict=True))
         for stage, group in columns.groupby("stage_label", sort=False)
     ]

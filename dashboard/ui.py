@@ -303,18 +303,13 @@ def how_calculated(markdown: str) -> None:
         st.markdown(markdown)
 
 
-def _in_url(value: Any) -> str:
-    """A choice as its URL code: an id, a CPA number, a code; None (the "all" choice) never reaches the URL."""
-    return str(value)
-
-
 def url_choice(
     label: str,
     options,
     *,
     key: str,
     format_func=str,
-    code=_in_url,
+    code=str,
     widget: str = "selectbox",
     where: Any = st,
     **kwargs,

@@ -16,7 +16,8 @@ filters = ui.filter_sidebar(payment_groups=False, period=False, as_of=as_of)
 if filters.sector is None:
     vcs_only = st.toggle("VCS partners only", value=True, key="vcs", bind="query-params")
 else:  # the sidebar's sector wins: say so, rather than override it
-    vcs_only = st.toggle("VCS partners only", value=False, disabled=True, key="vcs_off")
+    st.toggle("VCS partners only", value=False, disabled=True, key="vcs_off")
+    vcs_only = False
     st.caption(f"Listing {SECTOR_LABELS[filters.sector]} partners, as chosen under Partner sector in the sidebar.")
 filters = replace(filters, sector=risk.sector_shown(filters.sector, vcs_only))
 
